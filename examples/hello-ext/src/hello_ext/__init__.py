@@ -1,0 +1,5 @@
+"""hello-ext: greets from C."""
+
+from hello_ext._speedups import greet
+
+__all__ = ["greet"]

@@ -1,0 +1,4 @@
+"""hello-pure."""
+
+def greet(name: str = "world") -> str:
+    return f"hello, {name}"

@@ -1,0 +1,3 @@
+from hwb_core.cli import main
+
+raise SystemExit(main())

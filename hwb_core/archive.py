@@ -1,0 +1,95 @@
+"""Safe extraction of source distributions.
+
+Every member is checked before anything is written: no absolute paths, no ``..``, no links that
+lead out of the extraction directory, no devices. One bad member rejects the whole archive.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tarfile
+import zipfile
+from pathlib import Path
+
+from hwb_core.errors import UnsafeArchive, UsageError
+
+SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
+
+
+def is_sdist(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(SDIST_SUFFIXES)
+
+
+def _check_name(archive: Path, name: str) -> str:
+    normal = posixpath.normpath(name.replace("\\", "/"))
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or normal.startswith(".."):
+        raise UnsafeArchive(
+            f"{archive.name} contains {name!r}, which points outside the archive",
+            hint="refusing to extract it; rebuild the sdist from a clean tree",
+        )
+    return normal
+
+
+def _check_link(archive: Path, member: tarfile.TarInfo) -> None:
+    if member.issym():
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(member.name), member.linkname))
+    else:
+        target = posixpath.normpath(member.linkname)
+    if member.linkname.startswith("/") or target.startswith(".."):
+        raise UnsafeArchive(
+            f"{archive.name} contains a link {member.name!r} -> {member.linkname!r} that leads out of the archive",
+            hint="refusing to extract it; rebuild the sdist from a clean tree",
+        )
+
+
+def extract_sdist(archive: Path, dest: Path) -> Path:
+    """Extract ``archive`` into ``dest`` and return the project root inside it."""
+    try:
+        if archive.name.lower().endswith(".zip"):
+            _extract_zip(archive, dest)
+        else:
+            _extract_tar(archive, dest)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        if isinstance(exc, UnsafeArchive):
+            raise
+        raise UsageError(f"cannot read {archive}: {exc}", hint="is it a complete sdist?") from None
+    entries = [p for p in dest.iterdir()]
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return dest
+
+
+def _extract_tar(archive: Path, dest: Path) -> None:
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        for member in members:
+            _check_name(archive, member.name)
+            if member.issym() or member.islnk():
+                _check_link(archive, member)
+            elif not (member.isfile() or member.isdir()):
+                raise UnsafeArchive(
+                    f"{archive.name} contains {member.name!r}, which is a device or pipe",
+                    hint="refusing to extract it; an sdist holds only files, directories and links",
+                )
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, members=members, filter="data")
+        else:  # pragma: no cover - Python without the PEP 706 backport
+            tar.extractall(dest, members=members)
+
+
+def _extract_zip(archive: Path, dest: Path) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            _check_name(archive, info.filename)
+            mode = (info.external_attr >> 16) & 0o170000
+            if mode == 0o120000:
+                raise UnsafeArchive(
+                    f"{archive.name} contains a symbolic link {info.filename!r}",
+                    hint="refusing to extract it",
+                )
+        for info in zf.infolist():
+            zf.extract(info, dest)
+            perm = (info.external_attr >> 16) & 0o777
+            if perm:
+                os.chmod(dest / info.filename, perm | 0o600)

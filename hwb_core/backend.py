@@ -1,0 +1,93 @@
+"""The core's PEP 517 driver: the default ``run_backend`` implementation.
+
+It knows nothing of environments beyond :class:`hwb_core.interfaces.BuildEnv`: requirements go
+through ``env.install`` and the hook subprocess through ``env.run``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hwb_core.errors import BackendError, BuildError
+from hwb_core.interfaces import BuildEnv, Reporter
+from hwb_core.project import Project
+
+
+def build_wheel(
+    env: BuildEnv,
+    project: Project,
+    config_settings: Mapping[str, Any],
+    wheel_dir: Path,
+    reporter: Reporter,
+) -> Path:
+    from pyproject_hooks import BuildBackendHookCaller
+
+    backend = project.build_backend
+    if project.build_requires:
+        reporter.step("installing build requirements: " + ", ".join(project.build_requires))
+        env.install(project.build_requires)
+
+    def runner(
+        cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
+        hook_name = cmd[2] if len(cmd) > 2 else "hook"
+        try:
+            env.run(cmd, cwd=Path(cwd) if cwd else None, extra_env=extra_environ)
+        except BuildError as exc:
+            raise BackendError(
+                f"the build backend {backend!r} failed in {hook_name}",
+                hint="the output above (or -v) shows why",
+                details=exc.details,
+            ) from None
+
+    hooks = BuildBackendHookCaller(
+        str(env.source_dir),
+        backend,
+        backend_path=project.backend_path,
+        runner=runner,
+        python_executable=env.python_executable,
+    )
+    settings = dict(config_settings) or None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return _call(hooks, project, env, settings, wheel_dir, reporter)
+        finally:
+            for warning in caught:  # backend warnings are output, not hwb's own warnings
+                if warning.category.__name__ == "BuildBackendWarning":
+                    reporter.output(f"backend warning: {warning.message}")
+
+
+def _call(
+    hooks: Any, project: Project, env: BuildEnv, settings: dict[str, Any] | None, wheel_dir: Path,
+    reporter: Reporter,
+) -> Path:
+    from pyproject_hooks import BackendUnavailable, HookMissing
+
+    backend = project.build_backend
+    try:
+        extra = hooks.get_requires_for_build_wheel(settings)
+        extra = [r for r in extra if r not in project.build_requires]
+        if extra:
+            reporter.step("installing what the backend asked for: " + ", ".join(extra))
+            env.install(extra)
+        reporter.step(f"building wheel with {backend}")
+        wheel_dir.mkdir(parents=True, exist_ok=True)
+        name = hooks.build_wheel(str(wheel_dir), settings)
+    except BackendUnavailable as exc:
+        message = str(exc).split("\n\nTraceback")[0]
+        last = exc.traceback.strip().splitlines()[-1] if exc.traceback.strip() else message
+        raise BackendError(
+            f"build-backend {backend!r} could not be imported ({last})",
+            hint="check [build-system] build-backend and requires in pyproject.toml",
+        ) from None
+    except HookMissing as exc:
+        raise BackendError(f"build-backend {backend!r} has no {exc.hook_name} hook") from None
+    path = wheel_dir / name
+    if not path.is_file():
+        raise BackendError(f"build-backend {backend!r} reported {name!r} but wrote no such file")
+    return path

@@ -1,0 +1,267 @@
+"""The ``hwb`` command line (rich-click).
+
+Exit codes: 0 built, 1 build failed, 2 usage or configuration error, 130 interrupted.
+Errors are one line on stderr; ``-vvv`` adds the traceback. With ``--json`` stdout holds one JSON
+object and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hwb_core import __version__
+from hwb_core.errors import EXIT_BUILD_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, HwbError
+
+_state: dict[str, Any] = {"verbosity": 0, "json": False}
+
+
+def _on_sigterm(signum: int, frame: Any) -> NoReturn:
+    # Treat SIGTERM like Ctrl-C so environments and containers are cleaned up.
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):  # fast path: nothing else imported
+        print(f"hwb {__version__}")
+        return 0
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        return _run(args)
+    except HwbError as exc:
+        _print_error(exc.one_line(), exc.details)
+        if _state["verbosity"] >= 3:
+            import traceback
+
+            traceback.print_exc()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; temporary environments were removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: say so in one line, trace with -vvv
+        if _state["verbosity"] >= 3:
+            import traceback
+
+            traceback.print_exc()
+        _print_error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            None,
+            hint="run again with -vvv for a traceback and report it",
+        )
+        return EXIT_BUILD_FAILED
+
+
+def _print_error(message: str, details: str | None, hint: str | None = None) -> None:
+    if details and _state["verbosity"] < 1 and not _state.get("streamed"):
+        lines = details.rstrip().splitlines()[-20:]
+        print("\n".join("  | " + line for line in lines), file=sys.stderr)
+    text = message + (f"; {hint}" if hint else "")
+    print(f"error: {text}", file=sys.stderr)
+
+
+def _run(args: list[str]) -> int:
+    import rich_click as click
+
+    cli = _make_cli(click)
+    try:
+        result = cli.main(args=args, prog_name="hwb", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        print(exc.format_message() if hasattr(exc, "format_message") else str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        hint = None
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f"see `{exc.ctx.command_path} --help`"
+        _print_error(exc.format_message(), None, hint)
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        raise KeyboardInterrupt from None
+    return result if isinstance(result, int) else 0
+
+
+def _make_cli(click: Any) -> Any:
+    from hwb_core.plugins import PluginManager, blocked_from_environment
+
+    def make_session(ctx: Any) -> Any:
+        from hwb_core.pipeline import Session
+        from hwb_core.report import ConsoleReporter
+
+        obj = ctx.find_root().obj
+        verbosity = _state["verbosity"]
+        return Session(obj["pm"], ConsoleReporter(verbosity))
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, "-V", "--version", prog_name="hwb", message="%(prog)s %(version)s")
+    @click.option(
+        "-p", "plugin_flags", multiple=True, metavar="no:NAME",
+        help="Block plugin NAME (repeatable; also HWB_DISABLE_PLUGINS=a,b).",
+    )
+    @click.pass_context
+    def cli(ctx: Any, plugin_flags: tuple[str, ...]) -> None:
+        """hwb, the Headless Wheel Builder: a correct, repaired wheel from a source tree or sdist."""
+        blocked = blocked_from_environment(os.environ)
+        for flag in plugin_flags:
+            if not flag.startswith("no:") or not flag[3:]:
+                raise click.UsageError(f"-p {flag}: expected no:NAME (for example -p no:docker)")
+            blocked.add(flag[3:])
+        pm = PluginManager(blocked=blocked)
+        pm.load_core()
+        pm.load_entry_points()
+        ctx.obj = {"pm": pm}
+        sub = cli.commands.get(ctx.invoked_subcommand or "")
+        if sub is not None and getattr(sub, "hwb_plugin_options", None) is not None:
+            _add_plugin_options(click, sub, pm)
+
+    # ----------------------------------------------------------------- build
+
+    @cli.command()
+    @click.argument("src", default=".", type=click.Path(path_type=Path))
+    @click.option("-o", "--outdir", type=click.Path(path_type=Path), help="Output directory (default: dist/ in SRC).")
+    @click.option("--isolation", metavar="auto|venv|docker|none|NAME", help="Isolation strategy (default: auto).")
+    @click.option("--no-isolation", is_flag=True, help="Same as --isolation none.")
+    @click.option("--python", "python_spec", metavar="SPEC", help="Interpreter: 3.12, 3.12.1, cp312 or a path.")
+    @click.option("-C", "--config-setting", "config_settings", multiple=True, metavar="KEY=VALUE", help="PEP 517 config setting (repeatable).")
+    @click.option("-v", "--verbose", count=True, help="-v streams the backend's output, -vv shows commands, -vvv tracebacks.")
+    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+    @click.pass_context
+    def build(ctx: Any, src: Path, outdir: Path | None, isolation: str | None, no_isolation: bool,
+              python_spec: str | None, config_settings: tuple[str, ...], verbose: int, quiet: bool,
+              as_json: bool, **plugin_values: Any) -> int:
+        """Build a wheel from SRC (a project directory or an sdist)."""
+        from hwb_core.pipeline import BuildRequest, build as run_build
+
+        _state["verbosity"] = -1 if quiet else verbose
+        _state["json"] = as_json
+        _state["streamed"] = verbose >= 1
+        if no_isolation:
+            if isolation not in (None, "none"):
+                raise click.UsageError("--no-isolation contradicts --isolation " + isolation)
+            isolation = "none"
+        session = make_session(ctx)
+        session.report_plugin_failures()
+        request = BuildRequest(
+            source=src, outdir=outdir, python=python_spec, isolation=isolation,
+            config_settings=parse_config_settings(config_settings),
+            overrides=_plugin_overrides(build, plugin_values),
+        )
+        result = run_build(request, session)
+        if as_json:
+            print(json.dumps({"wheels": [result.to_json()]}, indent=2))
+        elif not quiet:
+            repaired = f", repaired by {result.repair.repairer}" if result.repair.repaired else ""
+            print(f"built {result.path} ({result.isolation}{repaired}, {result.duration_s:.1f}s)", file=sys.stderr)
+        return 0
+
+    build.hwb_plugin_options = {}
+
+    # ----------------------------------------------------------------- plugins
+
+    @cli.command()
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+    @click.pass_context
+    def plugins(ctx: Any, as_json: bool) -> int:
+        """List plugins: name, distribution, version, hooks, status and error."""
+        pm = ctx.find_root().obj["pm"]
+        records = [r for r in pm.records.values()]
+        if as_json:
+            print(json.dumps({
+                "plugins": [r.to_json() for r in records],
+                "isolations": {name: info.summary for name, info in pm.isolations().items()},
+            }, indent=2))
+            return 0
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("name", "status", "distribution", "hooks", "error"):
+            table.add_column(column, overflow="fold")
+        for r in records:
+            dist, version = r.distribution
+            dist_text = f"{dist} {version}" if dist and version else (dist or "")
+            status = {"loaded": "[green]loaded[/]", "failed": "[red]failed[/]"}.get(r.status, f"[yellow]{r.status}[/]")
+            table.add_row(r.name, status, dist_text, ", ".join(r.hooks), r.error or "")
+        Console().print(table)
+        return 0
+
+    # ----------------------------------------------------------------- pythons
+
+    @cli.command()
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+    @click.pass_context
+    def pythons(ctx: Any, as_json: bool) -> int:
+        """List every interpreter the finders see: version, implementation, path and source."""
+        from hwb_core import pythons as finder
+
+        session = make_session(ctx)
+        config = session.config_for(None)
+        found = finder.list_all(session.pm, config)
+        if as_json:
+            print(json.dumps({"pythons": [p.to_json() for p in found]}, indent=2))
+            return 0
+        width = max((len(p.version) for p in found), default=7)
+        for p in found:
+            print(f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<7} {p.source:<7} {p.path}")
+        if not found:
+            print("no interpreters found; install one with `uv python install 3.12` or pyenv", file=sys.stderr)
+        return 0
+
+    return cli
+
+
+def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``-C KEY=VALUE`` pairs; a key given twice becomes a list (as pypa/build does)."""
+    from hwb_core.errors import UsageError
+
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise UsageError(f"-C {item!r}: expected KEY=VALUE", hint="for example -C --build-option=--quiet")
+        if not sep:
+            value = ""
+        if key in settings:
+            existing = settings[key]
+            settings[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            settings[key] = value
+    return settings
+
+
+def _add_plugin_options(click: Any, command: Any, pm: Any) -> None:
+    existing = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    mapping: dict[str, str] = command.hwb_plugin_options
+    for option in pm.cli_options(command.name):
+        if existing.intersection(option.flags):
+            continue
+        dest = "plugin_" + option.key.replace(".", "_").replace("-", "_")
+        kwargs: dict[str, Any] = {"help": option.help, "default": None}
+        if option.is_flag:
+            kwargs["is_flag"] = True
+        if option.metavar:
+            kwargs["metavar"] = option.metavar
+        if option.multiple:
+            kwargs["multiple"] = True
+        command.params.append(click.Option([*option.flags, dest], **kwargs))
+        mapping[dest] = option.key
+
+
+def _plugin_overrides(command: Any, values: dict[str, Any]) -> dict[str, Any]:
+    mapping: dict[str, str] = getattr(command, "hwb_plugin_options", {})
+    overrides: dict[str, Any] = {}
+    for dest, value in values.items():
+        if dest in mapping and value not in (None, (), False):
+            overrides[mapping[dest]] = list(value) if isinstance(value, tuple) else value
+    return overrides
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Layered configuration: defaults < ``[tool.hwb]`` < ``HWB_*`` environment < command line.
+
+Keys are dotted paths under ``[tool.hwb]`` (``isolation.venv.use-uv``). Plugins declare the keys
+they read through the ``config_schema`` hook; anything else in ``[tool.hwb]`` is an error that
+names the key and the closest declared one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hwb_core.errors import ConfigError
+from hwb_core.interfaces import ConfigKey
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_name(key: str, spec: ConfigKey) -> str:
+    if spec.env:
+        return spec.env
+    return "HWB_" + re.sub(r"[^A-Za-z0-9]+", "_", key).upper()
+
+
+class Config:
+    """Resolved settings. ``config.get("isolation.venv.use-uv")``; ``config.source(key)``
+    says where a value came from (``"default"``, a file, ``HWB_X``, ``"command line"``)."""
+
+    def __init__(
+        self, schema: Mapping[str, ConfigKey], values: Mapping[str, Any], sources: Mapping[str, str]
+    ) -> None:
+        self.schema = dict(schema)
+        self._values = dict(values)
+        self._sources = dict(sources)
+
+    def get(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        if key in self.schema:
+            return self.schema[key].default
+        raise KeyError(f"configuration key {key!r} is not declared by any plugin")
+
+    def source(self, key: str) -> str:
+        return self._sources.get(key, "default")
+
+    def table(self, prefix: str) -> dict[str, Any]:
+        """All keys under ``prefix`` (without it): ``config.table("isolation.venv")``."""
+        start = prefix + "."
+        return {k[len(start):]: self.get(k) for k in self.schema if k.startswith(start)}
+
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "command line") -> Config:
+        values, sources = dict(self._values), dict(self._sources)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            values[key] = coerce(key, self.schema[key], value, source)
+            sources[key] = source
+        return Config(self.schema, values, sources)
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        return {k: {"value": self.get(k), "source": self.source(k)} for k in sorted(self.schema)}
+
+
+def coerce(key: str, spec: ConfigKey, value: Any, source: str) -> Any:
+    """Check ``value`` against ``spec`` (converting strings from the environment)."""
+
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(
+            f"{key} in {source} must be {expected}, not {value!r}",
+            hint=spec.help or None,
+        )
+
+    from_text = isinstance(value, str) and spec.type not in ("str", "path")
+    kind = spec.type
+    if kind in ("str", "path"):
+        if not isinstance(value, str):
+            raise bad("a string")
+        if spec.choices and value not in spec.choices:
+            raise ConfigError(
+                f"{key} in {source} is {value!r}",
+                hint="choose one of: " + ", ".join(spec.choices),
+            )
+        return value
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if from_text and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise bad("true or false")
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if from_text and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        raise bad("an integer")
+    if kind == "float":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if from_text:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise bad("a number")
+    if kind == "list":
+        if from_text:
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise bad("a list of strings")
+    if kind == "table":
+        if from_text:
+            table: dict[str, str] = {}
+            for part in filter(None, (p.strip() for p in value.split(","))):
+                name, sep, val = part.partition("=")
+                if not sep:
+                    raise bad("KEY=VALUE pairs separated by commas")
+                table[name.strip()] = val.strip()
+            return table
+        if isinstance(value, Mapping):
+            return {str(k): v if isinstance(v, (str, list)) else str(v) for k, v in value.items()}
+        raise bad("a table")
+    raise ConfigError(f"{key}: unknown type {kind!r} in its declaration")
+
+
+def _flatten(
+    data: Mapping[str, Any], schema: Mapping[str, ConfigKey], prefix: str = ""
+) -> Iterable[tuple[str, Any]]:
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        spec = schema.get(key)
+        if spec is not None:
+            yield key, value
+        elif isinstance(value, Mapping):
+            yield from _flatten(value, schema, key + ".")
+        else:
+            yield key, value
+
+
+def load_config(
+    schema: Mapping[str, ConfigKey],
+    *,
+    tool_hwb: Mapping[str, Any] | None = None,
+    pyproject_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    ignored_names: Iterable[str] = (),
+) -> Config:
+    """Resolve configuration. ``ignored_names`` are blocked or failed plugins: keys in tables
+    named after them are ignored rather than reported as unknown."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    ignored = set(ignored_names)
+    file_label = f"[tool.hwb] of {pyproject_path}" if pyproject_path else "[tool.hwb]"
+    for key, value in _flatten(tool_hwb or {}, schema):
+        spec = schema.get(key)
+        if spec is None:
+            if ignored.intersection(key.split(".")[:-1]):
+                continue
+            close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
+            raise ConfigError(
+                f"unknown key {key!r} in {file_label}",
+                hint=f"did you mean {close[0]!r}?" if close else "see docs/configuration.md for the keys",
+            )
+        values[key] = coerce(key, spec, value, file_label)
+        sources[key] = str(pyproject_path) if pyproject_path else "pyproject.toml"
+    for key, spec in schema.items():
+        name = env_name(key, spec)
+        if environ and name in environ:
+            values[key] = coerce(key, spec, environ[name], name)
+            sources[key] = name
+    config = Config(schema, values, sources)
+    if overrides:
+        config = config.with_overrides(overrides)
+    return config

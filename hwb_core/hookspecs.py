@@ -1,0 +1,229 @@
+"""Every hook hwb calls, in the order a build calls them.
+
+Plugins implement hooks with :data:`hwb_core.hookimpl` and are registered through the ``hwb``
+entry-point group (see ``docs/writing-plugins.md``). Hooks are always called with keyword
+arguments, so an implementation may accept fewer arguments than the specification lists: new
+arguments can be added later without breaking anybody.
+
+The reference in ``docs/hooks.md`` is generated from these docstrings
+(``python docs/gen_hooks.py``); a test fails when the two differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from hwb_core.config import Config
+    from hwb_core.interfaces import (
+        BuildEnv,
+        CliOption,
+        ConfigKey,
+        EnvRequest,
+        IsolationChoice,
+        IsolationInfo,
+        PythonInfo,
+        PythonSpec,
+        RepairRequest,
+        RepairResult,
+        Reporter,
+    )
+    from hwb_core.project import Project
+
+PROJECT_NAME = "hwb"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# --------------------------------------------------------------------------- declaring settings
+
+
+@hookspec
+def config_schema() -> Mapping[str, ConfigKey] | None:
+    """Declare the configuration keys a plugin reads.
+
+    **Called** once per command, after plugins are loaded and before any configuration is read.
+
+    **Returns** a mapping of dotted key paths under ``[tool.hwb]`` to :class:`ConfigKey`, for
+    example ``{"isolation.venv.use-uv": ConfigKey("bool", True)}``, or ``None``.
+
+    **Combining**: all results are merged; two plugins declaring the same key is an error
+    reported against the second one. A key that no plugin declares is an error in
+    ``pyproject.toml`` (with the closest declared key suggested), so declare every key you read.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def cli_options(command: str) -> Sequence[CliOption] | None:
+    """Add command-line options to ``hwb build`` or ``hwb matrix``.
+
+    **Called** when the command line of ``command`` (``"build"`` or ``"matrix"``) is parsed.
+
+    **Returns** a list of :class:`CliOption`, each bound to a configuration key that must also be
+    declared through :func:`config_schema`; a value given on the command line overrides that key.
+    ``None`` adds nothing.
+
+    **Combining**: all results are added; an option whose flag is already taken is reported and
+    skipped.
+
+    .. versionadded:: 0.1
+    """
+
+
+# --------------------------------------------------------------------------- interpreters
+
+
+@hookspec
+def list_pythons(config: Config) -> Sequence[PythonInfo] | None:
+    """List every interpreter this finder knows about.
+
+    **Called** by ``hwb pythons``, by ``hwb matrix`` when no versions are given, and to explain
+    a failed :func:`find_python`.
+
+    **Returns** a list of :class:`PythonInfo` (each asked for its version, never guessed from a
+    file name), or ``None``.
+
+    **Combining**: results are concatenated in call order (``uv``, then ``pyenv``, then
+    ``system``, by ``tryfirst``/``trylast``); the same executable found twice is listed once,
+    under the first finder.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
+    """Find the interpreter ``--python`` asked for.
+
+    **Called** once per build, before the isolation strategy is chosen. A ``spec`` holding a path
+    is resolved by the core itself and does not reach this hook.
+
+    **Returns** the best matching :class:`PythonInfo` (newest patch release for ``3.12``), or
+    ``None`` when this finder has none.
+
+    **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` (``tryfirst``),
+    ``pyenv``, ``system`` (``trylast``).
+
+    .. versionadded:: 0.1
+    """
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+@hookspec
+def register_isolation() -> IsolationInfo | Sequence[IsolationInfo] | None:
+    """Announce the isolation strategies a plugin provides.
+
+    **Called** once per command, to validate ``--isolation NAME`` and to list strategies.
+
+    **Returns** an :class:`IsolationInfo` (name, one-line summary and an availability check) or a
+    list of them, or ``None``.
+
+    **Combining**: all results are collected; a name provided twice is reported and the first
+    registration kept.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def select_isolation(project: Project, python: PythonInfo, config: Config) -> IsolationChoice | None:
+    """Choose a strategy for ``--isolation auto``.
+
+    **Called** once per build when the isolation asked for is ``auto``, never otherwise.
+
+    **Returns** an :class:`IsolationChoice` (a strategy name and the reason, shown to the user),
+    or ``None`` to let later implementations decide.
+
+    **Combining**: the first non-``None`` result wins. The core's own implementation runs last
+    (``trylast``) and applies the documented rule: ``venv`` for pure projects, ``docker`` for
+    extension modules on Linux. When the chosen strategy's check says it cannot run here, the
+    build falls back to ``venv`` and says why.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[BuildEnv] | None:
+    """Make the build environment for strategy ``isolation``.
+
+    **Called** once per build, after the interpreter and strategy are known.
+
+    **Returns** a context manager that yields a :class:`BuildEnv` and, on exit, removes all it
+    made, also after an error or Ctrl-C. Return ``None`` when ``isolation`` is not yours.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.1
+    """
+
+
+# --------------------------------------------------------------------------- building
+
+
+@hookspec(firstresult=True)
+def run_backend(
+    env: BuildEnv,
+    project: Project,
+    config_settings: Mapping[str, Any],
+    wheel_dir: Path,
+    reporter: Reporter,
+) -> Path | None:
+    """Build one wheel in ``env`` through the project's PEP 517 backend.
+
+    **Called** once per build, inside the environment :func:`create_env` made.
+
+    **Returns** the path of the wheel written into ``wheel_dir``, or ``None`` to let the next
+    implementation build. It raises :class:`hwb_core.errors.BackendError` when the backend fails.
+
+    **Combining**: the first non-``None`` result wins. The core's implementation runs last: it
+    installs ``build-system.requires``, asks ``get_requires_for_build_wheel`` and installs that,
+    then calls ``build_wheel``. Implement this hook for an environment whose interpreter cannot
+    reach host paths (a container, a remote machine).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
+    """Make a built wheel portable (bundle outside libraries, retag it).
+
+    **Called** once per wheel, after :func:`run_backend` (with the environment the wheel was
+    built in, so a repairer can run its tool where the build ran) and by ``hwb repair`` (with
+    ``env=None``: repair on the host).
+
+    **Returns** a :class:`RepairResult` naming the wheel to publish, or ``None`` when the wheel
+    is not this repairer's (another platform). When every implementation returns ``None`` the
+    wheel is published as built. A failed repair raises :class:`hwb_core.errors.RepairError`
+    and nothing is published.
+
+    **Combining**: the first non-``None`` result wins. Organizations' policies wrap this hook
+    (``@hookimpl(wrapper=True)``): they can change ``request`` before ``yield``, and inspect,
+    replace or refuse (raise) the result after it; see ``docs/writing-plugins.md``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def wheel_built(result: Any, reporter: Reporter) -> None:
+    """Observe a published wheel (notifications, signing, upload queues).
+
+    **Called** once per wheel after it reached the output directory, with the
+    :class:`hwb_core.interfaces.BuildResult`.
+
+    **Returns** nothing; exceptions are errors of the build.
+
+    .. versionadded:: 0.1
+    """

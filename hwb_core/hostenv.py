@@ -1,0 +1,43 @@
+"""A base for build environments whose interpreter runs on this machine (venv, none)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from hwb_core import process
+from hwb_core.interfaces import BuildEnv, RunResult
+
+# Variables that would let the host's packages leak into an isolated build.
+_LEAKY = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "__PYVENV_LAUNCHER__")
+
+
+class HostBuildEnv(BuildEnv):
+    """Runs commands with the host's environment, minus what breaks isolation."""
+
+    #: Directories put first on PATH (a venv's ``bin``).
+    path_prefix: Sequence[str] = ()
+    #: Extra variables for every command (``VIRTUAL_ENV``).
+    extra_environ: Mapping[str, str] = {}
+
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
+        if self.path_prefix:
+            env["PATH"] = os.pathsep.join([*self.path_prefix, env.get("PATH", "")])
+        env.update(self.extra_environ)
+        if extra:
+            env.update(extra)
+        return env
+
+    def run(
+        self,
+        cmd: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> RunResult:
+        return process.run(
+            cmd, reporter=self.reporter, cwd=cwd or self.source_dir, env=self.environ(extra_env), check=check
+        )

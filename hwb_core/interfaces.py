@@ -1,0 +1,302 @@
+"""The objects that hooks receive and return.
+
+Hooks choose; these objects do the work. A plugin author implements :class:`BuildEnv` (an
+isolation strategy), returns :class:`PythonInfo` (a finder), :class:`RepairResult` (a repairer),
+and declares :class:`ConfigKey` and :class:`CliOption` for the settings it reads.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from hwb_core.config import Config
+    from hwb_core.project import Project
+
+
+# --------------------------------------------------------------------------- interpreters
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonInfo:
+    """One interpreter, as it answered when asked (never guessed from its file name)."""
+
+    path: str
+    """Absolute path of the executable."""
+    version: str
+    """Full version, ``"3.12.1"``."""
+    implementation: str
+    """``"cpython"``, ``"pypy"``, ...: ``sys.implementation.name``."""
+    abi_tag: str
+    """The interpreter's ABI wheel tag, ``"cp312"``, ``"cp313t"``."""
+    source: str
+    """Name of the finder that found it: ``"uv"``, ``"pyenv"``, ``"system"``, ``"path"``."""
+    platform_tag: str = ""
+    """``sysconfig.get_platform()`` normalised as a wheel tag, ``"linux_x86_64"``."""
+    marker_env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
+    """PEP 508 marker environment of this interpreter (to evaluate requirements for it)."""
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", self.version)[:3])
+
+    @property
+    def short_version(self) -> str:
+        return ".".join(str(p) for p in self.version_tuple[:2])
+
+    def describe(self) -> str:
+        name = {"cpython": "CPython", "pypy": "PyPy"}.get(self.implementation, self.implementation)
+        return f"{name} {self.version} ({self.path})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "implementation": self.implementation,
+            "abi_tag": self.abi_tag,
+            "platform_tag": self.platform_tag,
+            "path": self.path,
+            "source": self.source,
+        }
+
+
+_IMPL_PREFIXES = {"cp": "cpython", "pp": "pypy", "cpython": "cpython", "pypy": "pypy"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonSpec:
+    """What the user asked for with ``--python``: ``3.12``, ``3.12.1``, ``cp312``, ``pypy3.10``
+    or a path to an executable."""
+
+    raw: str
+    implementation: str | None = None
+    version: tuple[int, ...] = ()
+    path: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> PythonSpec:
+        from hwb_core.errors import UsageError
+
+        raw = text.strip()
+        if not raw:
+            raise UsageError("--python is empty", hint="give a version such as 3.12, a tag such as cp312, or a path")
+        if "/" in raw or "\\" in raw or raw.startswith("."):
+            return cls(raw=raw, path=raw)
+        m = re.fullmatch(r"(cpython|pypy|cp|pp|python)?-?(\d)(?:\.?(\d+))?(?:\.(\d+))?", raw, re.I)
+        if not m:
+            raise UsageError(
+                f"--python {raw!r} is not a version, tag or path",
+                hint="use a form like 3.12, 3.12.1, cp312, pypy3.10 or /usr/bin/python3",
+            )
+        impl_text = (m.group(1) or "").lower()
+        impl = _IMPL_PREFIXES.get(impl_text)
+        parts = [int(g) for g in m.groups()[1:] if g is not None]
+        return cls(raw=raw, implementation=impl, version=tuple(parts))
+
+    def matches(self, info: PythonInfo) -> bool:
+        if self.path is not None:
+            return False
+        if self.implementation and info.implementation != self.implementation:
+            return False
+        return info.version_tuple[: len(self.version)] == self.version
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigKey:
+    """A setting a plugin (or the core) reads, declared through the ``config_schema`` hook.
+
+    The key's name is its dotted path under ``[tool.hwb]``: ``"isolation.venv.use-uv"`` is
+    ``use-uv`` in ``[tool.hwb.isolation.venv]``.
+    """
+
+    type: str
+    """One of ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"list"`` (of strings),
+    ``"table"`` (of strings), ``"path"``."""
+    default: Any = None
+    help: str = ""
+    choices: Sequence[str] | None = None
+    env: str | None = None
+    """Name of the ``HWB_*`` variable that sets it; derived from the key when omitted."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CliOption:
+    """A command-line option a plugin adds to ``hwb build`` (and ``hwb matrix``).
+
+    Its value, when given, overrides the configuration key ``key``: plugins read settings from
+    the configuration only, whatever layer they came from.
+    """
+
+    flags: Sequence[str]
+    """``("--manylinux",)``."""
+    key: str
+    """The configuration key it sets, ``"isolation.docker.manylinux"``."""
+    help: str = ""
+    is_flag: bool = False
+    metavar: str | None = None
+    multiple: bool = False
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+@dataclasses.dataclass(frozen=True)
+class IsolationInfo:
+    """An isolation strategy a plugin provides (``register_isolation`` hook)."""
+
+    name: str
+    summary: str
+    check: Callable[[], str | None] = lambda: None
+    """Returns ``None`` when the strategy can run on this machine, else the reason it cannot
+    (one line, with the fix). Called only when the strategy is about to be used."""
+
+
+@dataclasses.dataclass(frozen=True)
+class IsolationChoice:
+    """What ``select_isolation`` decided for ``--isolation auto``, and why."""
+
+    name: str
+    reason: str
+
+
+class Reporter(Protocol):
+    """Where plugins send progress and output. Never writes to stdout."""
+
+    verbosity: int
+
+    def step(self, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def debug(self, message: str) -> None: ...
+    def output(self, line: str) -> None: ...
+
+
+@dataclasses.dataclass
+class EnvRequest:
+    """Everything ``create_env`` needs to make a build environment."""
+
+    python: PythonInfo
+    project: Project
+    config: Config
+    reporter: Reporter
+    work_dir: Path
+    """A private temporary directory that the pipeline removes after the build."""
+
+
+@dataclasses.dataclass
+class RunResult:
+    returncode: int
+    output: str
+    """Combined stdout and stderr (tail only, for long outputs)."""
+
+
+class BuildEnv(abc.ABC):
+    """A place where a PEP 517 backend can run.
+
+    It knows nothing of PEP 517 (the ``run_backend`` hook does that); it can install
+    requirements and run commands. Plugins return one from ``create_env`` wrapped in a context
+    manager whose exit removes everything the environment made, on failure and Ctrl-C too.
+    """
+
+    #: The isolation strategy's name, as in ``--isolation NAME``.
+    isolation: str = ""
+
+    def __init__(self, *, python: PythonInfo, source_dir: Path, reporter: Reporter) -> None:
+        self.python = python
+        self.source_dir = source_dir
+        self.reporter = reporter
+
+    @property
+    @abc.abstractmethod
+    def python_executable(self) -> str:
+        """The interpreter that runs the backend (inside the environment)."""
+
+    @abc.abstractmethod
+    def install(self, requirements: Sequence[str]) -> None:
+        """Make ``requirements`` (PEP 508 strings) importable by :attr:`python_executable`.
+
+        Raises :class:`hwb_core.errors.BuildError` naming what could not be installed."""
+
+    @abc.abstractmethod
+    def run(
+        self,
+        cmd: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> RunResult:
+        """Run ``cmd`` in the environment, streaming its output to the reporter at ``-v``.
+
+        With ``check`` a non-zero exit raises :class:`hwb_core.errors.BuildError` carrying the
+        output's tail."""
+
+    def describe(self) -> str:
+        return f"{self.isolation} ({self.python.describe()})"
+
+
+# --------------------------------------------------------------------------- repair
+
+
+@dataclasses.dataclass
+class RepairRequest:
+    """What a repairer receives besides the wheel."""
+
+    config: Config
+    reporter: Reporter
+    output_dir: Path
+    """A private directory where the repaired wheel is to be written."""
+    python: PythonInfo | None = None
+    policy: str | None = None
+    """The platform policy asked for (``manylinux_2_28``), ``None`` for the repairer's choice."""
+    exclude: list[str] = dataclasses.field(default_factory=list)
+    """Library name patterns (``fnmatch``) to leave out of the wheel."""
+
+
+@dataclasses.dataclass
+class RepairResult:
+    """What a repairer did with a wheel."""
+
+    path: Path
+    repaired: bool
+    repairer: str | None = None
+    policy: str | None = None
+    bundled: list[str] = dataclasses.field(default_factory=list)
+    reason: str = ""
+    """Why nothing was done (``"pure wheel"``), or a summary of what was."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclasses.dataclass
+class BuildResult:
+    path: Path
+    python: PythonInfo
+    isolation: str
+    isolation_reason: str
+    repair: RepairResult
+    duration_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "filename": self.path.name,
+            "python": self.python.version,
+            "python_path": self.python.path,
+            "isolation": self.isolation,
+            "isolation_reason": self.isolation_reason,
+            "repaired": self.repair.repaired,
+            "repairer": self.repair.repairer,
+            "policy": self.repair.policy,
+            "bundled": list(self.repair.bundled),
+            "repair_note": self.repair.reason,
+            "duration_s": round(self.duration_s, 3),
+        }

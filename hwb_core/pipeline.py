@@ -1,0 +1,248 @@
+"""The one way from a request to a published wheel.
+
+    request -> Project -> Config -> find_python -> select_isolation -> create_env
+            -> run_backend -> repair_wheel -> publish (atomic) -> BuildResult
+
+``hwb build`` runs it once, ``hwb matrix`` once per job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from hwb_core import pythons
+from hwb_core.archive import extract_sdist, is_sdist
+from hwb_core.config import Config, load_config
+from hwb_core.errors import BuildError, IsolationUnavailable, UsageError
+from hwb_core.interfaces import (
+    BuildResult,
+    EnvRequest,
+    IsolationChoice,
+    PythonInfo,
+    RepairRequest,
+    RepairResult,
+    Reporter,
+)
+from hwb_core.plugins import PluginManager
+from hwb_core.project import Project
+
+TEMP_PREFIX = "hwb-"
+
+
+@dataclasses.dataclass
+class BuildRequest:
+    """What the user asked for. ``overrides`` are configuration keys set on the command line."""
+
+    source: Path
+    outdir: Path | None = None
+    python: str | None = None
+    isolation: str | None = None
+    config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class Session:
+    """Plugins, environment and reporter shared by every build of one command."""
+
+    def __init__(
+        self,
+        pm: PluginManager,
+        reporter: Reporter,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.pm = pm
+        self.reporter = reporter
+        self.environ = dict(os.environ if environ is None else environ)
+
+    def config_for(self, project: Project | None, overrides: Mapping[str, Any] | None = None) -> Config:
+        tool_hwb = project.tool_hwb if project else {}
+        if project is not None:
+            modules = tool_hwb.get("plugins", [])
+            if modules:
+                if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+                    from hwb_core.errors import ConfigError
+
+                    raise ConfigError(
+                        f"plugins in [tool.hwb] of {project.pyproject_path} must be a list of module names"
+                    )
+                self.pm.load_project_plugins(project.root, modules)
+        ignored = [r.name for r in self.pm.records.values() if r.status != "loaded"]
+        return load_config(
+            self.pm.schema(),
+            tool_hwb=tool_hwb,
+            pyproject_path=project.pyproject_path if project else None,
+            environ=self.environ,
+            overrides={k: v for k, v in (overrides or {}).items() if v is not None},
+            ignored_names=ignored,
+        )
+
+    def report_plugin_failures(self) -> None:
+        for record in self.pm.failures():
+            self.reporter.warn(f"plugin {record.name!r} ({record.target}) failed to load: {record.error}")
+
+
+@contextlib.contextmanager
+def prepared_source(source: Path) -> Iterator[Path]:
+    """Yield the project root: ``source`` itself, or an sdist extracted into a temporary place."""
+    if not source.exists():
+        raise UsageError(f"source {source} does not exist", hint="give a project directory or an sdist (.tar.gz)")
+    if source.is_dir():
+        yield source.resolve()
+        return
+    if not is_sdist(source):
+        raise UsageError(
+            f"source {source} is neither a directory nor an sdist",
+            hint="give a project directory or a .tar.gz source distribution",
+        )
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "sdist-"))
+    try:
+        yield extract_sdist(source.resolve(), tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_outdir(outdir: Path) -> None:
+    """Create ``outdir`` if needed and prove it writable, before any time is spent building."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=outdir, prefix=".hwb-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"output directory {outdir} cannot be written ({exc.strerror or exc})",
+            hint="choose another with -o/--outdir or fix its permissions",
+        ) from None
+
+
+def publish(wheel: Path, outdir: Path) -> Path:
+    """Move ``wheel`` into ``outdir`` atomically: a reader never sees a partial wheel."""
+    final = outdir / wheel.name
+    fd, tmp_name = tempfile.mkstemp(dir=outdir, prefix=f".{wheel.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(wheel, tmp)
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return final
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def choose_isolation(
+    session: Session, project: Project, python: PythonInfo, config: Config, asked: str
+) -> IsolationChoice:
+    pm = session.pm
+    if asked != "auto":
+        info = pm.require_isolation(asked)
+        problem = info.check()
+        if problem:
+            raise IsolationUnavailable(f"isolation {asked!r} cannot run here: {problem}")
+        return IsolationChoice(asked, "asked for")
+    choice: IsolationChoice = pm.hook.select_isolation(project=project, python=python, config=config)
+    isolations = pm.isolations()
+    info = isolations.get(choice.name)
+    problem = "no installed plugin provides it" if info is None else info.check()
+    if not problem:
+        return choice
+    if choice.name != "venv" and "venv" in isolations:
+        session.reporter.warn(
+            f"auto chose {choice.name} ({choice.reason}), but {choice.name} cannot run here: "
+            f"{problem}; building in venv instead"
+        )
+        return IsolationChoice("venv", f"fallback: {choice.name} unavailable ({problem})")
+    raise IsolationUnavailable(
+        f"auto chose {choice.name!r} but it cannot run here: {problem}",
+        hint="choose one with --isolation: " + ", ".join(isolations),
+    )
+
+
+def build(request: BuildRequest, session: Session) -> BuildResult:
+    """Build, repair and publish one wheel. Raises :class:`HwbError` on any expected failure."""
+    started = time.monotonic()
+    reporter = session.reporter
+    pm = session.pm
+    with contextlib.ExitStack() as stack:
+        root = stack.enter_context(prepared_source(request.source))
+        project = Project.load(root)
+        overrides = dict(request.overrides)
+        if request.python:
+            overrides["python"] = request.python
+        if request.isolation:
+            overrides["isolation.strategy"] = request.isolation
+        config = session.config_for(project, overrides)
+        python = pythons.find(pm, config, config.get("python"))
+        asked = config.get("isolation.strategy")
+        choice = choose_isolation(session, project, python, config, asked)
+
+        outdir_value = request.outdir or config.get("outdir")
+        if outdir_value:
+            outdir = Path(outdir_value)
+            if not outdir.is_absolute() and request.outdir is None:
+                outdir = root / outdir  # relative to the project when set in pyproject.toml
+        elif request.source.is_dir():
+            outdir = root / "dist"
+        else:
+            outdir = request.source.resolve().parent
+        outdir = outdir.absolute()
+        check_outdir(outdir)
+
+        config_settings = dict(config.get("config-settings") or {})
+        config_settings.update(request.config_settings)
+
+        work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
+        stack.callback(shutil.rmtree, work, True)
+        reporter.step(f"building {project.name} for {python.describe()} in {choice.name} ({choice.reason})")
+        env_request = EnvRequest(python=python, project=project, config=config, reporter=reporter, work_dir=work)
+        manager = pm.hook.create_env(isolation=choice.name, request=env_request)
+        if manager is None:
+            raise IsolationUnavailable(f"no plugin created an environment for isolation {choice.name!r}")
+        env = stack.enter_context(manager)
+        wheel = pm.hook.run_backend(
+            env=env, project=project, config_settings=config_settings, wheel_dir=work / "wheel",
+            reporter=reporter,
+        )
+        if wheel is None:
+            raise BuildError("no plugin ran the build backend")
+        repaired = repair(session, Path(wheel), env, config, python, work / "repaired")
+        final = publish(repaired.path, outdir)
+        result = BuildResult(
+            path=final, python=python, isolation=choice.name, isolation_reason=choice.reason,
+            repair=repaired, duration_s=time.monotonic() - started,
+        )
+        pm.hook.wheel_built(result=result, reporter=reporter)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def repair(
+    session: Session,
+    wheel: Path,
+    env: Any,
+    config: Config,
+    python: PythonInfo | None,
+    output_dir: Path,
+) -> RepairResult:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    request = RepairRequest(
+        config=config, reporter=session.reporter, output_dir=output_dir, python=python
+    )
+    result: RepairResult | None = session.pm.hook.repair_wheel(wheel=wheel, env=env, request=request)
+    if result is None:
+        return RepairResult(path=wheel, repaired=False, reason="no repairer handles this wheel")
+    return result

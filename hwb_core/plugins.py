@@ -1,0 +1,255 @@
+"""Plugin discovery and the typed facade over pluggy.
+
+Plugins are found through the ``hwb`` entry-point group (with stevedore) and registered in one
+pluggy ``PluginManager`` under their entry-point names. A plugin that fails to import or to
+validate is recorded with its error and left out; everything else keeps working.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from hwb_core import hookspecs
+from hwb_core.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from hwb_core.interfaces import CliOption, ConfigKey, IsolationInfo
+
+ENTRY_POINT_GROUP = "hwb"
+CORE_PLUGIN_NAME = "core"
+
+
+@dataclasses.dataclass
+class PluginRecord:
+    """What ``hwb plugins`` shows about one plugin."""
+
+    name: str
+    target: str
+    """The entry point's value (``package.module``) or the project-local module's name."""
+    origin: str
+    """``"entry-point"``, ``"project"`` or ``"core"``."""
+    status: str = "loaded"
+    """``"loaded"``, ``"blocked"`` or ``"failed"``."""
+    error: str | None = None
+    hooks: list[str] = dataclasses.field(default_factory=list)
+    _dist: tuple[str | None, str | None] | None = None
+
+    @property
+    def distribution(self) -> tuple[str | None, str | None]:
+        """``(name, version)`` of the distribution that provides the plugin, when known."""
+        if self._dist is None:
+            self._dist = _distribution_of(self.target, self.origin)
+        return self._dist
+
+    def to_json(self) -> dict[str, Any]:
+        dist, version = self.distribution
+        return {
+            "name": self.name,
+            "module": self.target,
+            "origin": self.origin,
+            "distribution": dist,
+            "version": version,
+            "status": self.status,
+            "hooks": list(self.hooks),
+            "error": self.error,
+        }
+
+
+def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
+    if origin == "project":
+        return ("(project)", None)
+    from importlib import metadata
+
+    top = target.split(":")[0].split(".")[0]
+    if origin == "core":
+        top = "hwb_core"
+    names = metadata.packages_distributions().get(top, [])
+    if not names:
+        return (None, None)
+    try:
+        return (names[0], metadata.version(names[0]))
+    except metadata.PackageNotFoundError:
+        return (names[0], None)
+
+
+def blocked_from_environment(environ: Mapping[str, str]) -> set[str]:
+    raw = environ.get("HWB_DISABLE_PLUGINS", "")
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+class PluginManager:
+    """The one place hooks are called from, and the record of every plugin seen."""
+
+    def __init__(self, *, blocked: Iterable[str] = ()) -> None:
+        self.blocked = set(blocked)
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self._schema: dict[str, ConfigKey] | None = None
+        self._isolations: dict[str, IsolationInfo] | None = None
+
+    # ----------------------------------------------------------------- loading
+
+    @property
+    def hook(self) -> Any:
+        return self._pm.hook
+
+    def load_core(self) -> None:
+        from hwb_core import defaults
+
+        self._register(defaults, CORE_PLUGIN_NAME, target="hwb_core.defaults", origin="core")
+
+    def load_entry_points(self) -> None:
+        """Import every plugin of the ``hwb`` group that is not blocked (once per process)."""
+        from stevedore import ExtensionManager
+
+        manager = self
+
+        class _Manager(ExtensionManager):  # type: ignore[misc]
+            def _load_one_plugin(self, ep: EntryPoint, *args: Any, **kwargs: Any) -> Any:
+                return manager._load_entry_point(ep)
+
+        def on_failure(_mgr: Any, ep: EntryPoint, err: BaseException) -> None:
+            self.records[ep.name] = PluginRecord(
+                ep.name, ep.value, "entry-point", status="failed", error=_describe_exception(err)
+            )
+
+        _Manager(ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
+        for name in sorted(self.blocked - set(self.records)):
+            self.records[name] = PluginRecord(
+                name, "", "entry-point", status="blocked", error="no installed plugin has this name"
+            )
+
+    def _load_entry_point(self, ep: EntryPoint) -> None:
+        previous = self.records.get(ep.name)
+        if previous is not None:
+            if previous.target != ep.value:
+                self.records[ep.name + " (duplicate)"] = PluginRecord(
+                    ep.name, ep.value, "entry-point", status="failed",
+                    error=f"the name {ep.name!r} is already taken by {previous.target}",
+                )
+            return None  # the same distribution seen twice on sys.path: register once
+        if ep.name in self.blocked:
+            self.records[ep.name] = PluginRecord(ep.name, ep.value, "entry-point", status="blocked")
+            return None
+        plugin = ep.load()  # failures go to on_failure
+        self._register(plugin, ep.name, target=ep.value, origin="entry-point")
+        return None
+
+    def load_project_plugins(self, root: Path, modules: Iterable[str]) -> None:
+        """Import ``[tool.hwb] plugins`` modules from the project root."""
+        modules = [m for m in modules if m not in self.records]
+        if not modules:
+            return
+        root_str = str(root)
+        sys.path.insert(0, root_str)
+        try:
+            for module_name in modules:
+                if module_name in self.blocked:
+                    self.records[module_name] = PluginRecord(
+                        module_name, module_name, "project", status="blocked"
+                    )
+                    continue
+                try:
+                    module = importlib.import_module(module_name)
+                except Exception as exc:  # a broken project plugin is reported, not fatal
+                    self.records[module_name] = PluginRecord(
+                        module_name, module_name, "project", status="failed",
+                        error=_describe_exception(exc),
+                    )
+                    continue
+                self._register(module, module_name, target=module_name, origin="project")
+        finally:
+            sys.path.remove(root_str)
+        self._schema = None
+        self._isolations = None
+
+    def _register(self, plugin: object, name: str, *, target: str, origin: str) -> None:
+        record = PluginRecord(name, target, origin)
+        self.records[name] = record
+        try:
+            self._pm.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            record.status, record.error = "failed", _describe_exception(exc)
+            return
+        unknown = [hc.name for hc in self._pm.get_hookcallers(plugin) or [] if not hc.has_spec()]
+        if unknown:
+            self._pm.unregister(plugin)
+            known = [n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "hwb_spec")]
+            hints = []
+            for hook_name in unknown:
+                close = difflib.get_close_matches(hook_name, known, n=1)
+                hints.append(f"{hook_name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            record.status = "failed"
+            record.error = "implements unknown hook " + ", ".join(hints)
+            return
+        record.hooks = sorted(hc.name for hc in self._pm.get_hookcallers(plugin) or [])
+
+    # ----------------------------------------------------------------- queries
+
+    def loaded(self) -> list[PluginRecord]:
+        return [r for r in self.records.values() if r.status == "loaded"]
+
+    def failures(self) -> list[PluginRecord]:
+        return [r for r in self.records.values() if r.status == "failed"]
+
+    def schema(self) -> dict[str, ConfigKey]:
+        if self._schema is None:
+            schema: dict[str, ConfigKey] = {}
+            for impl in self._pm.hook.config_schema.get_hookimpls():
+                result = impl.function()
+                for key, spec in (result or {}).items():
+                    if key in schema:
+                        raise ConfigError(
+                            f"plugin {impl.plugin_name!r} declares configuration key {key!r} a second time",
+                            hint=f"block one of the plugins with -p no:{impl.plugin_name}",
+                        )
+                    schema[key] = spec
+            self._schema = schema
+        return self._schema
+
+    def isolations(self) -> dict[str, IsolationInfo]:
+        if self._isolations is None:
+            found: dict[str, IsolationInfo] = {}
+            for result in self._pm.hook.register_isolation():
+                items = result if isinstance(result, (list, tuple)) else [result]
+                for info in items:
+                    found.setdefault(info.name, info)
+            self._isolations = dict(sorted(found.items()))
+        return self._isolations
+
+    def cli_options(self, command: str) -> list[CliOption]:
+        options: list[CliOption] = []
+        taken: set[str] = set()
+        for result in self._pm.hook.cli_options(command=command):
+            for option in result or []:
+                if taken.intersection(option.flags):
+                    continue
+                taken.update(option.flags)
+                options.append(option)
+        return options
+
+    def require_isolation(self, name: str) -> IsolationInfo:
+        isolations = self.isolations()
+        if name not in isolations:
+            available = ", ".join(["auto", *isolations]) or "none"
+            raise UsageError(
+                f"unknown isolation {name!r}",
+                hint=f"choose one of: {available} (or install the plugin that provides {name!r})",
+            )
+        return isolations[name]
+
+
+def _describe_exception(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,230 @@
+"""Asking interpreters what they are, once, and finding the one ``--python`` names.
+
+Finders (plugins) only list candidate executables; :func:`interrogate` runs each one once to
+learn its version, implementation and ABI tag, and caches the answer keyed by path and mtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hwb_core.errors import PythonNotFound
+from hwb_core.interfaces import PythonInfo, PythonSpec
+
+if TYPE_CHECKING:
+    from hwb_core.config import Config
+    from hwb_core.plugins import PluginManager
+
+# Runs under every interpreter we may meet, Python 2.7 included.
+_PROBE = r"""
+import json, platform, sys, sysconfig
+impl = getattr(sys, "implementation", None)
+name = impl.name if impl else platform.python_implementation().lower()
+ver = sys.version_info
+abi = sysconfig.get_config_var("SOABI") or ""
+if name == "cpython":
+    tag = "cp%d%d" % (ver[0], ver[1])
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        tag += "t"
+    if ver < (3, 8) and sysconfig.get_config_var("Py_DEBUG"):
+        tag += "d"
+elif name == "pypy":
+    tag = "pypy%d%d_pp%d%d" % (ver[0], ver[1], sys.pypy_version_info[0], sys.pypy_version_info[1])
+else:
+    tag = abi.replace("-", "_").replace(".", "_") or "none"
+env = {
+    "implementation_name": name,
+    "implementation_version": "%d.%d.%d" % tuple(ver[:3]),
+    "os_name": __import__("os").name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": "%d.%d" % (ver[0], ver[1]),
+    "sys_platform": sys.platform,
+}
+print(json.dumps({
+    "version": platform.python_version(),
+    "implementation": name,
+    "abi_tag": tag,
+    "platform_tag": sysconfig.get_platform().replace("-", "_").replace(".", "_"),
+    "marker_env": env,
+}))
+"""
+
+_CACHE_VERSION = 1
+_memory: dict[str, PythonInfo | None] = {}
+
+
+def _cache_file() -> Path:
+    from hwb_core.paths import cache_dir
+
+    return cache_dir() / "interpreters.json"
+
+
+def _load_disk_cache() -> dict[str, Any]:
+    try:
+        data = json.loads(_cache_file().read_text())
+        if data.get("version") == _CACHE_VERSION:
+            return dict(data.get("entries", {}))
+    except (OSError, ValueError):
+        pass
+    return {}
+
+
+def _save_disk_cache(entries: dict[str, Any]) -> None:
+    path = _cache_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": _CACHE_VERSION, "entries": entries}))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache we cannot write only costs time
+
+
+def _stamp(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{st.st_mtime_ns}:{st.st_size}"
+
+
+def _ask(path: str) -> dict[str, Any] | None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    try:
+        out = subprocess.run(
+            [path, "-I", "-c", _PROBE],
+            capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        # Python 2 has no -I; try again with its equivalents.
+        try:
+            out = subprocess.run(
+                [path, "-E", "-s", "-c", _PROBE], capture_output=True, text=True, timeout=30,
+                env=env, stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if out.returncode != 0:
+            return None
+    try:
+        data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return data
+
+
+def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
+    """Ask each executable what it is (in parallel, cached); unusable ones are dropped."""
+    unique: list[str] = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real not in unique and os.access(real, os.X_OK) and os.path.isfile(real):
+            unique.append(real)
+    disk = None
+    todo = []
+    results: dict[str, dict[str, Any] | None] = {}
+    for real in unique:
+        stamp = _stamp(real)
+        if disk is None:
+            disk = _load_disk_cache()
+        entry = disk.get(real)
+        if entry and entry.get("stamp") == stamp:
+            results[real] = entry.get("info")
+        else:
+            todo.append(real)
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+            for real, data in zip(todo, pool.map(_ask, todo)):
+                results[real] = data
+        assert disk is not None
+        for real in todo:
+            disk[real] = {"stamp": _stamp(real), "info": results[real]}
+        _save_disk_cache(disk)
+    infos = []
+    for real in unique:
+        data = results.get(real)
+        if data:
+            infos.append(
+                PythonInfo(
+                    path=real, version=data["version"], implementation=data["implementation"],
+                    abi_tag=data["abi_tag"], source=source, platform_tag=data.get("platform_tag", ""),
+                    marker_env=data.get("marker_env", {}),
+                )
+            )
+    infos.sort(key=lambda info: info.version_tuple)
+    return infos
+
+
+def interrogate(path: str, source: str) -> PythonInfo | None:
+    found = interrogate_many([path], source)
+    return found[0] if found else None
+
+
+def best_match(spec: PythonSpec, candidates: Sequence[PythonInfo]) -> PythonInfo | None:
+    """The newest candidate that matches ``spec`` (first one listed on a tie)."""
+    best: PythonInfo | None = None
+    for info in candidates:
+        if spec.matches(info) and (best is None or info.version_tuple > best.version_tuple):
+            best = info
+    return best
+
+
+def list_all(pm: PluginManager, config: Config) -> list[PythonInfo]:
+    seen: set[str] = set()
+    found: list[PythonInfo] = []
+    for result in pm.hook.list_pythons(config=config):
+        for info in result or []:
+            if info.path not in seen:
+                seen.add(info.path)
+                found.append(info)
+    return found
+
+
+def current() -> PythonInfo:
+    """The interpreter running hwb (the default target)."""
+    info = interrogate(sys.executable, "current")
+    if info is None:  # pragma: no cover - the running interpreter always answers
+        raise PythonNotFound(f"cannot ask {sys.executable} for its version")
+    return info
+
+
+def find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
+    """Resolve ``--python`` (or the default: the interpreter running hwb)."""
+    if not text:
+        return current()
+    spec = PythonSpec.parse(text)
+    if spec.path is not None:
+        path = os.path.abspath(os.path.expanduser(spec.path))
+        if not os.path.exists(path):
+            raise PythonNotFound(f"--python {text}: {path} does not exist", hint="give an existing interpreter path or a version such as 3.12")
+        info = interrogate(path, "path")
+        if info is None:
+            raise PythonNotFound(f"--python {text}: {path} is not a working Python interpreter")
+        return info
+    info = pm.hook.find_python(spec=spec, config=config)
+    if info is not None:
+        return info  # type: ignore[no-any-return]
+    found = list_all(pm, config)
+    listed = ", ".join(sorted({f"{p.short_version}" for p in found}, key=_version_key)) or "none"
+    raise PythonNotFound(
+        f"no Python matching {text!r} was found (found: {listed})",
+        hint=f"install it with `uv python install {text}` or `pyenv install {text}`, or pass a path",
+    )
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
