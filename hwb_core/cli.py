@@ -214,7 +214,15 @@ def _make_cli(click: Any) -> Any:
             print("no interpreters found; install one with `uv python install 3.12` or pyenv", file=sys.stderr)
         return 0
 
+    for module_name in COMMAND_MODULES:
+        import importlib
+
+        importlib.import_module(module_name).register(cli, click, make_session)
     return cli
+
+
+# Commands defined in modules of their own: each has ``register(cli, click, make_session)``.
+COMMAND_MODULES: list[str] = []
 
 
 def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:

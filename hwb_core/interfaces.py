@@ -238,6 +238,14 @@ class BuildEnv(abc.ABC):
         With ``check`` a non-zero exit raises :class:`hwb_core.errors.BuildError` carrying the
         output's tail."""
 
+    #: True when commands run on this machine and see host paths as they are. An environment
+    #: elsewhere (a container) sets it False and translates paths with :meth:`env_path`.
+    on_host: bool = True
+
+    def env_path(self, host_path: Path) -> str:
+        """The path under which ``host_path`` is visible inside the environment."""
+        return str(host_path)
+
     def describe(self) -> str:
         return f"{self.isolation} ({self.python.describe()})"
 
