@@ -6,7 +6,10 @@ that ``hwb --version`` stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hwb_core.hookspecs import hookimpl as hookimpl
 
 __version__ = "0.1.0"
 

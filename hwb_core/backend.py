@@ -7,7 +7,6 @@ through ``env.install`` and the hook subprocess through ``env.run``.
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any

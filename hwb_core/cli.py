@@ -68,12 +68,13 @@ def _print_error(message: str, details: str | None, hint: str | None = None) -> 
 
 
 def _run(args: list[str]) -> int:
+    import click as plain_click
     import rich_click as click
 
     cli = _make_cli(click)
     try:
         result = cli.main(args=args, prog_name="hwb", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except plain_click.exceptions.NoArgsIsHelpError as exc:
         print(exc.format_message() if hasattr(exc, "format_message") else str(exc), file=sys.stderr)
         return EXIT_USAGE
     except click.ClickException as exc:
@@ -82,7 +83,7 @@ def _run(args: list[str]) -> int:
             hint = f"see `{exc.ctx.command_path} --help`"
         _print_error(exc.format_message(), None, hint)
         return EXIT_USAGE
-    except click.exceptions.Abort:
+    except plain_click.exceptions.Abort:
         raise KeyboardInterrupt from None
     return result if isinstance(result, int) else 0
 
@@ -137,7 +138,8 @@ def _make_cli(click: Any) -> Any:
               python_spec: str | None, config_settings: tuple[str, ...], verbose: int, quiet: bool,
               as_json: bool, **plugin_values: Any) -> int:
         """Build a wheel from SRC (a project directory or an sdist)."""
-        from hwb_core.pipeline import BuildRequest, build as run_build
+        from hwb_core.pipeline import BuildRequest
+        from hwb_core.pipeline import build as run_build
 
         _state["verbosity"] = -1 if quiet else verbose
         _state["json"] = as_json

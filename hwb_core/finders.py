@@ -10,7 +10,7 @@ from pathlib import Path
 from hwb_core.interfaces import PythonInfo, PythonSpec
 from hwb_core.pythons import best_match
 
-__all__ = ["best_match", "executable_in", "PythonInfo", "PythonSpec"]
+__all__ = ["PythonInfo", "PythonSpec", "best_match", "executable_in"]
 
 
 def executable_in(prefix: Path, version_hint: str = "") -> Path | None:

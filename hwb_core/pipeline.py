@@ -156,8 +156,8 @@ def choose_isolation(
         return IsolationChoice(asked, "asked for")
     choice: IsolationChoice = pm.hook.select_isolation(project=project, python=python, config=config)
     isolations = pm.isolations()
-    info = isolations.get(choice.name)
-    problem = "no installed plugin provides it" if info is None else info.check()
+    chosen = isolations.get(choice.name)
+    problem = "no installed plugin provides it" if chosen is None else chosen.check()
     if not problem:
         return choice
     if choice.name != "venv" and "venv" in isolations:

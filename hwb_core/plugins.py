@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -115,7 +115,7 @@ class PluginManager:
 
         manager = self
 
-        class _Manager(ExtensionManager):  # type: ignore[misc]
+        class _Manager(ExtensionManager[Any]):
             def _load_one_plugin(self, ep: EntryPoint, *args: Any, **kwargs: Any) -> Any:
                 return manager._load_entry_point(ep)
 
@@ -207,7 +207,7 @@ class PluginManager:
         if self._schema is None:
             schema: dict[str, ConfigKey] = {}
             for impl in self._pm.hook.config_schema.get_hookimpls():
-                result = impl.function()
+                result = cast("Mapping[str, ConfigKey] | None", impl.function())
                 for key, spec in (result or {}).items():
                     if key in schema:
                         raise ConfigError(

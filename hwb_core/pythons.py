@@ -148,7 +148,7 @@ def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
             todo.append(real)
     if todo:
         with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
-            for real, data in zip(todo, pool.map(_ask, todo)):
+            for real, data in zip(todo, pool.map(_ask, todo), strict=True):
                 results[real] = data
         assert disk is not None
         for real in todo:
