@@ -6,6 +6,7 @@ through ``env.install`` and the hook subprocess through ``env.run``.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -51,14 +52,40 @@ def build_wheel(
         python_executable=env.python_executable,
     )
     settings = dict(config_settings) or None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            return _call(hooks, project, env, settings, wheel_dir, reporter)
-        finally:
-            for warning in caught:  # backend warnings are output, not hwb's own warnings
-                if warning.category.__name__ == "BuildBackendWarning":
-                    reporter.output(f"backend warning: {warning.message}")
+    # Backend warnings are the backend's output, not hwb's own warnings. They are routed per
+    # thread: warnings.catch_warnings() swaps process-wide state, which parallel builds
+    # (hwb matrix) would clobber.
+    _route_backend_warnings()
+    previous = getattr(_current, "reporter", None)
+    _current.reporter = reporter
+    try:
+        return _call(hooks, project, env, settings, wheel_dir, reporter)
+    finally:
+        _current.reporter = previous
+
+
+_current = threading.local()
+_route_lock = threading.Lock()
+
+
+def _route_backend_warnings() -> None:
+    """Install (once) a ``warnings.showwarning`` that hands pyproject-hooks'
+    ``BuildBackendWarning`` to the reporter of the build running in the warning's thread."""
+    with _route_lock:
+        original = warnings.showwarning
+        if getattr(original, "hwb_routes_backend_warnings", False):
+            return
+
+        def show(message: Any, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+            reporter = getattr(_current, "reporter", None)
+            if reporter is not None and category.__name__ == "BuildBackendWarning":
+                reporter.output(f"backend warning: {message}")
+                return
+            original(message, category, filename, lineno, file, line)
+
+        show.hwb_routes_backend_warnings = True  # type: ignore[attr-defined]
+        warnings.showwarning = show
 
 
 def _call(

@@ -124,6 +124,22 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str) -> Any:
         if isinstance(value, Mapping):
             return {str(k): v if isinstance(v, (str, list)) else str(v) for k, v in value.items()}
         raise bad("a table")
+    if kind == "tables":
+        # A list of tables ([[tool.hwb.x]]); from the environment: "k=v,k=v;k=v".
+        if from_text:
+            tables: list[dict[str, Any]] = []
+            for group in filter(None, (g.strip() for g in value.split(";"))):
+                entry: dict[str, Any] = {}
+                for part in filter(None, (p.strip() for p in group.split(","))):
+                    name, sep, val = part.partition("=")
+                    if not sep:
+                        raise bad("tables written KEY=VALUE,KEY=VALUE;KEY=VALUE")
+                    entry[name.strip()] = val.strip()
+                tables.append(entry)
+            return tables
+        if isinstance(value, (list, tuple)) and all(isinstance(v, Mapping) for v in value):
+            return [{str(k): v for k, v in item.items()} for item in value]
+        raise bad("a list of tables ([[...]] in TOML)")
     raise ConfigError(f"{key}: unknown type {kind!r} in its declaration")
 
 

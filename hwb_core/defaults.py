@@ -10,6 +10,7 @@ from typing import Any
 
 from hwb_core.hookspecs import hookimpl
 from hwb_core.interfaces import BuildEnv, ConfigKey, IsolationChoice, PythonInfo, Reporter
+from hwb_core.matrix_config import MATRIX_KEYS
 from hwb_core.project import Project
 
 
@@ -23,6 +24,7 @@ def config_schema() -> dict[str, ConfigKey]:
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
         ),
+        **MATRIX_KEYS,
     }
 
 

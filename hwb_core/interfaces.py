@@ -118,7 +118,7 @@ class ConfigKey:
 
     type: str
     """One of ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"list"`` (of strings),
-    ``"table"`` (of strings), ``"path"``."""
+    ``"table"`` (of strings), ``"tables"`` (a list of tables, ``[[...]]``), ``"path"``."""
     default: Any = None
     help: str = ""
     choices: Sequence[str] | None = None

@@ -172,6 +172,21 @@ def choose_isolation(
     )
 
 
+def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
+    """Where wheels go: ``-o``, else ``outdir`` from the configuration (relative to the project
+    when set in pyproject.toml), else ``dist/`` in a source directory or beside an sdist."""
+    outdir_value = request.outdir or config.get("outdir")
+    if outdir_value:
+        outdir = Path(outdir_value)
+        if not outdir.is_absolute() and request.outdir is None:
+            outdir = root / outdir  # relative to the project when set in pyproject.toml
+    elif request.source.is_dir():
+        outdir = root / "dist"
+    else:
+        outdir = request.source.resolve().parent
+    return outdir.absolute()
+
+
 def build(request: BuildRequest, session: Session) -> BuildResult:
     """Build, repair and publish one wheel. Raises :class:`HwbError` on any expected failure."""
     started = time.monotonic()
@@ -190,16 +205,7 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         asked = config.get("isolation.strategy")
         choice = choose_isolation(session, project, python, config, asked)
 
-        outdir_value = request.outdir or config.get("outdir")
-        if outdir_value:
-            outdir = Path(outdir_value)
-            if not outdir.is_absolute() and request.outdir is None:
-                outdir = root / outdir  # relative to the project when set in pyproject.toml
-        elif request.source.is_dir():
-            outdir = root / "dist"
-        else:
-            outdir = request.source.resolve().parent
-        outdir = outdir.absolute()
+        outdir = resolve_outdir(request, config, root)
         check_outdir(outdir)
 
         config_settings = dict(config.get("config-settings") or {})

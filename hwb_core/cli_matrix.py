@@ -1,0 +1,141 @@
+"""``hwb matrix``: the command line of :mod:`hwb_core.matrix`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(cli: Any, click: Any, make_session: Any) -> None:
+    @cli.command()
+    @click.argument("src", default=".", type=click.Path(path_type=Path))
+    @click.option(
+        "--python",
+        "python_list",
+        multiple=True,
+        metavar="LIST",
+        help="Interpreters, comma-separated: 3.11,3.12 (default: [tool.hwb.matrix] python, "
+        "else every CPython 3.8+ found that satisfies requires-python).",
+    )
+    @click.option(
+        "--platform",
+        "platform_list",
+        multiple=True,
+        metavar="LIST",
+        help="Platforms: linux,macos,windows (default: this machine's, plus those with a "
+        "[tool.hwb.matrix.<platform>] table).",
+    )
+    @click.option(
+        "--arch",
+        "arch_list",
+        multiple=True,
+        metavar="LIST",
+        help="Architectures for every platform: x86_64,aarch64 (default: per platform).",
+    )
+    @click.option(
+        "-j",
+        "--parallel",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Jobs at once (default: the number of CPUs).",
+    )
+    @click.option(
+        "-o",
+        "--outdir",
+        type=click.Path(path_type=Path),
+        help="Output directory (default: dist/ in SRC).",
+    )
+    @click.option(
+        "--log-dir",
+        type=click.Path(path_type=Path),
+        metavar="DIR",
+        help="Where each job's log goes (default: .hwb-logs/ in the output directory).",
+    )
+    @click.option(
+        "--fail-fast/--no-fail-fast", default=None, help="Stop every job after the first failure."
+    )
+    @click.option(
+        "--isolation",
+        metavar="auto|venv|docker|none|NAME",
+        help="Isolation strategy (default: auto).",
+    )
+    @click.option("--no-isolation", is_flag=True, help="Same as --isolation none.")
+    @click.option(
+        "-C",
+        "--config-setting",
+        "config_settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="PEP 517 config setting for every job (repeatable).",
+    )
+    @click.option(
+        "-v", "--verbose", count=True, help="-v shows every job's output, -vv commands too."
+    )
+    @click.option("-q", "--quiet", is_flag=True, help="Only failures on stderr.")
+    @click.option("--json", "as_json", is_flag=True, help='Print {"jobs": [...]} on stdout.')
+    @click.pass_context
+    def matrix(
+        ctx: Any,
+        src: Path,
+        python_list: tuple[str, ...],
+        platform_list: tuple[str, ...],
+        arch_list: tuple[str, ...],
+        parallel: int | None,
+        outdir: Path | None,
+        log_dir: Path | None,
+        fail_fast: bool | None,
+        isolation: str | None,
+        no_isolation: bool,
+        config_settings: tuple[str, ...],
+        verbose: int,
+        quiet: bool,
+        as_json: bool,
+        **plugin_values: Any,
+    ) -> int:
+        """Build SRC for many interpreters, platforms and architectures at once.
+
+        Jobs are python x platform x arch, less [[tool.hwb.matrix.exclude]]; each runs the same
+        build as `hwb build`, with its own log. A job this machine cannot run is reported as
+        skipped, with the reason. The exit code is 1 when any job failed.
+        """
+        from hwb_core import cli as cli_module
+        from hwb_core.matrix import MatrixOptions, run_matrix
+        from hwb_core.matrix_config import split_list
+        from hwb_core.matrix_view import make_view, print_summary
+
+        verbosity = -1 if quiet else verbose
+        cli_module._state["verbosity"] = verbosity
+        cli_module._state["json"] = as_json
+        if no_isolation:
+            if isolation not in (None, "none"):
+                raise click.UsageError("--no-isolation contradicts --isolation " + isolation)
+            isolation = "none"
+        session = make_session(ctx)
+        session.report_plugin_failures()
+        options = MatrixOptions(
+            source=src,
+            pythons=split_list(python_list),
+            platforms=split_list(platform_list),
+            arches=split_list(arch_list),
+            parallel=parallel,
+            outdir=outdir,
+            log_dir=log_dir,
+            fail_fast=fail_fast,
+            isolation=isolation,
+            config_settings=cli_module.parse_config_settings(config_settings),
+            overrides=cli_module._plugin_overrides(matrix, plugin_values),
+            verbosity=verbosity,
+        )
+        view = make_view(sys.stderr, verbosity)
+        result = run_matrix(options, session, view)
+        print_summary(result, sys.stderr, verbosity)
+        if as_json:
+            print(json.dumps(result.to_json(), indent=2))
+        if result.interrupted:
+            raise KeyboardInterrupt
+        result.check()
+        return 0
+
+    matrix.hwb_plugin_options = {}

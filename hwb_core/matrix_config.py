@@ -1,0 +1,293 @@
+"""The ``[tool.hwb.matrix]`` settings and the vocabulary of ``hwb matrix``: platform and
+architecture names, their aliases, and ``[[tool.hwb.matrix.exclude]]`` entries.
+
+Kept apart from :mod:`hwb_core.matrix` because the core's ``config_schema`` imports it on every
+command, and this module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform as _platform
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hwb_core.errors import ConfigError, UsageError
+from hwb_core.interfaces import ConfigKey, PythonInfo, PythonSpec
+
+PLATFORMS = ("linux", "macos", "windows")
+
+_PLATFORM_ALIASES = {
+    "linux": "linux",
+    "macos": "macos",
+    "macosx": "macos",
+    "darwin": "macos",
+    "osx": "macos",
+    "mac": "macos",
+    "windows": "windows",
+    "win": "windows",
+    "win32": "windows",
+    "win-amd64": "windows",
+}
+
+#: Architectures each platform builds for, in the names its wheel tags use.
+ARCHITECTURES: dict[str, tuple[str, ...]] = {
+    "linux": ("x86_64", "aarch64", "i686", "armv7l", "ppc64le", "s390x", "riscv64"),
+    "macos": ("x86_64", "arm64", "universal2"),
+    "windows": ("x86_64", "arm64", "x86"),
+}
+
+# Other spellings people use, per platform (arm64 is aarch64 on Linux and the reverse on macOS).
+_ARCH_ALIASES: dict[str, dict[str, str]] = {
+    "linux": {
+        "amd64": "x86_64",
+        "x64": "x86_64",
+        "arm64": "aarch64",
+        "i386": "i686",
+        "x86": "i686",
+        "armv7": "armv7l",
+        "arm": "armv7l",
+    },
+    "macos": {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"},
+    "windows": {
+        "amd64": "x86_64",
+        "x64": "x86_64",
+        "aarch64": "arm64",
+        "i686": "x86",
+        "i386": "x86",
+        "win32": "x86",
+    },
+}
+
+#: Docker's ``--platform`` for each Linux architecture (an image of another architecture runs
+#: under qemu when binfmt_misc has a handler for it).
+DOCKER_PLATFORMS = {
+    "x86_64": "linux/amd64",
+    "aarch64": "linux/arm64",
+    "i686": "linux/386",
+    "armv7l": "linux/arm/v7",
+    "ppc64le": "linux/ppc64le",
+    "s390x": "linux/s390x",
+    "riscv64": "linux/riscv64",
+}
+
+#: The binfmt_misc handler that runs an architecture's binaries on another one.
+QEMU_HANDLERS = {
+    "aarch64": "qemu-aarch64",
+    "armv7l": "qemu-arm",
+    "ppc64le": "qemu-ppc64le",
+    "s390x": "qemu-s390x",
+    "riscv64": "qemu-riscv64",
+}
+
+# What an x86_64 machine runs without emulation.
+_NATIVE_EXTRA = {"x86_64": {"i686"}}
+
+EXCLUDE_FIELDS = ("python", "platform", "arch")
+
+
+MATRIX_KEYS: dict[str, ConfigKey] = {
+    "matrix.python": ConfigKey(
+        "list",
+        [],
+        "Interpreters to build for (3.11, cp312, a path). Empty: every CPython 3.8+ found that "
+        "satisfies requires-python.",
+    ),
+    "matrix.platforms": ConfigKey(
+        "list",
+        [],
+        "Platforms to build for: linux, macos, windows. Empty: this machine's platform and every "
+        "platform with a [tool.hwb.matrix.<platform>] table.",
+    ),
+    "matrix.parallel": ConfigKey("int", 0, "Jobs run at once (0: the number of CPUs)."),
+    "matrix.fail-fast": ConfigKey("bool", False, "Stop every job after the first failure."),
+    "matrix.copy-source": ConfigKey(
+        "bool",
+        True,
+        "Give each parallel job a private copy of the source tree (backends write build/ and "
+        "*.egg-info into it).",
+    ),
+    "matrix.exclude": ConfigKey(
+        "tables",
+        [],
+        "Combinations to leave out: [[tool.hwb.matrix.exclude]] tables of python, platform, arch.",
+    ),
+    "matrix.linux.architectures": ConfigKey(
+        "list", [], "Linux architectures (default: this machine's): x86_64, aarch64, ..."
+    ),
+    "matrix.linux.manylinux": ConfigKey(
+        "str", None, "manylinux policy for Linux jobs built in docker (2_28, 2014, ...)."
+    ),
+    "matrix.linux.musllinux": ConfigKey("str", None, "musllinux policy for Linux jobs (1_2)."),
+    "matrix.macos.architectures": ConfigKey(
+        "list", [], "macOS architectures (default: x86_64 and arm64)."
+    ),
+    "matrix.macos.universal2": ConfigKey(
+        "bool", False, "Build one universal2 wheel instead of one per macOS architecture."
+    ),
+    "matrix.macos.deployment-target": ConfigKey(
+        "str", None, "Oldest macOS the wheels support (MACOSX_DEPLOYMENT_TARGET), e.g. 11.0."
+    ),
+    "matrix.windows.architectures": ConfigKey(
+        "list", [], "Windows architectures (default: x86_64)."
+    ),
+}
+
+
+# --------------------------------------------------------------------------- names
+
+
+def host_platform() -> str:
+    """This machine's platform in matrix terms (``linux``, ``macos``, ``windows``) or
+    ``sys.platform`` for anything else."""
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "macos"
+    if sys.platform in ("win32", "cygwin"):
+        return "windows"
+    return sys.platform
+
+
+def host_arch(platform_name: str | None = None) -> str:
+    """This machine's architecture, spelled as ``platform_name``'s wheel tags spell it."""
+    name = platform_name or host_platform()
+    machine = _platform.machine().lower() or "x86_64"
+    if name in ARCHITECTURES:
+        return _ARCH_ALIASES[name].get(machine, machine)
+    return machine
+
+
+def runs_natively(host: str, arch: str) -> bool:
+    """Whether an ``host`` machine runs ``arch`` Linux binaries without emulation."""
+    return arch == host or arch in _NATIVE_EXTRA.get(host, set())
+
+
+def normalize_platform(text: str) -> str:
+    name = _PLATFORM_ALIASES.get(text.strip().lower())
+    if name is None:
+        raise UsageError(
+            f"unknown platform {text.strip()!r}",
+            hint="choose from: " + ", ".join(PLATFORMS),
+        )
+    return name
+
+
+def normalize_arch(platform_name: str, text: str) -> str:
+    raw = text.strip().lower()
+    arch = _ARCH_ALIASES.get(platform_name, {}).get(raw, raw)
+    if arch not in ARCHITECTURES.get(platform_name, ()):
+        raise UsageError(
+            f"unknown {platform_name} architecture {text.strip()!r}",
+            hint="choose from: " + ", ".join(ARCHITECTURES.get(platform_name, ())),
+        )
+    return arch
+
+
+def split_list(values: Sequence[str]) -> list[str]:
+    """``("3.11,3.12", "3.13")`` -> ``["3.11", "3.12", "3.13"]``, duplicates dropped."""
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+# --------------------------------------------------------------------------- excludes
+
+
+@dataclasses.dataclass(frozen=True)
+class Exclude:
+    """One ``[[tool.hwb.matrix.exclude]]`` table: a job matching every given field is left out.
+
+    Each field is a string or a list of strings (any of which may match)."""
+
+    python: tuple[PythonSpec, ...] = ()
+    platform: tuple[str, ...] = ()
+    arch: tuple[str, ...] = ()
+
+    def matches(
+        self, python: str, interpreter: PythonInfo | None, platform_name: str, arch: str
+    ) -> bool:
+        if self.platform and platform_name not in self.platform:
+            return False
+        if self.arch and not any(_same_arch(platform_name, a, arch) for a in self.arch):
+            return False
+        if self.python and not any(_python_matches(s, python, interpreter) for s in self.python):
+            return False
+        return True
+
+
+def _same_arch(platform_name: str, wanted: str, arch: str) -> bool:
+    aliases = _ARCH_ALIASES.get(platform_name, {})
+    return aliases.get(wanted, wanted) == arch
+
+
+def _python_matches(spec: PythonSpec, label: str, interpreter: PythonInfo | None) -> bool:
+    if interpreter is not None:
+        return spec.matches(interpreter) or spec.raw == label
+    if spec.raw == label:
+        return True
+    try:
+        asked = PythonSpec.parse(label)
+    except UsageError:
+        return False
+    return bool(spec.version) and asked.version[: len(spec.version)] == spec.version
+
+
+def parse_excludes(tables: Sequence[Mapping[str, Any]], source: str) -> list[Exclude]:
+    """Check ``matrix.exclude`` entries; ``source`` names where they came from for errors."""
+    excludes: list[Exclude] = []
+    for number, table in enumerate(tables, 1):
+        where = f"matrix.exclude entry {number} in {source}"
+        unknown = sorted(set(table) - set(EXCLUDE_FIELDS))
+        if unknown:
+            raise ConfigError(
+                f"{where} has unknown key {unknown[0]!r}",
+                hint="an exclude may name python, platform and arch",
+            )
+        if not table:
+            raise ConfigError(
+                f"{where} is empty", hint="name at least one of python, platform, arch"
+            )
+        fields: dict[str, list[str]] = {}
+        for name in EXCLUDE_FIELDS:
+            value = table.get(name)
+            if value is None:
+                fields[name] = []
+            elif isinstance(value, str):
+                fields[name] = [value]
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                fields[name] = list(value)
+            else:
+                raise ConfigError(
+                    f"{where}: {name} must be a string or a list of strings, not {value!r}",
+                    hint='quote versions: python = "3.10" (an unquoted 3.10 is the number 3.1)',
+                )
+        try:
+            pythons = tuple(PythonSpec.parse(v) for v in fields["python"])
+            platforms = tuple(normalize_platform(v) for v in fields["platform"])
+        except UsageError as exc:
+            raise ConfigError(f"{where}: {exc.message}", hint=exc.hint) from None
+        # An architecture is checked against the platforms named, or against all of them.
+        for arch in fields["arch"]:
+            names = platforms or PLATFORMS
+            if not any(_known_arch(p, arch) for p in names):
+                raise ConfigError(
+                    f"{where}: unknown architecture {arch!r}",
+                    hint="choose from: "
+                    + ", ".join(sorted({a for p in names for a in ARCHITECTURES[p]})),
+                )
+        excludes.append(Exclude(pythons, platforms, tuple(a.lower() for a in fields["arch"])))
+    return excludes
+
+
+def _known_arch(platform_name: str, arch: str) -> bool:
+    try:
+        normalize_arch(platform_name, arch)
+    except UsageError:
+        return False
+    return True
