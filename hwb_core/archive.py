@@ -51,8 +51,13 @@ def extract_sdist(archive: Path, dest: Path) -> Path:
         else:
             _extract_tar(archive, dest)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        if isinstance(exc, UnsafeArchive):
-            raise
+        if isinstance(exc, getattr(tarfile, "FilterError", ())):
+            # PEP 706's data filter saw through what the member checks cannot (a chain of
+            # links that leads out): the archive is hostile, not unreadable.
+            raise UnsafeArchive(
+                f"{archive.name}: {exc}",
+                hint="refusing to extract it; rebuild the sdist from a clean tree",
+            ) from None
         raise UsageError(f"cannot read {archive}: {exc}", hint="is it a complete sdist?") from None
     entries = [p for p in dest.iterdir()]
     if len(entries) == 1 and entries[0].is_dir():

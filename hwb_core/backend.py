@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,21 @@ from hwb_core.interfaces import BuildEnv, Reporter
 from hwb_core.project import Project
 
 
+#: Runs one pyproject-hooks subprocess: ``(cmd, cwd, extra_environ)`` with host paths.
+HookRunner = Callable[[Sequence[str], Path | None, Mapping[str, str] | None], object]
+
+
 def build_wheel(
     env: BuildEnv,
     project: Project,
     config_settings: Mapping[str, Any],
     wheel_dir: Path,
     reporter: Reporter,
+    *,
+    run_hook: HookRunner | None = None,
 ) -> Path:
+    """``run_hook`` replaces ``env.run`` for the hook subprocesses: an environment that cannot
+    see host paths (a container) passes one that translates them."""
     from pyproject_hooks import BuildBackendHookCaller
 
     backend = project.build_backend
@@ -36,7 +44,10 @@ def build_wheel(
     ) -> None:
         hook_name = cmd[2] if len(cmd) > 2 else "hook"
         try:
-            env.run(cmd, cwd=Path(cwd) if cwd else None, extra_env=extra_environ)
+            if run_hook is not None:
+                run_hook(cmd, Path(cwd) if cwd else None, extra_environ)
+            else:
+                env.run(cmd, cwd=Path(cwd) if cwd else None, extra_env=extra_environ)
         except BuildError as exc:
             raise BackendError(
                 f"the build backend {backend!r} failed in {hook_name}",

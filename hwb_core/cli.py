@@ -224,7 +224,7 @@ def _make_cli(click: Any) -> Any:
 
 
 # Commands defined in modules of their own: each has ``register(cli, click, make_session)``.
-COMMAND_MODULES: list[str] = ["hwb_core.cli_matrix"]
+COMMAND_MODULES: list[str] = ["hwb_core.cli_matrix", "hwb_core.cli_repair"]
 
 
 def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -256,6 +256,8 @@ def _add_plugin_options(click: Any, command: Any, pm: Any) -> None:
         kwargs: dict[str, Any] = {"help": option.help, "default": None}
         if option.is_flag:
             kwargs["is_flag"] = True
+            if option.flag_value is not None:
+                kwargs["flag_value"] = option.flag_value
         if option.metavar:
             kwargs["metavar"] = option.metavar
         if option.multiple:

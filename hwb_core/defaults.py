@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hwb_core.hookspecs import hookimpl
-from hwb_core.interfaces import BuildEnv, ConfigKey, IsolationChoice, PythonInfo, Reporter
+from hwb_core.interfaces import BuildEnv, CliOption, ConfigKey, IsolationChoice, PythonInfo, Reporter
 from hwb_core.matrix_config import MATRIX_KEYS
 from hwb_core.project import Project
 
@@ -25,7 +25,54 @@ def config_schema() -> dict[str, ConfigKey]:
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
         ),
         **MATRIX_KEYS,
+        **REPAIR_KEYS,
     }
+
+
+# Read by the core (pipeline.repair) and handed to repairers and policies in RepairRequest.
+REPAIR_KEYS: dict[str, ConfigKey] = {
+    "repair.mode": ConfigKey(
+        "str",
+        "auto",
+        "auto: a failed repair fails the build; warn: publish the wheel as built, with a warning; "
+        "skip: do not repair (--no-repair).",
+        choices=("auto", "skip", "warn"),
+    ),
+    "repair.policy": ConfigKey(
+        "str",
+        None,
+        "Platform policy to repair to: manylinux_2_28, manylinux2014, musllinux_1_2 (the "
+        "architecture is optional); default: the most compatible one the wheel meets.",
+    ),
+    "repair.exclude": ConfigKey(
+        "list",
+        [],
+        "Libraries never to bundle, as shell-style patterns of their names (libcuda.so.*).",
+    ),
+    "repair.lib-sdir": ConfigKey(
+        "str",
+        None,
+        "Where bundled libraries go in the wheel (default: the repairer's, .libs for auditwheel).",
+    ),
+    "repair.strip": ConfigKey(
+        "bool", False, "Strip debugging symbols from bundled libraries and extensions."
+    ),
+}
+
+
+@hookimpl
+def cli_options(command: str) -> list[CliOption] | None:
+    if command not in ("build", "matrix"):
+        return None
+    return [
+        CliOption(
+            ("--no-repair",),
+            "repair.mode",
+            "Publish wheels as built, without repair (repair.mode = skip).",
+            is_flag=True,
+            flag_value="skip",
+        )
+    ]
 
 
 @hookimpl(trylast=True)

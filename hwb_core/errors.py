@@ -65,5 +65,10 @@ class RepairError(BuildError):
     """A wheel could not be repaired; the unrepaired wheel is not published."""
 
 
+class PolicyViolation(RepairError):
+    """An organization's policy refused a wheel. Unlike a repair tool's failure it is never
+    turned into a warning by ``[tool.hwb.repair] mode = "warn"``."""
+
+
 class UnsafeArchive(UsageError):
     """An sdist tried to write outside its extraction directory."""

@@ -203,14 +203,46 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     built in, so a repairer can run its tool where the build ran) and by ``hwb repair`` (with
     ``env=None``: repair on the host).
 
-    **Returns** a :class:`RepairResult` naming the wheel to publish, or ``None`` when the wheel
-    is not this repairer's (another platform). When every implementation returns ``None`` the
-    wheel is published as built. A failed repair raises :class:`hwb_core.errors.RepairError`
-    and nothing is published.
+    Not called at all when ``[tool.hwb.repair] mode`` is ``skip`` (``--no-repair``). ``request``
+    carries the settings of ``[tool.hwb.repair]`` (``policy``, ``exclude``, ``lib_sdir``,
+    ``strip``); an environment with ``on_host`` false runs commands elsewhere (a container):
+    install the tool with ``env.install`` and pass paths through ``env.env_path``.
 
-    **Combining**: the first non-``None`` result wins. Organizations' policies wrap this hook
-    (``@hookimpl(wrapper=True)``): they can change ``request`` before ``yield``, and inspect,
-    replace or refuse (raise) the result after it; see ``docs/writing-plugins.md``.
+    **Returns** a :class:`RepairResult` naming the wheel to publish (written into
+    ``request.output_dir``, or the input itself when nothing needed doing: a pure wheel, a wheel
+    already tagged for its policy), or ``None`` when the wheel is not this repairer's (another
+    platform). When every implementation returns ``None`` the wheel is published as built. A
+    failed repair raises :class:`hwb_core.errors.RepairError` and nothing is published, unless
+    ``mode`` is ``warn``: then the wheel is published as built, with a warning.
+
+    **Combining**: the first non-``None`` result wins. Organizations' policies wrap this hook,
+    ``@hookimpl(wrapper=True, tryfirst=True)``: before ``yield`` they may add to
+    ``request.exclude`` or set ``request.policy``; ``result = yield`` hands them the
+    repairer's result (``None`` when no repairer took the wheel; a repairer's exception comes
+    out of the ``yield``); after it they may refuse the wheel by raising
+    :class:`hwb_core.errors.PolicyViolation` (never turned into a warning), or change it by
+    writing a new wheel into ``request.output_dir`` (:func:`hwb_core.wheelfile.rewrite`), and
+    they return the result, with their name appended to ``result.checked_by``. See
+    ``docs/repair.md``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult | None:
+    """Merge wheels of one build made for different architectures into one wheel (two thin
+    macOS wheels, ``x86_64`` and ``arm64``, into one ``universal2`` wheel).
+
+    **Called** by ``hwb repair --fuse`` with the wheels after each was repaired.
+
+    **Returns** a :class:`RepairResult` whose ``path`` is the merged wheel, written into
+    ``request.output_dir``, or ``None`` when the wheels are not this plugin's to merge. Wheels
+    that cannot be merged (different projects, versions or Python tags, the same architecture
+    twice) raise :class:`hwb_core.errors.RepairError`.
+
+    **Combining**: the first non-``None`` result wins. When none takes the wheels, ``hwb repair
+    --fuse`` fails and says so.
 
     .. versionadded:: 0.1
     """

@@ -142,6 +142,9 @@ class CliOption:
     is_flag: bool = False
     metavar: str | None = None
     multiple: bool = False
+    flag_value: Any = None
+    """With ``is_flag``, the value the key gets when the flag is given (default ``True``):
+    ``CliOption(("--no-repair",), "repair.mode", is_flag=True, flag_value="skip")``."""
 
 
 # --------------------------------------------------------------------------- isolation
@@ -266,6 +269,11 @@ class RepairRequest:
     """The platform policy asked for (``manylinux_2_28``), ``None`` for the repairer's choice."""
     exclude: list[str] = dataclasses.field(default_factory=list)
     """Library name patterns (``fnmatch``) to leave out of the wheel."""
+    lib_sdir: str | None = None
+    """Where bundled libraries go in the wheel (auditwheel's ``-L``), ``None`` for the
+    repairer's default (``.libs`` for auditwheel, ``.dylibs`` for delocate)."""
+    strip: bool = False
+    """Strip debugging symbols from the bundled libraries and extensions (auditwheel)."""
 
 
 @dataclasses.dataclass
@@ -273,12 +281,20 @@ class RepairResult:
     """What a repairer did with a wheel."""
 
     path: Path
+    """The wheel to publish: a new file in ``request.output_dir``, or the input when unchanged."""
     repaired: bool
+    """True when the repairer changed the wheel (bundled libraries, retagged it)."""
     repairer: str | None = None
+    """The plugin that handled the wheel (``"auditwheel"``), also when it left it unchanged."""
     policy: str | None = None
+    """The platform tag the wheel meets (``manylinux_2_17_x86_64``, ``macosx_11_0_arm64``)."""
     bundled: list[str] = dataclasses.field(default_factory=list)
+    """Libraries copied into the wheel, under the file names they had outside it
+    (``libyaml-0.so.2.0.9``): what a deny list matches."""
     reason: str = ""
     """Why nothing was done (``"pure wheel"``), or a summary of what was."""
+    checked_by: list[str] = dataclasses.field(default_factory=list)
+    """Organizations' policies that examined the wheel and let it through (plugin names)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -306,5 +322,6 @@ class BuildResult:
             "policy": self.repair.policy,
             "bundled": list(self.repair.bundled),
             "repair_note": self.repair.reason,
+            "checked_by": list(self.repair.checked_by),
             "duration_s": round(self.duration_s, 3),
         }

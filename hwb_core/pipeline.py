@@ -21,7 +21,7 @@ from typing import Any
 from hwb_core import pythons
 from hwb_core.archive import extract_sdist, is_sdist
 from hwb_core.config import Config, load_config
-from hwb_core.errors import BuildError, IsolationUnavailable, UsageError
+from hwb_core.errors import BuildError, IsolationUnavailable, PolicyViolation, RepairError, UsageError
 from hwb_core.interfaces import (
     BuildResult,
     EnvRequest,
@@ -73,7 +73,15 @@ class Session:
                     raise ConfigError(
                         f"plugins in [tool.hwb] of {project.pyproject_path} must be a list of module names"
                     )
+                seen = set(self.pm.records)
                 self.pm.load_project_plugins(project.root, modules)
+                # Entry-point failures were reported before the build; these are new.
+                for name in sorted(set(self.pm.records) - seen):
+                    record = self.pm.records[name]
+                    if record.status == "failed":
+                        self.reporter.warn(
+                            f"project plugin {name!r} (from {project.root}) failed to load: {record.error}"
+                        )
         ignored = [r.name for r in self.pm.records.values() if r.status != "loaded"]
         return load_config(
             self.pm.schema(),
@@ -236,6 +244,19 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def repair_request(session: Session, config: Config, python: PythonInfo | None, output_dir: Path) -> RepairRequest:
+    """The request repairers and policies receive, from ``[tool.hwb.repair]``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    policy = config.get("repair.policy")
+    return RepairRequest(
+        config=config, reporter=session.reporter, output_dir=output_dir, python=python,
+        policy=None if policy in (None, "", "auto") else policy,
+        exclude=list(config.get("repair.exclude") or []),
+        lib_sdir=config.get("repair.lib-sdir") or None,
+        strip=bool(config.get("repair.strip")),
+    )
+
+
 def repair(
     session: Session,
     wheel: Path,
@@ -244,11 +265,22 @@ def repair(
     python: PythonInfo | None,
     output_dir: Path,
 ) -> RepairResult:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    request = RepairRequest(
-        config=config, reporter=session.reporter, output_dir=output_dir, python=python
-    )
-    result: RepairResult | None = session.pm.hook.repair_wheel(wheel=wheel, env=env, request=request)
+    """Run the ``repair_wheel`` hook as ``[tool.hwb.repair] mode`` says: ``skip`` does not call
+    it; ``warn`` turns a failed repair (not a policy's refusal) into a warning and keeps the
+    wheel as built; ``auto`` lets the error through, so nothing is published."""
+    mode = config.get("repair.mode")
+    if mode == "skip":
+        return RepairResult(path=wheel, repaired=False, reason=f"repair skipped (repair.mode = skip, from {config.source('repair.mode')})")
+    request = repair_request(session, config, python, output_dir)
+    try:
+        result: RepairResult | None = session.pm.hook.repair_wheel(wheel=wheel, env=env, request=request)
+    except PolicyViolation:
+        raise
+    except RepairError as exc:
+        if mode != "warn":
+            raise
+        session.reporter.warn(f"{exc.one_line()}; publishing {wheel.name} unrepaired (repair.mode = warn)")
+        return RepairResult(path=wheel, repaired=False, reason=f"repair failed: {exc.message}")
     if result is None:
         return RepairResult(path=wheel, repaired=False, reason="no repairer handles this wheel")
     return result

@@ -70,6 +70,12 @@ def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
         return ("(project)", None)
     from importlib import metadata
 
+    if origin == "entry-point" and target:
+        # The entry point knows its distribution, also for editable installs, whose modules
+        # packages_distributions() cannot map.
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.value == target and ep.dist is not None:
+                return (ep.dist.name, ep.dist.version)
     top = target.split(":")[0].split(".")[0]
     if origin == "core":
         top = "hwb_core"

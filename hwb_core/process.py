@@ -39,6 +39,9 @@ def run(
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            # Its own process group, so that stopping it reaches what it started too (uv's
+            # build backends, compilers), also when a signal reached hwb alone.
+            start_new_session=_OWN_GROUP,
         )
     except FileNotFoundError:
         raise BuildError(f"{cmd[0]} was not found", hint=hint) from None
@@ -64,10 +67,20 @@ def _stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is not None:
         return
     try:
-        proc.send_signal(signal.SIGINT)
+        _signal(proc, signal.SIGINT)
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _signal(proc, signal.SIGKILL if _OWN_GROUP else signal.SIGTERM)
         proc.wait()
     except ProcessLookupError:
         pass
+
+
+_OWN_GROUP = os.name == "posix"
+
+
+def _signal(proc: subprocess.Popen[str], signum: int) -> None:
+    if _OWN_GROUP:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)

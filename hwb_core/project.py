@@ -129,7 +129,7 @@ class Project:
 
 def read_toml(path: Path) -> dict[str, Any]:
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import ParseError, TOMLKitError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -143,8 +143,30 @@ def read_toml(path: Path) -> dict[str, Any]:
             f"invalid TOML in {path} at line {exc.line}, column {exc.col}: {reason}",
             hint="fix the syntax there",
         ) from None
+    except TOMLKitError as exc:  # a duplicate key (KeyAlreadyPresent) comes without a position
+        raise ConfigError(
+            f"invalid TOML in {path}{_toml_position(text)}: {str(exc).rstrip('.')}",
+            hint="fix the syntax there",
+        ) from None
     value: dict[str, Any] = document.unwrap()
     return value
+
+
+def _toml_position(text: str) -> str:
+    """`` at line L, column C`` of the first error the standard library's parser sees (3.11+)."""
+    import re
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        return ""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if match:
+            return f" at line {match.group(1)}, column {match.group(2)}"
+    return ""
 
 
 def detect_extensions(project: Project) -> Extensions:

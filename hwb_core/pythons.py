@@ -129,11 +129,23 @@ def _ask(path: str) -> dict[str, Any] | None:
     return data
 
 
+def _identity(path: str) -> str:
+    """The path that stands for an interpreter: symlinks resolved (``python3`` and ``python3.12``
+    are one interpreter), except in a virtual environment, whose ``bin/python`` links to the base
+    interpreter but finds the environment's packages through the path it was started by."""
+    absolute = os.path.abspath(path)
+    bindir = os.path.dirname(absolute)
+    for directory in (bindir, os.path.dirname(bindir)):
+        if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
+            return absolute
+    return os.path.realpath(absolute)
+
+
 def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
     """Ask each executable what it is (in parallel, cached); unusable ones are dropped."""
     unique: list[str] = []
     for path in paths:
-        real = os.path.realpath(path)
+        real = _identity(path)
         if real not in unique and os.access(real, os.X_OK) and os.path.isfile(real):
             unique.append(real)
     disk = None

@@ -84,8 +84,9 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
 
 
 def wheel_members(path: Path) -> dict[str, bytes]:
+    """File members and their bytes (directory entries, which some tools write, left out)."""
     with zipfile.ZipFile(path) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
+        return {name: zf.read(name) for name in zf.namelist() if not name.endswith("/")}
 
 
 def assert_clean_error(result: subprocess.CompletedProcess[str], code: int | None = None) -> str:

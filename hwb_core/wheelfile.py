@@ -1,0 +1,140 @@
+"""Reading wheel names and contents, and writing a changed copy of a wheel with a correct RECORD.
+
+For repairers and organizations' policies (see ``docs/repair.md``): a policy that adds a file
+to a wheel calls :func:`rewrite`, which writes a new wheel and leaves the input untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from hwb_core.errors import RepairError, UsageError
+
+_SIGNATURES = ("RECORD.jws", "RECORD.p7s")
+
+
+def platform_tags(wheel: Path) -> list[str]:
+    """The platform tags of ``wheel``'s file name, in the order written (``["linux_x86_64"]``,
+    ``["manylinux_2_17_x86_64", "manylinux2014_x86_64"]``, ``["any"]``)."""
+    stem = _stem(wheel)
+    return stem.split("-")[-1].split(".")
+
+
+def is_pure(wheel: Path) -> bool:
+    """True for a wheel every tag of which is platform ``any`` (``py3-none-any``)."""
+    return platform_tags(wheel) == ["any"]
+
+
+def _stem(wheel: Path) -> str:
+    name = wheel.name
+    parts = name[: -len(".whl")].split("-") if name.endswith(".whl") else []
+    if len(parts) not in (5, 6):
+        raise UsageError(
+            f"{name} is not a wheel file name",
+            hint="a wheel is named NAME-VERSION(-BUILD)-PYTHON-ABI-PLATFORM.whl",
+        )
+    return name[: -len(".whl")]
+
+
+def with_platform(wheel_name: str, tag: str) -> str:
+    """``wheel_name`` with its platform tag replaced by ``tag``."""
+    stem = wheel_name[: -len(".whl")]
+    return stem.rsplit("-", 1)[0] + f"-{tag}.whl"
+
+
+def names(wheel: Path) -> list[str]:
+    """Every member's name, in archive order."""
+    with _open(wheel) as zf:
+        return zf.namelist()
+
+
+def dist_info(wheel: Path) -> str:
+    """The name of the wheel's ``*.dist-info`` directory (``yamlext-1.0.dist-info``)."""
+    found = {n.split("/", 1)[0] for n in names(wheel) if n.split("/", 1)[0].endswith(".dist-info")}
+    if len(found) != 1:
+        raise RepairError(
+            f"{wheel.name} has {len(found)} .dist-info directories",
+            hint="a wheel must hold exactly one NAME-VERSION.dist-info directory",
+        )
+    return found.pop()
+
+
+def read(wheel: Path, member: str) -> bytes:
+    with _open(wheel) as zf:
+        return zf.read(member)
+
+
+def _open(wheel: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{wheel} cannot be read as a wheel ({exc})", hint="is it a complete .whl file?") from None
+
+
+def rewrite(
+    wheel: Path,
+    out_dir: Path,
+    *,
+    add: Mapping[str, bytes] | None = None,
+    remove: Iterable[str] = (),
+    name: str | None = None,
+) -> Path:
+    """Write a copy of ``wheel`` into ``out_dir`` with files added (or replaced) and removed,
+    and its RECORD computed again. Returns the new wheel's path (``name`` or the same file
+    name). The file appears atomically; when it has the input's path, it replaces the input."""
+    additions = dict(add or {})
+    removals = set(remove)
+    target = out_dir / (name or wheel.name)
+    record_name = dist_info(wheel) + "/RECORD"
+    rows: list[tuple[str, str, str]] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        with _open(wheel) as src, zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                member = info.filename
+                if member == record_name or member.rsplit("/", 1)[-1] in _SIGNATURES:
+                    continue
+                if member in removals:
+                    continue
+                data = additions.pop(member) if member in additions else src.read(info)
+                dst.writestr(_copy_info(info), data)
+                if not member.endswith("/"):
+                    rows.append((member, _digest(data), str(len(data))))
+            for member, data in additions.items():
+                info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(info, data)
+                rows.append((member, _digest(data), str(len(data))))
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerows(rows)
+            writer.writerow((record_name, "", ""))
+            dst.writestr(record_name, text.getvalue())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    copy.external_attr = info.external_attr
+    copy.compress_type = zipfile.ZIP_DEFLATED
+    return copy
+
+
+def _digest(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"

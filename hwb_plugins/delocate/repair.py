@@ -1,0 +1,175 @@
+"""``delocate-wheel`` for one macOS wheel: arguments, deployment target, and what it did."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from hwb_core import wheelfile
+from hwb_core.config import Config
+from hwb_core.errors import RepairError
+from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
+from hwb_plugins.delocate import NAME, PREFIX
+from hwb_plugins.delocate.tools import (
+    archs_of,
+    check_host,
+    last_words,
+    missing_archs,
+    run_delocate,
+    tag_parts,
+)
+
+_TARGET = re.compile(r"\d+(\.\d+)?")
+_POLICY = re.compile(r"macosx_(\d+)_(\d+)(_[a-z0-9_]+)?")
+
+
+def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult:
+    if env is not None and not env.on_host:
+        raise RepairError(
+            f"delocate repairs macOS wheels on the macOS host; {wheel.name} was built in "
+            f"{env.describe()}",
+            hint="build macOS wheels with --isolation venv (or none) on a Mac",
+        )
+    check_host()
+    archs = required_archs(wheel, request.config)
+    target = deployment_target(request)
+    out = request.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    before = set(out.glob("*.whl"))
+    args = delocate_args(wheel, out, archs, request)
+    environ = dict(os.environ)
+    environ.pop("MACOSX_DEPLOYMENT_TARGET", None)
+    if target:
+        environ["MACOSX_DEPLOYMENT_TARGET"] = target
+    for_target = f", macOS {target}+" if target else ""
+    request.reporter.step(f"repairing {wheel.name} with delocate ({'+'.join(archs)}{for_target})")
+    result = run_delocate("delocate_wheel", args, request.reporter, environ)
+    if result.returncode != 0:
+        raise explain_failure(wheel, archs, target, result.output)
+    made = sorted(set(out.glob("*.whl")) - before)
+    if len(made) != 1:
+        raise RepairError(
+            f"delocate reported success but wrote {len(made)} wheels for {wheel.name}",
+            hint="run again with -v to see its output", details=result.output,
+        )
+    repaired = made[0]
+    lacking = missing_archs(repaired, archs)
+    if lacking:
+        where = "; ".join(f"{name} lacks {'+'.join(m)}" for name, m in sorted(lacking.items()))
+        raise RepairError(
+            f"{wheel.name}: not every binary holds {'+'.join(archs)} ({where})",
+            hint="build every extension and library for those architectures, or change "
+            "repair.delocate.require-archs",
+        )
+    bundled = bundled_libraries(wheel, repaired)
+    tags = wheelfile.platform_tags(repaired)
+    summary = f"bundled {', '.join(bundled)}" if bundled else "nothing to bundle"
+    return RepairResult(
+        path=repaired, repaired=True, repairer=NAME, policy=".".join(tags), bundled=bundled,
+        reason=f"{summary}; checked {'+'.join(archs)}; tagged {'.'.join(tags)}",
+    )
+
+
+def delocate_args(
+    wheel: Path, out: Path, archs: list[str], request: RepairRequest
+) -> list[str | Path]:
+    """``delocate-wheel`` arguments for ``request`` (the deployment target travels in the
+    environment: delocate reads ``MACOSX_DEPLOYMENT_TARGET``)."""
+    args: list[str | Path] = ["-v", "-w", out, "--require-archs", ",".join(archs)]
+    if request.lib_sdir:
+        args += ["-L", request.lib_sdir]
+    for pattern in request.exclude:
+        args += ["-e", exclude_substring(pattern)]
+    if request.strip:
+        request.reporter.warn("repair.strip has no effect on macOS wheels (delocate does not strip)")
+    args.append(wheel)
+    return args
+
+
+def required_archs(wheel: Path, config: Config) -> list[str]:
+    """``repair.delocate.require-archs``, else the architectures the wheel's tags name."""
+    configured = list(config.get(PREFIX + "require-archs") or [])
+    if configured:
+        return archs_of(configured, f"{PREFIX}require-archs ({config.source(PREFIX + 'require-archs')})")
+    words = [tag_parts(tag)[1] for tag in wheelfile.platform_tags(wheel)]
+    return archs_of(words, wheel.name)
+
+
+def deployment_target(request: RepairRequest) -> str | None:
+    """The oldest macOS the wheel must support, from the first of: ``deployment-target``, a
+    ``macosx_X_Y`` policy, ``MACOSX_DEPLOYMENT_TARGET``, ``matrix.macos.deployment-target``."""
+    config = request.config
+    candidates: list[tuple[str, str | None]] = [
+        (f"{PREFIX}deployment-target ({config.source(PREFIX + 'deployment-target')})",
+         config.get(PREFIX + "deployment-target")),
+    ]
+    policy = request.policy or ""
+    match = _POLICY.fullmatch(policy)
+    if match:
+        candidates.append((f"policy {policy}", f"{match.group(1)}.{match.group(2)}"))
+    candidates.append(("MACOSX_DEPLOYMENT_TARGET", os.environ.get("MACOSX_DEPLOYMENT_TARGET")))
+    if "matrix.macos.deployment-target" in config.schema:
+        candidates.append(("matrix.macos.deployment-target", config.get("matrix.macos.deployment-target")))
+    for source, value in candidates:
+        if not value:
+            continue
+        value = str(value).strip()
+        if not _TARGET.fullmatch(value):
+            raise RepairError(
+                f"{source} is {value!r}, not a macOS version",
+                hint="write it like 11.0 or 10.13",
+            )
+        return value
+    return None
+
+
+def exclude_substring(pattern: str) -> str:
+    """delocate leaves out libraries whose path *contains* a string; hwb's ``exclude`` holds
+    shell-style patterns. ``libcuda*``, ``*libfoo*`` and ``libfoo.dylib`` translate; a pattern
+    with a wildcard inside does not."""
+    core = pattern.strip("*")
+    if not core or any(ch in core for ch in "*?["):
+        raise RepairError(
+            f"exclude pattern {pattern!r} cannot be given to delocate, which matches a plain "
+            "part of the library's path",
+            hint="for macOS wheels write exclude entries as names or name prefixes (libfoo*)",
+        )
+    return core
+
+
+def bundled_libraries(original: Path, repaired: Path) -> list[str]:
+    """Libraries delocate copied in (it keeps their names)."""
+    new = set(wheelfile.names(repaired)) - set(wheelfile.names(original))
+    return sorted(
+        {m.rsplit("/", 1)[-1] for m in new if m.endswith((".dylib", ".so")) and ".dist-info/" not in m}
+    )
+
+
+def explain_failure(wheel: Path, archs: list[str], target: str | None, output: str) -> RepairError:
+    said = last_words(output)
+    if "missing architectures" in output or "Required arch" in output or "missing architecture" in said:
+        lacking = sorted(set(re.findall(r"Required arch (\w+) missing from (\S+)", output)))
+        where = "; ".join(f"{Path(path).name} lacks {arch}" for arch, path in lacking)
+        return RepairError(
+            f"{wheel.name}: binaries lack required architectures {'+'.join(archs)}"
+            + (f" ({where})" if where else ""),
+            hint="build the library for every architecture (or set repair.delocate.require-archs; "
+            "for universal2, repair thin wheels and merge them with `hwb repair --fuse`)",
+            details=output,
+        )
+    if "do not satisfy target MacOS" in output:
+        needed = re.findall(r"MACOSX_DEPLOYMENT_TARGET=([\d.]+)", output)
+        need_text = f" (they need {needed[-1]})" if needed else ""
+        return RepairError(
+            f"{wheel.name}: its binaries need a newer macOS than the deployment target "
+            f"{target}{need_text}",
+            hint="raise repair.delocate.deployment-target (or MACOSX_DEPLOYMENT_TARGET), or build "
+            "those libraries for the older macOS",
+            details=output,
+        )
+    return RepairError(
+        f"delocate could not repair {wheel.name}: {said}",
+        hint="run again with -v to see delocate's output",
+        details=output,
+    )

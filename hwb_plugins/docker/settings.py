@@ -1,0 +1,385 @@
+"""The ``[tool.hwb.isolation.docker]`` keys, their command-line flags, and their validation.
+
+Nothing here imports the Docker SDK: the keys must be declared (and ``hwb --help`` built)
+without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform as host_platform
+import re
+from pathlib import Path
+from typing import Any
+
+from hwb_core.config import Config
+from hwb_core.errors import ConfigError
+from hwb_core.interfaces import CliOption, ConfigKey
+
+PREFIX = "isolation.docker."
+
+MANYLINUX_VERSIONS = ("2014", "2_28", "2_34", "2_35")
+MUSLLINUX_VERSIONS = ("1_1", "1_2")
+DEFAULT_MANYLINUX = "2_28"
+PULL_POLICIES = ("missing", "always", "never")
+
+#: ``docker --platform`` value -> the architecture in wheel tags and PyPA image names.
+PLATFORM_ARCH = {
+    "linux/amd64": "x86_64",
+    "linux/arm64": "aarch64",
+    "linux/arm/v7": "armv7l",
+    "linux/386": "i686",
+    "linux/ppc64le": "ppc64le",
+    "linux/s390x": "s390x",
+    "linux/riscv64": "riscv64",
+}
+_ARCH_ALIASES = {
+    "x86_64": "linux/amd64",
+    "amd64": "linux/amd64",
+    "aarch64": "linux/arm64",
+    "arm64": "linux/arm64",
+    "linux/arm64/v8": "linux/arm64",
+    "armv7l": "linux/arm/v7",
+    "armv7": "linux/arm/v7",
+    "linux/arm": "linux/arm/v7",
+    "i686": "linux/386",
+    "i386": "linux/386",
+    "x86": "linux/386",
+    "ppc64le": "linux/ppc64le",
+    "s390x": "linux/s390x",
+    "riscv64": "linux/riscv64",
+}
+
+SCHEMA: dict[str, ConfigKey] = {
+    PREFIX + "manylinux": ConfigKey(
+        "str",
+        DEFAULT_MANYLINUX,
+        "manylinux image for the build: 2014, 2_28 (default), 2_34 or 2_35 (quay.io/pypa).",
+    ),
+    PREFIX + "musllinux": ConfigKey(
+        "str", None, "Build in a musllinux image instead (1_2) for musl-based systems (Alpine)."
+    ),
+    PREFIX + "image": ConfigKey(
+        "str",
+        None,
+        "Build in this image (overrides manylinux/musllinux); it needs /opt/python/<tag>.",
+    ),
+    PREFIX + "dockerfile": ConfigKey(
+        "path",
+        None,
+        "Build the image from this Dockerfile (relative to the project); tagged by a hash of its "
+        "content and context and reused while they are unchanged.",
+    ),
+    PREFIX + "dockerfile-context": ConfigKey(
+        "path", None, "Build context for dockerfile (default: the Dockerfile's directory)."
+    ),
+    PREFIX + "platform": ConfigKey(
+        "str",
+        None,
+        "Target platform, as docker --platform: linux/amd64, linux/arm64, ... "
+        "(default: this machine's); another architecture runs under qemu.",
+    ),
+    PREFIX + "pull": ConfigKey(
+        "str",
+        "missing",
+        "When to pull the image: missing (default), always or never.",
+        choices=PULL_POLICIES,
+    ),
+    PREFIX + "memory": ConfigKey("str", None, "Memory limit of the build container: 512m, 8g, ..."),
+    PREFIX + "cpus": ConfigKey(
+        "float", None, "CPU limit of the build container (2.5 = two and a half CPUs)."
+    ),
+    PREFIX + "pids-limit": ConfigKey(
+        "int", 4096, "Most processes the build container may run at once."
+    ),
+    PREFIX + "gpu": ConfigKey(
+        "bool", False, "Give the container the machine's GPUs (CUDA builds)."
+    ),
+    PREFIX + "gpu-runtime": ConfigKey(
+        "str",
+        "nvidia",
+        "Engine device driver that provides the GPUs (NVIDIA Container Toolkit: nvidia).",
+    ),
+    PREFIX + "gpu-devices": ConfigKey(
+        "list", [], 'GPUs to give the container (IDs or UUIDs, ["0", "1"]); empty with gpu = all.'
+    ),
+    PREFIX + "network": ConfigKey(
+        "bool",
+        False,
+        "Let the container reach the network and install build requirements itself (default: "
+        "offline, from a wheelhouse the host prepares).",
+    ),
+    PREFIX + "env": ConfigKey(
+        "list",
+        [],
+        "Environment for the build: NAME passes the host's value, NAME=VALUE sets one. Nothing "
+        "else from the host reaches the container.",
+    ),
+    PREFIX + "auditwheel-policy": ConfigKey(
+        "str", None, "auditwheel policy for the repair (manylinux_2_28_x86_64, ...; default: auto)."
+    ),
+    PREFIX + "auditwheel-exclude": ConfigKey(
+        "list",
+        [],
+        "Libraries auditwheel must not bundle (libcuda.so.1, ...); shell-style patterns.",
+    ),
+    PREFIX + "keep-container": ConfigKey(
+        "bool",
+        False,
+        "Keep the build container (stopped) after the build and print its id, for debugging.",
+    ),
+}
+
+
+def cli_options(command: str) -> list[CliOption]:
+    options = [
+        CliOption(
+            ("--manylinux",),
+            PREFIX + "manylinux",
+            "docker: manylinux image (2014, 2_28, 2_34, 2_35).",
+            metavar="VERSION",
+        ),
+        CliOption(
+            ("--musllinux",),
+            PREFIX + "musllinux",
+            "docker: build in a musllinux image (1_2).",
+            metavar="VERSION",
+        ),
+        CliOption(("--image",), PREFIX + "image", "docker: build in this image.", metavar="IMAGE"),
+        CliOption(
+            ("--dockerfile",),
+            PREFIX + "dockerfile",
+            "docker: build the image from this Dockerfile.",
+            metavar="FILE",
+        ),
+        CliOption(("--memory",), PREFIX + "memory", "docker: memory limit (8g).", metavar="SIZE"),
+        CliOption(("--cpus",), PREFIX + "cpus", "docker: CPU limit (2.5).", metavar="N"),
+        CliOption(("--gpu",), PREFIX + "gpu", "docker: give the container the GPUs.", is_flag=True),
+        CliOption(
+            ("--network",),
+            PREFIX + "network",
+            "docker: let the container reach the network (default: offline).",
+            is_flag=True,
+        ),
+        CliOption(
+            ("--keep-container",),
+            PREFIX + "keep-container",
+            "docker: keep the build container and print its id.",
+            is_flag=True,
+        ),
+    ]
+    if command == "build":
+        # hwb matrix has its own --platform (linux, macos, windows) and routes architectures itself.
+        options.append(
+            CliOption(
+                ("--platform",),
+                PREFIX + "platform",
+                "docker: target platform (linux/arm64, ...).",
+                metavar="OS/ARCH",
+            )
+        )
+    return options
+
+
+@dataclasses.dataclass(frozen=True)
+class DockerSettings:
+    """The validated docker settings of one build."""
+
+    image: str | None
+    dockerfile: Path | None
+    dockerfile_context: Path | None
+    manylinux: str
+    musllinux: str | None
+    platform: str | None
+    """Normalised ``os/arch`` to ask the engine for, ``None`` for the engine's default."""
+    arch: str
+    """Target architecture as in wheel tags: ``x86_64``, ``aarch64``."""
+    pull: str
+    memory: int | None
+    memory_text: str | None
+    cpus: float | None
+    pids_limit: int
+    gpu: bool
+    gpu_driver: str
+    gpu_devices: tuple[str, ...]
+    network: bool
+    env: tuple[tuple[str, str | None], ...]
+    auditwheel_policy: str | None
+    auditwheel_exclude: tuple[str, ...]
+    keep_container: bool
+
+    @property
+    def wants_gpu(self) -> bool:
+        return self.gpu or bool(self.gpu_devices)
+
+    def default_image(self) -> str:
+        """The PyPA image for ``manylinux``/``musllinux`` and the target architecture."""
+        if self.musllinux:
+            return f"quay.io/pypa/musllinux_{self.musllinux}_{self.arch}"
+        if self.manylinux == "2014":
+            return f"quay.io/pypa/manylinux2014_{self.arch}"
+        return f"quay.io/pypa/manylinux_{self.manylinux}_{self.arch}"
+
+    def container_environment(self, environ: dict[str, str] | None = None) -> dict[str, str]:
+        """The variables from ``env`` that reach the container (unset host names are skipped)."""
+        source = os.environ if environ is None else environ
+        result: dict[str, str] = {}
+        for name, value in self.env:
+            if value is not None:
+                result[name] = value
+            elif name in source:
+                result[name] = source[name]
+        return result
+
+
+def load(config: Config, project_root: Path) -> DockerSettings:
+    """Read and check every docker key; an invalid value is a :class:`ConfigError` naming the key
+    and where it was set."""
+
+    def get(name: str) -> Any:
+        return config.get(PREFIX + name)
+
+    def bad(name: str, message: str, hint: str) -> ConfigError:
+        return ConfigError(f"{PREFIX}{name} ({config.source(PREFIX + name)}) {message}", hint=hint)
+
+    manylinux = _normalise_version(get("manylinux"), "manylinux")
+    if manylinux not in MANYLINUX_VERSIONS:
+        raise bad(
+            "manylinux",
+            f"is {get('manylinux')!r}",
+            "choose one of: " + ", ".join(MANYLINUX_VERSIONS),
+        )
+    musllinux = get("musllinux")
+    if musllinux is not None:
+        musllinux = _normalise_version(musllinux, "musllinux")
+        if musllinux not in MUSLLINUX_VERSIONS:
+            raise bad(
+                "musllinux",
+                f"is {get('musllinux')!r}",
+                "choose one of: " + ", ".join(MUSLLINUX_VERSIONS),
+            )
+        if config.source(PREFIX + "manylinux") != "default":
+            raise bad("musllinux", "and manylinux are both set", "choose one of the two")
+
+    image = get("image") or None
+    dockerfile_text = get("dockerfile") or None
+    if image and dockerfile_text:
+        raise bad(
+            "image",
+            "and dockerfile are both set",
+            "build in a named image or from a Dockerfile, not both",
+        )
+    dockerfile = None
+    context = None
+    if dockerfile_text:
+        dockerfile = _project_path(project_root, dockerfile_text)
+        if not dockerfile.is_file():
+            raise bad(
+                "dockerfile",
+                f"names {dockerfile}, which is not a file",
+                "give the path of a Dockerfile",
+            )
+        context_text = get("dockerfile-context")
+        context = _project_path(project_root, context_text) if context_text else dockerfile.parent
+        if not context.is_dir():
+            raise bad(
+                "dockerfile-context",
+                f"names {context}, which is not a directory",
+                "give a directory",
+            )
+
+    platform_text = get("platform")
+    if platform_text:
+        docker_platform = _normalise_platform(platform_text)
+        if docker_platform is None:
+            raise bad(
+                "platform", f"is {platform_text!r}", "use one of: " + ", ".join(PLATFORM_ARCH)
+            )
+    else:
+        docker_platform = None
+    arch = PLATFORM_ARCH[docker_platform] if docker_platform else host_arch()
+
+    memory_text = get("memory")
+    memory = None
+    if memory_text is not None:
+        memory = parse_size(str(memory_text))
+        if memory is None or memory < 6 * 1024 * 1024:
+            raise bad(
+                "memory", f"is {memory_text!r}", "give a size of at least 6m, such as 512m or 8g"
+            )
+    cpus = get("cpus")
+    if cpus is not None and cpus <= 0:
+        raise bad("cpus", f"is {cpus}", "give a positive number such as 2 or 1.5")
+    pids_limit = get("pids-limit")
+    if pids_limit is not None and pids_limit < 16:
+        raise bad(
+            "pids-limit", f"is {pids_limit}", "builds start compilers and shells: allow at least 16"
+        )
+
+    env: list[tuple[str, str | None]] = []
+    for entry in get("env") or []:
+        name, sep, value = entry.partition("=")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise bad("env", f"has {entry!r}", "entries are NAME (the host's value) or NAME=VALUE")
+        env.append((name, value if sep else None))
+
+    return DockerSettings(
+        image=image,
+        dockerfile=dockerfile,
+        dockerfile_context=context,
+        manylinux=manylinux,
+        musllinux=musllinux,
+        platform=docker_platform,
+        arch=arch,
+        pull=get("pull"),
+        memory=memory,
+        memory_text=str(memory_text) if memory_text is not None else None,
+        cpus=cpus,
+        pids_limit=pids_limit,
+        gpu=bool(get("gpu")),
+        gpu_driver=get("gpu-runtime") or "",
+        gpu_devices=tuple(str(d) for d in get("gpu-devices") or []),
+        network=bool(get("network")),
+        env=tuple(env),
+        auditwheel_policy=get("auditwheel-policy") or None,
+        auditwheel_exclude=tuple(get("auditwheel-exclude") or []),
+        keep_container=bool(get("keep-container")),
+    )
+
+
+def _project_path(root: Path, text: str) -> Path:
+    path = Path(os.path.expanduser(text))
+    return (path if path.is_absolute() else root / path).resolve()
+
+
+def _normalise_version(value: str, family: str) -> str:
+    text = str(value).strip().lower()
+    for prefix in (family + "_", family):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return text.replace(".", "_")
+
+
+def _normalise_platform(text: str) -> str | None:
+    value = text.strip().lower()
+    if value in PLATFORM_ARCH:
+        return value
+    return _ARCH_ALIASES.get(value)
+
+
+def host_arch() -> str:
+    machine = host_platform.machine().lower()
+    docker_platform = _ARCH_ALIASES.get(machine)
+    return PLATFORM_ARCH[docker_platform] if docker_platform else machine
+
+
+def parse_size(text: str) -> int | None:
+    """``"512m"`` -> bytes; ``None`` when it is not a size."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*", text.lower())
+    if not match:
+        return None
+    number, unit = float(match.group(1)), match.group(2)
+    factor = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[unit]
+    return int(number * factor)

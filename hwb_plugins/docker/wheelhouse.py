@@ -1,0 +1,166 @@
+"""Build requirements for an offline container: resolved and downloaded on the host, as wheels
+for the container's interpreter and platform, into a directory mounted read-only.
+
+The host runs ``pip download --only-binary=:all:`` with the container's Python version,
+implementation, ABI and every platform tag its C library accepts (``manylinux_2_36`` down to
+``manylinux_2_5``, or ``musllinux_1_2`` down to ``musllinux_1_0``). A requirement with no such
+wheel cannot be installed offline: the error says so and points at ``network = true``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hwb_core import process
+from hwb_core.errors import BuildError
+from hwb_core.interfaces import PythonInfo, Reporter
+from hwb_plugins.docker.errors import WheelNotAvailable
+
+NETWORK_HINT = (
+    "let the container install it from the index itself: network = true in "
+    "[tool.hwb.isolation.docker] (or --network)"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """The container's interpreter and platform, as it answered the probe."""
+
+    version: str
+    """``"3.12.1"``."""
+    implementation: str
+    """``"cpython"`` or ``"pypy"``."""
+    abi: str
+    """``"cp312"``, ``"cp313t"``, ``"pypy310_pp73"``."""
+    arch: str
+    libc: str
+    """``"glibc"`` or ``"musl"``."""
+    libc_version: tuple[int, int]
+
+    @property
+    def implementation_tag(self) -> str:
+        return {"cpython": "cp", "pypy": "pp"}.get(self.implementation, self.implementation)
+
+    def platform_tags(self) -> list[str]:
+        """Every platform tag this libc accepts, most specific first (what pip would accept)."""
+        major, minor = self.libc_version
+        tags: list[str] = []
+        if self.libc == "musl":
+            return [f"musllinux_{major}_{m}_{self.arch}" for m in range(minor, -1, -1)]
+        if self.libc != "glibc" or major != 2:
+            return [f"linux_{self.arch}"]
+        oldest = 5 if self.arch in ("x86_64", "i686") else 17
+        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+        for m in range(minor, oldest - 1, -1):
+            tags.append(f"manylinux_2_{m}_{self.arch}")
+            if m in legacy and (m != 12 or self.arch in ("x86_64", "i686")):
+                tags.append(f"{legacy[m]}_{self.arch}")
+        return tags
+
+    def describe(self) -> str:
+        name = {"cpython": "CPython", "pypy": "PyPy"}.get(self.implementation, self.implementation)
+        platform = self.platform_tags()[0] if self.platform_tags() else self.arch
+        return f"{name} {self.version}, {platform}"
+
+
+class Wheelhouse:
+    """A host directory of wheels for one container, filled on demand."""
+
+    def __init__(self, path: Path, target: Target, python: PythonInfo, reporter: Reporter) -> None:
+        self.path = path
+        self.target = target
+        self.python = python
+        self.reporter = reporter
+        self._pip: list[str] | None = None
+
+    def fetch(self, requirements: Sequence[str]) -> None:
+        """Download ``requirements`` and everything they need; raise when one has no wheel."""
+        if not requirements:
+            return
+        target = self.target
+        self.reporter.step(
+            f"downloading {', '.join(requirements)} on the host for the container ({target.describe()})"
+        )
+        cmd = [
+            *self.pip(),
+            "download",
+            "--dest",
+            str(self.path),
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--progress-bar",
+            "off",
+            "--python-version",
+            target.version,
+            "--implementation",
+            target.implementation_tag,
+            "--abi",
+            target.abi,
+        ]
+        for tag in target.platform_tags():
+            cmd += ["--platform", tag]
+        cmd += list(requirements)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        result = process.run(cmd, reporter=self.reporter, env=env, check=False, what="pip download")
+        if result.returncode == 0:
+            return
+        missing = re.findall(r"No matching distribution found for (\S+)", result.output)
+        if missing:
+            raise WheelNotAvailable(
+                f"no wheel of {', '.join(dict.fromkeys(missing))} fits the container "
+                f"({target.describe()}), and the container is offline",
+                hint=NETWORK_HINT,
+                details=result.output,
+            )
+        raise BuildError(
+            "could not download the build requirements for the container: "
+            + ", ".join(requirements),
+            hint="check the names, versions and your index settings (-v shows pip's output); or "
+            + NETWORK_HINT,
+            details=result.output,
+        )
+
+    def files(self) -> list[str]:
+        return sorted(p.name for p in self.path.glob("*.whl"))
+
+    def pip(self) -> list[str]:
+        """A pip on the host: hwb's own, else the one of the interpreter found for --python."""
+        if self._pip is None:
+            self._pip = host_pip(self.python)
+        return self._pip
+
+
+_has_pip: dict[str, bool] = {}
+
+
+def host_pip(python: PythonInfo) -> list[str]:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    candidate = python.path
+    if candidate not in _has_pip:  # asked once per process (hwb matrix builds many times)
+        try:
+            _has_pip[candidate] = (
+                subprocess.run(
+                    [candidate, "-m", "pip", "--version"],
+                    capture_output=True,
+                    timeout=60,
+                    stdin=subprocess.DEVNULL,
+                ).returncode
+                == 0
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            _has_pip[candidate] = False
+    if _has_pip[candidate]:
+        return [candidate, "-m", "pip"]
+    raise BuildError(
+        "no pip on this machine to download build requirements for the offline container",
+        hint=f"install pip for {sys.executable} or {python.path}; or " + NETWORK_HINT,
+    )

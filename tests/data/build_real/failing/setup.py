@@ -1,0 +1,1 @@
+raise RuntimeError("hwbt-failing: this build fails on purpose")

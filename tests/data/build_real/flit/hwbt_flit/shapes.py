@@ -1,0 +1,2 @@
+def square(x: float) -> float:
+    return x * x

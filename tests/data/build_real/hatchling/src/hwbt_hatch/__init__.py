@@ -1,0 +1,3 @@
+"""hwbt-hatch: a sample package."""
+
+GREETING = "hello from hatchling"

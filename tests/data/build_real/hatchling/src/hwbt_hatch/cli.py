@@ -1,0 +1,5 @@
+from hwbt_hatch import GREETING
+
+
+def main() -> None:
+    print(GREETING)

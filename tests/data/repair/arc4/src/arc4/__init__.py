@@ -1,0 +1,1 @@
+from arc4._arc4 import random

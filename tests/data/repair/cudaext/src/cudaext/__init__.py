@@ -1,0 +1,1 @@
+from cudaext._cuda import init

@@ -1,0 +1,1 @@
+from yamlext._yaml import libyaml_version

@@ -1,0 +1,11 @@
+"""A plugin whose hook name has a typo: hwb must refuse it loudly, not ignore it silently."""
+
+from __future__ import annotations
+
+from hwb_core import hookimpl
+from hwb_core.interfaces import IsolationInfo
+
+
+@hookimpl
+def register_isolaton() -> IsolationInfo:  # sic: "register_isolation" is meant
+    return IsolationInfo("misspelled", "never registered")

@@ -1,0 +1,501 @@
+"""The documentation tells the truth: generated references are current, links lead somewhere,
+every hook is documented and tested, and the plugins shown in docs/ work as shown.
+
+The example isolation plugin (docs/examples/hwb-example-isolation) is installed from its
+directory into a fresh venv beside hwb, the way docs/writing-plugins.md tells a reader to, and
+used for real builds. The smaller examples are loaded in-process and their hooks called.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from hwb_core import hookspecs
+from hwb_core.config import load_config
+from hwb_core.errors import PolicyViolation
+from hwb_core.interfaces import BuildResult, PythonInfo, RepairRequest, RepairResult
+from hwb_core.plugins import PluginManager
+from hwb_core.report import NullReporter
+from tests.conftest import REPO, json_out, require, wheel_members, write_project
+from tests.plugins.backends import tiny_project
+
+DOCS = REPO / "docs"
+EXAMPLES = DOCS / "examples"
+EXAMPLE_DIST = EXAMPLES / "hwb-example-isolation"
+
+
+@functools.cache
+def load_script(name: str) -> ModuleType:
+    """A script from docs/, imported by path (once)."""
+    module_name = f"hwb_docs_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, DOCS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- generated parts
+
+
+def test_hook_reference_matches_the_hookspecs() -> None:
+    gen = load_script("gen_hooks")
+    generated = load_script("_generated")
+    page = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    assert generated.generated_part(page, gen.SCRIPT) == gen.render(), (
+        "docs/hooks.md is out of date with hwb_core/hookspecs.py: run `python docs/gen_hooks.py`"
+    )
+
+
+def test_configuration_reference_matches_the_declared_keys() -> None:
+    gen = load_script("gen_reference")
+    generated = load_script("_generated")
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert generated.generated_part(page, gen.SCRIPT) == gen.render(), (
+        "the key reference in docs/configuration.md is out of date with the plugins' "
+        "config_schema hooks: run `python docs/gen_reference.py`"
+    )
+
+
+def test_pages_show_the_current_text_of_the_example_files() -> None:
+    gen = load_script("gen_includes")
+    pages = gen.pages()
+    assert DOCS / "writing-plugins.md" in pages
+    for page in pages:
+        for path, shown in gen.includes(page):
+            assert path.is_file(), f"{page.name} includes {path}, which does not exist"
+            assert shown == path.read_text(encoding="utf-8"), (
+                f"{page.name} shows an old copy of {path.relative_to(REPO)}: "
+                "run `python docs/gen_includes.py`"
+            )
+
+
+# --------------------------------------------------------------------------- links
+
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+REFERENCE = re.compile(r"^\s*\[[^\]]+\]:\s*(\S+)", re.M)
+FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+
+
+def doc_pages() -> list[Path]:
+    pages = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted(DOCS.rglob("*.md"))]
+    return [p for p in pages if p.is_file()]
+
+
+def relative_links(page: Path) -> list[str]:
+    text = INLINE_CODE.sub("", FENCE.sub("", page.read_text(encoding="utf-8")))
+    targets = [m.group(1) for m in LINK.finditer(text)] + REFERENCE.findall(text)
+    return [
+        t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t, re.I) and not t.startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_lead_to_existing_files(page: Path) -> None:
+    broken = []
+    for target in relative_links(page):
+        path = target.split("#", 1)[0]  # anchors are not checked
+        if not (page.parent / path).exists():
+            broken.append(target)
+    assert not broken, f"{page.relative_to(REPO)} links to missing files: {broken}"
+
+
+def test_the_link_checker_sees_links_and_skips_code(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[a](docs/x.md#y) `[b](nope.md)` [c](https://example.org) [top](#top)\n"
+        "```\n[e](in-code.md)\n```\n[f]: ref.md\n",
+        encoding="utf-8",
+    )
+    assert relative_links(page) == ["docs/x.md#y", "ref.md"]
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def hookspec_names() -> list[str]:
+    return [hook.name for hook in load_script("gen_hooks").read_hookspecs()]
+
+
+def test_the_hook_reference_generator_sees_every_hookspec() -> None:
+    registered = {name for name, value in vars(hookspecs).items() if hasattr(value, "hwb_spec")}
+    assert set(hookspec_names()) == registered
+
+
+@pytest.mark.parametrize("hook", hookspec_names())
+def test_every_hookspec_has_a_section_in_the_hook_reference(hook: str) -> None:
+    page = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    assert f"### `{hook}`" in page, f"docs/hooks.md has no section for {hook}"
+
+
+def files_of_tests() -> list[Path]:
+    return [p for p in sorted((REPO / "tests").rglob("test_*.py")) if p.name != "test_docs.py"]
+
+
+@pytest.mark.parametrize("hook", hookspec_names())
+def test_every_hookspec_is_named_in_a_test(hook: str) -> None:
+    pattern = re.compile(rf"\b{re.escape(hook)}\b")
+    naming = [p for p in files_of_tests() if pattern.search(p.read_text(encoding="utf-8"))]
+    assert naming, (
+        f"no test file under tests/ (test_docs.py aside) names the hook {hook!r}: "
+        "add a test that exercises it"
+    )
+
+
+# --------------------------------------------------------------------------- small examples
+
+
+@pytest.fixture
+def example_plugins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Callable[..., Any]]:
+    """``load(directory, *modules)``: a plugin manager with the core and these modules only."""
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
+    loaded: list[str] = []
+
+    def load(directory: Path, *modules: str) -> PluginManager:
+        pm = PluginManager()
+        pm.load_core()
+        pm.load_project_plugins(directory, list(modules))
+        for module in modules:
+            record = pm.records[module]
+            assert record.status == "loaded", record.error
+        loaded.extend(modules)
+        return pm
+
+    yield load
+    for module in loaded:
+        sys.modules.pop(module, None)
+
+
+def test_the_finder_example_finds_an_interpreter_in_its_directory(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    from hwb_core import pythons
+
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    bindir = tmp_path / "opt-python" / f"cp{sys.version_info[0]}{sys.version_info[1]}" / "bin"
+    bindir.mkdir(parents=True)
+    (bindir / "python").symlink_to(os.path.realpath(sys.executable))
+    pm = example_plugins(EXAMPLES, "opt_python_finder")
+    config = load_config(
+        pm.schema(), environ={"HWB_FINDERS_OPT_PYTHON_ROOT": str(tmp_path / "opt-python")}
+    )
+    found = pythons.find(pm, config, version)
+    assert found.source == "opt-python"
+    assert found.short_version == version
+    assert [p.source for p in pythons.list_all(pm, config)] == ["opt-python"]
+
+
+def test_the_finder_example_answers_none_for_a_version_it_lacks(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    from hwb_core.interfaces import PythonSpec
+
+    pm = example_plugins(EXAMPLES, "opt_python_finder")
+    config = load_config(pm.schema(), environ={"HWB_FINDERS_OPT_PYTHON_ROOT": str(tmp_path)})
+    assert pm.hook.find_python(spec=PythonSpec.parse("3.99"), config=config) is None
+
+
+FAKE_REPAIRER = """
+from hwb_core import hookimpl
+from hwb_core.interfaces import RepairResult
+
+BUNDLED = []
+
+
+@hookimpl
+def repair_wheel(wheel, request):
+    return RepairResult(path=wheel, repaired=True, repairer="fake", bundled=list(BUNDLED))
+"""
+
+
+def repair_with_policy(
+    load: Callable[..., PluginManager], tmp_path: Path, bundled: list[str], environ: dict[str, str]
+) -> RepairResult:
+    (tmp_path / "fake_repairer.py").write_text(FAKE_REPAIRER, encoding="utf-8")
+    pm = load(tmp_path, "fake_repairer")
+    pm.load_project_plugins(EXAMPLES, ["deny_list_policy"])
+    assert pm.records["deny_list_policy"].status == "loaded", pm.records["deny_list_policy"].error
+    sys.modules["fake_repairer"].BUNDLED[:] = bundled
+    wheel = tmp_path / "demo-1.0-cp312-cp312-linux_x86_64.whl"
+    wheel.write_bytes(b"")
+    request = RepairRequest(
+        config=load_config(pm.schema(), environ=environ),
+        reporter=NullReporter(),
+        output_dir=tmp_path,
+    )
+    result: RepairResult = pm.hook.repair_wheel(wheel=wheel, env=None, request=request)
+    return result
+
+
+@pytest.fixture
+def forget_policy() -> Iterator[None]:
+    yield
+    sys.modules.pop("deny_list_policy", None)
+
+
+@pytest.mark.usefixtures("forget_policy")
+def test_the_policy_example_refuses_a_denied_library(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    with pytest.raises(PolicyViolation, match=r"bundles libssl\.so\.3, which policy"):
+        repair_with_policy(example_plugins, tmp_path, ["libssl.so.3", "libz.so.1"], {})
+
+
+@pytest.mark.usefixtures("forget_policy")
+def test_the_policy_example_passes_other_libraries_through(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    result = repair_with_policy(example_plugins, tmp_path, ["libyaml-0.so.2.0.9"], {})
+    assert (result.repairer, result.bundled) == ("fake", ["libyaml-0.so.2.0.9"])
+    assert result.checked_by == ["deny-list"]
+
+
+@pytest.mark.usefixtures("forget_policy")
+def test_the_policy_example_lets_a_wheel_no_repairer_took_pass(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    pm = example_plugins(EXAMPLES, "deny_list_policy")
+    request = RepairRequest(
+        config=load_config(pm.schema()), reporter=NullReporter(), output_dir=tmp_path
+    )
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    assert pm.hook.repair_wheel(wheel=wheel, env=None, request=request) is None
+
+
+@pytest.mark.usefixtures("forget_policy")
+def test_the_policy_example_reads_its_deny_list_from_the_configuration(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    environ = {"HWB_POLICY_DENY_LIST_LIBRARIES": "libyaml*"}
+    with pytest.raises(PolicyViolation, match="libyaml"):
+        repair_with_policy(example_plugins, tmp_path, ["libyaml-0.so.2.0.9"], environ)
+
+
+def test_the_observer_example_writes_a_checksum_beside_the_wheel(
+    example_plugins: Callable[..., PluginManager], tmp_path: Path
+) -> None:
+    pm = example_plugins(EXAMPLES, "wheel_checksums")
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not really a zip")
+    python = PythonInfo(sys.executable, "3.12.1", "cpython", "cp312", "current")
+    result = BuildResult(
+        path=wheel,
+        python=python,
+        isolation="venv",
+        isolation_reason="asked for",
+        repair=RepairResult(path=wheel, repaired=False),
+        duration_s=1.0,
+    )
+    pm.hook.wheel_built(result=result, reporter=NullReporter())
+    digest = hashlib.sha256(b"not really a zip").hexdigest()
+    assert (tmp_path / (wheel.name + ".sha256")).read_text() == f"{digest}  {wheel.name}\n"
+
+
+# --------------------------------------------------------------------------- the example plugin, installed
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def find_uv() -> str:
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        find_uv_bin = None
+    if find_uv_bin is not None:
+        return str(find_uv_bin())
+    beside = Path(sys.executable).with_name("uv")
+    require(beside.exists(), "uv (a dependency of hwb) is not installed beside this Python")
+    return str(beside)
+
+
+@pytest.fixture(scope="module")
+def example_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv holding hwb (this checkout, not editable) and the example distribution,
+    each installed from its directory as a user would."""
+    uv = find_uv()
+    venv = tmp_path_factory.mktemp("docs-example") / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            # uv may reuse an old build of a local project: install them as they are now.
+            "--refresh-package",
+            "headless-wheel-builder",
+            "--refresh-package",
+            "hwb-example-isolation",
+            str(REPO),
+            str(EXAMPLE_DIST),
+        ],
+        check=True,
+    )
+    return venv
+
+
+@pytest.fixture
+def example_hwb(example_venv: Path, hwb_env: dict[str, str]) -> Run:
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(example_venv / "bin" / "hwb"), *args],
+            env={**hwb_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
+
+    return run
+
+
+def hatch_project(root: Path, extra: str = "") -> Path:
+    return write_project(
+        root,
+        {
+            "pyproject.toml": f"""
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "documented"
+            version = "0.3"
+            {extra}
+            """,
+            "documented/__init__.py": "ANSWER = 42\n",
+        },
+    )
+
+
+@pytest.mark.real
+@pytest.mark.xdist_group("docs-example")
+def test_the_example_plugin_is_listed_once_installed(example_hwb: Run) -> None:
+    result = json_out(example_hwb("plugins", "--json"))
+    record = {p["name"]: p for p in result["plugins"]}["recorded"]
+    assert record["status"] == "loaded", record["error"]
+    assert (record["distribution"], record["version"]) == ("hwb-example-isolation", "0.1.0")
+    assert set(record["hooks"]) == {
+        "register_isolation",
+        "config_schema",
+        "cli_options",
+        "create_env",
+    }
+    assert "recorded" in result["isolations"]
+
+
+@pytest.mark.real
+@pytest.mark.xdist_group("docs-example")
+def test_a_build_with_the_example_isolation_runs_in_its_environment(
+    example_hwb: Run, tmp_path: Path
+) -> None:
+    project = hatch_project(tmp_path / "documented")
+    record_file = tmp_path / "record.json"
+    result = example_hwb(
+        "build",
+        str(project),
+        "--isolation",
+        "recorded",
+        "--record-file",
+        str(record_file),
+        "--json",
+    )
+    wheel = json_out(result)["wheels"][0]
+    assert wheel["isolation"] == "recorded"
+    assert "documented/__init__.py" in wheel_members(Path(wheel["path"]))
+
+    record = json.loads(record_file.read_text())
+    assert record["outcome"] == "ok"
+    assert record["requested"] == [["hatchling"]]
+    assert "hatchling" in record["installed"] and "pip" in record["installed"]
+    assert record["env_removed"] is True
+    assert not Path(record["env_dir"]).exists()
+
+
+@pytest.mark.real
+@pytest.mark.xdist_group("docs-example")
+def test_the_example_isolation_is_chosen_and_configured_from_pyproject(
+    example_hwb: Run, tmp_path: Path
+) -> None:
+    record_file = tmp_path / "from-pyproject.json"
+    project = tiny_project(
+        tmp_path / "proj",
+        pyproject_extra=f"""
+        [tool.hwb.isolation]
+        strategy = "recorded"
+
+        [tool.hwb.isolation.recorded]
+        file = "{record_file}"
+        """,
+    )
+    wheel = json_out(example_hwb("build", str(project), "--json"))["wheels"][0]
+    assert wheel["isolation"] == "recorded"
+    record = json.loads(record_file.read_text())
+    assert (record["outcome"], record["requested"], record["project"]) == ("ok", [], "tiny")
+
+
+@pytest.mark.real
+@pytest.mark.xdist_group("docs-example")
+def test_a_failed_install_in_the_example_isolation_is_recorded_and_cleaned_up(
+    example_hwb: Run, tmp_path: Path
+) -> None:
+    project = write_project(
+        tmp_path / "broken",
+        {
+            "pyproject.toml": """
+            [build-system]
+            requires = ["hwb-docs-no-such-distribution-0c1d"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "broken"
+            version = "1.0"
+            """,
+        },
+    )
+    record_file = tmp_path / "record.json"
+    result = example_hwb(
+        "build",
+        str(project),
+        "--isolation",
+        "recorded",
+        "-o",
+        str(tmp_path / "out"),
+        env={"HWB_ISOLATION_RECORDED_FILE": str(record_file)},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "recorded: pip could not install hwb-docs-no-such-distribution-0c1d" in result.stderr
+    assert not list((tmp_path / "out").glob("*.whl"))
+    record = json.loads(record_file.read_text())
+    assert record["outcome"] == "failed"
+    assert record["env_removed"] is True
+
+
+@pytest.mark.real
+@pytest.mark.xdist_group("docs-example")
+def test_blocking_the_example_plugin_removes_its_isolation(
+    example_hwb: Run, tmp_path: Path
+) -> None:
+    project = tiny_project(tmp_path / "proj")
+    result = example_hwb("-p", "no:recorded", "build", str(project), "--isolation", "recorded")
+    assert result.returncode == 2
+    assert "error: unknown isolation 'recorded'" in result.stderr
