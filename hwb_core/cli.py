@@ -224,7 +224,7 @@ def _make_cli(click: Any) -> Any:
 
 
 # Commands defined in modules of their own: each has ``register(cli, click, make_session)``.
-COMMAND_MODULES: list[str] = ["hwb_core.cli_matrix", "hwb_core.cli_repair"]
+COMMAND_MODULES: list[str] = ["hwb_core.cli_matrix", "hwb_core.cli_repair", "hwb_core.cli_cache"]
 
 
 def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:

@@ -65,16 +65,22 @@ class Config:
         return {k: {"value": self.get(k), "source": self.source(k)} for k in sorted(self.schema)}
 
 
-def coerce(key: str, spec: ConfigKey, value: Any, source: str) -> Any:
-    """Check ``value`` against ``spec`` (converting strings from the environment)."""
+def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = False) -> Any:
+    """Check ``value`` against ``spec``. Strings from the environment and the command line are
+    converted (``"1"`` for a boolean); a TOML file has types of its own, so there a quoted
+    ``"true"`` for a boolean is an error."""
 
     def bad(expected: str) -> ConfigError:
-        return ConfigError(
-            f"{key} in {source} must be {expected}, not {value!r}",
-            hint=spec.help or None,
-        )
+        hint = spec.help or None
+        if toml and isinstance(value, str):
+            name = key.rsplit(".", 1)[-1]
+            if spec.type == "list":
+                hint = f'write a TOML list: {name} = ["{value}"]'
+            elif spec.type in ("bool", "int", "float"):
+                hint = f"write it without quotes: {name} = {value.strip().lower()}"
+        return ConfigError(f"{key} in {source} must be {expected}, not {value!r}", hint=hint)
 
-    from_text = isinstance(value, str) and spec.type not in ("str", "path")
+    from_text = isinstance(value, str) and spec.type not in ("str", "path") and not toml
     kind = spec.type
     if kind in ("str", "path"):
         if not isinstance(value, str):
@@ -182,7 +188,7 @@ def load_config(
                 f"unknown key {key!r} in {file_label}",
                 hint=f"did you mean {close[0]!r}?" if close else "see docs/configuration.md for the keys",
             )
-        values[key] = coerce(key, spec, value, file_label)
+        values[key] = coerce(key, spec, value, file_label, toml=True)
         sources[key] = str(pyproject_path) if pyproject_path else "pyproject.toml"
     for key, spec in schema.items():
         name = env_name(key, spec)

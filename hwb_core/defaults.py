@@ -9,8 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from hwb_core.hookspecs import hookimpl
-from hwb_core.interfaces import BuildEnv, CliOption, ConfigKey, IsolationChoice, PythonInfo, Reporter
+from hwb_core.interfaces import (
+    BuildEnv,
+    CliOption,
+    ConfigKey,
+    IsolationChoice,
+    PythonInfo,
+    Reporter,
+)
 from hwb_core.matrix_config import MATRIX_KEYS
+from hwb_core.platforms import CLI_OPTIONS as PLATFORM_OPTIONS
+from hwb_core.platforms import PLATFORM_KEYS
 from hwb_core.project import Project
 
 
@@ -26,6 +35,7 @@ def config_schema() -> dict[str, ConfigKey]:
         ),
         **MATRIX_KEYS,
         **REPAIR_KEYS,
+        **PLATFORM_KEYS,
     }
 
 
@@ -60,10 +70,11 @@ REPAIR_KEYS: dict[str, ConfigKey] = {
 }
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # --platform is the core's (the docker plugin's takes the same flag)
 def cli_options(command: str) -> list[CliOption] | None:
     if command not in ("build", "matrix"):
         return None
+    # hwb matrix has a --platform of its own (a list of platforms); hwb build names one target.
     return [
         CliOption(
             ("--no-repair",),
@@ -71,7 +82,8 @@ def cli_options(command: str) -> list[CliOption] | None:
             "Publish wheels as built, without repair (repair.mode = skip).",
             is_flag=True,
             flag_value="skip",
-        )
+        ),
+        *(PLATFORM_OPTIONS if command == "build" else []),
     ]
 
 

@@ -71,8 +71,9 @@ def cli_options(command: str) -> Sequence[CliOption] | None:
     declared through :func:`config_schema`; a value given on the command line overrides that key.
     ``None`` adds nothing.
 
-    **Combining**: all results are added; an option whose flag is already taken is reported and
-    skipped.
+    **Combining**: all results are added, in call order; an option whose flag an earlier
+    implementation (the core's run first) already took is left out, and the earlier one keeps
+    the flag. The key stays settable from pyproject.toml and the environment.
 
     .. versionadded:: 0.1
     """
@@ -91,9 +92,9 @@ def list_pythons(config: Config) -> Sequence[PythonInfo] | None:
     **Returns** a list of :class:`PythonInfo` (each asked for its version, never guessed from a
     file name), or ``None``.
 
-    **Combining**: results are concatenated in call order (``uv``, then ``pyenv``, then
-    ``system``, by ``tryfirst``/``trylast``); the same executable found twice is listed once,
-    under the first finder.
+    **Combining**: results are concatenated in call order (``uv``, then ``pylauncher`` and
+    ``pyenv``, then ``system``, by ``tryfirst``/``trylast``); the same executable found twice is
+    listed once, under the first finder.
 
     .. versionadded:: 0.1
     """
@@ -110,7 +111,7 @@ def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
     ``None`` when this finder has none.
 
     **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` (``tryfirst``),
-    ``pyenv``, ``system`` (``trylast``).
+    ``pylauncher`` (Windows only) and ``pyenv``, ``system`` (``trylast``).
 
     .. versionadded:: 0.1
     """
@@ -183,7 +184,8 @@ def run_backend(
 
     **Called** once per build, inside the environment :func:`create_env` made.
 
-    **Returns** the path of the wheel written into ``wheel_dir``, or ``None`` to let the next
+    **Returns** the path of the wheel written into ``wheel_dir`` (an empty directory the core
+    made), or ``None`` to let the next
     implementation build. It raises :class:`hwb_core.errors.BackendError` when the backend fails.
 
     **Combining**: the first non-``None`` result wins. The core's implementation runs last: it

@@ -20,11 +20,15 @@ class HostBuildEnv(BuildEnv):
     path_prefix: Sequence[str] = ()
     #: Extra variables for every command (``VIRTUAL_ENV``).
     extra_environ: Mapping[str, str] = {}
+    #: What the build's target needs (``EnvRequest.extra_env``: ``MACOSX_DEPLOYMENT_TARGET``,
+    #: ``ARCHFLAGS``, a Windows table's ``env``), set by the plugin that made the environment.
+    target_environ: Mapping[str, str] = {}
 
     def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
         if self.path_prefix:
             env["PATH"] = os.pathsep.join([*self.path_prefix, env.get("PATH", "")])
+        env.update(self.target_environ)
         env.update(self.extra_environ)
         if extra:
             env.update(extra)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hwb_core.config import Config
+    from hwb_core.platforms import Target
     from hwb_core.project import Project
 
 
@@ -191,6 +192,10 @@ class EnvRequest:
     reporter: Reporter
     work_dir: Path
     """A private temporary directory that the pipeline removes after the build."""
+    extra_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Variables the build's target needs (:func:`hwb_core.platforms.backend_environment`:
+    ``MACOSX_DEPLOYMENT_TARGET``, ``ARCHFLAGS``, ``_PYTHON_HOST_PLATFORM`` on macOS). An
+    environment must pass them to every command it runs, over the host's own."""
 
 
 @dataclasses.dataclass
@@ -274,6 +279,9 @@ class RepairRequest:
     repairer's default (``.libs`` for auditwheel, ``.dylibs`` for delocate)."""
     strip: bool = False
     """Strip debugging symbols from the bundled libraries and extensions (auditwheel)."""
+    target: Target | None = None
+    """What the wheel was built for (:class:`hwb_core.platforms.Target`: operating system,
+    architectures, macOS deployment target); ``None`` for ``hwb repair`` of outside wheels."""
 
 
 @dataclasses.dataclass
@@ -315,6 +323,7 @@ class BuildResult:
             "filename": self.path.name,
             "python": self.python.version,
             "python_path": self.python.path,
+            "python_source": self.python.source,
             "isolation": self.isolation,
             "isolation_reason": self.isolation_reason,
             "repaired": self.repair.repaired,

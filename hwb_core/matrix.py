@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from hwb_core import pythons
+from hwb_core import platforms, pythons
 from hwb_core.config import Config
 from hwb_core.errors import BuildError, ConfigError, HwbError, PythonNotFound, UsageError
 from hwb_core.interfaces import PythonInfo
@@ -36,8 +36,6 @@ from hwb_core.matrix_config import (
     PLATFORMS,
     QEMU_HANDLERS,
     Exclude,
-    host_arch,
-    host_platform,
     normalize_arch,
     normalize_platform,
     parse_excludes,
@@ -69,7 +67,7 @@ OLDEST_AUTO_PYTHON = (3, 8)
 
 LOG_DIR_NAME = ".hwb-logs"
 
-_PRETTY = {"linux": "Linux", "macos": "macOS", "windows": "Windows"}
+_PRETTY = platforms.PRETTY
 
 
 class JobCancelled(KeyboardInterrupt):
@@ -318,7 +316,11 @@ def classify(
         job.status = SKIPPED
         job.error = f"the project's requires-python {requires_python!r} excludes Python {job.interpreter.version}"
         return
-    if job.platform != "linux" or runs_natively(machine.arch, job.arch):
+    if job.platform in ("macos", "windows"):
+        # hwb_core.platforms turns it into what the backend hears (ARCHFLAGS, ...).
+        job.overrides[platforms.TARGET_KEY] = f"{job.platform}-{job.arch}"
+        return
+    if runs_natively(machine.arch, job.arch):
         return
     # Another architecture: only a container under qemu can build it.
     if asked_isolation not in ("auto", "docker"):
@@ -881,7 +883,7 @@ def signal_descendants(signum: int) -> None:
 
 
 def this_machine(session: Session) -> Machine:
-    platform_name = host_platform()
+    platform_name = platforms.host_os()
     cache: dict[str, str | None] = {}
 
     def docker_problem() -> str | None:
@@ -890,7 +892,7 @@ def this_machine(session: Session) -> Machine:
             cache["docker"] = "no installed plugin provides it" if info is None else info.check()
         return cache["docker"]
 
-    return Machine(platform_name, host_arch(platform_name), binfmt_handler_enabled, docker_problem)
+    return Machine(platform_name, platforms.host_arch(platform_name), binfmt_handler_enabled, docker_problem)
 
 
 def _warm_up(session: Session) -> None:

@@ -18,10 +18,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from hwb_core import pythons
+from hwb_core import platforms, pythons, wheelfile
 from hwb_core.archive import extract_sdist, is_sdist
 from hwb_core.config import Config, load_config
-from hwb_core.errors import BuildError, IsolationUnavailable, PolicyViolation, RepairError, UsageError
+from hwb_core.errors import (
+    BuildError,
+    IsolationUnavailable,
+    PolicyViolation,
+    RepairError,
+    UsageError,
+)
 from hwb_core.interfaces import (
     BuildResult,
     EnvRequest,
@@ -181,18 +187,23 @@ def choose_isolation(
 
 
 def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
-    """Where wheels go: ``-o``, else ``outdir`` from the configuration (relative to the project
-    when set in pyproject.toml), else ``dist/`` in a source directory or beside an sdist."""
-    outdir_value = request.outdir or config.get("outdir")
-    if outdir_value:
-        outdir = Path(outdir_value)
-        if not outdir.is_absolute() and request.outdir is None:
-            outdir = root / outdir  # relative to the project when set in pyproject.toml
-    elif request.source.is_dir():
-        outdir = root / "dist"
-    else:
-        outdir = request.source.resolve().parent
-    return outdir.absolute()
+    """Where wheels go: ``-o``, else ``outdir`` from the configuration, else ``dist/`` in a
+    source directory or beside an sdist. A relative ``outdir`` from pyproject.toml is relative
+    to the project, which for an sdist means the directory holding it (the extracted tree is
+    temporary); from ``-o`` or ``HWB_OUTDIR``, to the current directory."""
+    beside_sdist = request.source.resolve().parent
+    if request.outdir:
+        return Path(request.outdir).absolute()
+    value = config.get("outdir")
+    if value:
+        outdir = Path(value)
+        from_pyproject = config.source("outdir").endswith("pyproject.toml")
+        if not outdir.is_absolute() and from_pyproject:
+            outdir = (root if request.source.is_dir() else beside_sdist) / outdir
+        return outdir.absolute()
+    if request.source.is_dir():
+        return (root / "dist").absolute()
+    return beside_sdist
 
 
 def build(request: BuildRequest, session: Session) -> BuildResult:
@@ -210,6 +221,10 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
         python = pythons.find(pm, config, config.get("python"))
+        target = platforms.resolve_target(config.get(platforms.TARGET_KEY), config, python, session.environ)
+        docker_platform = platforms.docker_overrides(target, config)
+        if docker_platform:
+            config = config.with_overrides(docker_platform, "--platform")
         asked = config.get("isolation.strategy")
         choice = choose_isolation(session, project, python, config, asked)
 
@@ -219,21 +234,42 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         config_settings = dict(config.get("config-settings") or {})
         config_settings.update(request.config_settings)
 
+        platforms.check_toolchain(target, project, session.environ, reporter)
         work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
         stack.callback(shutil.rmtree, work, True)
         reporter.step(f"building {project.name} for {python.describe()} in {choice.name} ({choice.reason})")
-        env_request = EnvRequest(python=python, project=project, config=config, reporter=reporter, work_dir=work)
+        if target.os != "linux":
+            reporter.step(f"target: {target.describe()}")
+        env_request = EnvRequest(
+            python=python, project=project, config=config, reporter=reporter, work_dir=work,
+            extra_env=platforms.backend_environment(target),
+        )
         manager = pm.hook.create_env(isolation=choice.name, request=env_request)
         if manager is None:
             raise IsolationUnavailable(f"no plugin created an environment for isolation {choice.name!r}")
-        env = stack.enter_context(manager)
+        try:
+            env = stack.enter_context(manager)
+        except IsolationUnavailable as exc:
+            if asked != "auto" or choice.name == "venv" or "venv" not in pm.isolations():
+                raise
+            # auto's choice passed its check but could not make an environment (an image
+            # that cannot be pulled offline): the same fallback as a failed check.
+            reporter.warn(f"auto chose {choice.name}, but {exc.message}; building in venv instead")
+            choice = IsolationChoice("venv", f"fallback: {choice.name} unavailable ({exc.message})")
+            env = stack.enter_context(pm.hook.create_env(isolation="venv", request=env_request))
+        target = platforms.check_environment(target, env)
+        wheel_dir = work / "wheel"
+        wheel_dir.mkdir(exist_ok=True)
         wheel = pm.hook.run_backend(
-            env=env, project=project, config_settings=config_settings, wheel_dir=work / "wheel",
+            env=env, project=project, config_settings=config_settings, wheel_dir=wheel_dir,
             reporter=reporter,
         )
         if wheel is None:
             raise BuildError("no plugin ran the build backend")
-        repaired = repair(session, Path(wheel), env, config, python, work / "repaired")
+        mismatch = platforms.check_wheel_tags(target, Path(wheel).name, wheelfile.platform_tags(Path(wheel)))
+        if mismatch:
+            reporter.warn(mismatch)
+        repaired = repair(session, Path(wheel), env, config, python, work / "repaired", target=target)
         final = publish(repaired.path, outdir)
         result = BuildResult(
             path=final, python=python, isolation=choice.name, isolation_reason=choice.reason,
@@ -244,7 +280,10 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def repair_request(session: Session, config: Config, python: PythonInfo | None, output_dir: Path) -> RepairRequest:
+def repair_request(
+    session: Session, config: Config, python: PythonInfo | None, output_dir: Path,
+    target: platforms.Target | None = None,
+) -> RepairRequest:
     """The request repairers and policies receive, from ``[tool.hwb.repair]``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     policy = config.get("repair.policy")
@@ -254,6 +293,7 @@ def repair_request(session: Session, config: Config, python: PythonInfo | None, 
         exclude=list(config.get("repair.exclude") or []),
         lib_sdir=config.get("repair.lib-sdir") or None,
         strip=bool(config.get("repair.strip")),
+        target=target,
     )
 
 
@@ -264,6 +304,8 @@ def repair(
     config: Config,
     python: PythonInfo | None,
     output_dir: Path,
+    *,
+    target: platforms.Target | None = None,
 ) -> RepairResult:
     """Run the ``repair_wheel`` hook as ``[tool.hwb.repair] mode`` says: ``skip`` does not call
     it; ``warn`` turns a failed repair (not a policy's refusal) into a warning and keeps the
@@ -271,7 +313,7 @@ def repair(
     mode = config.get("repair.mode")
     if mode == "skip":
         return RepairResult(path=wheel, repaired=False, reason=f"repair skipped (repair.mode = skip, from {config.source('repair.mode')})")
-    request = repair_request(session, config, python, output_dir)
+    request = repair_request(session, config, python, output_dir, target)
     try:
         result: RepairResult | None = session.pm.hook.repair_wheel(wheel=wheel, env=env, request=request)
     except PolicyViolation:

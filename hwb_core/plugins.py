@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import importlib
 import sys
 from collections.abc import Iterable, Mapping
@@ -65,6 +66,31 @@ class PluginRecord:
         }
 
 
+@functools.cache
+def _entry_point_dists(group: str) -> dict[str, tuple[str, str]]:
+    """``{entry point value: (distribution, version)}`` of ``group``, from one scan of the
+    installed distributions per process (each scan reads every distribution's metadata)."""
+    found: dict[str, tuple[str, str]] = {}
+    for ep in _all_entry_points().select(group=group):
+        if ep.dist is not None and ep.value not in found:
+            found[ep.value] = (ep.dist.name, ep.dist.version)
+    return found
+
+
+@functools.cache
+def _all_entry_points() -> Any:
+    from importlib import metadata
+
+    return metadata.entry_points()
+
+
+@functools.cache
+def _packages_distributions() -> Mapping[str, list[str]]:
+    from importlib import metadata
+
+    return metadata.packages_distributions()
+
+
 def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
     if origin == "project":
         return ("(project)", None)
@@ -73,13 +99,16 @@ def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
     if origin == "entry-point" and target:
         # The entry point knows its distribution, also for editable installs, whose modules
         # packages_distributions() cannot map.
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if ep.value == target and ep.dist is not None:
-                return (ep.dist.name, ep.dist.version)
+        if target in _entry_point_dists(ENTRY_POINT_GROUP):
+            return _entry_point_dists(ENTRY_POINT_GROUP)[target]
     top = target.split(":")[0].split(".")[0]
     if origin == "core":
+        # The distribution whose `hwb` command runs hwb_core: no scan of every package's files.
+        for value, dist in _entry_point_dists("console_scripts").items():
+            if value.split(":")[0].split(".")[0] == "hwb_core":
+                return dist
         top = "hwb_core"
-    names = metadata.packages_distributions().get(top, [])
+    names = _packages_distributions().get(top, [])
     if not names:
         return (None, None)
     try:

@@ -139,8 +139,14 @@ def read_toml(path: Path) -> dict[str, Any]:
         document = tomlkit.parse(text)
     except ParseError as exc:
         reason = str(exc).split(" at line ")[0]
+        line, col = exc.line, exc.col
+        if col == 0 and line > 1 and "end of file" in reason.lower():
+            # tomlkit places the end of the file at column 0 of a line past the last one:
+            # point at the end of the last line instead, where the text stops.
+            lines = text.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
         raise ConfigError(
-            f"invalid TOML in {path} at line {exc.line}, column {exc.col}: {reason}",
+            f"invalid TOML in {path} at line {line}, column {col}: {reason}",
             hint="fix the syntax there",
         ) from None
     except TOMLKitError as exc:  # a duplicate key (KeyAlreadyPresent) comes without a position

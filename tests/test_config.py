@@ -344,3 +344,29 @@ def test_a_config_setting_without_a_key_is_a_usage_error(item: str) -> None:
     with pytest.raises(UsageError, match="expected KEY=VALUE") as info:
         parse_config_settings([item])
     assert info.value.exit_code == EXIT_USAGE
+
+
+# --------------------------------------------------------------------------- TOML has types
+
+
+@pytest.mark.parametrize(
+    ("tool_hwb", "key", "hint"),
+    [
+        ({"isolation": {"venv": {"use-uv": "false"}}}, "isolation.venv.use-uv", "use-uv = false"),
+        ({"jobs": "4"}, "jobs", "jobs = 4"),
+        ({"ratio": "0.5"}, "ratio", "ratio = 0.5"),
+        ({"isolation": {"venv": {"extra": "a,b"}}}, "isolation.venv.extra", 'extra = ["a,b"]'),
+    ],
+)
+def test_a_quoted_value_in_pyproject_is_not_taken_for_another_type(
+    tool_hwb: dict[str, Any], key: str, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tool_hwb)
+    assert caught.value.message.startswith(f"{key} in [tool.hwb] of {PYPROJECT} must be")
+    assert hint in (caught.value.hint or "")
+
+
+def test_the_same_text_from_the_environment_is_converted() -> None:
+    config = load(environ={"HWB_ISOLATION_VENV_USE_UV": "false", "HWB_JOBS": "4"})
+    assert config.get("isolation.venv.use-uv") is False and config.get("jobs") == 4

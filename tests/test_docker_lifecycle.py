@@ -4,6 +4,7 @@ SIGTERM). Plus the troubleshooting messages: missing image, unreachable daemon."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -190,6 +191,38 @@ def test_a_missing_image_that_cannot_be_pulled_is_a_clean_error(
     assert "cannot pull image hwb-test/no-such-image:1" in line
     assert "docker pull" in line
     assert hwb_containers(docker_client, "hwb-docker-no-image") == []
+
+
+def test_auto_falls_back_to_venv_when_its_docker_image_cannot_be_had(
+    docker_client: Any, run_hwb: Any, tmp_path: Path
+) -> None:
+    """The engine answers, so docker passes its check, but the image is neither here nor
+    pullable (no network): auto builds in venv and says why, as when no engine runs."""
+    project = write_project(tmp_path / "ext", {
+        "pyproject.toml": """
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "hwb-docker-auto-fallback"
+            version = "1.0"
+        """,
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
+        "fast.c": "#include <Python.h>\n"
+                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
+                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
+    })
+    result = run_hwb("build", str(project), "--image", "hwb-test/no-such-image:1", "--python", "3.12",
+                     "--json", env={"HWB_ISOLATION_DOCKER_PULL": "never"})
+    assert result.returncode == 0, result.stderr
+    (wheel,) = json.loads(result.stdout)["wheels"]
+    assert wheel["isolation"] == "venv"
+    assert wheel["isolation_reason"].startswith("fallback: docker unavailable")
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("warning: auto chose docker"))
+    assert "hwb-test/no-such-image:1" in warning and "building in venv instead" in warning
+    assert hwb_containers(docker_client, "hwb-docker-auto-fallback") == []
 
 
 def test_a_missing_image_with_pulling_off_says_so(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:

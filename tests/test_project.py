@@ -97,8 +97,9 @@ def test_a_directory_without_a_project_is_a_usage_error(tmp_path: Path) -> None:
         ('[project]\nname = "x"\nversion = 1.0.0\n', "line 3, column "),
         ('[project]\nname = "x"\nname = "y"\n', "line 3, column 11"),
         ('[project]\nname = "x"\n\n[project]\n', "line 4, column "),
+        ('[project]\nname = "x"\nversion = "1', "line 3, column 13: Unexpected end of file"),
     ],
-    ids=["bad-value", "duplicate-key", "duplicate-table"],
+    ids=["bad-value", "duplicate-key", "duplicate-table", "unterminated-at-end"],
 )
 def test_invalid_toml_reports_file_line_and_column(
     tmp_path: Path, text: str, position: str

@@ -32,8 +32,10 @@ def config_schema() -> dict[str, ConfigKey]:
             "str",
             None,
             "Oldest macOS the wheels support (11.0); a bundled library that needs a newer one is "
-            "an error. Default: a macosx_X_Y repair.policy, else MACOSX_DEPLOYMENT_TARGET, else "
-            "matrix.macos.deployment-target, else what the libraries need.",
+            "an error. Default: a macosx_X_Y repair.policy, else the build's target (the "
+            "MACOSX_DEPLOYMENT_TARGET the backend was given, see platforms.md), else "
+            "MACOSX_DEPLOYMENT_TARGET, else matrix.macos.deployment-target, else what the "
+            "libraries need.",
         ),
     }
 

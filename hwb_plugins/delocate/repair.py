@@ -18,6 +18,7 @@ from hwb_plugins.delocate.tools import (
     missing_archs,
     run_delocate,
     tag_parts,
+    without_tracebacks,
 )
 
 _TARGET = re.compile(r"\d+(\.\d+)?")
@@ -32,7 +33,7 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
             hint="build macOS wheels with --isolation venv (or none) on a Mac",
         )
     check_host()
-    archs = required_archs(wheel, request.config)
+    archs = required_archs(wheel, request.config, request)
     target = deployment_target(request)
     out = request.output_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -87,18 +88,23 @@ def delocate_args(
     return args
 
 
-def required_archs(wheel: Path, config: Config) -> list[str]:
-    """``repair.delocate.require-archs``, else the architectures the wheel's tags name."""
+def required_archs(wheel: Path, config: Config, request: RepairRequest | None = None) -> list[str]:
+    """``repair.delocate.require-archs``, else the architectures the build targeted
+    (``request.target``: x86_64 and arm64 for universal2), else those the wheel's tags name."""
     configured = list(config.get(PREFIX + "require-archs") or [])
     if configured:
         return archs_of(configured, f"{PREFIX}require-archs ({config.source(PREFIX + 'require-archs')})")
+    target = request.target if request is not None else None
+    if target is not None and target.os == "macos" and target.archs:
+        return archs_of(list(target.archs), f"the build's target ({target.describe()})")
     words = [tag_parts(tag)[1] for tag in wheelfile.platform_tags(wheel)]
     return archs_of(words, wheel.name)
 
 
 def deployment_target(request: RepairRequest) -> str | None:
     """The oldest macOS the wheel must support, from the first of: ``deployment-target``, a
-    ``macosx_X_Y`` policy, ``MACOSX_DEPLOYMENT_TARGET``, ``matrix.macos.deployment-target``."""
+    ``macosx_X_Y`` policy, the build's target (:mod:`hwb_core.platforms`: what the backend was
+    given), ``MACOSX_DEPLOYMENT_TARGET``, ``matrix.macos.deployment-target``."""
     config = request.config
     candidates: list[tuple[str, str | None]] = [
         (f"{PREFIX}deployment-target ({config.source(PREFIX + 'deployment-target')})",
@@ -108,6 +114,9 @@ def deployment_target(request: RepairRequest) -> str | None:
     match = _POLICY.fullmatch(policy)
     if match:
         candidates.append((f"policy {policy}", f"{match.group(1)}.{match.group(2)}"))
+    target = request.target
+    if target is not None and target.os == "macos" and target.deployment_target:
+        candidates.append((f"the build's target ({target.source})", target.deployment_target))
     candidates.append(("MACOSX_DEPLOYMENT_TARGET", os.environ.get("MACOSX_DEPLOYMENT_TARGET")))
     if "matrix.macos.deployment-target" in config.schema:
         candidates.append(("matrix.macos.deployment-target", config.get("matrix.macos.deployment-target")))
@@ -149,14 +158,23 @@ def bundled_libraries(original: Path, repaired: Path) -> list[str]:
 def explain_failure(wheel: Path, archs: list[str], target: str | None, output: str) -> RepairError:
     said = last_words(output)
     if "missing architectures" in output or "Required arch" in output or "missing architecture" in said:
-        lacking = sorted(set(re.findall(r"Required arch (\w+) missing from (\S+)", output)))
-        where = "; ".join(f"{Path(path).name} lacks {arch}" for arch, path in lacking)
+        # delocate 0.12/0.13 report, for each bundled library that lacks an architecture:
+        # "Required arch(s) A[, B] missing from USER" (USER: the binary that links it; the
+        # architecture is one required) or "USER needs arch(s) A[, B] missing from LIB" (one
+        # that USER has).
+        reports = sorted(
+            {f"a library {Path(user).name} links lacks {arch.replace(', ', '+')}"
+             for arch, user in re.findall(r"Required archs? ([\w, ]+?) missing from (\S+)", output)}
+            | {f"{Path(lib).name} lacks {arch.replace(', ', '+')} (needed by {Path(user).name})"
+               for user, arch, lib in re.findall(r"(\S+) needs archs? ([\w, ]+?) missing from (\S+)", output)}
+        )
+        where = "; ".join(reports)
         return RepairError(
             f"{wheel.name}: binaries lack required architectures {'+'.join(archs)}"
             + (f" ({where})" if where else ""),
             hint="build the library for every architecture (or set repair.delocate.require-archs; "
             "for universal2, repair thin wheels and merge them with `hwb repair --fuse`)",
-            details=output,
+            details=without_tracebacks(output),
         )
     if "do not satisfy target MacOS" in output:
         needed = re.findall(r"MACOSX_DEPLOYMENT_TARGET=([\d.]+)", output)
@@ -166,10 +184,28 @@ def explain_failure(wheel: Path, archs: list[str], target: str | None, output: s
             f"{target}{need_text}",
             hint="raise repair.delocate.deployment-target (or MACOSX_DEPLOYMENT_TARGET), or build "
             "those libraries for the older macOS",
-            details=output,
+            details=without_tracebacks(output),
+        )
+    missing = re.findall(r"^\s*(?:ERROR:[\w.]+:)?(\S+) not found, requested by (\S+)", output, re.M)
+    if missing:
+        libs = sorted({lib for lib, _ in missing})
+        by = sorted({_in_wheel(requester) for _, requester in missing})
+        return RepairError(
+            f"delocate could not repair {wheel.name}: {', '.join(libs)} not found "
+            f"(needed by {', '.join(by)})",
+            hint="install that library where the wheel's binaries look for it (or on "
+            "DYLD_LIBRARY_PATH), or leave it out with repair.exclude",
+            details=without_tracebacks(output),
         )
     return RepairError(
         f"delocate could not repair {wheel.name}: {said}",
         hint="run again with -v to see delocate's output",
-        details=output,
+        details=without_tracebacks(output),
     )
+
+
+def _in_wheel(path: str) -> str:
+    """A path in delocate's unpacked copy of the wheel (``/tmp/tmpXYZ/wheel/pkg/mod.so``) as the
+    wheel member it is (``pkg/mod.so``)."""
+    marker = "/wheel/"
+    return path.split(marker, 1)[1] if marker in path else path

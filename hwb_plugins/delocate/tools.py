@@ -62,7 +62,7 @@ def check_host() -> None:
         raise RepairError(
             f"delocate needs Apple's {', '.join(missing)}, not found on this machine ({sys.platform})",
             hint="repair macOS wheels on macOS with the Xcode command line tools "
-            "(xcode-select --install), or publish them unrepaired with --no-repair",
+            "(xcode-select --install); `hwb build --no-repair` publishes them unrepaired",
         )
     if importlib.util.find_spec("delocate") is None:
         raise RepairError(
@@ -91,6 +91,24 @@ def last_words(output: str) -> str:
         if match:
             return match.group(2)
     return lines[-1] if lines else "no output"
+
+
+def without_tracebacks(output: str) -> str:
+    """delocate's output less Python's tracebacks (delocate's commands end in an uncaught
+    exception): its log lines and the exception's own lines, which say what went wrong."""
+    kept: list[str] = []
+    skipping = False
+    for line in output.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            skipping = True
+            continue
+        if not line.strip() or (skipping and line[:1].isspace()):
+            continue
+        if line.startswith(("The above exception was the direct cause", "During handling of the above")):
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept).strip("\n") + "\n" if kept else ""
 
 
 # Mach-O CPU types (mach/machine.h); arm64e and the other subtypes count as their family.

@@ -22,8 +22,13 @@ class DockerUnavailable(IsolationUnavailable):
     """No Docker engine answers, or the SDK is missing."""
 
 
-class ImageUnavailable(BuildError):
-    """The build image is neither on this machine nor pullable, or its Dockerfile fails."""
+class ImageUnavailable(BuildError, IsolationUnavailable):
+    """The build image is neither on this machine nor pullable, or its Dockerfile fails.
+
+    A build error (exit code 1) when docker was asked for; an unavailable isolation when
+    ``auto`` chose docker, which then falls back to venv."""
+
+    exit_code = BuildError.exit_code
 
 
 class ContainerError(HwbError):

@@ -86,4 +86,6 @@ def _none(request: EnvRequest) -> Iterator[NoIsolationEnv]:
     request.reporter.warn(
         f"isolation none: building with {request.python.path} as it is; the build is not isolated"
     )
-    yield NoIsolationEnv(python=request.python, source_dir=Path(request.project.root), reporter=request.reporter)
+    env = NoIsolationEnv(python=request.python, source_dir=Path(request.project.root), reporter=request.reporter)
+    env.target_environ = dict(request.extra_env)  # the target's variables (macOS: ARCHFLAGS, ...)
+    yield env

@@ -2,6 +2,8 @@
 
 uv creates it and installs into it when uv is available and ``use-uv`` is true; otherwise the
 standard library's venv and pip do. The environment is removed after the build, whatever happens.
+With ``cache-envs`` it is kept instead, in hwb's cache directory, and reused by the next build
+with the same interpreter and requirements (:mod:`hwb_plugins.venv.cache`, docs/caching.md).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +20,16 @@ from hwb_core import hookimpl, process
 from hwb_core.config import Config
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.hostenv import HostBuildEnv
-from hwb_core.interfaces import ConfigKey, EnvRequest, IsolationInfo, PythonInfo, Reporter
+from hwb_core.interfaces import (
+    CliOption,
+    ConfigKey,
+    EnvRequest,
+    IsolationInfo,
+    PythonInfo,
+    Reporter,
+)
+from hwb_plugins.venv import cache as _cache
+from hwb_plugins.venv import windows
 
 NAME = "venv"
 
@@ -31,9 +43,35 @@ def register_isolation() -> IsolationInfo:
 def config_schema() -> dict[str, ConfigKey]:
     return {
         "isolation.venv.use-uv": ConfigKey("bool", True, "Create environments and install with uv when it is available."),
-        "isolation.venv.cache-envs": ConfigKey("bool", False, "Reuse build environments between builds."),
+        "isolation.venv.cache-envs": ConfigKey(
+            "bool", False,
+            "Keep build environments in hwb's cache and reuse them (same interpreter, same requirements).",
+        ),
+        "isolation.venv.cache-max-age": ConfigKey(
+            "float", 7.0,
+            "Days after which a cached build environment is made afresh (0: no limit).",
+        ),
+        "isolation.venv.refresh-envs": ConfigKey(
+            "bool", False, "Make the cached build environments this build uses afresh (--refresh-envs).",
+        ),
         "isolation.venv.python-path": ConfigKey("path", None, "Interpreter to build with, overriding --python."),
+        **windows.CONFIG_KEYS,
     }
+
+
+@hookimpl
+def cli_options(command: str) -> list[CliOption] | None:
+    if command not in ("build", "matrix"):
+        return None
+    key = "isolation.venv.cache-envs"
+    return [
+        CliOption(("--cache-envs",), key, "venv: reuse cached build environments.", is_flag=True, flag_value="true"),
+        CliOption(("--no-cache-envs",), key, "venv: a throwaway build environment.", is_flag=True, flag_value="false"),
+        CliOption(
+            ("--refresh-envs",), "isolation.venv.refresh-envs",
+            "venv: make the cached build environments afresh.", is_flag=True,
+        ),
+    ]
 
 
 def find_uv() -> str | None:
@@ -58,9 +96,7 @@ def _host_pip_can_target() -> bool:
 
 
 def env_python(env_dir: Path) -> Path:
-    if os.name == "nt":
-        return env_dir / "Scripts" / "python.exe"
-    return env_dir / "bin" / "python"
+    return windows.env_python(env_dir)  # Scripts\python.exe on Windows, bin/python elsewhere
 
 
 class VenvBuildEnv(HostBuildEnv):
@@ -94,12 +130,20 @@ class VenvBuildEnv(HostBuildEnv):
         process.run(cmd, reporter=self.reporter, env=self.environ(), what=what,
                     hint=f"check that {base} can create virtual environments")
 
-    def install(self, requirements: Sequence[str]) -> None:
+    def install(self, requirements: Sequence[str], *, offline_first: bool = False) -> None:
         if not requirements:
             return
         if self._pip_mode == "uv":
             assert self.uv is not None
             cmd = [self.uv, "pip", "install", "--python", self.python_executable, *requirements]
+            if offline_first:
+                # Everything may be in uv's cache already: no request to the index then.
+                offline = [*cmd[:3], "--offline", *cmd[3:]]
+                result = process.run(offline, reporter=self.reporter, cwd=self.source_dir, env=self.environ(),
+                                     check=False)
+                if result.returncode == 0:
+                    return
+                self.reporter.debug("not all in uv's cache; installing online")
         elif self._pip_mode == "host":
             cmd = [sys.executable, "-m", "pip", "--python", self.python_executable, "install",
                    "--disable-pip-version-check", *requirements]
@@ -126,23 +170,120 @@ def create_env(isolation: str, request: EnvRequest) -> object | None:
 def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     config: Config = request.config
     python = request.python
-    custom = config.get("isolation.venv.python-path")
+    path_key = windows.python_path_key(config)
+    custom = config.get(path_key)
     if custom:
         from hwb_core.pythons import interrogate
 
         info = interrogate(os.path.expanduser(custom), "python-path")
         if info is None:
             raise ConfigError(
-                f"isolation.venv.python-path {custom!r} ({config.source('isolation.venv.python-path')}) is not a working interpreter",
+                f"{path_key} {custom!r} ({config.source(path_key)}) is not a working interpreter",
                 hint="point it at a python executable or remove it",
             )
         python = info
     uv = find_uv() if config.get("isolation.venv.use-uv") else None
+    # The target's variables (macOS: MACOSX_DEPLOYMENT_TARGET, ARCHFLAGS), then the Windows table.
+    target_environ = {**request.extra_env, **windows.environment(config)}
+    if config.get("isolation.venv.cache-envs"):
+        max_age = config.get("isolation.venv.cache-max-age")
+        if max_age < 0:
+            raise ConfigError(
+                f"isolation.venv.cache-max-age ({config.source('isolation.venv.cache-max-age')}) is {max_age:g}",
+                hint="give a number of days, 0 for no age limit",
+            )
+        cached = CachedVenvBuildEnv(
+            python=python, source_dir=request.project.root, reporter=request.reporter, uv=uv,
+            refresh=bool(config.get("isolation.venv.refresh-envs")), max_age_days=float(max_age),
+        )
+        cached.target_environ = target_environ
+        try:
+            yield cached
+        finally:
+            cached.release()
+        return
     env_dir = request.work_dir / "env"
     env = VenvBuildEnv(python=python, source_dir=request.project.root, reporter=request.reporter, env_dir=env_dir, uv=uv)
+    env.target_environ = target_environ
     try:
         request.reporter.step(f"creating build environment with {'uv' if uv else 'venv'}")
         env.create()
         yield env
     finally:
         shutil.rmtree(env_dir, ignore_errors=True)
+
+
+#: Keys refreshed by this process already: ``hwb matrix --refresh-envs`` makes each one once.
+_refreshed: set[str] = set()
+_refreshed_lock = threading.Lock()
+
+
+class CachedVenvBuildEnv(VenvBuildEnv):
+    """A build environment from hwb's cache, chosen by what is installed into it.
+
+    Every :meth:`install` names requirements; the environment used is the cached one holding
+    exactly all the requirements named so far (``build-system.requires``, then what
+    ``get_requires_for_build_wheel`` asked for), made when missing. A cached environment is
+    never changed once complete: a different set is a different environment.
+    """
+
+    def __init__(
+        self, *, python: PythonInfo, source_dir: Path, reporter: Reporter, uv: str | None,
+        refresh: bool, max_age_days: float,
+    ) -> None:
+        super().__init__(python=python, source_dir=source_dir, reporter=reporter,
+                         env_dir=Path(os.devnull), uv=uv)
+        self.refresh = refresh
+        self.max_age_days = max_age_days
+        self.requested: list[str] = []
+        self.acquired: list[_cache.Acquired] = []
+
+    @property
+    def python_executable(self) -> str:
+        if not self.acquired:
+            self._resolve()
+        return str(env_python(self.env_dir))
+
+    def create(self) -> None:  # made on first use instead
+        pass
+
+    def install(self, requirements: Sequence[str], *, offline_first: bool = True) -> None:
+        new = [r for r in requirements if r not in self.requested]
+        if self.acquired and not new:
+            return
+        self.requested.extend(new)
+        self._resolve()
+
+    def _resolve(self) -> None:
+        key, identity = _cache.env_key(self.python, self.requested, self._pip_mode,
+                                       {**os.environ, **self.target_environ})
+        refresh = False
+        if self.refresh:
+            with _refreshed_lock:
+                refresh = key not in _refreshed
+                _refreshed.add(key)
+        requirements = list(self.requested)
+
+        def build(tmp: Path) -> None:
+            self.reporter.step(f"creating build environment with {'uv' if self.uv else 'venv'} (cache key {key})")
+            fresh = VenvBuildEnv(python=self.python, source_dir=self.source_dir, reporter=self.reporter,
+                                 env_dir=tmp, uv=self.uv)
+            fresh.target_environ = self.target_environ
+            fresh.create()
+            fresh.install(requirements, offline_first=not refresh)
+
+        acquired = _cache.acquire(key, identity, build, refresh=refresh, max_age_days=self.max_age_days,
+                                  reporter=self.reporter)
+        if acquired.reused:
+            self.reporter.step(f"reusing cached build environment {key} ({acquired.path})")
+        else:
+            self.reporter.info(f"cached build environment {key} ({acquired.reason}): {acquired.path}")
+        self.acquired.append(acquired)
+        self.env_dir = acquired.path
+        self.path_prefix = [str(env_python(acquired.path).parent)]
+        self.extra_environ = {"VIRTUAL_ENV": str(acquired.path)}
+
+    def release(self) -> None:
+        for acquired in self.acquired:
+            acquired.lock.release()
+        self.acquired.clear()
