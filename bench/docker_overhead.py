@@ -6,7 +6,7 @@ Both isolations build the same setuptools project with one C file for CPython 3.
 alternation after one warm-up run each, so a noisy neighbour slows both alike. Everything each
 build does is counted (environment, build requirements, backend, repair when a repairer is
 installed). The medians, their difference and ratio are printed and written into
-``docs/docker.md`` between the ``docker-overhead`` markers (the rest of the page is left alone).
+``docs/performance.md`` between the ``docker-overhead`` markers (the rest of the page is left alone).
 The image must exist locally (``tests/docker/make_images.sh`` makes the default one).
 """
 
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PAGE = REPO / "docs" / "docker.md"
+PAGE = REPO / "docs" / "performance.md"
 START, END = "<!-- docker-overhead:start -->", "<!-- docker-overhead:end -->"
 
 PYPROJECT = """\
@@ -113,6 +113,8 @@ def section(
     overhead = medians["docker"] - medians["venv"]
     ratio = medians["docker"] / medians["venv"]
     return f"""{START}
+## Docker against venv
+
 A setuptools project with one C file, built for CPython 3.12 with `hwb build`, in docker
 (image `{image}`) and in venv, alternately, {len(runs["venv"])} runs each after a warm-up
 run of each. {repair_note} Produced by `python bench/docker_overhead.py`.

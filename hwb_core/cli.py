@@ -67,10 +67,19 @@ def _print_error(message: str, details: str | None, hint: str | None = None) -> 
     print(f"error: {text}", file=sys.stderr)
 
 
+def _wants_help(args: list[str]) -> bool:
+    return not args or any(a in ("-h", "--help") for a in args)
+
+
 def _run(args: list[str]) -> int:
     import click as plain_click
-    import rich_click as click
 
+    # rich-click (and rich, a tenth of a second of imports) only draws help pages: commands
+    # parse with plain click, which rich-click wraps and re-exports unchanged.
+    if _wants_help(args):
+        import rich_click as click
+    else:
+        click = plain_click
     cli = _make_cli(click)
     try:
         result = cli.main(args=args, prog_name="hwb", standalone_mode=False)
@@ -81,7 +90,7 @@ def _run(args: list[str]) -> int:
         hint = None
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f"see `{exc.ctx.command_path} --help`"
-        _print_error(exc.format_message(), None, hint)
+        _print_error(exc.format_message().rstrip("."), None, hint)
         return EXIT_USAGE
     except plain_click.exceptions.Abort:
         raise KeyboardInterrupt from None
@@ -180,18 +189,15 @@ def _make_cli(click: Any) -> Any:
                 "isolations": {name: info.summary for name, info in pm.isolations().items()},
             }, indent=2))
             return 0
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False)
-        for column in ("name", "status", "distribution", "hooks", "error"):
-            table.add_column(column, overflow="fold")
+        rows = [("name", "status", "distribution", "hooks", "error")]
         for r in records:
             dist, version = r.distribution
             dist_text = f"{dist} {version}" if dist and version else (dist or "")
-            status = {"loaded": "[green]loaded[/]", "failed": "[red]failed[/]"}.get(r.status, f"[yellow]{r.status}[/]")
-            table.add_row(r.name, status, dist_text, ", ".join(r.hooks), r.error or "")
-        Console().print(table)
+            rows.append((r.name, r.status, dist_text, ", ".join(r.hooks), r.error or ""))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths)]
+            print("  ".join([*cells, row[4]]).rstrip())
         return 0
 
     # ----------------------------------------------------------------- pythons
