@@ -196,7 +196,7 @@ def _make_cli(click: Any) -> Any:
             rows.append((r.name, r.status, dist_text, ", ".join(r.hooks), r.error or ""))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths)]
+            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
             print("  ".join([*cells, row[4]]).rstrip())
         return 0
 
