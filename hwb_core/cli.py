@@ -76,10 +76,11 @@ def _run(args: list[str]) -> int:
 
     # rich-click (and rich, a tenth of a second of imports) only draws help pages: commands
     # parse with plain click, which rich-click wraps and re-exports unchanged.
+    click: Any = plain_click
     if _wants_help(args):
-        import rich_click as click
-    else:
-        click = plain_click
+        import rich_click
+
+        click = rich_click
     cli = _make_cli(click)
     try:
         result = cli.main(args=args, prog_name="hwb", standalone_mode=False)
