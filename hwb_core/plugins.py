@@ -71,9 +71,14 @@ def _entry_point_dists(group: str) -> dict[str, tuple[str, str]]:
     """``{entry point value: (distribution, version)}`` of ``group``, from one scan of the
     installed distributions per process (each scan reads every distribution's metadata)."""
     found: dict[str, tuple[str, str]] = {}
+    by_dist: dict[int, tuple[str, str]] = {}  # entry points of one distribution share it
     for ep in _all_entry_points().select(group=group):
-        if ep.dist is not None and ep.value not in found:
-            found[ep.value] = (ep.dist.name, ep.dist.version)
+        if ep.dist is None or ep.value in found:
+            continue
+        if id(ep.dist) not in by_dist:
+            meta = ep.dist.metadata  # parsed on every access: read it once
+            by_dist[id(ep.dist)] = (meta["Name"], meta["Version"])
+        found[ep.value] = by_dist[id(ep.dist)]
     return found
 
 
