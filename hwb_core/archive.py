@@ -23,7 +23,11 @@ def is_sdist(path: Path) -> bool:
 
 def _check_name(archive: Path, name: str) -> str:
     normal = posixpath.normpath(name.replace("\\", "/"))
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or normal.startswith(".."):
+    if (
+        name.startswith(("/", "\\"))
+        or (len(name) > 1 and name[1] == ":")
+        or normal.startswith("..")
+    ):
         raise UnsafeArchive(
             f"{archive.name} contains {name!r}, which points outside the archive",
             hint="refusing to extract it; rebuild the sdist from a clean tree",

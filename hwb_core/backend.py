@@ -100,13 +100,18 @@ class _Combined:
         import tempfile
 
         self.dir = Path(tempfile.mkdtemp(prefix="hwb-hooks-"))
-        self.kwargs = {"wheel_directory": os.path.abspath(wheel_dir), "config_settings": settings,
-                       "metadata_directory": None}
+        self.kwargs = {
+            "wheel_directory": os.path.abspath(wheel_dir),
+            "config_settings": settings,
+            "metadata_directory": None,
+        }
         self.base = self.dir / "base.json"
         self.base.write_text(json.dumps(list(project.build_requires)), encoding="utf-8")
         self.build_dir = self.dir / "build"
         self.build_dir.mkdir()
-        (self.build_dir / "input.json").write_text(json.dumps({"kwargs": self.kwargs}), encoding="utf-8")
+        (self.build_dir / "input.json").write_text(
+            json.dumps({"kwargs": self.kwargs}), encoding="utf-8"
+        )
         wheel_dir.mkdir(parents=True, exist_ok=True)
 
     def command(self, cmd: Sequence[str]) -> list[str]:
@@ -153,8 +158,14 @@ def _route_backend_warnings() -> None:
         if getattr(original, "hwb_routes_backend_warnings", False):
             return
 
-        def show(message: Any, category: type[Warning], filename: str, lineno: int,
-                 file: Any = None, line: str | None = None) -> None:
+        def show(
+            message: Any,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: Any = None,
+            line: str | None = None,
+        ) -> None:
             reporter = getattr(_current, "reporter", None)
             if reporter is not None and category.__name__ == "BuildBackendWarning":
                 reporter.output(f"backend warning: {message}")
@@ -166,7 +177,11 @@ def _route_backend_warnings() -> None:
 
 
 def _call(
-    hooks: Any, project: Project, env: BuildEnv, settings: dict[str, Any] | None, wheel_dir: Path,
+    hooks: Any,
+    project: Project,
+    env: BuildEnv,
+    settings: dict[str, Any] | None,
+    wheel_dir: Path,
     reporter: Reporter,
 ) -> Path:
     from pyproject_hooks import BackendUnavailable, HookMissing

@@ -110,9 +110,14 @@ def _make_cli(click: Any) -> Any:
         return Session(obj["pm"], ConsoleReporter(verbosity))
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-    @click.version_option(__version__, "-V", "--version", prog_name="hwb", message="%(prog)s %(version)s")
+    @click.version_option(
+        __version__, "-V", "--version", prog_name="hwb", message="%(prog)s %(version)s"
+    )
     @click.option(
-        "-p", "plugin_flags", multiple=True, metavar="no:NAME",
+        "-p",
+        "plugin_flags",
+        multiple=True,
+        metavar="no:NAME",
         help="Block plugin NAME (repeatable; also HWB_DISABLE_PLUGINS=a,b).",
     )
     @click.pass_context
@@ -135,18 +140,54 @@ def _make_cli(click: Any) -> Any:
 
     @cli.command()
     @click.argument("src", default=".", type=click.Path(path_type=Path))
-    @click.option("-o", "--outdir", type=click.Path(path_type=Path), help="Output directory (default: dist/ in SRC).")
-    @click.option("--isolation", metavar="auto|venv|docker|none|NAME", help="Isolation strategy (default: auto).")
+    @click.option(
+        "-o",
+        "--outdir",
+        type=click.Path(path_type=Path),
+        help="Output directory (default: dist/ in SRC).",
+    )
+    @click.option(
+        "--isolation",
+        metavar="auto|venv|docker|none|NAME",
+        help="Isolation strategy (default: auto).",
+    )
     @click.option("--no-isolation", is_flag=True, help="Same as --isolation none.")
-    @click.option("--python", "python_spec", metavar="SPEC", help="Interpreter: 3.12, 3.12.1, cp312 or a path.")
-    @click.option("-C", "--config-setting", "config_settings", multiple=True, metavar="KEY=VALUE", help="PEP 517 config setting (repeatable).")
-    @click.option("-v", "--verbose", count=True, help="-v streams the backend's output, -vv shows commands, -vvv tracebacks.")
+    @click.option(
+        "--python",
+        "python_spec",
+        metavar="SPEC",
+        help="Interpreter: 3.12, 3.12.1, cp312 or a path.",
+    )
+    @click.option(
+        "-C",
+        "--config-setting",
+        "config_settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="PEP 517 config setting (repeatable).",
+    )
+    @click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
+    )
     @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
     @click.pass_context
-    def build(ctx: Any, src: Path, outdir: Path | None, isolation: str | None, no_isolation: bool,
-              python_spec: str | None, config_settings: tuple[str, ...], verbose: int, quiet: bool,
-              as_json: bool, **plugin_values: Any) -> int:
+    def build(
+        ctx: Any,
+        src: Path,
+        outdir: Path | None,
+        isolation: str | None,
+        no_isolation: bool,
+        python_spec: str | None,
+        config_settings: tuple[str, ...],
+        verbose: int,
+        quiet: bool,
+        as_json: bool,
+        **plugin_values: Any,
+    ) -> int:
         """Build a wheel from SRC (a project directory or an sdist)."""
         from hwb_core.pipeline import BuildRequest
         from hwb_core.pipeline import build as run_build
@@ -161,7 +202,10 @@ def _make_cli(click: Any) -> Any:
         session = make_session(ctx)
         session.report_plugin_failures()
         request = BuildRequest(
-            source=src, outdir=outdir, python=python_spec, isolation=isolation,
+            source=src,
+            outdir=outdir,
+            python=python_spec,
+            isolation=isolation,
             config_settings=parse_config_settings(config_settings),
             overrides=_plugin_overrides(build, plugin_values),
         )
@@ -170,7 +214,10 @@ def _make_cli(click: Any) -> Any:
             print(json.dumps({"wheels": [result.to_json()]}, indent=2))
         elif not quiet:
             repaired = f", repaired by {result.repair.repairer}" if result.repair.repaired else ""
-            print(f"built {result.path} ({result.isolation}{repaired}, {result.duration_s:.1f}s)", file=sys.stderr)
+            print(
+                f"built {result.path} ({result.isolation}{repaired}, {result.duration_s:.1f}s)",
+                file=sys.stderr,
+            )
         return 0
 
     build.hwb_plugin_options = {}
@@ -185,10 +232,17 @@ def _make_cli(click: Any) -> Any:
         pm = ctx.find_root().obj["pm"]
         records = [r for r in pm.records.values()]
         if as_json:
-            print(json.dumps({
-                "plugins": [r.to_json() for r in records],
-                "isolations": {name: info.summary for name, info in pm.isolations().items()},
-            }, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "plugins": [r.to_json() for r in records],
+                        "isolations": {
+                            name: info.summary for name, info in pm.isolations().items()
+                        },
+                    },
+                    indent=2,
+                )
+            )
             return 0
         rows = [("name", "status", "distribution", "hooks", "error")]
         for r in records:
@@ -218,9 +272,14 @@ def _make_cli(click: Any) -> Any:
             return 0
         width = max((len(p.version) for p in found), default=7)
         for p in found:
-            print(f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<7} {p.source:<7} {p.path}")
+            print(
+                f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<7} {p.source:<7} {p.path}"
+            )
         if not found:
-            print("no interpreters found; install one with `uv python install 3.12` or pyenv", file=sys.stderr)
+            print(
+                "no interpreters found; install one with `uv python install 3.12` or pyenv",
+                file=sys.stderr,
+            )
         return 0
 
     for module_name in COMMAND_MODULES:
@@ -242,7 +301,9 @@ def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not key:
-            raise UsageError(f"-C {item!r}: expected KEY=VALUE", hint="for example -C --build-option=--quiet")
+            raise UsageError(
+                f"-C {item!r}: expected KEY=VALUE", hint="for example -C --build-option=--quiet"
+            )
         if not sep:
             value = ""
         if key in settings:

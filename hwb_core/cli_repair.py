@@ -21,38 +21,61 @@ DEFAULT_OUTDIR = Path("wheelhouse")
 
 def register(cli: Any, click: Any, make_session: Any) -> None:
     @cli.command()
-    @click.argument("wheels", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="WHEEL...")
+    @click.argument(
+        "wheels", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="WHEEL..."
+    )
     @click.option(
-        "-o", "--outdir", type=click.Path(path_type=Path),
+        "-o",
+        "--outdir",
+        type=click.Path(path_type=Path),
         help="Where the repaired wheels go (default: wheelhouse/).",
     )
     @click.option(
-        "--policy", "--plat", "policy", metavar="POLICY",
+        "--policy",
+        "--plat",
+        "policy",
+        metavar="POLICY",
         help="Platform policy: manylinux_2_28, manylinux2014, musllinux_1_2 (default: the most "
         "compatible one each wheel meets).",
     )
     @click.option(
-        "--exclude", multiple=True, metavar="PATTERN",
+        "--exclude",
+        multiple=True,
+        metavar="PATTERN",
         help="Library never to bundle, a shell-style pattern (repeatable; replaces repair.exclude).",
     )
     @click.option("--lib-sdir", metavar="DIR", help="Where bundled libraries go in the wheel.")
     @click.option("--strip", is_flag=True, default=None, help="Strip debugging symbols.")
     @click.option(
-        "--fuse", is_flag=True,
+        "--fuse",
+        is_flag=True,
         help="Repair each wheel, then merge them into one (two thin macOS wheels into universal2).",
     )
     @click.option(
-        "--project", type=click.Path(path_type=Path), metavar="DIR",
+        "--project",
+        type=click.Path(path_type=Path),
+        metavar="DIR",
         help="Read [tool.hwb] from DIR/pyproject.toml (default: the current directory's, if any).",
     )
-    @click.option("-v", "--verbose", count=True, help="-v shows the repair tool's output, -vv commands too.")
+    @click.option(
+        "-v", "--verbose", count=True, help="-v shows the repair tool's output, -vv commands too."
+    )
     @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
     @click.option("--json", "as_json", is_flag=True, help='Print {"wheels": [...]} on stdout.')
     @click.pass_context
     def repair(
-        ctx: Any, wheels: tuple[Path, ...], outdir: Path | None, policy: str | None,
-        exclude: tuple[str, ...], lib_sdir: str | None, strip: bool | None, fuse: bool,
-        project: Path | None, verbose: int, quiet: bool, as_json: bool,
+        ctx: Any,
+        wheels: tuple[Path, ...],
+        outdir: Path | None,
+        policy: str | None,
+        exclude: tuple[str, ...],
+        lib_sdir: str | None,
+        strip: bool | None,
+        fuse: bool,
+        project: Path | None,
+        verbose: int,
+        quiet: bool,
+        as_json: bool,
     ) -> int:
         """Repair WHEEL... built elsewhere (python -m build, pip wheel, another CI) into portable
         wheels: auditwheel for Linux wheels, delocate for macOS wheels, and every installed policy
@@ -70,7 +93,9 @@ def register(cli: Any, click: Any, make_session: Any) -> None:
             "repair.lib-sdir": lib_sdir,
             "repair.strip": strip,
         }
-        done = repair_wheels(session, list(wheels), outdir or DEFAULT_OUTDIR, project, overrides, fuse)
+        done = repair_wheels(
+            session, list(wheels), outdir or DEFAULT_OUTDIR, project, overrides, fuse
+        )
         if as_json:
             print(json.dumps({"wheels": [item.to_json() for item in done.items]}, indent=2))
         elif not quiet:
@@ -88,7 +113,9 @@ class Repaired:
     def to_json(self) -> dict[str, Any]:
         r = self.result
         return {
-            "input": str(self.inputs[0]) if len(self.inputs) == 1 else [str(p) for p in self.inputs],
+            "input": str(self.inputs[0])
+            if len(self.inputs) == 1
+            else [str(p) for p in self.inputs],
             "path": str(r.path),
             "filename": r.path.name,
             "repaired": r.repaired,
@@ -123,8 +150,12 @@ class RepairRun:
 
 
 def repair_wheels(
-    session: Any, wheels: list[Path], outdir: Path, project_dir: Path | None,
-    overrides: dict[str, Any], fuse: bool,
+    session: Any,
+    wheels: list[Path],
+    outdir: Path,
+    project_dir: Path | None,
+    overrides: dict[str, Any],
+    fuse: bool,
 ) -> RepairRun:
     from hwb_core import wheelfile
     from hwb_core.pipeline import check_outdir, publish, repair, repair_request
@@ -181,6 +212,8 @@ def _project(project_dir: Path | None) -> Any:
     root = project_dir or Path.cwd()
     if not (root / "pyproject.toml").is_file():
         if project_dir is not None:
-            raise UsageError(f"{root} has no pyproject.toml", hint="--project names a project directory")
+            raise UsageError(
+                f"{root} has no pyproject.toml", hint="--project names a project directory"
+            )
         return None
     return Project.load(root)

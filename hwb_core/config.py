@@ -50,7 +50,7 @@ class Config:
     def table(self, prefix: str) -> dict[str, Any]:
         """All keys under ``prefix`` (without it): ``config.table("isolation.venv")``."""
         start = prefix + "."
-        return {k[len(start):]: self.get(k) for k in self.schema if k.startswith(start)}
+        return {k[len(start) :]: self.get(k) for k in self.schema if k.startswith(start)}
 
     def with_overrides(self, overrides: Mapping[str, Any], source: str = "command line") -> Config:
         values, sources = dict(self._values), dict(self._sources)
@@ -186,7 +186,9 @@ def load_config(
             close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
             raise ConfigError(
                 f"unknown key {key!r} in {file_label}",
-                hint=f"did you mean {close[0]!r}?" if close else "see docs/configuration.md for the keys",
+                hint=f"did you mean {close[0]!r}?"
+                if close
+                else "see docs/configuration.md for the keys",
             )
         values[key] = coerce(key, spec, value, file_label, toml=True)
         sources[key] = str(pyproject_path) if pyproject_path else "pyproject.toml"

@@ -26,9 +26,15 @@ from hwb_core.project import Project
 @hookimpl
 def config_schema() -> dict[str, ConfigKey]:
     return {
-        "plugins": ConfigKey("list", [], "Project-local plugin modules, imported from the project root."),
-        "python": ConfigKey("str", None, "Interpreter to build with: 3.12, cp312 or a path.", env="HWB_PYTHON"),
-        "outdir": ConfigKey("path", None, "Where wheels go (default: dist/ in the source).", env="HWB_OUTDIR"),
+        "plugins": ConfigKey(
+            "list", [], "Project-local plugin modules, imported from the project root."
+        ),
+        "python": ConfigKey(
+            "str", None, "Interpreter to build with: 3.12, cp312 or a path.", env="HWB_PYTHON"
+        ),
+        "outdir": ConfigKey(
+            "path", None, "Where wheels go (default: dist/ in the source).", env="HWB_OUTDIR"
+        ),
         "config-settings": ConfigKey("table", {}, "PEP 517 config settings passed to the backend."),
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
@@ -93,8 +99,12 @@ def select_isolation(project: Project, python: PythonInfo) -> IsolationChoice:
         return IsolationChoice("venv", "no extension modules found")
     evidence = "; ".join(project.extensions.reasons)
     if sys.platform.startswith("linux"):
-        return IsolationChoice("docker", f"extension modules ({evidence}) on Linux: docker gives manylinux wheels")
-    return IsolationChoice("venv", f"extension modules ({evidence}) on {sys.platform}: native build")
+        return IsolationChoice(
+            "docker", f"extension modules ({evidence}) on Linux: docker gives manylinux wheels"
+        )
+    return IsolationChoice(
+        "venv", f"extension modules ({evidence}) on {sys.platform}: native build"
+    )
 
 
 @hookimpl(trylast=True)

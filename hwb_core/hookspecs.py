@@ -137,7 +137,9 @@ def register_isolation() -> IsolationInfo | Sequence[IsolationInfo] | None:
 
 
 @hookspec(firstresult=True)
-def select_isolation(project: Project, python: PythonInfo, config: Config) -> IsolationChoice | None:
+def select_isolation(
+    project: Project, python: PythonInfo, config: Config
+) -> IsolationChoice | None:
     """Choose a strategy for ``--isolation auto``.
 
     **Called** once per build when the isolation asked for is ``auto``, never otherwise.

@@ -43,5 +43,9 @@ class HostBuildEnv(BuildEnv):
         check: bool = True,
     ) -> RunResult:
         return process.run(
-            cmd, reporter=self.reporter, cwd=cwd or self.source_dir, env=self.environ(extra_env), check=check
+            cmd,
+            reporter=self.reporter,
+            cwd=cwd or self.source_dir,
+            env=self.environ(extra_env),
+            check=check,
         )

@@ -84,7 +84,10 @@ class PythonSpec:
 
         raw = text.strip()
         if not raw:
-            raise UsageError("--python is empty", hint="give a version such as 3.12, a tag such as cp312, or a path")
+            raise UsageError(
+                "--python is empty",
+                hint="give a version such as 3.12, a tag such as cp312, or a path",
+            )
         if "/" in raw or "\\" in raw or raw.startswith("."):
             return cls(raw=raw, path=raw)
         m = re.fullmatch(r"(cpython|pypy|cp|pp|python)?-?(\d)(?:\.?(\d+))?(?:\.(\d+))?", raw, re.I)

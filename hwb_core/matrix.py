@@ -892,7 +892,9 @@ def this_machine(session: Session) -> Machine:
             cache["docker"] = "no installed plugin provides it" if info is None else info.check()
         return cache["docker"]
 
-    return Machine(platform_name, platforms.host_arch(platform_name), binfmt_handler_enabled, docker_problem)
+    return Machine(
+        platform_name, platforms.host_arch(platform_name), binfmt_handler_enabled, docker_problem
+    )
 
 
 def _warm_up(session: Session) -> None:

@@ -39,8 +39,16 @@ def vswhere_path(environ: Mapping[str, str]) -> Path:
 
 def vswhere_command(vswhere: Path) -> list[str]:
     return [
-        str(vswhere), "-latest", "-products", "*", "-requires", VC_TOOLS,
-        "-property", "installationPath", "-format", "json",
+        str(vswhere),
+        "-latest",
+        "-products",
+        "*",
+        "-requires",
+        VC_TOOLS,
+        "-property",
+        "installationPath",
+        "-format",
+        "json",
     ]
 
 
@@ -71,8 +79,12 @@ def find_visual_studio(environ: Mapping[str, str], *, timeout: float = 60) -> Vi
         )
     try:
         out = subprocess.run(
-            vswhere_command(vswhere), capture_output=True, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL, env=dict(environ),
+            vswhere_command(vswhere),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=dict(environ),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BuildError(f"could not run {vswhere}: {exc}", hint=_INSTALL_HINT) from None

@@ -68,7 +68,9 @@ class Session:
         self.reporter = reporter
         self.environ = dict(os.environ if environ is None else environ)
 
-    def config_for(self, project: Project | None, overrides: Mapping[str, Any] | None = None) -> Config:
+    def config_for(
+        self, project: Project | None, overrides: Mapping[str, Any] | None = None
+    ) -> Config:
         tool_hwb = project.tool_hwb if project else {}
         if project is not None:
             modules = tool_hwb.get("plugins", [])
@@ -100,14 +102,18 @@ class Session:
 
     def report_plugin_failures(self) -> None:
         for record in self.pm.failures():
-            self.reporter.warn(f"plugin {record.name!r} ({record.target}) failed to load: {record.error}")
+            self.reporter.warn(
+                f"plugin {record.name!r} ({record.target}) failed to load: {record.error}"
+            )
 
 
 @contextlib.contextmanager
 def prepared_source(source: Path) -> Iterator[Path]:
     """Yield the project root: ``source`` itself, or an sdist extracted into a temporary place."""
     if not source.exists():
-        raise UsageError(f"source {source} does not exist", hint="give a project directory or an sdist (.tar.gz)")
+        raise UsageError(
+            f"source {source} does not exist", hint="give a project directory or an sdist (.tar.gz)"
+        )
     if source.is_dir():
         yield source.resolve()
         return
@@ -168,7 +174,9 @@ def choose_isolation(
         if problem:
             raise IsolationUnavailable(f"isolation {asked!r} cannot run here: {problem}")
         return IsolationChoice(asked, "asked for")
-    choice: IsolationChoice = pm.hook.select_isolation(project=project, python=python, config=config)
+    choice: IsolationChoice = pm.hook.select_isolation(
+        project=project, python=python, config=config
+    )
     isolations = pm.isolations()
     chosen = isolations.get(choice.name)
     problem = "no installed plugin provides it" if chosen is None else chosen.check()
@@ -221,7 +229,9 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
         python = pythons.find(pm, config, config.get("python"))
-        target = platforms.resolve_target(config.get(platforms.TARGET_KEY), config, python, session.environ)
+        target = platforms.resolve_target(
+            config.get(platforms.TARGET_KEY), config, python, session.environ
+        )
         docker_platform = platforms.docker_overrides(target, config)
         if docker_platform:
             config = config.with_overrides(docker_platform, "--platform")
@@ -237,16 +247,24 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         platforms.check_toolchain(target, project, session.environ, reporter)
         work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
         stack.callback(shutil.rmtree, work, True)
-        reporter.step(f"building {project.name} for {python.describe()} in {choice.name} ({choice.reason})")
+        reporter.step(
+            f"building {project.name} for {python.describe()} in {choice.name} ({choice.reason})"
+        )
         if target.os != "linux":
             reporter.step(f"target: {target.describe()}")
         env_request = EnvRequest(
-            python=python, project=project, config=config, reporter=reporter, work_dir=work,
+            python=python,
+            project=project,
+            config=config,
+            reporter=reporter,
+            work_dir=work,
             extra_env=platforms.backend_environment(target),
         )
         manager = pm.hook.create_env(isolation=choice.name, request=env_request)
         if manager is None:
-            raise IsolationUnavailable(f"no plugin created an environment for isolation {choice.name!r}")
+            raise IsolationUnavailable(
+                f"no plugin created an environment for isolation {choice.name!r}"
+            )
         try:
             env = stack.enter_context(manager)
         except IsolationUnavailable as exc:
@@ -261,19 +279,30 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
         wheel = pm.hook.run_backend(
-            env=env, project=project, config_settings=config_settings, wheel_dir=wheel_dir,
+            env=env,
+            project=project,
+            config_settings=config_settings,
+            wheel_dir=wheel_dir,
             reporter=reporter,
         )
         if wheel is None:
             raise BuildError("no plugin ran the build backend")
-        mismatch = platforms.check_wheel_tags(target, Path(wheel).name, wheelfile.platform_tags(Path(wheel)))
+        mismatch = platforms.check_wheel_tags(
+            target, Path(wheel).name, wheelfile.platform_tags(Path(wheel))
+        )
         if mismatch:
             reporter.warn(mismatch)
-        repaired = repair(session, Path(wheel), env, config, python, work / "repaired", target=target)
+        repaired = repair(
+            session, Path(wheel), env, config, python, work / "repaired", target=target
+        )
         final = publish(repaired.path, outdir)
         result = BuildResult(
-            path=final, python=python, isolation=choice.name, isolation_reason=choice.reason,
-            repair=repaired, duration_s=time.monotonic() - started,
+            path=final,
+            python=python,
+            isolation=choice.name,
+            isolation_reason=choice.reason,
+            repair=repaired,
+            duration_s=time.monotonic() - started,
         )
         pm.hook.wheel_built(result=result, reporter=reporter)
         return result
@@ -281,14 +310,20 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
 
 
 def repair_request(
-    session: Session, config: Config, python: PythonInfo | None, output_dir: Path,
+    session: Session,
+    config: Config,
+    python: PythonInfo | None,
+    output_dir: Path,
     target: platforms.Target | None = None,
 ) -> RepairRequest:
     """The request repairers and policies receive, from ``[tool.hwb.repair]``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     policy = config.get("repair.policy")
     return RepairRequest(
-        config=config, reporter=session.reporter, output_dir=output_dir, python=python,
+        config=config,
+        reporter=session.reporter,
+        output_dir=output_dir,
+        python=python,
         policy=None if policy in (None, "", "auto") else policy,
         exclude=list(config.get("repair.exclude") or []),
         lib_sdir=config.get("repair.lib-sdir") or None,
@@ -312,16 +347,24 @@ def repair(
     wheel as built; ``auto`` lets the error through, so nothing is published."""
     mode = config.get("repair.mode")
     if mode == "skip":
-        return RepairResult(path=wheel, repaired=False, reason=f"repair skipped (repair.mode = skip, from {config.source('repair.mode')})")
+        return RepairResult(
+            path=wheel,
+            repaired=False,
+            reason=f"repair skipped (repair.mode = skip, from {config.source('repair.mode')})",
+        )
     request = repair_request(session, config, python, output_dir, target)
     try:
-        result: RepairResult | None = session.pm.hook.repair_wheel(wheel=wheel, env=env, request=request)
+        result: RepairResult | None = session.pm.hook.repair_wheel(
+            wheel=wheel, env=env, request=request
+        )
     except PolicyViolation:
         raise
     except RepairError as exc:
         if mode != "warn":
             raise
-        session.reporter.warn(f"{exc.one_line()}; publishing {wheel.name} unrepaired (repair.mode = warn)")
+        session.reporter.warn(
+            f"{exc.one_line()}; publishing {wheel.name} unrepaired (repair.mode = warn)"
+        )
         return RepairResult(path=wheel, repaired=False, reason=f"repair failed: {exc.message}")
     if result is None:
         return RepairResult(path=wheel, repaired=False, reason="no repairer handles this wheel")

@@ -222,8 +222,10 @@ def _resolve_macos(
             arch = host_arch("macos")
     candidates: list[tuple[str, str | None]] = [
         (target.source, target.deployment_target),
-        (f"{DEPLOYMENT_TARGET_KEY} ({_source(config, DEPLOYMENT_TARGET_KEY)})",
-         _get(config, DEPLOYMENT_TARGET_KEY)),
+        (
+            f"{DEPLOYMENT_TARGET_KEY} ({_source(config, DEPLOYMENT_TARGET_KEY)})",
+            _get(config, DEPLOYMENT_TARGET_KEY),
+        ),
         ("MACOSX_DEPLOYMENT_TARGET", environ.get("MACOSX_DEPLOYMENT_TARGET")),
         (f"the interpreter ({python.platform_tag})", own_version),
         ("hwb's default", DEFAULT_MACOS.get(arch, "10.9")),

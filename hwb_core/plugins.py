@@ -175,7 +175,10 @@ class PluginManager:
         if previous is not None:
             if previous.target != ep.value:
                 self.records[ep.name + " (duplicate)"] = PluginRecord(
-                    ep.name, ep.value, "entry-point", status="failed",
+                    ep.name,
+                    ep.value,
+                    "entry-point",
+                    status="failed",
                     error=f"the name {ep.name!r} is already taken by {previous.target}",
                 )
             return None  # the same distribution seen twice on sys.path: register once
@@ -204,7 +207,10 @@ class PluginManager:
                     module = importlib.import_module(module_name)
                 except Exception as exc:  # a broken project plugin is reported, not fatal
                     self.records[module_name] = PluginRecord(
-                        module_name, module_name, "project", status="failed",
+                        module_name,
+                        module_name,
+                        "project",
+                        status="failed",
                         error=_describe_exception(exc),
                     )
                     continue

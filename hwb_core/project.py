@@ -27,15 +27,43 @@ _EXTENSION_BACKENDS = {
     "nanobind": "c++",
 }
 _SOURCE_SUFFIXES = {
-    ".c": "c", ".h": "c", ".cc": "c++", ".cpp": "c++", ".cxx": "c++", ".hpp": "c++",
-    ".pyx": "cython", ".pxd": "cython", ".rs": "rust", ".f90": "fortran", ".f": "fortran",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "c++",
+    ".cpp": "c++",
+    ".cxx": "c++",
+    ".hpp": "c++",
+    ".pyx": "cython",
+    ".pxd": "cython",
+    ".rs": "rust",
+    ".f90": "fortran",
+    ".f": "fortran",
 }
 _SKIP_DIRS = {
-    "build", "dist", "docs", "doc", "tests", "test", "testing", "examples", "benchmarks", "bench",
-    "node_modules", "target", "__pycache__", "site-packages", "venv", "env",
+    "build",
+    "dist",
+    "docs",
+    "doc",
+    "tests",
+    "test",
+    "testing",
+    "examples",
+    "benchmarks",
+    "bench",
+    "node_modules",
+    "target",
+    "__pycache__",
+    "site-packages",
+    "venv",
+    "env",
 }
 _SETUP_EXTENSION_NAMES = {
-    "Extension", "Pybind11Extension", "RustExtension", "RustBin", "cythonize", "CppExtension",
+    "Extension",
+    "Pybind11Extension",
+    "RustExtension",
+    "RustBin",
+    "cythonize",
+    "CppExtension",
     "CUDAExtension",
 }
 
@@ -108,7 +136,9 @@ class Project:
                 )
             backend = build_system["build-backend"]
             if not isinstance(backend, str) or not backend.strip():
-                raise ConfigError(f"build-system.build-backend in {pyproject_path} must be a string")
+                raise ConfigError(
+                    f"build-system.build-backend in {pyproject_path} must be a string"
+                )
         else:
             # PEP 517's fallback: setuptools' legacy backend.
             requires = build_system.get("requires", DEFAULT_REQUIRES)
@@ -231,8 +261,10 @@ def _source_languages(root: Path, limit: int = 20000) -> set[str]:
     seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [
-            d for d in dirnames
-            if not d.startswith(".") and d.lower() not in _SKIP_DIRS
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d.lower() not in _SKIP_DIRS
             and not (Path(dirpath, d, "pyvenv.cfg")).exists()
         ]
         for filename in filenames:

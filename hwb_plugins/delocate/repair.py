@@ -52,7 +52,8 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     if len(made) != 1:
         raise RepairError(
             f"delocate reported success but wrote {len(made)} wheels for {wheel.name}",
-            hint="run again with -v to see its output", details=result.output,
+            hint="run again with -v to see its output",
+            details=result.output,
         )
     repaired = made[0]
     lacking = missing_archs(repaired, archs)
@@ -67,7 +68,11 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     tags = wheelfile.platform_tags(repaired)
     summary = f"bundled {', '.join(bundled)}" if bundled else "nothing to bundle"
     return RepairResult(
-        path=repaired, repaired=True, repairer=NAME, policy=".".join(tags), bundled=bundled,
+        path=repaired,
+        repaired=True,
+        repairer=NAME,
+        policy=".".join(tags),
+        bundled=bundled,
         reason=f"{summary}; checked {'+'.join(archs)}; tagged {'.'.join(tags)}",
     )
 
@@ -83,7 +88,9 @@ def delocate_args(
     for pattern in request.exclude:
         args += ["-e", exclude_substring(pattern)]
     if request.strip:
-        request.reporter.warn("repair.strip has no effect on macOS wheels (delocate does not strip)")
+        request.reporter.warn(
+            "repair.strip has no effect on macOS wheels (delocate does not strip)"
+        )
     args.append(wheel)
     return args
 
@@ -93,7 +100,9 @@ def required_archs(wheel: Path, config: Config, request: RepairRequest | None = 
     (``request.target``: x86_64 and arm64 for universal2), else those the wheel's tags name."""
     configured = list(config.get(PREFIX + "require-archs") or [])
     if configured:
-        return archs_of(configured, f"{PREFIX}require-archs ({config.source(PREFIX + 'require-archs')})")
+        return archs_of(
+            configured, f"{PREFIX}require-archs ({config.source(PREFIX + 'require-archs')})"
+        )
     target = request.target if request is not None else None
     if target is not None and target.os == "macos" and target.archs:
         return archs_of(list(target.archs), f"the build's target ({target.describe()})")
@@ -107,8 +116,10 @@ def deployment_target(request: RepairRequest) -> str | None:
     given), ``MACOSX_DEPLOYMENT_TARGET``, ``matrix.macos.deployment-target``."""
     config = request.config
     candidates: list[tuple[str, str | None]] = [
-        (f"{PREFIX}deployment-target ({config.source(PREFIX + 'deployment-target')})",
-         config.get(PREFIX + "deployment-target")),
+        (
+            f"{PREFIX}deployment-target ({config.source(PREFIX + 'deployment-target')})",
+            config.get(PREFIX + "deployment-target"),
+        ),
     ]
     policy = request.policy or ""
     match = _POLICY.fullmatch(policy)
@@ -119,7 +130,9 @@ def deployment_target(request: RepairRequest) -> str | None:
         candidates.append((f"the build's target ({target.source})", target.deployment_target))
     candidates.append(("MACOSX_DEPLOYMENT_TARGET", os.environ.get("MACOSX_DEPLOYMENT_TARGET")))
     if "matrix.macos.deployment-target" in config.schema:
-        candidates.append(("matrix.macos.deployment-target", config.get("matrix.macos.deployment-target")))
+        candidates.append(
+            ("matrix.macos.deployment-target", config.get("matrix.macos.deployment-target"))
+        )
     for source, value in candidates:
         if not value:
             continue
@@ -151,22 +164,38 @@ def bundled_libraries(original: Path, repaired: Path) -> list[str]:
     """Libraries delocate copied in (it keeps their names)."""
     new = set(wheelfile.names(repaired)) - set(wheelfile.names(original))
     return sorted(
-        {m.rsplit("/", 1)[-1] for m in new if m.endswith((".dylib", ".so")) and ".dist-info/" not in m}
+        {
+            m.rsplit("/", 1)[-1]
+            for m in new
+            if m.endswith((".dylib", ".so")) and ".dist-info/" not in m
+        }
     )
 
 
 def explain_failure(wheel: Path, archs: list[str], target: str | None, output: str) -> RepairError:
     said = last_words(output)
-    if "missing architectures" in output or "Required arch" in output or "missing architecture" in said:
+    if (
+        "missing architectures" in output
+        or "Required arch" in output
+        or "missing architecture" in said
+    ):
         # delocate 0.12/0.13 report, for each bundled library that lacks an architecture:
         # "Required arch(s) A[, B] missing from USER" (USER: the binary that links it; the
         # architecture is one required) or "USER needs arch(s) A[, B] missing from LIB" (one
         # that USER has).
         reports = sorted(
-            {f"a library {Path(user).name} links lacks {arch.replace(', ', '+')}"
-             for arch, user in re.findall(r"Required archs? ([\w, ]+?) missing from (\S+)", output)}
-            | {f"{Path(lib).name} lacks {arch.replace(', ', '+')} (needed by {Path(user).name})"
-               for user, arch, lib in re.findall(r"(\S+) needs archs? ([\w, ]+?) missing from (\S+)", output)}
+            {
+                f"a library {Path(user).name} links lacks {arch.replace(', ', '+')}"
+                for arch, user in re.findall(
+                    r"Required archs? ([\w, ]+?) missing from (\S+)", output
+                )
+            }
+            | {
+                f"{Path(lib).name} lacks {arch.replace(', ', '+')} (needed by {Path(user).name})"
+                for user, arch, lib in re.findall(
+                    r"(\S+) needs archs? ([\w, ]+?) missing from (\S+)", output
+                )
+            }
         )
         where = "; ".join(reports)
         return RepairError(

@@ -87,7 +87,9 @@ def last_words(output: str) -> str:
     """The line that says why delocate failed (its exception's message, usually last)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     for index in range(len(lines) - 1, -1, -1):
-        match = re.match(r"(?:delocate\.\w+\.)?(\w*(?:Error|Exception|NotFound)): (.*)", lines[index])
+        match = re.match(
+            r"(?:delocate\.\w+\.)?(\w*(?:Error|Exception|NotFound)): (.*)", lines[index]
+        )
         if match:
             return match.group(2)
     return lines[-1] if lines else "no output"
@@ -104,7 +106,9 @@ def without_tracebacks(output: str) -> str:
             continue
         if not line.strip() or (skipping and line[:1].isspace()):
             continue
-        if line.startswith(("The above exception was the direct cause", "During handling of the above")):
+        if line.startswith(
+            ("The above exception was the direct cause", "During handling of the above")
+        ):
             continue
         skipping = False
         kept.append(line)
@@ -138,7 +142,9 @@ def macho_archs(data: bytes) -> frozenset[str] | None:
             return None
         return frozenset(
             _CPU_TYPES.get(cpu, hex(cpu))
-            for cpu in (int.from_bytes(data[8 + i * entry : 12 + i * entry], "big") for i in range(count))
+            for cpu in (
+                int.from_bytes(data[8 + i * entry : 12 + i * entry], "big") for i in range(count)
+            )
         )
     for little in (True, False):
         if _int(data[:4], little) in (0xFEEDFACE, 0xFEEDFACF):

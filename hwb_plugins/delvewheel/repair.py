@@ -34,7 +34,9 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     request.reporter.step(f"repairing {wheel.name} with delvewheel")
     result = process.run(
         [sys.executable, "-m", "delvewheel", *(str(a) for a in args)],
-        reporter=request.reporter, env=dict(os.environ), check=False,
+        reporter=request.reporter,
+        env=dict(os.environ),
+        check=False,
     )
     if result.returncode != 0:
         raise explain_failure(wheel, result.output)
@@ -42,14 +44,19 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     if len(made) != 1:
         raise RepairError(
             f"delvewheel reported success but wrote {len(made)} wheels for {wheel.name}",
-            hint="run again with -v to see its output", details=result.output,
+            hint="run again with -v to see its output",
+            details=result.output,
         )
     repaired = made[0]
     bundled = bundled_dlls(wheel, repaired)
     tags = wheelfile.platform_tags(repaired)
     summary = f"bundled {', '.join(bundled)}" if bundled else "nothing to bundle"
     return RepairResult(
-        path=repaired, repaired=True, repairer=NAME, policy=".".join(tags), bundled=bundled,
+        path=repaired,
+        repaired=True,
+        repairer=NAME,
+        policy=".".join(tags),
+        bundled=bundled,
         reason=f"{summary}; tagged {'.'.join(tags)}",
     )
 

@@ -51,8 +51,11 @@ class NoIsolationEnv(HostBuildEnv):
         from packaging.utils import canonicalize_name
 
         out = subprocess.run(
-            [self.python.path, "-c", _LIST_DISTS], capture_output=True, text=True,
-            env=self.environ(), stdin=subprocess.DEVNULL,
+            [self.python.path, "-c", _LIST_DISTS],
+            capture_output=True,
+            text=True,
+            env=self.environ(),
+            stdin=subprocess.DEVNULL,
         )
         if out.returncode != 0:
             raise BuildError(f"cannot list the packages of {self.python.path}", details=out.stderr)
@@ -86,6 +89,8 @@ def _none(request: EnvRequest) -> Iterator[NoIsolationEnv]:
     request.reporter.warn(
         f"isolation none: building with {request.python.path} as it is; the build is not isolated"
     )
-    env = NoIsolationEnv(python=request.python, source_dir=Path(request.project.root), reporter=request.reporter)
+    env = NoIsolationEnv(
+        python=request.python, source_dir=Path(request.project.root), reporter=request.reporter
+    )
     env.target_environ = dict(request.extra_env)  # the target's variables (macOS: ARCHFLAGS, ...)
     yield env

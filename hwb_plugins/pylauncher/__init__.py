@@ -95,8 +95,12 @@ def launcher_entries(environ: Mapping[str, str] | None = None) -> list[LauncherE
         return []
     try:
         out = subprocess.run(
-            [launcher, "-0p"], capture_output=True, text=True, timeout=30,
-            stdin=subprocess.DEVNULL, errors="replace",
+            [launcher, "-0p"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            errors="replace",
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
