@@ -49,6 +49,26 @@ def setuptools_project(root: Path, name: str, setup_body: str = "", table: str =
     })
 
 
+def ext_project(root: Path, name: str, table: str = "") -> Path:
+    """A setuptools project with one C extension module (what ``auto`` sends to docker)."""
+    return write_project(root / "ext", {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+        """ + "".join(f"            {line}\n" for line in table.splitlines()),
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
+        "fast.c": "#include <Python.h>\n"
+                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
+                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
+    })
+
+
 def remove(client: Any, container_id: str) -> None:
     client.api.remove_container(container_id, force=True)
 
@@ -198,22 +218,7 @@ def test_auto_falls_back_to_venv_when_its_docker_image_cannot_be_had(
 ) -> None:
     """The engine answers, so docker passes its check, but the image is neither here nor
     pullable (no network): auto builds in venv and says why, as when no engine runs."""
-    project = write_project(tmp_path / "ext", {
-        "pyproject.toml": """
-            [build-system]
-            requires = ["setuptools>=68"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "hwb-docker-auto-fallback"
-            version = "1.0"
-        """,
-        "setup.py": "from setuptools import Extension, setup\n"
-                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
-        "fast.c": "#include <Python.h>\n"
-                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
-                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
-    })
+    project = ext_project(tmp_path, "hwb-docker-auto-fallback")
     result = run_hwb("build", str(project), "--image", "hwb-test/no-such-image:1", "--python", "3.12",
                      "--json", env={"HWB_ISOLATION_DOCKER_PULL": "never"})
     assert result.returncode == 0, result.stderr
@@ -255,47 +260,14 @@ def test_an_unreachable_daemon_says_how_to_start_it(run_hwb: Any, tmp_path: Path
 def test_auto_builds_extensions_in_docker_when_an_engine_answers(
     docker_client: Any, run_hwb: Any, tmp_path: Path
 ) -> None:
-    project = write_project(tmp_path / "ext", {
-        "pyproject.toml": """
-            [build-system]
-            requires = ["setuptools>=68"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "hwb-docker-auto"
-            version = "1.0"
-
-            [tool.hwb.isolation.docker]
-            image = "hwb-test/manylinux:latest"
-        """,
-        "setup.py": "from setuptools import Extension, setup\n"
-                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
-        "fast.c": "#include <Python.h>\n"
-                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
-                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
-    })
+    project = ext_project(tmp_path, "hwb-docker-auto", "[tool.hwb.isolation.docker]\nimage = \"hwb-test/manylinux:latest\"")
     wheel = json_out(run_hwb("build", str(project), "--python", "3.12", "--json"))["wheels"][0]
     assert wheel["isolation"] == "docker"
     assert "cp312-cp312-" in wheel["filename"]
 
 
 def test_auto_falls_back_to_venv_when_no_engine_answers(run_hwb: Any, tmp_path: Path) -> None:
-    project = write_project(tmp_path / "ext", {
-        "pyproject.toml": """
-            [build-system]
-            requires = ["setuptools>=68"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "hwb-docker-fallback"
-            version = "1.0"
-        """,
-        "setup.py": "from setuptools import Extension, setup\n"
-                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
-        "fast.c": "#include <Python.h>\n"
-                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
-                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
-    })
+    project = ext_project(tmp_path, "hwb-docker-fallback")
     result = run_hwb("build", str(project), "--python", "3.12", "--json",
                      env={"DOCKER_HOST": f"unix://{tmp_path}/docker.sock"})
     wheel = json_out(result)["wheels"][0]
