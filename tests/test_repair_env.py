@@ -111,7 +111,11 @@ def test_an_old_build_interpreter_uses_the_auditwheel_command_of_the_environment
     env_venv: Path, raw_yaml_wheel: Path, tmp_path: Path
 ) -> None:
     # auditwheel 6.2+ needs Python 3.9: with 3.8 the plugin installs nothing and runs the
-    # `auditwheel` command the environment provides (manylinux images have one).
+    # `auditwheel` command the environment provides (manylinux images have one). The command
+    # is put there first: this test must not depend on another having installed it.
+    subprocess.run([uv(), "pip", "install", "--quiet", "--python", str(env_venv / "bin" / "python"),
+                    *REQUIREMENTS], check=True, timeout=600)
+    assert (env_venv / "bin" / "auditwheel").exists()
     env = make_env(tmp_path, env_venv, version="3.8.18")
     s = session()
     result = repair(s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired")
