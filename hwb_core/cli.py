@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -71,8 +72,26 @@ def _wants_help(args: list[str]) -> bool:
     return not args or any(a in ("-h", "--help") for a in args)
 
 
+def _leading_plugin_flags(args: list[str]) -> list[str]:
+    """The values of ``-p`` before the command's name: plugins are loaded before the command
+    line is parsed, since plugins add commands."""
+    values: list[str] = []
+    position = 0
+    while position < len(args) and args[position].startswith("-"):
+        arg = args[position]
+        if arg == "-p" and position + 1 < len(args):
+            values.append(args[position + 1])
+            position += 1
+        elif arg.startswith("-p"):
+            values.append(arg[2:].lstrip("="))
+        position += 1
+    return values
+
+
 def _run(args: list[str]) -> int:
     import click as plain_click
+
+    from hwb_core.plugins import PluginManager, blocked_from_environment
 
     # rich-click (and rich, a tenth of a second of imports) only draws help pages: commands
     # parse with plain click, which rich-click wraps and re-exports unchanged.
@@ -81,7 +100,12 @@ def _run(args: list[str]) -> int:
         import rich_click
 
         click = rich_click
-    cli = _make_cli(click)
+    blocked = blocked_from_environment(os.environ)
+    blocked.update(v[3:] for v in _leading_plugin_flags(args) if v.startswith("no:"))
+    pm = PluginManager(blocked=blocked)
+    pm.load_core()
+    pm.load_entry_points()
+    cli = _make_cli(click, pm)
     try:
         result = cli.main(args=args, prog_name="hwb", standalone_mode=False)
     except plain_click.exceptions.NoArgsIsHelpError as exc:
@@ -98,16 +122,14 @@ def _run(args: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _make_cli(click: Any) -> Any:
-    from hwb_core.plugins import PluginManager, blocked_from_environment
+def _make_cli(click: Any, pm: Any) -> Any:
+    from hwb_core.interfaces import CommandLine
 
     def make_session(ctx: Any) -> Any:
         from hwb_core.pipeline import Session
         from hwb_core.report import ConsoleReporter
 
-        obj = ctx.find_root().obj
-        verbosity = _state["verbosity"]
-        return Session(obj["pm"], ConsoleReporter(verbosity))
+        return Session(pm, ConsoleReporter(_state["verbosity"]))
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(
@@ -123,14 +145,9 @@ def _make_cli(click: Any) -> Any:
     @click.pass_context
     def cli(ctx: Any, plugin_flags: tuple[str, ...]) -> None:
         """hwb, the Headless Wheel Builder: a correct, repaired wheel from a source tree or sdist."""
-        blocked = blocked_from_environment(os.environ)
         for flag in plugin_flags:
             if not flag.startswith("no:") or not flag[3:]:
-                raise click.UsageError(f"-p {flag}: expected no:NAME (for example -p no:docker)")
-            blocked.add(flag[3:])
-        pm = PluginManager(blocked=blocked)
-        pm.load_core()
-        pm.load_entry_points()
+                raise click.UsageError(f"-p {flag}: expected no:NAME (for example -p no:NAME)")
         ctx.obj = {"pm": pm}
         sub = cli.commands.get(ctx.invoked_subcommand or "")
         if sub is not None and getattr(sub, "hwb_plugin_options", None) is not None:
@@ -148,10 +165,14 @@ def _make_cli(click: Any) -> Any:
     )
     @click.option(
         "--isolation",
-        metavar="auto|venv|docker|none|NAME",
-        help="Isolation strategy (default: auto).",
+        metavar="auto|NAME",
+        help="Isolation strategy (default: auto; `hwb plugins` lists them).",
     )
-    @click.option("--no-isolation", is_flag=True, help="Same as --isolation none.")
+    @click.option(
+        "--no-isolation",
+        is_flag=True,
+        help="Build in the interpreter's own environment (the strategy that declares it).",
+    )
     @click.option(
         "--python",
         "python_spec",
@@ -195,10 +216,7 @@ def _make_cli(click: Any) -> Any:
         _state["verbosity"] = -1 if quiet else verbose
         _state["json"] = as_json
         _state["streamed"] = verbose >= 1
-        if no_isolation:
-            if isolation not in (None, "none"):
-                raise click.UsageError("--no-isolation contradicts --isolation " + isolation)
-            isolation = "none"
+        isolation = resolve_no_isolation(click, pm, isolation, no_isolation)
         session = make_session(ctx)
         session.report_plugin_failures()
         request = BuildRequest(
@@ -220,7 +238,7 @@ def _make_cli(click: Any) -> Any:
             )
         return 0
 
-    build.hwb_plugin_options = {}
+    takes_plugin_options(build)
 
     # ----------------------------------------------------------------- plugins
 
@@ -229,15 +247,21 @@ def _make_cli(click: Any) -> Any:
     @click.pass_context
     def plugins(ctx: Any, as_json: bool) -> int:
         """List plugins: name, distribution, version, hooks, status and error."""
-        pm = ctx.find_root().obj["pm"]
+        from hwb_core.isolation import ordered
+
         records = [r for r in pm.records.values()]
+        strategies = ordered(pm)
         if as_json:
             print(
                 json.dumps(
                     {
                         "plugins": [r.to_json() for r in records],
                         "isolations": {
-                            name: info.summary for name, info in pm.isolations().items()
+                            info.name: {
+                                "summary": info.summary,
+                                "capabilities": info.capabilities.to_json(),
+                            }
+                            for info in strategies
                         },
                     },
                     indent=2,
@@ -253,6 +277,12 @@ def _make_cli(click: Any) -> Any:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
             print("  ".join([*cells, row[4]]).rstrip())
+        if strategies:
+            print("\nisolations, most preferred first (isolation.preference, then rank):")
+            width = max(len(info.name) for info in strategies)
+            for info in strategies:
+                caps = info.capabilities
+                print(f"  {info.name:<{width}}  rank {caps.rank:<3} {caps.describe()}")
         return 0
 
     # ----------------------------------------------------------------- pythons
@@ -282,15 +312,40 @@ def _make_cli(click: Any) -> Any:
             )
         return 0
 
-    for module_name in COMMAND_MODULES:
-        import importlib
-
-        importlib.import_module(module_name).register(cli, click, make_session)
+    pm.add_commands(
+        CommandLine(
+            group=cli,
+            click=click,
+            session=make_session,
+            set_output=set_output,
+            takes_plugin_options=takes_plugin_options,
+            plugin_overrides=_plugin_overrides,
+        )
+    )
     return cli
 
 
-# Commands defined in modules of their own: each has ``register(cli, click, make_session)``.
-COMMAND_MODULES: list[str] = ["hwb_core.cli_matrix", "hwb_core.cli_repair", "hwb_core.cli_cache"]
+def set_output(verbosity: int = 0, json: bool = False, streamed: bool = False) -> None:
+    """How the error that ends a command is printed (see :class:`CommandLine`)."""
+    _state["verbosity"] = verbosity
+    _state["json"] = json
+    _state["streamed"] = streamed
+
+
+def takes_plugin_options(command: Any) -> None:
+    command.hwb_plugin_options = {}
+
+
+def resolve_no_isolation(click: Any, pm: Any, isolation: str | None, no_isolation: bool) -> Any:
+    """``--no-isolation`` is the strategy that declares it builds unisolated."""
+    if not no_isolation:
+        return isolation
+    from hwb_core.isolation import unisolated
+
+    name = unisolated(pm)
+    if isolation not in (None, name):
+        raise click.UsageError(f"--no-isolation contradicts --isolation {isolation}")
+    return name
 
 
 def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -315,10 +370,19 @@ def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 
 def _add_plugin_options(click: Any, command: Any, pm: Any) -> None:
-    existing = {opt for param in command.params for opt in getattr(param, "opts", [])}
-    mapping: dict[str, str] = command.hwb_plugin_options
+    """Add plugins' options to ``command``. A flag that several plugins declare (the container
+    isolations' ``--image``) is one option that sets every key bound to it."""
+    own = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    mapping: dict[str, list[str]] = command.hwb_plugin_options
+    added: dict[str, str] = {}  # flag -> dest
     for option in pm.cli_options(command.name):
-        if existing.intersection(option.flags):
+        if own.intersection(option.flags):
+            continue
+        shared = next((added[f] for f in option.flags if f in added), None)
+        if shared is not None:
+            mapping[shared].append(option.key)
+            param = next(p for p in command.params if p.name == shared)
+            param.help = _shared_help(param.help or "", option.help)
             continue
         dest = "plugin_" + option.key.replace(".", "_").replace("-", "_")
         kwargs: dict[str, Any] = {"help": option.help, "default": None}
@@ -331,15 +395,27 @@ def _add_plugin_options(click: Any, command: Any, pm: Any) -> None:
         if option.multiple:
             kwargs["multiple"] = True
         command.params.append(click.Option([*option.flags, dest], **kwargs))
-        mapping[dest] = option.key
+        mapping[dest] = [option.key]
+        added.update(dict.fromkeys(option.flags, dest))
 
 
-def _plugin_overrides(command: Any, values: dict[str, Any]) -> dict[str, Any]:
-    mapping: dict[str, str] = getattr(command, "hwb_plugin_options", {})
+def _shared_help(first: str, second: str) -> str:
+    """``docker: build in this image.`` and ``podman: build in this image.`` make
+    ``docker, podman: build in this image.``; different texts are both kept."""
+    head1, _, rest1 = first.partition(": ")
+    head2, _, rest2 = second.partition(": ")
+    if rest1 and rest1 == rest2 and " " not in head2:
+        return f"{head1}, {head2}: {rest1}"
+    return f"{first} {second}".strip()
+
+
+def _plugin_overrides(command: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    mapping: dict[str, list[str]] = getattr(command, "hwb_plugin_options", {})
     overrides: dict[str, Any] = {}
     for dest, value in values.items():
         if dest in mapping and value not in (None, (), False):
-            overrides[mapping[dest]] = list(value) if isinstance(value, tuple) else value
+            for key in mapping[dest]:
+                overrides[key] = list(value) if isinstance(value, tuple) else value
     return overrides
 
 

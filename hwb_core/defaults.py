@@ -3,8 +3,7 @@ driver. Registered as plugin ``core``; every one of them can be overridden by a 
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,12 @@ from hwb_core.interfaces import (
     CliOption,
     ConfigKey,
     IsolationChoice,
-    PythonInfo,
+    IsolationInfo,
     Reporter,
 )
-from hwb_core.matrix_config import MATRIX_KEYS
-from hwb_core.platforms import CLI_OPTIONS as PLATFORM_OPTIONS
-from hwb_core.platforms import PLATFORM_KEYS
 from hwb_core.project import Project
+from hwb_core.target import CLI_OPTIONS as PLATFORM_OPTIONS
+from hwb_core.target import PLATFORM_KEYS
 
 
 @hookimpl
@@ -39,7 +37,12 @@ def config_schema() -> dict[str, ConfigKey]:
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
         ),
-        **MATRIX_KEYS,
+        "isolation.preference": ConfigKey(
+            "list",
+            [],
+            "Order in which auto, its fallbacks and hwb matrix prefer isolation strategies "
+            "(names; those left out follow by their declared rank).",
+        ),
         **REPAIR_KEYS,
         **PLATFORM_KEYS,
     }
@@ -76,11 +79,10 @@ REPAIR_KEYS: dict[str, ConfigKey] = {
 }
 
 
-@hookimpl(tryfirst=True)  # --platform is the core's (the docker plugin's takes the same flag)
+@hookimpl(tryfirst=True)  # the core's flags are its own, whoever else declares them
 def cli_options(command: str) -> list[CliOption] | None:
-    if command not in ("build", "matrix"):
-        return None
-    # hwb matrix has a --platform of its own (a list of platforms); hwb build names one target.
+    # Every command that builds takes --no-repair; --platform names the one target of
+    # `hwb build` (a command building many targets has its own).
     return [
         CliOption(
             ("--no-repair",),
@@ -94,17 +96,12 @@ def cli_options(command: str) -> list[CliOption] | None:
 
 
 @hookimpl(trylast=True)
-def select_isolation(project: Project, python: PythonInfo) -> IsolationChoice:
-    if not project.extensions.detected:
-        return IsolationChoice("venv", "no extension modules found")
-    evidence = "; ".join(project.extensions.reasons)
-    if sys.platform.startswith("linux"):
-        return IsolationChoice(
-            "docker", f"extension modules ({evidence}) on Linux: docker gives manylinux wheels"
-        )
-    return IsolationChoice(
-        "venv", f"extension modules ({evidence}) on {sys.platform}: native build"
-    )
+def select_isolation(
+    project: Project, strategies: Sequence[IsolationInfo], target_arch: str | None = None
+) -> IsolationChoice:
+    from hwb_core.isolation import auto_choice
+
+    return auto_choice(strategies, project, target_arch)
 
 
 @hookimpl(trylast=True)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hwb_core.interfaces import (
         BuildEnv,
         CliOption,
+        CommandLine,
         ConfigKey,
         EnvRequest,
         IsolationChoice,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         Reporter,
     )
     from hwb_core.project import Project
+    from hwb_core.target import Target
 
 PROJECT_NAME = "hwb"
 
@@ -79,6 +81,31 @@ def cli_options(command: str) -> Sequence[CliOption] | None:
     """
 
 
+@hookspec
+def add_commands(cli: CommandLine) -> None:
+    """Add top-level commands to ``hwb`` (``hwb matrix``, ``hwb cache`` and ``hwb repair`` are
+    added this way by the plugins that own them).
+
+    **Called** once per run, after plugins are loaded and before the command line is parsed
+    (never for ``hwb --version``).
+
+    ``cli`` is a :class:`~hwb_core.interfaces.CommandLine`: add a command with
+    ``@cli.group.command()`` using the click module ``cli.click`` (plain click, or rich-click
+    when help is drawn), make the command's :class:`~hwb_core.pipeline.Session` with
+    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, and let other
+    plugins' :func:`cli_options` reach the command with ``cli.takes_plugin_options(command)``
+    (their values then come from ``cli.plugin_overrides(command, values)``). A command returns
+    its exit code; it raises :class:`hwb_core.errors.HwbError` for an expected failure, which
+    the core prints as one line.
+
+    **Returns** nothing. A command name already taken (by the core or an earlier plugin) is
+    reported as a warning and the later command left out; an exception is reported as the
+    plugin failing, without stopping other commands.
+
+    .. versionadded:: 0.2
+    """
+
+
 # --------------------------------------------------------------------------- interpreters
 
 
@@ -117,6 +144,63 @@ def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
     """
 
 
+# --------------------------------------------------------------------------- targets
+
+
+@hookspec(firstresult=True)
+def resolve_target(
+    asked: str | None, config: Config, python: PythonInfo, environ: Mapping[str, str]
+) -> Target | None:
+    """Turn ``--platform`` into the :class:`~hwb_core.target.Target` of one build.
+
+    **Called** once per build, after the interpreter is found. ``asked`` is ``--platform`` (the
+    ``platform`` key) or ``None`` for this machine; ``environ`` is hwb's environment.
+
+    **Returns** a resolved ``Target`` (every blank filled in: architecture, macOS deployment
+    target) when ``asked`` names a platform this plugin serves (or, with ``None``, when this
+    machine is one), or ``None``. Raise :class:`hwb_core.errors.UsageError` for a target that
+    cannot be built here (macOS wheels off macOS).
+
+    **Combining**: the first non-``None`` result wins. When none answers, the core reads
+    ``OS[-ARCH]`` itself: Linux targets, and this machine's platform.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def prepare_target(
+    target: Target, project: Project, environ: Mapping[str, str], reporter: Reporter
+) -> Mapping[str, str] | None:
+    """Get ready to build for ``target``, before an environment is made.
+
+    **Called** once per build. Check what the target needs on this machine (a compiler
+    toolchain) and fail early, in one line, when it is missing.
+
+    **Returns** the variables the backend must hear to build for it
+    (``MACOSX_DEPLOYMENT_TARGET``, ``ARCHFLAGS`` for macOS), passed to every command of the
+    build environment over the host's own, or ``None``.
+
+    **Combining**: all results are merged, in call order.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def check_wheel(target: Target, wheel: Path, reporter: Reporter) -> None:
+    """Compare a wheel as the backend built it with its target, before repair.
+
+    **Called** once per build, with the wheel in a private directory.
+
+    **Returns** nothing: raise :class:`hwb_core.errors.BuildError` when the wheel cannot be
+    what was asked for (another architecture), warn through ``reporter`` for a difference that
+    is not fatal. Linux wheels are left to the repairers.
+
+    .. versionadded:: 0.2
+    """
+
+
 # --------------------------------------------------------------------------- isolation
 
 
@@ -138,21 +222,32 @@ def register_isolation() -> IsolationInfo | Sequence[IsolationInfo] | None:
 
 @hookspec(firstresult=True)
 def select_isolation(
-    project: Project, python: PythonInfo, config: Config
+    project: Project,
+    python: PythonInfo,
+    config: Config,
+    strategies: Sequence[IsolationInfo],
+    target_arch: str | None,
 ) -> IsolationChoice | None:
     """Choose a strategy for ``--isolation auto``.
 
     **Called** once per build when the isolation asked for is ``auto``, never otherwise.
+    ``strategies`` holds every registered strategy, most preferred first (``isolation.preference``,
+    then each one's declared rank); ``target_arch`` is the Linux architecture asked for with
+    ``--platform``, or ``None``.
 
-    **Returns** an :class:`IsolationChoice` (a strategy name and the reason, shown to the user),
-    or ``None`` to let later implementations decide.
+    **Returns** an :class:`IsolationChoice` (a strategy name, the reason shown to the user, and
+    the fallbacks to try in order when it cannot run here), or ``None`` to let later
+    implementations decide.
 
     **Combining**: the first non-``None`` result wins. The core's own implementation runs last
-    (``trylast``) and applies the documented rule: ``venv`` for pure projects, ``docker`` for
-    extension modules on Linux. When the chosen strategy's check says it cannot run here, the
-    build falls back to ``venv`` and says why.
+    (``trylast``) and applies the documented rule to the strategies' declared
+    :class:`~hwb_core.interfaces.Capabilities` (``docs/isolation.md``): native strategies for
+    pure projects, those that build manylinux wheels for extension modules on Linux, those
+    that emulate another architecture for a foreign ``--platform``. When the chosen strategy's
+    check says it cannot run here, the build tries its fallbacks in order and says why.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``strategies``, ``target_arch`` and ``IsolationChoice.fallbacks``.
     """
 
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hwb_core.config import Config
-    from hwb_core.platforms import Target
     from hwb_core.project import Project
+    from hwb_core.target import Target
 
 
 # --------------------------------------------------------------------------- interpreters
@@ -151,7 +151,101 @@ class CliOption:
     ``CliOption(("--no-repair",), "repair.mode", is_flag=True, flag_value="skip")``."""
 
 
+@dataclasses.dataclass
+class CommandLine:
+    """What the ``add_commands`` hook receives: the ``hwb`` command group and the core's
+    helpers for commands."""
+
+    group: Any
+    """The root ``click.Group``; add commands with ``@cli.group.command()``."""
+    click: Any
+    """The click module to build commands with (rich-click's when help is drawn)."""
+    session: Callable[[Any], Any]
+    """``session(ctx)``: a :class:`hwb_core.pipeline.Session` (plugins, reporter) for a command."""
+    set_output: Callable[..., None]
+    """``set_output(verbosity=0, json=False, streamed=False)``: how the core prints an error
+    that ends the command (``streamed`` when the backend's output was shown already)."""
+    takes_plugin_options: Callable[[Any], None]
+    """``takes_plugin_options(command)``: the :func:`cli_options` of plugins for this command's
+    name are added to it before it parses."""
+    plugin_overrides: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
+    """``plugin_overrides(command, values)``: the configuration keys set by those options, from
+    the command's keyword arguments."""
+
+
 # --------------------------------------------------------------------------- isolation
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What an isolation strategy can build, declared with :class:`IsolationInfo`.
+
+    ``--isolation auto``, the fallback when a strategy cannot run, and ``hwb matrix``'s routing
+    of each job choose among the registered strategies by these declarations alone (see
+    ``docs/isolation.md``); no strategy is known to the core by name.
+    """
+
+    native: bool = False
+    """Builds with an interpreter of this machine, for this machine's platform (venv, none)."""
+    isolated: bool = True
+    """Builds in an environment of its own. ``auto`` never chooses a strategy that is not
+    (``none`` builds in the interpreter's own environment)."""
+    container: bool = False
+    """Builds in a container, with the image's interpreters, apart from this machine."""
+    linux: Sequence[str] = ()
+    """The portable Linux wheel families it produces: ``("manylinux", "musllinux")``."""
+    architectures: Sequence[str] = ()
+    """Linux architectures it builds (``x86_64``, ``aarch64``, as in wheel tags). Empty: this
+    machine's only."""
+    emulation: bool = False
+    """Builds the architectures above that this machine cannot run, through an emulator that
+    the kernel has registered (qemu in binfmt_misc)."""
+    target_key: str | None = None
+    """The configuration key through which it takes a target platform, written as an OCI
+    platform (``linux/arm64``); ``None`` when it takes none."""
+    family_keys: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The keys through which it takes a policy of each Linux family, ``{"manylinux":
+    "isolation.NAME.manylinux"}`` (values like ``2_28`` or ``2014``)."""
+    image_key: str | None = None
+    """The key that names the image it builds in, when it uses one."""
+    rank: int = 50
+    """Default place in the order of preference (lower first; ties by name). A user's
+    ``isolation.preference`` list overrides it."""
+
+    def builds_arch(self, arch: str, host_arch: str) -> bool:
+        """True when it declares ``arch`` (or, with no list, when ``arch`` is this machine's)."""
+        return arch in self.architectures if self.architectures else arch == host_arch
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "native": self.native,
+            "isolated": self.isolated,
+            "container": self.container,
+            "linux": list(self.linux),
+            "architectures": list(self.architectures),
+            "emulation": self.emulation,
+            "target_key": self.target_key,
+            "family_keys": dict(self.family_keys),
+            "image_key": self.image_key,
+            "rank": self.rank,
+        }
+
+    def describe(self) -> str:
+        """One line for ``hwb plugins``."""
+        parts = []
+        if self.native:
+            parts.append("native")
+        if self.container:
+            parts.append("container")
+        if not self.isolated:
+            parts.append("not isolated")
+        if self.linux:
+            parts.append("/".join(self.linux))
+        if self.architectures:
+            parts.append(",".join(self.architectures) + (" (emulated)" if self.emulation else ""))
+        if self.target_key:
+            parts.append(f"target: {self.target_key}")
+        return "; ".join(parts) or "-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +257,8 @@ class IsolationInfo:
     check: Callable[[], str | None] = lambda: None
     """Returns ``None`` when the strategy can run on this machine, else the reason it cannot
     (one line, with the fix). Called only when the strategy is about to be used."""
+    capabilities: Capabilities = Capabilities()
+    """What it can build: how ``auto``, fallbacks and ``hwb matrix`` choose it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +267,8 @@ class IsolationChoice:
 
     name: str
     reason: str
+    fallbacks: Sequence[str] = ()
+    """Strategies to try, in order, when ``name`` cannot run here."""
 
 
 class Reporter(Protocol):
@@ -196,7 +294,7 @@ class EnvRequest:
     work_dir: Path
     """A private temporary directory that the pipeline removes after the build."""
     extra_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    """Variables the build's target needs (:func:`hwb_core.platforms.backend_environment`:
+    """Variables the build's target needs (the ``prepare_target`` hook:
     ``MACOSX_DEPLOYMENT_TARGET``, ``ARCHFLAGS``, ``_PYTHON_HOST_PLATFORM`` on macOS). An
     environment must pass them to every command it runs, over the host's own."""
 
@@ -283,7 +381,7 @@ class RepairRequest:
     strip: bool = False
     """Strip debugging symbols from the bundled libraries and extensions (auditwheel)."""
     target: Target | None = None
-    """What the wheel was built for (:class:`hwb_core.platforms.Target`: operating system,
+    """What the wheel was built for (:class:`hwb_core.target.Target`: operating system,
     architectures, macOS deployment target); ``None`` for ``hwb repair`` of outside wheels."""
 
 

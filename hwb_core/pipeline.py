@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from hwb_core import platforms, pythons, wheelfile
+from hwb_core import host, isolation, pythons
+from hwb_core import target as targets
 from hwb_core.archive import extract_sdist, is_sdist
 from hwb_core.config import Config, load_config
 from hwb_core.errors import (
@@ -164,34 +165,17 @@ def _umask() -> int:
     return mask
 
 
-def choose_isolation(
-    session: Session, project: Project, python: PythonInfo, config: Config, asked: str
-) -> IsolationChoice:
-    pm = session.pm
-    if asked != "auto":
-        info = pm.require_isolation(asked)
-        problem = info.check()
-        if problem:
-            raise IsolationUnavailable(f"isolation {asked!r} cannot run here: {problem}")
-        return IsolationChoice(asked, "asked for")
-    choice: IsolationChoice = pm.hook.select_isolation(
-        project=project, python=python, config=config
-    )
-    isolations = pm.isolations()
-    chosen = isolations.get(choice.name)
-    problem = "no installed plugin provides it" if chosen is None else chosen.check()
-    if not problem:
-        return choice
-    if choice.name != "venv" and "venv" in isolations:
-        session.reporter.warn(
-            f"auto chose {choice.name} ({choice.reason}), but {choice.name} cannot run here: "
-            f"{problem}; building in venv instead"
-        )
-        return IsolationChoice("venv", f"fallback: {choice.name} unavailable ({problem})")
-    raise IsolationUnavailable(
-        f"auto chose {choice.name!r} but it cannot run here: {problem}",
-        hint="choose one with --isolation: " + ", ".join(isolations),
-    )
+def with_target(config: Config, pm: PluginManager, name: str, target: targets.Target) -> Config:
+    """A Linux target asked for with ``--platform`` reaches the chosen strategy through the
+    key its capabilities name for it (as an OCI platform, ``linux/arm64``), unless the user
+    set that key."""
+    key = pm.isolations()[name].capabilities.target_key if name in pm.isolations() else None
+    if not (target.asked and target.os == "linux" and target.arch and key):
+        return config
+    if key not in config.schema or config.source(key) != "default":
+        return config
+    value = host.oci_platform(target.arch)
+    return config.with_overrides({key: value}, "--platform") if value else config
 
 
 def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
@@ -229,14 +213,12 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
         python = pythons.find(pm, config, config.get("python"))
-        target = platforms.resolve_target(
-            config.get(platforms.TARGET_KEY), config, python, session.environ
+        target = targets.resolve(
+            pm, config.get(targets.TARGET_KEY), config, python, session.environ
         )
-        docker_platform = platforms.docker_overrides(target, config)
-        if docker_platform:
-            config = config.with_overrides(docker_platform, "--platform")
         asked = config.get("isolation.strategy")
-        choice = choose_isolation(session, project, python, config, asked)
+        foreign = target.arch if target.asked and target.os == "linux" else None
+        choice = isolation.choose(pm, reporter, project, python, config, asked, foreign)
 
         outdir = resolve_outdir(request, config, root)
         check_outdir(outdir)
@@ -244,7 +226,11 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         config_settings = dict(config.get("config-settings") or {})
         config_settings.update(request.config_settings)
 
-        platforms.check_toolchain(target, project, session.environ, reporter)
+        backend_env: dict[str, str] = {}
+        for found in pm.hook.prepare_target(
+            target=target, project=project, environ=session.environ, reporter=reporter
+        ):
+            backend_env.update(found or {})
         work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
         stack.callback(shutil.rmtree, work, True)
         reporter.step(
@@ -252,30 +238,40 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         )
         if target.os != "linux":
             reporter.step(f"target: {target.describe()}")
-        env_request = EnvRequest(
-            python=python,
-            project=project,
-            config=config,
-            reporter=reporter,
-            work_dir=work,
-            extra_env=platforms.backend_environment(target),
-        )
-        manager = pm.hook.create_env(isolation=choice.name, request=env_request)
-        if manager is None:
-            raise IsolationUnavailable(
-                f"no plugin created an environment for isolation {choice.name!r}"
+        while True:
+            env_request = EnvRequest(
+                python=python,
+                project=project,
+                config=with_target(config, pm, choice.name, target),
+                reporter=reporter,
+                work_dir=work,
+                extra_env=backend_env,
             )
-        try:
-            env = stack.enter_context(manager)
-        except IsolationUnavailable as exc:
-            if asked != "auto" or choice.name == "venv" or "venv" not in pm.isolations():
-                raise
-            # auto's choice passed its check but could not make an environment (an image
-            # that cannot be pulled offline): the same fallback as a failed check.
-            reporter.warn(f"auto chose {choice.name}, but {exc.message}; building in venv instead")
-            choice = IsolationChoice("venv", f"fallback: {choice.name} unavailable ({exc.message})")
-            env = stack.enter_context(pm.hook.create_env(isolation="venv", request=env_request))
-        target = platforms.check_environment(target, env)
+            manager = pm.hook.create_env(isolation=choice.name, request=env_request)
+            if manager is None:
+                raise IsolationUnavailable(
+                    f"no plugin created an environment for isolation {choice.name!r}"
+                )
+            try:
+                env = stack.enter_context(manager)
+                break
+            except IsolationUnavailable as exc:
+                if asked != "auto" or not choice.fallbacks:
+                    raise
+                # auto's choice passed its check but could not make an environment (an image
+                # that cannot be pulled offline): the same fallback as a failed check.
+                reporter.warn(f"auto chose {choice.name}, but {exc.message}")
+                choice = isolation.first_available(
+                    pm,
+                    reporter,
+                    IsolationChoice(
+                        choice.fallbacks[0],
+                        f"{choice.reason}; fallback: {choice.name} unavailable ({exc.message})",
+                        fallbacks=tuple(choice.fallbacks[1:]),
+                    ),
+                )
+        config = env_request.config
+        target = targets.check_environment(target, env)
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
         wheel = pm.hook.run_backend(
@@ -287,11 +283,7 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         )
         if wheel is None:
             raise BuildError("no plugin ran the build backend")
-        mismatch = platforms.check_wheel_tags(
-            target, Path(wheel).name, wheelfile.platform_tags(Path(wheel))
-        )
-        if mismatch:
-            reporter.warn(mismatch)
+        pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
         repaired = repair(
             session, Path(wheel), env, config, python, work / "repaired", target=target
         )
@@ -314,7 +306,7 @@ def repair_request(
     config: Config,
     python: PythonInfo | None,
     output_dir: Path,
-    target: platforms.Target | None = None,
+    target: targets.Target | None = None,
 ) -> RepairRequest:
     """The request repairers and policies receive, from ``[tool.hwb.repair]``."""
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -340,7 +332,7 @@ def repair(
     python: PythonInfo | None,
     output_dir: Path,
     *,
-    target: platforms.Target | None = None,
+    target: targets.Target | None = None,
 ) -> RepairResult:
     """Run the ``repair_wheel`` hook as ``[tool.hwb.repair] mode`` says: ``skip`` does not call
     it; ``warn`` turns a failed repair (not a policy's refusal) into a warning and keeps the

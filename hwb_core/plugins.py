@@ -24,7 +24,7 @@ from hwb_core.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-    from hwb_core.interfaces import CliOption, ConfigKey, IsolationInfo
+    from hwb_core.interfaces import CliOption, CommandLine, ConfigKey, IsolationInfo
 
 ENTRY_POINT_GROUP = "hwb"
 CORE_PLUGIN_NAME = "core"
@@ -150,44 +150,57 @@ class PluginManager:
         self._register(defaults, CORE_PLUGIN_NAME, target="hwb_core.defaults", origin="core")
 
     def load_entry_points(self) -> None:
-        """Import every plugin of the ``hwb`` group that is not blocked (once per process)."""
-        from stevedore import ExtensionManager
-
-        manager = self
-
-        class _Manager(ExtensionManager[Any]):
-            def _load_one_plugin(self, ep: EntryPoint, *args: Any, **kwargs: Any) -> Any:
-                return manager._load_entry_point(ep)
+        """Import every plugin of the ``hwb`` group that is not blocked, through stevedore's
+        public API: its cached entry-point list, ``NamedExtensionManager`` to import only the
+        names wanted, and its load-failure callback to record a plugin that fails."""
+        from stevedore import NamedExtensionManager
 
         def on_failure(_mgr: Any, ep: EntryPoint, err: BaseException) -> None:
             self.records[ep.name] = PluginRecord(
                 ep.name, ep.value, "entry-point", status="failed", error=_describe_exception(err)
             )
 
-        _Manager(ENTRY_POINT_GROUP, on_load_failure_callback=on_failure)
+        listing: Any = NamedExtensionManager(
+            ENTRY_POINT_GROUP, names=[], on_missing_entrypoints_callback=None
+        )
+        found: dict[str, list[EntryPoint]] = {}
+        for ep in listing.list_entry_points():
+            values = found.setdefault(ep.name, [])
+            if all(other.value != ep.value for other in values):  # a dist seen twice: once
+                values.append(ep)
+        wanted = [name for name in found if name not in self.blocked and name not in self.records]
+        manager: Any = NamedExtensionManager(
+            ENTRY_POINT_GROUP,
+            names=wanted,
+            on_load_failure_callback=on_failure,
+            on_missing_entrypoints_callback=None,
+        )
+        for extension in manager.extensions:
+            if extension.name not in self.records:
+                target = extension.entry_point.value
+                self._register(
+                    extension.plugin, extension.name, target=target, origin="entry-point"
+                )
+        for name, eps in found.items():
+            if name in self.blocked:
+                self.records[name] = PluginRecord(
+                    name, eps[0].value, "entry-point", status="blocked"
+                )
+                continue
+            taken = self.records.get(name)
+            for ep in eps:
+                if taken is not None and ep.value != taken.target:
+                    self.records[f"{name} (duplicate)"] = PluginRecord(
+                        name,
+                        ep.value,
+                        "entry-point",
+                        status="failed",
+                        error=f"the name {name!r} is already taken by {taken.target}",
+                    )
         for name in sorted(self.blocked - set(self.records)):
             self.records[name] = PluginRecord(
                 name, "", "entry-point", status="blocked", error="no installed plugin has this name"
             )
-
-    def _load_entry_point(self, ep: EntryPoint) -> None:
-        previous = self.records.get(ep.name)
-        if previous is not None:
-            if previous.target != ep.value:
-                self.records[ep.name + " (duplicate)"] = PluginRecord(
-                    ep.name,
-                    ep.value,
-                    "entry-point",
-                    status="failed",
-                    error=f"the name {ep.name!r} is already taken by {previous.target}",
-                )
-            return None  # the same distribution seen twice on sys.path: register once
-        if ep.name in self.blocked:
-            self.records[ep.name] = PluginRecord(ep.name, ep.value, "entry-point", status="blocked")
-            return None
-        plugin = ep.load()  # failures go to on_failure
-        self._register(plugin, ep.name, target=ep.value, origin="entry-point")
-        return None
 
     def load_project_plugins(self, root: Path, modules: Iterable[str]) -> None:
         """Import ``[tool.hwb] plugins`` modules from the project root."""
@@ -275,25 +288,58 @@ class PluginManager:
         return self._isolations
 
     def cli_options(self, command: str) -> list[CliOption]:
+        """Every plugin's options for ``command``, the core's first. A flag the core takes is
+        the core's alone; a flag several plugins declare is kept for each (the command line
+        makes it one option that sets all their keys)."""
         options: list[CliOption] = []
-        taken: set[str] = set()
-        for result in self._pm.hook.cli_options(command=command):
+        core_flags: set[str] = set()
+        for impl in reversed(self._pm.hook.cli_options.get_hookimpls()):  # call order
+            result = cast("list[CliOption] | None", impl.function(command=command))
             for option in result or []:
-                if taken.intersection(option.flags):
+                if core_flags.intersection(option.flags):
                     continue
-                taken.update(option.flags)
+                if impl.plugin_name == CORE_PLUGIN_NAME:
+                    core_flags.update(option.flags)
                 options.append(option)
         return options
+
+    def add_commands(self, cli: CommandLine) -> None:
+        """Let every plugin add its commands (``add_commands`` hook), one plugin at a time: a
+        plugin that fails, or takes a name already taken, is reported and the rest go on."""
+        group = cli.group
+        for impl in reversed(self._pm.hook.add_commands.get_hookimpls()):
+            before = dict(group.commands)
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                group.commands.clear()
+                group.commands.update(before)
+                _warn(
+                    f"plugin {impl.plugin_name!r} failed to add its commands: "
+                    + _describe_exception(exc)
+                )
+                continue
+            for name, command in list(group.commands.items()):
+                if name in before and before[name] is not command:
+                    group.commands[name] = before[name]
+                    _warn(
+                        f"plugin {impl.plugin_name!r} adds command {name!r}, which is taken; "
+                        "left out"
+                    )
 
     def require_isolation(self, name: str) -> IsolationInfo:
         isolations = self.isolations()
         if name not in isolations:
-            available = ", ".join(["auto", *isolations]) or "none"
+            available = ", ".join(["auto", *isolations])
             raise UsageError(
                 f"unknown isolation {name!r}",
                 hint=f"choose one of: {available} (or install the plugin that provides {name!r})",
             )
         return isolations[name]
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _describe_exception(exc: BaseException) -> str:

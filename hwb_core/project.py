@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -158,51 +159,39 @@ class Project:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    import tomlkit
-    from tomlkit.exceptions import ParseError, TOMLKitError
+    """``path`` parsed with the standard library's TOML reader (``tomli`` before 3.11); a
+    syntax error names the file, line and column."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     try:
-        document = tomlkit.parse(text)
-    except ParseError as exc:
-        reason = str(exc).split(" at line ")[0]
-        line, col = exc.line, exc.col
-        if col == 0 and line > 1 and "end of file" in reason.lower():
-            # tomlkit places the end of the file at column 0 of a line past the last one:
-            # point at the end of the last line instead, where the text stops.
-            lines = text.splitlines() or [""]
-            line, col = len(lines), len(lines[-1]) + 1
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
+    except tomllib.TOMLDecodeError as exc:
+        reason, line, column = _toml_error(str(exc), text)
         raise ConfigError(
-            f"invalid TOML in {path} at line {line}, column {col}: {reason}",
+            f"invalid TOML in {path} at line {line}, column {column}: {reason}",
             hint="fix the syntax there",
         ) from None
-    except TOMLKitError as exc:  # a duplicate key (KeyAlreadyPresent) comes without a position
-        raise ConfigError(
-            f"invalid TOML in {path}{_toml_position(text)}: {str(exc).rstrip('.')}",
-            hint="fix the syntax there",
-        ) from None
-    value: dict[str, Any] = document.unwrap()
-    return value
 
 
-def _toml_position(text: str) -> str:
-    """`` at line L, column C`` of the first error the standard library's parser sees (3.11+)."""
+def _toml_error(message: str, text: str) -> tuple[str, int, int]:
+    """The reason and position in a ``TOMLDecodeError`` message: ``... (at line 3, column 14)``,
+    or ``(at end of document)``, which is the end of the last line."""
     import re
 
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        return ""
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        if match:
-            return f" at line {match.group(1)}, column {match.group(2)}"
-    return ""
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if match:
+        return message[: match.start()], int(match.group(1)), int(match.group(2))
+    reason = re.sub(r"\s*\(at end of document\)$", "", message)
+    lines = text.splitlines() or [""]
+    return reason, len(lines), len(lines[-1]) + 1
 
 
 def detect_extensions(project: Project) -> Extensions:
@@ -232,10 +221,16 @@ def detect_extensions(project: Project) -> Extensions:
 
 
 def _requirement_name(requirement: str) -> str:
-    import re
+    """``"scikit-build-core>=0.9"`` -> ``"scikit_build_core"`` (as its import name is spelled);
+    ``""`` for text that is no requirement (the backend reports it when it installs)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
 
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return re.sub(r"[-_.]+", "_", match.group(1)).lower() if match else ""
+    try:
+        name = Requirement(requirement).name
+    except InvalidRequirement:
+        return ""
+    return canonicalize_name(name).replace("-", "_")
 
 
 def _setup_py_has_extensions(path: Path) -> bool:

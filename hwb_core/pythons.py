@@ -248,7 +248,7 @@ def find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
     if info is not None:
         return info  # type: ignore[no-any-return]
     found = list_all(pm, config)
-    listed = ", ".join(sorted({f"{p.short_version}" for p in found}, key=_version_key)) or "none"
+    listed = ", ".join(sorted({f"{p.short_version}" for p in found}, key=_version_key)) or "nothing"
     raise PythonNotFound(
         f"no Python matching {text!r} was found (found: {listed})",
         hint=f"install it with `uv python install {text}` or `pyenv install {text}`, or pass a path",

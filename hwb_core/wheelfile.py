@@ -23,9 +23,10 @@ _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
 
 def platform_tags(wheel: Path) -> list[str]:
     """The platform tags of ``wheel``'s file name, in the order written (``["linux_x86_64"]``,
-    ``["manylinux_2_17_x86_64", "manylinux2014_x86_64"]``, ``["any"]``)."""
+    ``["manylinux_2_17_x86_64", "manylinux2014_x86_64"]``, ``["any"]``). The name is checked
+    with ``packaging.utils.parse_wheel_filename``, whose tag set keeps no order."""
     stem = _stem(wheel)
-    return stem.split("-")[-1].split(".")
+    return stem.rsplit("-", 1)[-1].split(".")
 
 
 def is_pure(wheel: Path) -> bool:
@@ -34,20 +35,21 @@ def is_pure(wheel: Path) -> bool:
 
 
 def _stem(wheel: Path) -> str:
-    name = wheel.name
-    parts = name[: -len(".whl")].split("-") if name.endswith(".whl") else []
-    if len(parts) not in (5, 6):
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename:
         raise UsageError(
-            f"{name} is not a wheel file name",
+            f"{wheel.name} is not a wheel file name",
             hint="a wheel is named NAME-VERSION(-BUILD)-PYTHON-ABI-PLATFORM.whl",
-        )
-    return name[: -len(".whl")]
+        ) from None
+    return wheel.name[: -len(".whl")]
 
 
 def with_platform(wheel_name: str, tag: str) -> str:
     """``wheel_name`` with its platform tag replaced by ``tag``."""
-    stem = wheel_name[: -len(".whl")]
-    return stem.rsplit("-", 1)[0] + f"-{tag}.whl"
+    return _stem(Path(wheel_name)).rsplit("-", 1)[0] + f"-{tag}.whl"
 
 
 def names(wheel: Path) -> list[str]:

@@ -32,12 +32,12 @@ from hwb_core import defaults, wheelfile
 from hwb_core.config import load_config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest, RunResult
-from hwb_core.matrix_config import MATRIX_KEYS
 from hwb_core.report import NullReporter
 from hwb_plugins import delocate
 from hwb_plugins.delocate import fuse as dfuse
 from hwb_plugins.delocate import repair as drepair
 from hwb_plugins.delocate import tools as dtools
+from hwb_plugins.matrix.settings import MATRIX_KEYS
 from tests.conftest import assert_clean_error, json_out, pyenv_python, require, wheel_members
 from tests.test_repair_support import record_is_valid
 

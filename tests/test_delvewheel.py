@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hwb_core import defaults, platforms
+from hwb_core import defaults, host
 from hwb_core.config import load_config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest
@@ -87,7 +87,7 @@ def test_a_pattern_delvewheel_cannot_take_is_an_error(tmp_path: Path, pattern: s
 
 
 def test_off_windows_the_repair_says_where_it_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
     with pytest.raises(RepairError) as caught:
         delvewheel.repair_wheel(wheel=make_wheel(tmp_path, "win_amd64"), env=None, request=request(tmp_path))
     assert "repairs Windows wheels on Windows (this machine runs Linux)" in caught.value.message
@@ -97,7 +97,7 @@ def test_off_windows_the_repair_says_where_it_runs(monkeypatch: pytest.MonkeyPat
 def test_a_missing_delvewheel_is_an_error_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "windows")
+    monkeypatch.setattr(host, "host_os", lambda: "windows")
     monkeypatch.setattr(sys, "path", [p for p in sys.path if "delvewheel" not in p])
     if "delvewheel" in sys.modules:  # pragma: no cover - never imported by hwb
         monkeypatch.delitem(sys.modules, "delvewheel")
@@ -137,7 +137,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "standin"))
     monkeypatch.syspath_prepend(str(tmp_path / "standin"))
     monkeypatch.setenv("DELVE_RECORD", str(tmp_path / "args.json"))
-    monkeypatch.setattr(platforms, "host_os", lambda: "windows")
+    monkeypatch.setattr(host, "host_os", lambda: "windows")
     return tmp_path / "args.json"
 
 

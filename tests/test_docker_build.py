@@ -15,78 +15,21 @@ import pytest
 from tests.conftest import assert_clean_error, write_project
 from tests.docker.support import (
     BUILD_IMAGE,
-    DOCKER,
-    RUNTIME_IMAGE,
     built_wheel,
     client_with_images,
     docker_build,
     hwb_containers,
+    import_in_runtime_image,
     require_auditwheel_plugin,
+    yaml_project,
 )
 
 pytestmark = pytest.mark.docker
-
-YAML_EXTENSION = """
-#include <Python.h>
-#include <yaml.h>
-
-static PyObject *libyaml_version(PyObject *self, PyObject *unused) {
-    return PyUnicode_FromString(yaml_get_version_string());
-}
-
-static PyMethodDef methods[] = {
-    {"libyaml_version", libyaml_version, METH_NOARGS, "The version of the libyaml linked in."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_yaml", NULL, -1, methods};
-
-PyMODINIT_FUNC PyInit__yaml(void) { return PyModule_Create(&module); }
-"""
 
 
 @pytest.fixture(scope="module")
 def docker_client() -> Any:
     return client_with_images()
-
-
-def yaml_project(root: Path, name: str = "hwb-yaml-ext") -> Path:
-    return write_project(root / name, {
-        "pyproject.toml": f"""
-            [build-system]
-            requires = ["setuptools>=68"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "{name}"
-            version = "1.0"
-        """,
-        "setup.py": """
-            from setuptools import Extension, setup
-
-            setup(
-                ext_modules=[Extension("yamlext._yaml", ["src/yamlext/_yaml.c"], libraries=["yaml"])],
-                package_dir={"": "src"},
-                packages=["yamlext"],
-            )
-        """,
-        "src/yamlext/__init__.py": "from yamlext._yaml import libyaml_version\n",
-        "src/yamlext/_yaml.c": YAML_EXTENSION,
-    })
-
-
-def import_in_runtime_image(wheel: Path, python_dir: str, code: str) -> subprocess.CompletedProcess[str]:
-    """Install ``wheel`` in the image without libyaml (offline, no dependencies) and run ``code``."""
-    script = (
-        f"/opt/python/{python_dir}/bin/python -m venv /tmp/v && "
-        f"/tmp/v/bin/python -m pip install -q --no-index --no-deps /wheels/{wheel.name} && "
-        f"/tmp/v/bin/python -c '{code}'"
-    )
-    return subprocess.run(
-        [DOCKER, "run", "--rm", "--network", "none", "-v", f"{wheel.parent}:/wheels:ro",
-         RUNTIME_IMAGE, "sh", "-c", script],
-        capture_output=True, text=True, timeout=300,
-    )
 
 
 # --------------------------------------------------------------------------- libyaml

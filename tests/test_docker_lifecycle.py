@@ -219,14 +219,15 @@ def test_auto_falls_back_to_venv_when_its_docker_image_cannot_be_had(
     """The engine answers, so docker passes its check, but the image is neither here nor
     pullable (no network): auto builds in venv and says why, as when no engine runs."""
     project = ext_project(tmp_path, "hwb-docker-auto-fallback")
-    result = run_hwb("build", str(project), "--image", "hwb-test/no-such-image:1", "--python", "3.12",
-                     "--json", env={"HWB_ISOLATION_DOCKER_PULL": "never"})
+    # podman blocked: it would be the next container isolation to try (tests/test_podman.py).
+    result = run_hwb("-p", "no:podman", "build", str(project), "--image", "hwb-test/no-such-image:1",
+                     "--python", "3.12", "--json", env={"HWB_ISOLATION_DOCKER_PULL": "never"})
     assert result.returncode == 0, result.stderr
     (wheel,) = json.loads(result.stdout)["wheels"]
     assert wheel["isolation"] == "venv"
-    assert wheel["isolation_reason"].startswith("fallback: docker unavailable")
+    assert "fallback: docker unavailable" in wheel["isolation_reason"]
     warning = next(line for line in result.stderr.splitlines() if line.startswith("warning: auto chose docker"))
-    assert "hwb-test/no-such-image:1" in warning and "building in venv instead" in warning
+    assert "hwb-test/no-such-image:1" in warning
     assert hwb_containers(docker_client, "hwb-docker-auto-fallback") == []
 
 
@@ -268,8 +269,9 @@ def test_auto_builds_extensions_in_docker_when_an_engine_answers(
 
 def test_auto_falls_back_to_venv_when_no_engine_answers(run_hwb: Any, tmp_path: Path) -> None:
     project = ext_project(tmp_path, "hwb-docker-fallback")
-    result = run_hwb("build", str(project), "--python", "3.12", "--json",
+    result = run_hwb("-p", "no:podman", "build", str(project), "--python", "3.12", "--json",
                      env={"DOCKER_HOST": f"unix://{tmp_path}/docker.sock"})
     wheel = json_out(result)["wheels"][0]
     assert wheel["isolation"] == "venv"
-    assert "docker cannot run here" in result.stderr and "no Docker engine socket" in result.stderr
+    assert "auto chose docker, but it cannot run here" in result.stderr
+    assert "no Docker engine socket" in result.stderr

@@ -12,19 +12,20 @@ import pytest
 from hwb_core.config import load_config
 from hwb_core.errors import ConfigError
 from hwb_core.interfaces import PythonInfo
-from hwb_plugins.docker import settings as docker_settings
-from hwb_plugins.docker.container import interpreter_dir
-from hwb_plugins.docker.wheelhouse import Target
+from hwb_plugins.container import settings as docker_settings
+from hwb_plugins.container.interpreter import interpreter_dir
+from hwb_plugins.container.wheelhouse import Target
+from hwb_plugins.docker import ENGINE
 
 
 def load(tmp_path: Path, table: dict[str, object] | None = None, overrides: dict[str, object] | None = None,
-         environ: dict[str, str] | None = None) -> docker_settings.DockerSettings:
+         environ: dict[str, str] | None = None) -> docker_settings.ContainerSettings:
     tool_hwb = {"isolation": {"docker": table}} if table else {}
     config = load_config(
-        docker_settings.SCHEMA, tool_hwb=tool_hwb, pyproject_path=tmp_path / "pyproject.toml",
+        docker_settings.schema("docker"), tool_hwb=tool_hwb, pyproject_path=tmp_path / "pyproject.toml",
         environ=environ or {}, overrides=overrides or {},
     )
-    return docker_settings.load(config, tmp_path)
+    return docker_settings.load(config, tmp_path, ENGINE)
 
 
 def python(version: str, abi: str, implementation: str = "cpython") -> PythonInfo:
@@ -138,7 +139,7 @@ def test_musl_targets_accept_older_musllinux_tags() -> None:
 
 
 def test_dockerfile_hash_follows_the_dockerfile_and_its_context(tmp_path: Path) -> None:
-    from hwb_plugins.docker.images import recipe_hash
+    from hwb_plugins.container.images import recipe_hash
 
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM base\nCOPY data /data\n")

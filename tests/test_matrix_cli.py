@@ -390,12 +390,14 @@ def test_jobs_for_other_systems_are_reported_as_skipped_with_the_reason(
     assert "3.12-macos-x86_64, 3.12-macos-arm64: macOS wheels are built on macOS" in result.stderr
 
 
-def test_another_architecture_without_the_docker_plugin_is_skipped(run_hwb, tmp_path: Path) -> None:
+def test_another_architecture_without_an_emulating_isolation_is_skipped(run_hwb, tmp_path: Path) -> None:
     need("3.12")
     project = c_extension(tmp_path / "cext")
     result = run_hwb(
         "-p",
         "no:docker",
+        "-p",
+        "no:podman",
         "matrix",
         str(project),
         "--python",
@@ -409,7 +411,8 @@ def test_another_architecture_without_the_docker_plugin_is_skipped(run_hwb, tmp_
     assert_clean_error(result, 1)  # nothing could run
     (job,) = report(result)["jobs"]
     assert (job["arch"], job["status"]) == ("aarch64", "skipped")
-    assert "needs the docker isolation plugin" in job["error"]
+    assert "needs an isolation that emulates it" in job["error"]
+    assert "no installed plugin declares one" in job["error"]
 
 
 # --------------------------------------------------------------------------- bad input
@@ -464,8 +467,12 @@ def test_matrix_takes_the_plugin_options_as_build_does() -> None:
     import rich_click
 
     from hwb_core import cli
+    from hwb_core.plugins import PluginManager
 
-    command = cli._make_cli(rich_click).commands["matrix"]
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    command = cli._make_cli(rich_click, pm).commands["matrix"]
     assert command.hwb_plugin_options == {}
     names = {opt for param in command.params for opt in getattr(param, "opts", [])}
     assert {"--isolation", "--no-isolation", "-C", "-v", "-q", "--json", "--fail-fast"} <= names

@@ -15,23 +15,13 @@ import pytest
 from hwb_core import defaults
 from hwb_core.config import Config, load_config
 from hwb_core.errors import ConfigError, UsageError
-from hwb_core.interfaces import PythonInfo
-from hwb_core.matrix import (
-    DOCKER_PLATFORM_KEY,
-    FAILED,
-    SKIPPED,
-    WAITING,
-    Job,
-    Machine,
-    auto_pythons,
-    classify,
-    copy_source,
-    descendants,
-    expand,
-    select_arches,
-    select_platforms,
-)
-from hwb_core.matrix_config import normalize_arch, normalize_platform, parse_excludes, split_list
+from hwb_core.host import normalize_arch, normalize_platform
+from hwb_core.interfaces import Capabilities, IsolationInfo, PythonInfo
+from hwb_plugins.matrix.jobs import FAILED, SKIPPED, WAITING, Job
+from hwb_plugins.matrix.plan import auto_pythons, expand, select_arches, select_platforms
+from hwb_plugins.matrix.procs import copy_source, descendants
+from hwb_plugins.matrix.routing import Machine, classify
+from hwb_plugins.matrix.settings import MATRIX_KEYS, parse_excludes, split_list
 
 
 def info(
@@ -50,13 +40,41 @@ def info(
 def config(
     tool_hwb: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Config:
-    return load_config(defaults.config_schema(), tool_hwb=tool_hwb or {}, environ=environ or {})
+    schema = {**defaults.config_schema(), **MATRIX_KEYS}
+    return load_config(schema, tool_hwb=tool_hwb or {}, environ=environ or {})
+
+
+def container(name: str, rank: int = 10) -> IsolationInfo:
+    """A strategy declaring what the container isolations declare, under any name."""
+    return IsolationInfo(
+        name,
+        "stand-in",
+        capabilities=Capabilities(
+            container=True,
+            linux=("manylinux", "musllinux"),
+            architectures=("x86_64", "aarch64"),
+            emulation=True,
+            target_key=f"isolation.{name}.platform",
+            family_keys={"manylinux": f"isolation.{name}.manylinux"},
+            rank=rank,
+        ),
+    )
+
+
+NATIVE = IsolationInfo("venv", "stand-in", capabilities=Capabilities(native=True))
+TARGET_KEY = "isolation.engine.platform"
 
 
 def machine(
-    platform: str = "linux", arch: str = "x86_64", emulate: bool = True, docker: str | None = None
+    platform: str = "linux",
+    arch: str = "x86_64",
+    emulate: bool = True,
+    problems: Mapping[str, str] | None = None,
+    strategies: tuple[IsolationInfo, ...] = (container("engine"), NATIVE),
 ) -> Machine:
-    return Machine(platform, arch, lambda _arch: emulate, lambda: docker)
+    return Machine(
+        platform, arch, lambda _arch: emulate, lambda name: (problems or {}).get(name), strategies
+    )
 
 
 LINUX = ["linux"]
@@ -213,33 +231,36 @@ def test_a_native_job_runs_as_asked() -> None:
     assert (j.status, j.isolation, j.overrides) == (WAITING, None, {})
 
 
-def test_another_architecture_goes_through_docker_with_its_platform() -> None:
+def test_another_architecture_goes_to_the_strategy_that_emulates_it_with_its_platform() -> None:
     j = job(arch="aarch64")
-    classify(j, machine(), declared=[DOCKER_PLATFORM_KEY])
+    classify(j, machine())
     assert j.status == WAITING
-    assert j.isolation == "docker"
-    assert j.overrides == {DOCKER_PLATFORM_KEY: "linux/arm64"}
+    assert j.isolation == "engine"
+    assert j.overrides == {TARGET_KEY: "linux/arm64"}
+
+
+def test_another_architecture_goes_to_the_next_emulator_when_the_first_cannot_run() -> None:
+    j = job(arch="aarch64")
+    host = machine(
+        problems={"first": "its engine is not running"},
+        strategies=(container("first"), container("second", rank=20), NATIVE),
+    )
+    classify(j, host)
+    assert (j.status, j.isolation) == (WAITING, "second")
+    assert j.overrides == {"isolation.second.platform": "linux/arm64"}
 
 
 @pytest.mark.parametrize(
     ("kwargs", "host", "reason"),
     [
+        ({"asked_isolation": "venv"}, machine(), "needs one that emulates it: --isolation engine"),
+        ({}, machine(strategies=(NATIVE,)), "no installed plugin declares one"),
         (
-            {"asked_isolation": "venv", "declared": [DOCKER_PLATFORM_KEY]},
-            machine(),
-            "needs --isolation docker",
+            {},
+            machine(problems={"engine": "the engine is not running"}),
+            "needs engine, which cannot run here: the engine is not running",
         ),
-        ({}, machine(), "needs the docker isolation plugin"),
-        (
-            {"declared": [DOCKER_PLATFORM_KEY]},
-            machine(docker="the engine is not running"),
-            "needs docker, which cannot run here: the engine is not running",
-        ),
-        (
-            {"declared": [DOCKER_PLATFORM_KEY]},
-            machine(emulate=False),
-            "no qemu handler for aarch64",
-        ),
+        ({}, machine(emulate=False), "no qemu handler for aarch64"),
     ],
 )
 def test_another_architecture_that_cannot_run_here_is_skipped_with_the_reason(
@@ -378,39 +399,48 @@ def test_descendants_lists_children_and_grandchildren() -> None:
 # --------------------------------------------------------------------------- through the pipeline
 
 
-def test_a_job_for_another_architecture_reaches_docker_with_its_platform(tmp_path: Path) -> None:
-    """A stand-in docker plugin (project-local) sees the job's isolation and platform."""
+def test_a_job_for_another_architecture_reaches_a_third_party_emulator_with_its_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third-party strategy (project-local) that declares it emulates aarch64 gets the job,
+    preferred through isolation.preference, with the platform in the key it declares."""
     import io
 
-    from hwb_core.matrix import MatrixOptions, run_matrix
-    from hwb_core.matrix_view import PlainView
+    from hwb_core import host
     from hwb_core.pipeline import Session
     from hwb_core.plugins import PluginManager
     from hwb_core.report import NullReporter
+    from hwb_plugins.matrix.jobs import MatrixOptions
+    from hwb_plugins.matrix.runner import run_matrix
+    from hwb_plugins.matrix.view import PlainView
 
-    module = f"standin_docker_{os.getpid()}"
+    monkeypatch.setattr(host, "can_emulate", lambda arch: True)
+    module = f"standin_sandbox_{os.getpid()}"
     root = tmp_path / "proj"
     (root / "src").mkdir(parents=True)
     (root / "src" / "ext.c").write_text("int x;\n")
     (root / "pyproject.toml").write_text(
         f'[project]\nname = "ext"\nversion = "1"\n[tool.hwb]\nplugins = ["{module}"]\n'
+        '[tool.hwb.isolation]\npreference = ["sandbox"]\n'
     )
     (root / f"{module}.py").write_text(
         "from hwb_core import hookimpl\n"
         "from hwb_core.errors import BuildError\n"
-        "from hwb_core.interfaces import ConfigKey, IsolationInfo\n"
+        "from hwb_core.interfaces import Capabilities, ConfigKey, IsolationInfo\n"
         "@hookimpl\n"
         "def config_schema():\n"
-        "    return {'isolation.docker.platform': ConfigKey('str', None)}\n"
+        "    return {'isolation.sandbox.arch': ConfigKey('str', None)}\n"
         "@hookimpl\n"
         "def register_isolation():\n"
-        "    return IsolationInfo('docker', 'stand-in')\n"
+        "    return IsolationInfo('sandbox', 'stand-in', capabilities=Capabilities(\n"
+        "        container=True, linux=('manylinux',), architectures=('x86_64', 'aarch64'),\n"
+        "        emulation=True, target_key='isolation.sandbox.arch'))\n"
         "@hookimpl\n"
         "def create_env(isolation, request):\n"
-        "    if isolation == 'docker':\n"
-        "        raise BuildError('stand-in docker asked for ' + request.config.get('isolation.docker.platform'))\n"
+        "    if isolation == 'sandbox':\n"
+        "        raise BuildError('sandbox asked for ' + request.config.get('isolation.sandbox.arch'))\n"
     )
-    pm = PluginManager(blocked={"docker"})  # the real docker plugin, when installed, steps aside
+    pm = PluginManager()
     pm.load_core()
     pm.load_entry_points()
     stream = io.StringIO()
@@ -425,10 +455,9 @@ def test_a_job_for_another_architecture_reaches_docker_with_its_platform(tmp_pat
         ),
         Session(pm, NullReporter()),
         PlainView(stream, -1),
-        machine=machine(emulate=True),
     )
     (job,) = result.jobs
     assert (job.arch, job.status) == ("aarch64", FAILED)
-    assert job.error == "stand-in docker asked for linux/arm64"
-    assert job.to_json("auto")["isolation"] == "docker"
-    assert "stand-in docker asked for linux/arm64" in Path(str(job.log)).read_text()
+    assert job.error == "sandbox asked for linux/arm64"
+    assert job.to_json("auto")["isolation"] == "sandbox"
+    assert "sandbox asked for linux/arm64" in Path(str(job.log)).read_text()

@@ -12,17 +12,22 @@ from typing import Any
 
 import pytest
 
-from hwb_core import defaults, platforms
+from hwb_core import defaults, host
+from hwb_core import target as targets
 from hwb_core.config import Config, load_config
 from hwb_core.errors import BuildError, ConfigError, UsageError
 from hwb_core.interfaces import PythonInfo, RepairRequest
-from hwb_core.matrix import SKIPPED, WAITING, Job, Machine, classify
 from hwb_core.pipeline import BuildRequest, Session, build
-from hwb_core.platforms import Target
 from hwb_core.plugins import PluginManager
 from hwb_core.report import NullReporter
+from hwb_core.target import Target
+from hwb_plugins import windows as windows_plugin
 from hwb_plugins.delocate import config_schema as delocate_schema
 from hwb_plugins.delocate.repair import deployment_target, required_archs
+from hwb_plugins.macos import rules as macos_rules
+from hwb_plugins.matrix.jobs import SKIPPED, WAITING, Job
+from hwb_plugins.matrix.routing import Machine, classify
+from hwb_plugins.matrix.settings import MATRIX_KEYS
 from tests.conftest import write_project
 
 
@@ -31,14 +36,36 @@ def python(tag: str = "macosx_10_9_universal2", path: str = "/usr/bin/python3") 
                       source="test", platform_tag=tag)
 
 
+_PM: list[PluginManager] = []
+
+
+def plugins() -> PluginManager:
+    if not _PM:
+        pm = PluginManager()
+        pm.load_core()
+        pm.load_entry_points()
+        _PM.append(pm)
+    return _PM[0]
+
+
+def parse_target(text: str) -> Target:
+    """--platform as the plugins and the kernel read it, before resolution."""
+    return macos_rules.parse(text) or windows_plugin.parse(text) or targets.parse_target(text)
+
+
+def resolve_target(asked: str | None, cfg: Config, py: PythonInfo, environ: Mapping[str, str]) -> Target:
+    return targets.resolve(plugins(), asked, cfg, py, environ)
+
+
 def config(tool_hwb: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    return load_config(defaults.config_schema(), tool_hwb=tool_hwb or {}, environ=environ or {})
+    schema = {**defaults.config_schema(), **MATRIX_KEYS}
+    return load_config(schema, tool_hwb=tool_hwb or {}, environ=environ or {})
 
 
 @pytest.fixture
 def on_macos(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "macos")
-    monkeypatch.setattr(platforms, "host_arch", lambda os_name=None: "arm64")
+    monkeypatch.setattr(host, "host_os", lambda: "macos")
+    monkeypatch.setattr(host, "host_arch", lambda os_name=None: "arm64")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -67,7 +94,7 @@ def on_macos(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_platform_text_is_parsed_into_a_target(
     text: str, os_name: str, arch: str | None, version: str | None
 ) -> None:
-    target = platforms.parse_target(text)
+    target = parse_target(text)
     assert (target.os, target.arch, target.deployment_target, target.asked) == (
         os_name, arch, version, True,
     )
@@ -81,7 +108,7 @@ def test_a_platform_text_is_parsed_into_a_target(
 ])
 def test_an_unknown_platform_is_a_usage_error_with_the_forms(text: str, says: str, hint: str) -> None:
     with pytest.raises(UsageError) as caught:
-        platforms.parse_target(text)
+        parse_target(text)
     assert says in caught.value.message
     assert caught.value.hint and hint in caught.value.hint
 
@@ -96,33 +123,33 @@ def test_universal2_means_both_architectures() -> None:
 
 def test_on_macos_the_matrix_macos_table_chooses_universal2_and_the_deployment_target(on_macos: None) -> None:
     cfg = config({"matrix": {"macos": {"universal2": True, "deployment-target": "11.0"}}})
-    target = platforms.resolve_target(None, cfg, python(), {})
+    target = resolve_target(None, cfg, python(), {})
     assert (target.os, target.arch, target.deployment_target) == ("macos", "universal2", "11.0")
     assert target.source.startswith("matrix.macos.deployment-target")
 
 
 def test_the_deployment_target_asked_for_wins_over_config_and_environment(on_macos: None) -> None:
     cfg = config({"matrix": {"macos": {"deployment-target": "12.0"}}})
-    target = platforms.resolve_target(
+    target = resolve_target(
         "macosx-10.15-x86_64", cfg, python(), {"MACOSX_DEPLOYMENT_TARGET": "13.0"}
     )
     assert (target.arch, target.deployment_target, target.source) == ("x86_64", "10.15", "--platform")
 
 
 def test_without_configuration_the_environment_then_the_interpreter_give_the_target(on_macos: None) -> None:
-    from_env = platforms.resolve_target("macos-x86_64", config(), python(), {"MACOSX_DEPLOYMENT_TARGET": "10.14"})
+    from_env = resolve_target("macos-x86_64", config(), python(), {"MACOSX_DEPLOYMENT_TARGET": "10.14"})
     assert (from_env.deployment_target, from_env.source) == ("10.14", "MACOSX_DEPLOYMENT_TARGET")
-    from_python = platforms.resolve_target("macos-x86_64", config(), python("macosx_10_13_x86_64"), {})
+    from_python = resolve_target("macos-x86_64", config(), python("macosx_10_13_x86_64"), {})
     assert from_python.deployment_target == "10.13"
 
 
 def test_a_thin_interpreter_gives_its_own_architecture_and_others_the_machines(on_macos: None) -> None:
-    assert platforms.resolve_target(None, config(), python("macosx_10_9_x86_64"), {}).arch == "x86_64"
-    assert platforms.resolve_target(None, config(), python("macosx_10_9_universal2"), {}).arch == "arm64"
+    assert resolve_target(None, config(), python("macosx_10_9_x86_64"), {}).arch == "x86_64"
+    assert resolve_target(None, config(), python("macosx_10_9_universal2"), {}).arch == "arm64"
 
 
 def test_arm64_is_never_built_for_a_macos_older_than_11(on_macos: None) -> None:
-    target = platforms.resolve_target("macosx-10.9-arm64", config(), python(), {})
+    target = resolve_target("macosx-10.9-arm64", config(), python(), {})
     assert target.deployment_target == "11.0"
     assert "first macOS on arm64" in target.source
 
@@ -130,24 +157,24 @@ def test_arm64_is_never_built_for_a_macos_older_than_11(on_macos: None) -> None:
 def test_a_deployment_target_that_is_not_a_version_names_its_key(on_macos: None) -> None:
     cfg = config({"matrix": {"macos": {"deployment-target": "big sur"}}})
     with pytest.raises(ConfigError) as caught:
-        platforms.resolve_target("macos-arm64", cfg, python(), {})
+        resolve_target("macos-arm64", cfg, python(), {})
     assert "matrix.macos.deployment-target" in caught.value.message
 
 
 def test_a_macos_target_on_linux_is_refused_with_where_to_build_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
     with pytest.raises(UsageError) as caught:
-        platforms.resolve_target("macosx-11.0-universal2", config(), python(), {})
+        resolve_target("macosx-11.0-universal2", config(), python(), {})
     assert caught.value.message == "macOS wheels are built on macOS; this machine runs Linux"
 
 
 def test_a_windows_target_must_match_the_interpreters_architecture(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "windows")
+    monkeypatch.setattr(host, "host_os", lambda: "windows")
     amd64 = python("win_amd64", r"C:\Python312\python.exe")
-    assert platforms.resolve_target(None, config(), amd64, {}).arch == "x86_64"
-    assert platforms.resolve_target("win-amd64", config(), amd64, {}).arch == "x86_64"
+    assert resolve_target(None, config(), amd64, {}).arch == "x86_64"
+    assert resolve_target("win-amd64", config(), amd64, {}).arch == "x86_64"
     with pytest.raises(UsageError) as caught:
-        platforms.resolve_target("win-arm64", config(), amd64, {})
+        resolve_target("win-arm64", config(), amd64, {})
     assert "builds win_amd64 wheels, not win_arm64" in caught.value.message
 
 
@@ -164,35 +191,36 @@ def test_the_backend_environment_and_tags_of_a_macos_target(
     arch: str, version: str, archflags: str, host_platform: str, tag: str
 ) -> None:
     target = Target("macos", arch, version)
-    assert platforms.backend_environment(target) == {
+    assert macos_rules.backend_environment(target) == {
         "MACOSX_DEPLOYMENT_TARGET": version,
         "ARCHFLAGS": archflags,
         "_PYTHON_HOST_PLATFORM": host_platform,
     }
-    assert platforms.wheel_tags(target) == [tag]
+    assert macos_rules.wheel_tags(target) == [tag]
 
 
 @pytest.mark.parametrize(("arch", "tag"), [("x86_64", "win_amd64"), ("arm64", "win_arm64"), ("x86", "win32")])
 def test_windows_targets_need_no_variables_and_have_windows_tags(arch: str, tag: str) -> None:
     target = Target("windows", arch)
-    assert platforms.backend_environment(target) == {}
-    assert platforms.wheel_tags(target) == [tag]
+    assert macos_rules.backend_environment(target) == {}
+    assert windows_plugin.WINDOWS_TAGS[target.arch or ""] == tag
+    windows_plugin.check_wheel(target, Path(f"a-1-cp312-cp312-{tag}.whl"))
 
 
 def test_a_wheel_of_another_architecture_than_asked_fails_the_build() -> None:
     target = Target("macos", "universal2", "11.0", "--platform")
-    assert platforms.check_wheel_tags(target, "a.whl", ["macosx_11_0_universal2"]) is None
-    assert platforms.check_wheel_tags(target, "a.whl", ["any"]) is None
+    assert macos_rules.check_wheel_tags(target, "a.whl", ["macosx_11_0_universal2"]) is None
+    assert macos_rules.check_wheel_tags(target, "a.whl", ["any"]) is None
     with pytest.raises(BuildError) as caught:
-        platforms.check_wheel_tags(target, "a.whl", ["macosx_11_0_arm64"])
+        macos_rules.check_wheel_tags(target, "a.whl", ["macosx_11_0_arm64"])
     assert "ARCHFLAGS='-arch x86_64 -arch arm64'" in caught.value.message
     with pytest.raises(BuildError):
-        platforms.check_wheel_tags(Target("windows", "arm64"), "a.whl", ["win_amd64"])
+        windows_plugin.check_wheel(Target("windows", "arm64"), Path("a-1-cp312-cp312-win_amd64.whl"))
 
 
 def test_a_raised_macos_version_is_a_warning() -> None:
     target = Target("macos", "arm64", "11.0", "matrix.macos.deployment-target")
-    warning = platforms.check_wheel_tags(target, "a.whl", ["macosx_13_0_arm64"])
+    warning = macos_rules.check_wheel_tags(target, "a.whl", ["macosx_13_0_arm64"])
     assert warning is not None and "rather than macosx_11_0_arm64" in warning
 
 
@@ -201,13 +229,13 @@ def test_a_raised_macos_version_is_a_warning() -> None:
 
 def test_a_macos_matrix_job_on_a_mac_carries_its_target() -> None:
     job = Job(python="3.12", platform="macos", arch="universal2", interpreter=python())
-    classify(job, Machine("macos", "arm64", lambda _a: False, lambda: None))
+    classify(job, Machine("macos", "arm64", lambda _a: False, lambda _n: None))
     assert (job.status, job.overrides) == (WAITING, {"platform": "macos-universal2"})
 
 
 def test_a_windows_matrix_job_on_linux_is_skipped_with_the_reason() -> None:
     job = Job(python="3.12", platform="windows", arch="arm64", interpreter=python())
-    classify(job, Machine("linux", "x86_64", lambda _a: False, lambda: None))
+    classify(job, Machine("linux", "x86_64", lambda _a: False, lambda _n: None))
     assert (job.status, job.error) == (SKIPPED, "Windows wheels are built on Windows; this machine runs Linux")
 
 
@@ -296,7 +324,7 @@ def test_platform_asked_for_on_the_command_line_reaches_the_backend(on_macos: No
 
 
 def test_a_build_on_linux_adds_no_macos_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
     monkeypatch.delenv("ARCHFLAGS", raising=False)
     monkeypatch.delenv("MACOSX_DEPLOYMENT_TARGET", raising=False)
     project = env_project(tmp_path / "p", '''
@@ -310,14 +338,55 @@ def test_a_build_on_linux_adds_no_macos_variables(monkeypatch: pytest.MonkeyPatc
     assert name == f"envdump-1.0-py3-none-{sysconfig.get_platform().replace('-', '_')}.whl"
 
 
-def test_a_linux_target_of_another_architecture_reaches_the_docker_isolation() -> None:
-    from hwb_plugins.docker import config_schema as docker_schema
+def test_a_linux_target_of_another_architecture_reaches_the_key_the_strategy_declares() -> None:
+    from hwb_core.interfaces import Capabilities, ConfigKey, IsolationInfo
+    from hwb_core.pipeline import with_target
 
-    schema = {**defaults.config_schema(), **docker_schema()}
-    target = platforms.parse_target("linux/arm64")
+    class Plugins:
+        def isolations(self) -> dict[str, IsolationInfo]:
+            caps = Capabilities(container=True, target_key="isolation.box.platform")
+            return {"box": IsolationInfo("box", "stand-in", capabilities=caps),
+                    "venv": IsolationInfo("venv", "stand-in", capabilities=Capabilities(native=True))}
+
+    pm: Any = Plugins()
+    schema = {**defaults.config_schema(), "isolation.box.platform": ConfigKey("str", None)}
+    target = parse_target("linux/arm64")
     assert (target.os, target.arch) == ("linux", "aarch64")
-    assert platforms.docker_overrides(target, load_config(schema)) == {"isolation.docker.platform": "linux/arm64"}
-    # The docker key set by itself wins; a target nobody asked for adds nothing.
-    own = load_config(schema, tool_hwb={"isolation": {"docker": {"platform": "linux/amd64"}}})
-    assert platforms.docker_overrides(target, own) == {}
-    assert platforms.docker_overrides(Target("linux", "aarch64"), load_config(schema)) == {}
+    assert with_target(load_config(schema), pm, "box", target).get("isolation.box.platform") == "linux/arm64"
+    # The key set by itself wins; a strategy without one, or a target nobody asked for, adds nothing.
+    own = load_config(schema, tool_hwb={"isolation": {"box": {"platform": "linux/amd64"}}})
+    assert with_target(own, pm, "box", target).get("isolation.box.platform") == "linux/amd64"
+    assert with_target(load_config(schema), pm, "venv", target).get("isolation.box.platform") is None
+    plain = with_target(load_config(schema), pm, "box", Target("linux", "aarch64"))
+    assert plain.get("isolation.box.platform") is None
+
+
+def test_a_third_party_target_plugin_is_asked_like_the_built_in_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """resolve_target, prepare_target and check_wheel of a project-local plugin: its target
+    is used, its variables reach the backend, and it sees the wheel before repair."""
+    module = "target_probe_plugin"
+    project = env_project(tmp_path / "p", f'[tool.hwb]\nplugins = ["{module}"]\nplatform = "probe-os"')
+    (project / f"{module}.py").write_text(
+        "import json, os\n"
+        "from hwb_core import hookimpl, host\n"
+        "from hwb_core.target import Target\n"
+        "@hookimpl\n"
+        "def resolve_target(asked):\n"
+        "    if asked == 'probe-os':\n"
+        "        return Target('linux', host.host_arch('linux'), source='probe', asked=True)\n"
+        "@hookimpl\n"
+        "def prepare_target(target):\n"
+        "    return {'HWB_PROBE_TARGET': target.spec + ' from ' + target.source}\n"
+        "@hookimpl\n"
+        "def check_wheel(target, wheel):\n"
+        "    with open(os.environ['HWB_PROBE_LOG'], 'a') as f:\n"
+        "        f.write(json.dumps([target.spec, wheel.name]) + '\\n')\n"
+    )
+    log = tmp_path / "checked.jsonl"
+    monkeypatch.setenv("HWB_PROBE_LOG", str(log))
+    name, environ = build_and_read_env(project)
+    arch = host.host_arch("linux")
+    assert environ["HWB_PROBE_TARGET"] == f"linux-{arch} from probe"
+    assert json.loads(log.read_text()) == [f"linux-{arch}", name]

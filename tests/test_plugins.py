@@ -96,7 +96,37 @@ def test_plugins_lists_the_third_party_isolation_with_its_distribution(venv_hwb:
     assert {"create_env", "register_isolation", "config_schema", "cli_options"} <= set(
         demo["hooks"]
     )
-    assert "demo" in json_out(result)["isolations"]
+    demo_isolation = json_out(result)["isolations"]["demo"]
+    assert demo_isolation["capabilities"]["native"] is True
+    assert demo_isolation["capabilities"]["rank"] == 70
+
+
+@pytest.mark.real
+def test_a_third_party_plugin_adds_a_command(venv_hwb: Run, tmp_path: Path) -> None:
+    """add_commands: the demo plugin's `hwb demo-info` is listed in the help and runs with a
+    session of its own (the project's settings through the core's configuration)."""
+    assert "demo-info" in venv_hwb("--help").stdout
+    project = tiny_project(tmp_path / "proj")
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text() + '\n[tool.hwb.isolation.demo]\nmarker = "m.jsonl"\n'
+    )
+    result = venv_hwb("demo-info", str(project))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "marker": "m.jsonl",
+        "source": str(project / "pyproject.toml"),
+    }
+    # Blocked, the plugin's command is gone with it.
+    blocked = venv_hwb("-p", "no:demo", "demo-info", str(project))
+    assert blocked.returncode == 2 and "No such command 'demo-info'" in blocked.stderr
+
+
+@pytest.mark.real
+def test_a_plugin_command_cannot_take_a_name_already_taken(venv_hwb: Run) -> None:
+    result = venv_hwb("pythons", "--json", env={"HWB_DEMO_CLASH": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "pythons" in json_out(result)  # the core's command ran
+    assert "plugin 'demo' adds command 'pythons', which is taken; left out" in result.stderr
 
 
 @pytest.mark.real
@@ -224,7 +254,7 @@ def test_a_blocked_isolation_cannot_be_asked_for(venv_hwb: Run, tmp_path: Path, 
     result = venv_hwb(*flags, "build", str(project), "--isolation", "demo", env=env)
     error = assert_clean_error(result, 2)
     assert "unknown isolation 'demo'" in error
-    assert "auto, docker, none, venv" in error
+    assert "choose one of: auto, docker, none, podman, venv" in error
     assert not (project / "dist").exists()
 
 
@@ -267,7 +297,7 @@ def test_blocking_a_built_in_isolation_removes_it(run_hwb: Run, tmp_path: Path) 
         "-p", "no:none", "build", str(tiny_project(tmp_path / "proj")), "--no-isolation"
     )
     error = assert_clean_error(result, 2)
-    assert "unknown isolation 'none'" in error and "auto, docker, venv" in error
+    assert "--no-isolation: no installed isolation builds in the interpreter's own environment" in error
 
 
 # --------------------------------------------------------------------------- project-local plugins

@@ -97,7 +97,7 @@ def test_a_directory_without_a_project_is_a_usage_error(tmp_path: Path) -> None:
         ('[project]\nname = "x"\nversion = 1.0.0\n', "line 3, column "),
         ('[project]\nname = "x"\nname = "y"\n', "line 3, column 11"),
         ('[project]\nname = "x"\n\n[project]\n', "line 4, column "),
-        ('[project]\nname = "x"\nversion = "1', "line 3, column 13: Unexpected end of file"),
+        ('[project]\nname = "x"\nversion = "1', "line 3, column 13: Unterminated string"),
     ],
     ids=["bad-value", "duplicate-key", "duplicate-table", "unterminated-at-end"],
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from hwb_core import defaults, msvc, platforms
+from hwb_core import defaults, host
 from hwb_core.config import load_config
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.interfaces import EnvRequest, PythonSpec
@@ -26,12 +26,13 @@ from hwb_core.pythons import current
 from hwb_core.report import NullReporter
 from hwb_plugins import pylauncher
 from hwb_plugins import venv as venv_plugin
+from hwb_plugins.windows import msvc
 from tests.plugins.backends import tiny_project
 
 
 @pytest.fixture
 def on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "windows")
+    monkeypatch.setattr(host, "host_os", lambda: "windows")
 
 
 def executable(path: Path, text: str) -> Path:
@@ -173,9 +174,9 @@ def test_a_pure_project_never_asks_for_visual_studio(on_windows: None, tmp_path:
 
 def test_the_venv_interpreter_is_in_scripts_on_windows_and_bin_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     env_dir = Path("/e")
-    monkeypatch.setattr(platforms, "host_os", lambda: "windows")
+    monkeypatch.setattr(host, "host_os", lambda: "windows")
     assert venv_plugin.env_python(env_dir) == env_dir / "Scripts" / "python.exe"
-    monkeypatch.setattr(platforms, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
     assert venv_plugin.env_python(env_dir) == env_dir / "bin" / "python"
 
 
@@ -215,7 +216,7 @@ def test_the_windows_table_sets_variables_and_the_interpreter_on_windows(on_wind
 
 
 def test_the_windows_table_is_left_alone_on_linux(monkeypatch: pytest.MonkeyPatch, venv_env: Any) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
     monkeypatch.delenv("XFORMERS_DISABLED", raising=False)
     with venv_env(WINDOWS_TABLE) as env:
         assert "XFORMERS_DISABLED" not in env.environ()
@@ -305,7 +306,7 @@ def test_the_finder_asks_the_launcher_on_windows_and_interrogates_what_it_lists(
 
 
 def test_the_finder_runs_nothing_off_windows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(platforms, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
     stand_in_py(tmp_path, f" -V:3.99 *        {sys.executable}\n")
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert pylauncher.list_pythons() == []

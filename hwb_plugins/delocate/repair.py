@@ -112,7 +112,7 @@ def required_archs(wheel: Path, config: Config, request: RepairRequest | None = 
 
 def deployment_target(request: RepairRequest) -> str | None:
     """The oldest macOS the wheel must support, from the first of: ``deployment-target``, a
-    ``macosx_X_Y`` policy, the build's target (:mod:`hwb_core.platforms`: what the backend was
+    ``macosx_X_Y`` policy, the build's target (:mod:`hwb_plugins.macos`: what the backend was
     given), ``MACOSX_DEPLOYMENT_TARGET``, ``matrix.macos.deployment-target``."""
     config = request.config
     candidates: list[tuple[str, str | None]] = [

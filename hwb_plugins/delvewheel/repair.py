@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from hwb_core import platforms, process, wheelfile
+from hwb_core import host, process, wheelfile
 from hwb_core.config import Config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
@@ -69,11 +69,11 @@ def check_host(wheel: Path, env: BuildEnv | None) -> None:
             f"{env.describe()}",
             hint="build Windows wheels with --isolation venv (or none) on Windows",
         )
-    here = platforms.host_os()
+    here = host.host_os()
     if here != "windows":
         raise RepairError(
             f"delvewheel repairs Windows wheels on Windows (this machine runs "
-            f"{platforms.pretty(here)}): the DLLs to bundle are found there",
+            f"{host.pretty(here)}): the DLLs to bundle are found there",
             hint="repair the wheel on Windows with `hwb repair`, or publish it unrepaired "
             "with --no-repair",
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 from hwb_core import hookimpl
 from hwb_core.errors import BuildError
 from hwb_core.hostenv import HostBuildEnv
-from hwb_core.interfaces import EnvRequest, IsolationInfo
+from hwb_core.interfaces import Capabilities, EnvRequest, IsolationInfo
 
 NAME = "none"
 
@@ -28,7 +28,11 @@ print(json.dumps({(d.metadata["Name"] or ""): d.version for d in metadata.distri
 
 @hookimpl
 def register_isolation() -> IsolationInfo:
-    return IsolationInfo(NAME, "the chosen interpreter as it is; nothing installed (not isolated)")
+    return IsolationInfo(
+        NAME,
+        "the chosen interpreter as it is; nothing installed (not isolated)",
+        capabilities=Capabilities(native=True, isolated=False, rank=90),
+    )
 
 
 class NoIsolationEnv(HostBuildEnv):

@@ -21,7 +21,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from hwb_core import hookimpl, platforms
+from hwb_core import hookimpl, host
 from hwb_core.finders import best_match
 from hwb_core.interfaces import PythonInfo, PythonSpec
 from hwb_core.pythons import interrogate_many
@@ -88,7 +88,7 @@ def find_launcher(environ: Mapping[str, str] | None = None) -> str | None:
 
 def launcher_entries(environ: Mapping[str, str] | None = None) -> list[LauncherEntry]:
     """What ``py -0p`` lists on this machine; ``[]`` off Windows or without a launcher."""
-    if platforms.host_os() != "windows":
+    if host.host_os() != "windows":
         return []
     launcher = find_launcher(environ)
     if launcher is None:

@@ -21,7 +21,9 @@ from hwb_core.config import Config
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
+    Capabilities,
     CliOption,
+    CommandLine,
     ConfigKey,
     EnvRequest,
     IsolationInfo,
@@ -36,25 +38,45 @@ NAME = "venv"
 
 @hookimpl
 def register_isolation() -> IsolationInfo:
-    return IsolationInfo(NAME, "a throwaway virtual environment on the host (uv when available)")
+    return IsolationInfo(
+        NAME,
+        "a throwaway virtual environment on the host (uv when available)",
+        capabilities=Capabilities(native=True, rank=50),
+    )
+
+
+@hookimpl
+def add_commands(cli: CommandLine) -> None:
+    """``hwb cache``: the environments this plugin keeps (``cache-envs``)."""
+    from hwb_plugins.venv.cache_cli import register
+
+    register(cli)
 
 
 @hookimpl
 def config_schema() -> dict[str, ConfigKey]:
     return {
-        "isolation.venv.use-uv": ConfigKey("bool", True, "Create environments and install with uv when it is available."),
+        "isolation.venv.use-uv": ConfigKey(
+            "bool", True, "Create environments and install with uv when it is available."
+        ),
         "isolation.venv.cache-envs": ConfigKey(
-            "bool", False,
+            "bool",
+            False,
             "Keep build environments in hwb's cache and reuse them (same interpreter, same requirements).",
         ),
         "isolation.venv.cache-max-age": ConfigKey(
-            "float", 7.0,
+            "float",
+            7.0,
             "Days after which a cached build environment is made afresh (0: no limit).",
         ),
         "isolation.venv.refresh-envs": ConfigKey(
-            "bool", False, "Make the cached build environments this build uses afresh (--refresh-envs).",
+            "bool",
+            False,
+            "Make the cached build environments this build uses afresh (--refresh-envs).",
         ),
-        "isolation.venv.python-path": ConfigKey("path", None, "Interpreter to build with, overriding --python."),
+        "isolation.venv.python-path": ConfigKey(
+            "path", None, "Interpreter to build with, overriding --python."
+        ),
         **windows.CONFIG_KEYS,
     }
 
@@ -65,11 +87,25 @@ def cli_options(command: str) -> list[CliOption] | None:
         return None
     key = "isolation.venv.cache-envs"
     return [
-        CliOption(("--cache-envs",), key, "venv: reuse cached build environments.", is_flag=True, flag_value="true"),
-        CliOption(("--no-cache-envs",), key, "venv: a throwaway build environment.", is_flag=True, flag_value="false"),
         CliOption(
-            ("--refresh-envs",), "isolation.venv.refresh-envs",
-            "venv: make the cached build environments afresh.", is_flag=True,
+            ("--cache-envs",),
+            key,
+            "venv: reuse cached build environments.",
+            is_flag=True,
+            flag_value="true",
+        ),
+        CliOption(
+            ("--no-cache-envs",),
+            key,
+            "venv: a throwaway build environment.",
+            is_flag=True,
+            flag_value="false",
+        ),
+        CliOption(
+            ("--refresh-envs",),
+            "isolation.venv.refresh-envs",
+            "venv: make the cached build environments afresh.",
+            is_flag=True,
         ),
     ]
 
@@ -103,7 +139,12 @@ class VenvBuildEnv(HostBuildEnv):
     isolation = NAME
 
     def __init__(
-        self, *, python: PythonInfo, source_dir: Path, reporter: Reporter, env_dir: Path,
+        self,
+        *,
+        python: PythonInfo,
+        source_dir: Path,
+        reporter: Reporter,
+        env_dir: Path,
         uv: str | None,
     ) -> None:
         super().__init__(python=python, source_dir=source_dir, reporter=reporter)
@@ -130,8 +171,13 @@ class VenvBuildEnv(HostBuildEnv):
             if self._pip_mode == "host":
                 cmd.insert(3, "--without-pip")
             what = "python -m venv"
-        process.run(cmd, reporter=self.reporter, env=self.environ(), what=what,
-                    hint=f"check that {base} can create virtual environments")
+        process.run(
+            cmd,
+            reporter=self.reporter,
+            env=self.environ(),
+            what=what,
+            hint=f"check that {base} can create virtual environments",
+        )
 
     def install(self, requirements: Sequence[str], *, offline_first: bool = False) -> None:
         if not requirements:
@@ -142,18 +188,44 @@ class VenvBuildEnv(HostBuildEnv):
             if offline_first:
                 # Everything may be in uv's cache already: no request to the index then.
                 offline = [*cmd[:3], "--offline", *cmd[3:]]
-                result = process.run(offline, reporter=self.reporter, cwd=self.source_dir, env=self.environ(),
-                                     check=False)
+                result = process.run(
+                    offline,
+                    reporter=self.reporter,
+                    cwd=self.source_dir,
+                    env=self.environ(),
+                    check=False,
+                )
                 if result.returncode == 0:
                     return
                 self.reporter.debug("not all in uv's cache; installing online")
         elif self._pip_mode == "host":
-            cmd = [sys.executable, "-m", "pip", "--python", self.python_executable, "install",
-                   "--disable-pip-version-check", *requirements]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                self.python_executable,
+                "install",
+                "--disable-pip-version-check",
+                *requirements,
+            ]
         else:
-            cmd = [self.python_executable, "-m", "pip", "install", "--disable-pip-version-check", *requirements]
+            cmd = [
+                self.python_executable,
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                *requirements,
+            ]
         try:
-            process.run(cmd, reporter=self.reporter, cwd=self.source_dir, env=self.environ(), what="installing build requirements")
+            process.run(
+                cmd,
+                reporter=self.reporter,
+                cwd=self.source_dir,
+                env=self.environ(),
+                what="installing build requirements",
+            )
         except BuildError as exc:
             raise BuildError(
                 "could not install build requirements: " + ", ".join(requirements),
@@ -196,8 +268,12 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
                 hint="give a number of days, 0 for no age limit",
             )
         cached = CachedVenvBuildEnv(
-            python=python, source_dir=request.project.root, reporter=request.reporter, uv=uv,
-            refresh=bool(config.get("isolation.venv.refresh-envs")), max_age_days=float(max_age),
+            python=python,
+            source_dir=request.project.root,
+            reporter=request.reporter,
+            uv=uv,
+            refresh=bool(config.get("isolation.venv.refresh-envs")),
+            max_age_days=float(max_age),
         )
         cached.target_environ = target_environ
         try:
@@ -206,7 +282,13 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
             cached.release()
         return
     env_dir = request.work_dir / "env"
-    env = VenvBuildEnv(python=python, source_dir=request.project.root, reporter=request.reporter, env_dir=env_dir, uv=uv)
+    env = VenvBuildEnv(
+        python=python,
+        source_dir=request.project.root,
+        reporter=request.reporter,
+        env_dir=env_dir,
+        uv=uv,
+    )
     env.target_environ = target_environ
     try:
         request.reporter.step(f"creating build environment with {'uv' if uv else 'venv'}")
@@ -231,11 +313,18 @@ class CachedVenvBuildEnv(VenvBuildEnv):
     """
 
     def __init__(
-        self, *, python: PythonInfo, source_dir: Path, reporter: Reporter, uv: str | None,
-        refresh: bool, max_age_days: float,
+        self,
+        *,
+        python: PythonInfo,
+        source_dir: Path,
+        reporter: Reporter,
+        uv: str | None,
+        refresh: bool,
+        max_age_days: float,
     ) -> None:
-        super().__init__(python=python, source_dir=source_dir, reporter=reporter,
-                         env_dir=Path(os.devnull), uv=uv)
+        super().__init__(
+            python=python, source_dir=source_dir, reporter=reporter, env_dir=Path(os.devnull), uv=uv
+        )
         self.refresh = refresh
         self.max_age_days = max_age_days
         self.requested: list[str] = []
@@ -258,8 +347,9 @@ class CachedVenvBuildEnv(VenvBuildEnv):
         self._resolve()
 
     def _resolve(self) -> None:
-        key, identity = _cache.env_key(self.python, self.requested, self._pip_mode,
-                                       {**os.environ, **self.target_environ})
+        key, identity = _cache.env_key(
+            self.python, self.requested, self._pip_mode, {**os.environ, **self.target_environ}
+        )
         refresh = False
         if self.refresh:
             with _refreshed_lock:
@@ -268,19 +358,34 @@ class CachedVenvBuildEnv(VenvBuildEnv):
         requirements = list(self.requested)
 
         def build(tmp: Path) -> None:
-            self.reporter.step(f"creating build environment with {'uv' if self.uv else 'venv'} (cache key {key})")
-            fresh = VenvBuildEnv(python=self.python, source_dir=self.source_dir, reporter=self.reporter,
-                                 env_dir=tmp, uv=self.uv)
+            self.reporter.step(
+                f"creating build environment with {'uv' if self.uv else 'venv'} (cache key {key})"
+            )
+            fresh = VenvBuildEnv(
+                python=self.python,
+                source_dir=self.source_dir,
+                reporter=self.reporter,
+                env_dir=tmp,
+                uv=self.uv,
+            )
             fresh.target_environ = self.target_environ
             fresh.create()
             fresh.install(requirements, offline_first=not refresh)
 
-        acquired = _cache.acquire(key, identity, build, refresh=refresh, max_age_days=self.max_age_days,
-                                  reporter=self.reporter)
+        acquired = _cache.acquire(
+            key,
+            identity,
+            build,
+            refresh=refresh,
+            max_age_days=self.max_age_days,
+            reporter=self.reporter,
+        )
         if acquired.reused:
             self.reporter.step(f"reusing cached build environment {key} ({acquired.path})")
         else:
-            self.reporter.info(f"cached build environment {key} ({acquired.reason}): {acquired.path}")
+            self.reporter.info(
+                f"cached build environment {key} ({acquired.reason}): {acquired.path}"
+            )
         self.acquired.append(acquired)
         self.env_dir = acquired.path
         self.path_prefix = [str(env_python(acquired.path).parent)]

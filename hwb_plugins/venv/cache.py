@@ -40,9 +40,21 @@ DAY = 86400.0
 
 #: Environment variables that change what an installer resolves: part of the key.
 INSTALLER_VARIABLES = (
-    "UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS",
-    "UV_CONSTRAINT", "UV_OVERRIDE", "UV_PRERELEASE", "UV_RESOLUTION", "UV_EXCLUDE_NEWER",
-    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT", "PIP_PRE",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_CONSTRAINT",
+    "UV_OVERRIDE",
+    "UV_PRERELEASE",
+    "UV_RESOLUTION",
+    "UV_EXCLUDE_NEWER",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_CONSTRAINT",
+    "PIP_PRE",
     "PIP_CONFIG_FILE",
 )
 
@@ -89,9 +101,13 @@ def interpreter_identity(python: PythonInfo) -> dict[str, Any]:
     except OSError:
         mtime_ns, size = 0, 0
     return {
-        "path": python.path, "realpath": real, "version": python.version,
-        "implementation": python.implementation, "abi": python.abi_tag,
-        "mtime_ns": mtime_ns, "size": size,
+        "path": python.path,
+        "realpath": real,
+        "version": python.version,
+        "implementation": python.implementation,
+        "abi": python.abi_tag,
+        "mtime_ns": mtime_ns,
+        "size": size,
     }
 
 
@@ -188,7 +204,9 @@ def read_record(env_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def problem(env_dir: Path, key: str, max_age_days: float, *, now: float | None = None) -> str | None:
+def problem(
+    env_dir: Path, key: str, max_age_days: float, *, now: float | None = None
+) -> str | None:
     """Why the environment at ``env_dir`` cannot be reused, or ``None`` when it can."""
     if not env_dir.is_dir():
         return "not built yet"
@@ -244,7 +262,9 @@ def acquire(
     use = _UseLock(root / f"{key}.use")
     with _key_lock(root, key):
         _sweep_tmp(root, key)
-        reason = "refresh asked for" if refresh and final.exists() else problem(final, key, max_age_days)
+        reason = (
+            "refresh asked for" if refresh and final.exists() else problem(final, key, max_age_days)
+        )
         if reason is None:
             use.acquire(exclusive=False)
             touch_last_used(final)
@@ -263,7 +283,9 @@ def acquire(
             _compile(tmp, final)
             _relocate(tmp, final)
             record = {
-                "format": FORMAT, "key": key, "created": time.time(),
+                "format": FORMAT,
+                "key": key,
+                "created": time.time(),
                 "python": identity.get("python", {}),
                 "installer": identity.get("installer"),
                 "requirements": list(identity.get("requirements", [])),
@@ -310,10 +332,26 @@ def _compile(tmp: Path, final: Path) -> None:
     dirs = [str(p) for p in _site_dirs(tmp)]
     if not dirs:
         return
-    cmd = [str(env_python(tmp)), "-m", "compileall", "-q", "-j", "0",
-           "-s", str(tmp), "-p", str(final), *dirs]
-    subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=600)
+    cmd = [
+        str(env_python(tmp)),
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "-s",
+        str(tmp),
+        "-p",
+        str(final),
+        *dirs,
+    ]
+    subprocess.run(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+    )
 
 
 def _relocate(tmp: Path, final: Path) -> None:
@@ -361,9 +399,14 @@ class Entry:
 
     def to_json(self, now: float) -> dict[str, Any]:
         return {
-            "key": self.key, "path": str(self.path), "python": self.python,
-            "requirements": self.requirements, "size": self.size, "state": self.state,
-            "created": self.created, "last_used": self.last_used,
+            "key": self.key,
+            "path": str(self.path),
+            "python": self.python,
+            "requirements": self.requirements,
+            "size": self.size,
+            "state": self.state,
+            "created": self.created,
+            "last_used": self.last_used,
             "age_days": None if self.created is None else round((now - self.created) / DAY, 3),
         }
 
@@ -377,7 +420,7 @@ def entries() -> list[Entry]:
         if not path.is_dir():
             continue
         if path.name.startswith(TMP_PREFIX):
-            key = path.name[len(TMP_PREFIX):].split("-")[0]
+            key = path.name[len(TMP_PREFIX) :].split("-")[0]
             found.append(Entry(key, path, "", [], _size(path), None, None, "building"))
             continue
         record = read_record(path)
@@ -390,10 +433,18 @@ def entries() -> list[Entry]:
             last_used: float | None = (path / LAST_USED).stat().st_mtime
         except OSError:
             last_used = None
-        found.append(Entry(
-            path.name, path, python, list(record.get("requirements") or []), _size(path),
-            float(record.get("created", 0)), last_used, "ok",
-        ))
+        found.append(
+            Entry(
+                path.name,
+                path,
+                python,
+                list(record.get("requirements") or []),
+                _size(path),
+                float(record.get("created", 0)),
+                last_used,
+                "ok",
+            )
+        )
     return found
 
 
@@ -412,7 +463,9 @@ def clear(older_than_days: float | None = None, *, now: float | None = None) -> 
     results: list[Removal] = []
     for entry in entries():
         if (
-            older_than_days is not None and entry.state == "ok" and entry.created is not None
+            older_than_days is not None
+            and entry.state == "ok"
+            and entry.created is not None
             and now - entry.created < older_than_days * DAY
         ):
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import platforms
+from hwb_core import host
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError
 from hwb_core.interfaces import ConfigKey
@@ -41,7 +41,7 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
 
 def applies() -> bool:
     """The table is applied on a Windows host only."""
-    return platforms.host_os() == "windows"
+    return host.host_os() == "windows"
 
 
 def python_path_key(config: Config) -> str:
@@ -71,6 +71,6 @@ def environment(config: Config) -> dict[str, str]:
 def env_python(env_dir: Path) -> Path:
     """A virtual environment's interpreter: ``Scripts\\python.exe`` on Windows, ``bin/python``
     elsewhere (the layout ``venv`` and ``uv venv`` make on each)."""
-    if platforms.host_os() == "windows":
+    if host.host_os() == "windows":
         return env_dir / "Scripts" / "python.exe"
     return env_dir / "bin" / "python"

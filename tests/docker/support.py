@@ -4,11 +4,13 @@ by ``.ci/setup``), the engine, and looking for containers a build left behind.""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import require
+from tests.conftest import require, write_project
 
 BUILD_IMAGE = "hwb-test/manylinux:latest"
 """Debian bookworm with gcc, libyaml-dev and /opt/python/cp311-cp311, cp312-cp312."""
@@ -86,3 +88,112 @@ def require_auditwheel_plugin() -> None:
 
     names = {ep.name for ep in entry_points(group="hwb")}
     require("auditwheel" in names, "the auditwheel repair plugin (entry point hwb:auditwheel) is not installed")
+
+
+# --------------------------------------------------------------------------- a C extension linking libyaml
+
+YAML_EXTENSION = """
+#include <Python.h>
+#include <yaml.h>
+
+static PyObject *libyaml_version(PyObject *self, PyObject *unused) {
+    return PyUnicode_FromString(yaml_get_version_string());
+}
+
+static PyMethodDef methods[] = {
+    {"libyaml_version", libyaml_version, METH_NOARGS, "The version of the libyaml linked in."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_yaml", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__yaml(void) { return PyModule_Create(&module); }
+"""
+
+
+def yaml_project(root: Path, name: str = "hwb-yaml-ext") -> Path:
+    return write_project(root / name, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+        """,
+        "setup.py": """
+            from setuptools import Extension, setup
+
+            setup(
+                ext_modules=[Extension("yamlext._yaml", ["src/yamlext/_yaml.c"], libraries=["yaml"])],
+                package_dir={"": "src"},
+                packages=["yamlext"],
+            )
+        """,
+        "src/yamlext/__init__.py": "from yamlext._yaml import libyaml_version\n",
+        "src/yamlext/_yaml.c": YAML_EXTENSION,
+    })
+
+
+def import_in_runtime_image(wheel: Path, python_dir: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Install ``wheel`` in the image without libyaml (offline, no dependencies) and run ``code``."""
+    script = (
+        f"/opt/python/{python_dir}/bin/python -m venv /tmp/v && "
+        f"/tmp/v/bin/python -m pip install -q --no-index --no-deps /wheels/{wheel.name} && "
+        f"/tmp/v/bin/python -c '{code}'"
+    )
+    return subprocess.run(
+        [DOCKER, "run", "--rm", "--network", "none", "-v", f"{wheel.parent}:/wheels:ro",
+         RUNTIME_IMAGE, "sh", "-c", script],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+# --------------------------------------------------------------------------- podman
+
+PODMAN_SERVICE = re.compile(r"starting a podman service for this build \(unix://(\S+)\)")
+
+
+def podman_with_images() -> str:
+    """The podman command, working and holding the test images (loaded from docker by
+    ``.ci/setup``), or skip (locally) / fail (CI)."""
+    podman = shutil.which("podman")
+    require(podman, "podman is not installed; run .ci/setup")
+    assert podman is not None
+    info = subprocess.run([podman, "info"], capture_output=True, text=True, timeout=60)
+    require(info.returncode == 0, f"`podman info` fails: {info.stderr.strip()[-200:]}; run .ci/setup")
+    for image in (BUILD_IMAGE, RUNTIME_IMAGE):
+        found = subprocess.run([podman, "image", "exists", image], capture_output=True, timeout=60)
+        require(found.returncode == 0, f"podman has no test image {image}; run .ci/setup")
+    return podman
+
+
+def podman_containers(project_name: str) -> list[str]:
+    """Ids of the containers hwb made in podman for ``project_name`` (running or not)."""
+    result = subprocess.run(
+        ["podman", "ps", "-a", "-q", "--filter", "label=hwb=1", "--filter", f"label=hwb.project={project_name}"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    return result.stdout.split()
+
+
+def started_service_socket(stderr: str) -> Path:
+    """The socket of the podman service a build said it started."""
+    match = PODMAN_SERVICE.search(stderr)
+    assert match, stderr
+    return Path(match.group(1))
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of the running processes that contain ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        line = " ".join(a.decode("utf-8", "replace") for a in argv if a)
+        if text in line:
+            found.append(line)
+    return found

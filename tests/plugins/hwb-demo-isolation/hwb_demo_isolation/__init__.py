@@ -20,7 +20,9 @@ from hwb_core import hookimpl, process
 from hwb_core.errors import BuildError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
+    Capabilities,
     CliOption,
+    CommandLine,
     ConfigKey,
     EnvRequest,
     IsolationInfo,
@@ -34,7 +36,37 @@ MARKER_KEY = "isolation.demo.marker"
 
 @hookimpl
 def register_isolation() -> IsolationInfo:
-    return IsolationInfo(NAME, "a stdlib venv filled by uv (third-party demo plugin)")
+    return IsolationInfo(
+        NAME,
+        "a stdlib venv filled by uv (third-party demo plugin)",
+        capabilities=Capabilities(native=True, rank=70),
+    )
+
+
+@hookimpl
+def add_commands(cli: CommandLine) -> None:
+    """``hwb demo-info``: this plugin's settings for a project, as JSON. With
+    ``HWB_DEMO_CLASH=1`` it also tries to take ``hwb pythons`` (a test of name clashes)."""
+    click = cli.click
+
+    @cli.group.command("demo-info")
+    @click.argument("src", default=".")
+    @click.pass_context
+    def demo_info(ctx: Any, src: str) -> int:
+        """Print the demo plugin's settings for the project in SRC."""
+        from hwb_core.project import Project
+
+        cli.set_output(verbosity=0)
+        session = cli.session(ctx)
+        config = session.config_for(Project.load(Path(src)))
+        print(json.dumps({"marker": config.get(MARKER_KEY), "source": config.source(MARKER_KEY)}))
+        return 0
+
+    if os.environ.get("HWB_DEMO_CLASH") == "1":
+
+        @cli.group.command("pythons")
+        def clash() -> None:
+            """Never reachable: the core's pythons keeps its name."""
 
 
 @hookimpl

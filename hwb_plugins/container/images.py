@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hwb_core.interfaces import Reporter
-from hwb_plugins.docker.errors import (
-    PRUNE_HINT,
+from hwb_plugins.container.errors import (
     ContainerError,
     ImageUnavailable,
     engine_message,
     is_no_space,
+    one_line,
 )
-from hwb_plugins.docker.settings import PLATFORM_ARCH, DockerSettings
+from hwb_plugins.container.settings import PLATFORM_ARCH, ContainerSettings
 
 if TYPE_CHECKING:
     import docker
@@ -46,7 +46,7 @@ class Image:
 
 
 def resolve(
-    client: docker.DockerClient, settings: DockerSettings, project_name: str, reporter: Reporter
+    client: docker.DockerClient, settings: ContainerSettings, project_name: str, reporter: Reporter
 ) -> Image:
     if settings.dockerfile is not None:
         return build_from_dockerfile(client, settings, project_name, reporter)
@@ -55,7 +55,7 @@ def resolve(
 
 
 def ensure(
-    client: docker.DockerClient, ref: str, settings: DockerSettings, reporter: Reporter
+    client: docker.DockerClient, ref: str, settings: ContainerSettings, reporter: Reporter
 ) -> Image:
     """The image ``ref``, pulled first when the pull policy asks for it."""
     from docker.errors import APIError, ImageNotFound
@@ -67,7 +67,7 @@ def ensure(
         except ImageNotFound:
             local = None
         except APIError as exc:
-            raise _image_error(ref, exc) from None
+            raise _image_error(settings, ref, exc) from None
     if local is not None:
         arch = _image_arch(local.attrs)
         if settings.platform is None or arch == settings.arch:
@@ -78,7 +78,8 @@ def ensure(
     if settings.pull == "never":
         raise ImageUnavailable(
             f'image {ref} is not on this machine (for {settings.arch}) and pull = "never"',
-            hint=f'load or build it (`docker pull {ref}`), or allow pulling with pull = "missing"',
+            hint=f"load or build it (`{settings.engine.name} pull {ref}`), or allow pulling with "
+            'pull = "missing"',
         )
     pull(client, ref, settings, reporter)
     try:
@@ -95,7 +96,7 @@ def ensure(
 
 
 def pull(
-    client: docker.DockerClient, ref: str, settings: DockerSettings, reporter: Reporter
+    client: docker.DockerClient, ref: str, settings: ContainerSettings, reporter: Reporter
 ) -> None:
     """Pull ``ref``, reporting progress about every two seconds."""
     from docker.errors import APIError
@@ -112,8 +113,8 @@ def pull(
         for event in stream:
             if "error" in event:
                 raise ImageUnavailable(
-                    f"cannot pull image {ref}: {_one_line(event['error'])}",
-                    hint=_pull_hint(ref, event["error"]),
+                    f"cannot pull image {ref}: {one_line(event['error'])}",
+                    hint=_pull_hint(settings, ref, event["error"]),
                 )
             layer, status = event.get("id"), event.get("status", "")
             detail = event.get("progressDetail") or {}
@@ -130,35 +131,39 @@ def pull(
                 total_mb = sum(t for _, t in layers.values()) / 1e6
                 reporter.info(f"  pulling {ref}: {done_mb:.0f} of {total_mb:.0f} MB")
     except APIError as exc:
-        raise _image_error(ref, exc) from None
+        raise _image_error(settings, ref, exc) from None
     except ImageUnavailable:
         raise
     except Exception as exc:  # connection dropped in the middle of a pull
         raise ImageUnavailable(
-            f"cannot pull image {ref}: {_one_line(str(exc))}", hint=_pull_hint(ref, str(exc))
+            f"cannot pull image {ref}: {one_line(str(exc))}",
+            hint=_pull_hint(settings, ref, str(exc)),
         ) from None
 
 
-def _image_error(ref: str, exc: Exception) -> ImageUnavailable:
+def _image_error(settings: ContainerSettings, ref: str, exc: Exception) -> ImageUnavailable:
     message = engine_message(exc)
-    return ImageUnavailable(f"cannot pull image {ref}: {message}", hint=_pull_hint(ref, message))
+    return ImageUnavailable(
+        f"cannot pull image {ref}: {message}", hint=_pull_hint(settings, ref, message)
+    )
 
 
-def _pull_hint(ref: str, message: str) -> str:
+def _pull_hint(settings: ContainerSettings, ref: str, message: str) -> str:
     lowered = message.lower()
+    cli = settings.engine.name
     if is_no_space(lowered):
-        return PRUNE_HINT
+        return settings.engine.prune_hint
     if any(
         s in lowered
         for s in ("not found", "manifest unknown", "does not exist", "denied", "unauthorized")
     ):
         return (
-            f"check the name; for a private registry run `docker login` first; or choose another "
-            f"image with --image (pull it by hand with `docker pull {ref}`)"
+            f"check the name; for a private registry run `{cli} login` first; or choose another "
+            f"image with --image (pull it by hand with `{cli} pull {ref}`)"
         )
     return (
-        f"this machine may be offline: pull it where it can be (`docker pull {ref}`, then "
-        f"`docker save`/`docker load`), or use a local image with --image or --dockerfile"
+        f"this machine may be offline: pull it where it can be (`{cli} pull {ref}`, then "
+        f"`{cli} save`/`{cli} load`), or use a local image with --image or --dockerfile"
     )
 
 
@@ -168,10 +173,6 @@ def _image_arch(attrs: dict[str, Any]) -> str:
     if arch == "arm" and variant not in ("", "v7"):
         return f"arm{variant}"
     return _ENGINE_ARCH.get(arch, arch)
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip()
 
 
 # --------------------------------------------------------------------------- Dockerfile
@@ -219,7 +220,7 @@ def dockerfile_tag(project_name: str, digest: str) -> str:
 
 
 def build_from_dockerfile(
-    client: docker.DockerClient, settings: DockerSettings, project_name: str, reporter: Reporter
+    client: docker.DockerClient, settings: ContainerSettings, project_name: str, reporter: Reporter
 ) -> Image:
     from docker.errors import APIError, ImageNotFound
 
@@ -233,7 +234,9 @@ def build_from_dockerfile(
     except ImageNotFound:
         pass
     except APIError as exc:
-        raise ContainerError(f"the Docker engine failed: {engine_message(exc)}") from None
+        raise ContainerError(
+            f"the {settings.engine.display} engine failed: {engine_message(exc)}"
+        ) from None
     reporter.step(f"building image {tag} from {dockerfile}")
     try:
         relative: str = str(dockerfile.relative_to(context))
@@ -258,10 +261,10 @@ def build_from_dockerfile(
                         tail.append(line)
                         reporter.output(line)
             if "error" in event:
-                message = _one_line(event["error"])
+                message = one_line(event["error"])
                 raise ImageUnavailable(
                     f"building the image from {dockerfile.name} failed: {message}",
-                    hint=PRUNE_HINT
+                    hint=settings.engine.prune_hint
                     if is_no_space(message)
                     else "fix the Dockerfile; the output above (or -v) shows the failing step",
                     details="\n".join(tail[-30:]),
@@ -270,7 +273,7 @@ def build_from_dockerfile(
         message = engine_message(exc)
         raise ImageUnavailable(
             f"building the image from {dockerfile.name} failed: {message}",
-            hint=PRUNE_HINT
+            hint=settings.engine.prune_hint
             if is_no_space(message)
             else "check that the FROM image exists on this machine or can be pulled",
         ) from None

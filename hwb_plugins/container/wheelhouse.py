@@ -21,12 +21,12 @@ from pathlib import Path
 from hwb_core import process
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import PythonInfo, Reporter
-from hwb_plugins.docker.errors import WheelNotAvailable
+from hwb_plugins.container.errors import WheelNotAvailable
 
-NETWORK_HINT = (
-    "let the container install it from the index itself: network = true in "
-    "[tool.hwb.isolation.docker] (or --network)"
-)
+
+def network_hint(table: str) -> str:
+    """How to let the container install from the index itself, ``table`` naming the keys'."""
+    return f"let the container install it from the index itself: network = true in {table} (or --network)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +73,11 @@ class Target:
 class Wheelhouse:
     """A host directory of wheels for one container, filled on demand."""
 
-    def __init__(self, path: Path, target: Target, python: PythonInfo, reporter: Reporter) -> None:
+    def __init__(
+        self, path: Path, target: Target, python: PythonInfo, reporter: Reporter, table: str
+    ) -> None:
         self.path = path
+        self.network_hint = network_hint(table)
         self.target = target
         self.python = python
         self.reporter = reporter
@@ -117,14 +120,14 @@ class Wheelhouse:
             raise WheelNotAvailable(
                 f"no wheel of {', '.join(dict.fromkeys(missing))} fits the container "
                 f"({target.describe()}), and the container is offline",
-                hint=NETWORK_HINT,
+                hint=self.network_hint,
                 details=result.output,
             )
         raise BuildError(
             "could not download the build requirements for the container: "
             + ", ".join(requirements),
             hint="check the names, versions and your index settings (-v shows pip's output); or "
-            + NETWORK_HINT,
+            + self.network_hint,
             details=result.output,
         )
 
@@ -134,14 +137,14 @@ class Wheelhouse:
     def pip(self) -> list[str]:
         """A pip on the host: hwb's own, else the one of the interpreter found for --python."""
         if self._pip is None:
-            self._pip = host_pip(self.python)
+            self._pip = host_pip(self.python, self.network_hint)
         return self._pip
 
 
 _has_pip: dict[str, bool] = {}
 
 
-def host_pip(python: PythonInfo) -> list[str]:
+def host_pip(python: PythonInfo, network_hint: str) -> list[str]:
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
     candidate = python.path
@@ -162,5 +165,5 @@ def host_pip(python: PythonInfo) -> list[str]:
         return [candidate, "-m", "pip"]
     raise BuildError(
         "no pip on this machine to download build requirements for the offline container",
-        hint=f"install pip for {sys.executable} or {python.path}; or " + NETWORK_HINT,
+        hint=f"install pip for {sys.executable} or {python.path}; or " + network_hint,
     )

@@ -1,4 +1,4 @@
-"""``hwb matrix``: the command line of :mod:`hwb_core.matrix`."""
+"""``hwb matrix``: its command line."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hwb_core.interfaces import CommandLine
 
-def register(cli: Any, click: Any, make_session: Any) -> None:
-    @cli.command()
+
+def register(cli: CommandLine) -> None:
+    click = cli.click
+
+    @cli.group.command()
     @click.argument("src", default=".", type=click.Path(path_type=Path))
     @click.option(
         "--python",
@@ -58,10 +62,14 @@ def register(cli: Any, click: Any, make_session: Any) -> None:
     )
     @click.option(
         "--isolation",
-        metavar="auto|venv|docker|none|NAME",
-        help="Isolation strategy (default: auto).",
+        metavar="auto|NAME",
+        help="Isolation strategy (default: auto; `hwb plugins` lists them).",
     )
-    @click.option("--no-isolation", is_flag=True, help="Same as --isolation none.")
+    @click.option(
+        "--no-isolation",
+        is_flag=True,
+        help="Build in the interpreter's own environment (the strategy that declares it).",
+    )
     @click.option(
         "-C",
         "--config-setting",
@@ -100,19 +108,16 @@ def register(cli: Any, click: Any, make_session: Any) -> None:
         build as `hwb build`, with its own log. A job this machine cannot run is reported as
         skipped, with the reason. The exit code is 1 when any job failed.
         """
-        from hwb_core import cli as cli_module
-        from hwb_core.matrix import MatrixOptions, run_matrix
-        from hwb_core.matrix_config import split_list
-        from hwb_core.matrix_view import make_view, print_summary
+        from hwb_core.cli import parse_config_settings, resolve_no_isolation
+        from hwb_plugins.matrix.jobs import MatrixOptions
+        from hwb_plugins.matrix.runner import run_matrix
+        from hwb_plugins.matrix.settings import split_list
+        from hwb_plugins.matrix.view import make_view, print_summary
 
         verbosity = -1 if quiet else verbose
-        cli_module._state["verbosity"] = verbosity
-        cli_module._state["json"] = as_json
-        if no_isolation:
-            if isolation not in (None, "none"):
-                raise click.UsageError("--no-isolation contradicts --isolation " + isolation)
-            isolation = "none"
-        session = make_session(ctx)
+        cli.set_output(verbosity=verbosity, json=as_json)
+        session = cli.session(ctx)
+        isolation = resolve_no_isolation(click, session.pm, isolation, no_isolation)
         session.report_plugin_failures()
         options = MatrixOptions(
             source=src,
@@ -124,8 +129,8 @@ def register(cli: Any, click: Any, make_session: Any) -> None:
             log_dir=log_dir,
             fail_fast=fail_fast,
             isolation=isolation,
-            config_settings=cli_module.parse_config_settings(config_settings),
-            overrides=cli_module._plugin_overrides(matrix, plugin_values),
+            config_settings=parse_config_settings(config_settings),
+            overrides=cli.plugin_overrides(matrix, plugin_values),
             verbosity=verbosity,
         )
         view = make_view(sys.stderr, verbosity)
@@ -138,4 +143,4 @@ def register(cli: Any, click: Any, make_session: Any) -> None:
         result.check()
         return 0
 
-    matrix.hwb_plugin_options = {}
+    cli.takes_plugin_options(matrix)

@@ -1,7 +1,8 @@
-"""The ``[tool.hwb.isolation.docker]`` keys, their command-line flags, and their validation.
+"""The ``[tool.hwb.isolation.<engine>]`` keys, their command-line flags, and their validation.
 
-Nothing here imports the Docker SDK: the keys must be declared (and ``hwb --help`` built)
-without it.
+Docker and podman take the same keys, each under its own table: :func:`schema` and
+:func:`cli_options` declare them for one engine, :func:`load` reads them. Nothing here imports
+the Docker SDK: the keys must be declared (and ``hwb --help`` built) without it.
 """
 
 from __future__ import annotations
@@ -11,20 +12,21 @@ import os
 import platform as host_platform
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError
 from hwb_core.interfaces import CliOption, ConfigKey
 
-PREFIX = "isolation.docker."
+if TYPE_CHECKING:
+    from hwb_plugins.container.engine import Engine
 
 MANYLINUX_VERSIONS = ("2014", "2_28", "2_34", "2_35")
 MUSLLINUX_VERSIONS = ("1_1", "1_2")
 DEFAULT_MANYLINUX = "2_28"
 PULL_POLICIES = ("missing", "always", "never")
 
-#: ``docker --platform`` value -> the architecture in wheel tags and PyPA image names.
+#: ``--platform`` value (OCI platform) -> the architecture in wheel tags and PyPA image names.
 PLATFORM_ARCH = {
     "linux/amd64": "x86_64",
     "linux/arm64": "aarch64",
@@ -51,121 +53,136 @@ _ARCH_ALIASES = {
     "riscv64": "linux/riscv64",
 }
 
-SCHEMA: dict[str, ConfigKey] = {
-    PREFIX + "manylinux": ConfigKey(
-        "str",
-        DEFAULT_MANYLINUX,
-        "manylinux image for the build: 2014, 2_28 (default), 2_34 or 2_35 (quay.io/pypa).",
-    ),
-    PREFIX + "musllinux": ConfigKey(
-        "str", None, "Build in a musllinux image instead (1_2) for musl-based systems (Alpine)."
-    ),
-    PREFIX + "image": ConfigKey(
-        "str",
-        None,
-        "Build in this image (overrides manylinux/musllinux); it needs /opt/python/<tag>.",
-    ),
-    PREFIX + "dockerfile": ConfigKey(
-        "path",
-        None,
-        "Build the image from this Dockerfile (relative to the project); tagged by a hash of its "
-        "content and context and reused while they are unchanged.",
-    ),
-    PREFIX + "dockerfile-context": ConfigKey(
-        "path", None, "Build context for dockerfile (default: the Dockerfile's directory)."
-    ),
-    PREFIX + "platform": ConfigKey(
-        "str",
-        None,
-        "Target platform, as docker --platform: linux/amd64, linux/arm64, ... "
-        "(default: this machine's); another architecture runs under qemu.",
-    ),
-    PREFIX + "pull": ConfigKey(
-        "str",
-        "missing",
-        "When to pull the image: missing (default), always or never.",
-        choices=PULL_POLICIES,
-    ),
-    PREFIX + "memory": ConfigKey("str", None, "Memory limit of the build container: 512m, 8g, ..."),
-    PREFIX + "cpus": ConfigKey(
-        "float", None, "CPU limit of the build container (2.5 = two and a half CPUs)."
-    ),
-    PREFIX + "pids-limit": ConfigKey(
-        "int", 4096, "Most processes the build container may run at once."
-    ),
-    PREFIX + "gpu": ConfigKey(
-        "bool", False, "Give the container the machine's GPUs (CUDA builds)."
-    ),
-    PREFIX + "gpu-runtime": ConfigKey(
-        "str",
-        "nvidia",
-        "Engine device driver that provides the GPUs (NVIDIA Container Toolkit: nvidia).",
-    ),
-    PREFIX + "gpu-devices": ConfigKey(
-        "list", [], 'GPUs to give the container (IDs or UUIDs, ["0", "1"]); empty with gpu = all.'
-    ),
-    PREFIX + "network": ConfigKey(
-        "bool",
-        False,
-        "Let the container reach the network and install build requirements itself (default: "
-        "offline, from a wheelhouse the host prepares).",
-    ),
-    PREFIX + "env": ConfigKey(
-        "list",
-        [],
-        "Environment for the build: NAME passes the host's value, NAME=VALUE sets one. Nothing "
-        "else from the host reaches the container.",
-    ),
-    PREFIX + "auditwheel-policy": ConfigKey(
-        "str", None, "auditwheel policy for the repair (manylinux_2_28_x86_64, ...; default: auto)."
-    ),
-    PREFIX + "auditwheel-exclude": ConfigKey(
-        "list",
-        [],
-        "Libraries auditwheel must not bundle (libcuda.so.1, ...); shell-style patterns.",
-    ),
-    PREFIX + "keep-container": ConfigKey(
-        "bool",
-        False,
-        "Keep the build container (stopped) after the build and print its id, for debugging.",
-    ),
-}
+
+def schema(name: str) -> dict[str, ConfigKey]:
+    """Every key of the engine ``name`` (``"docker"``), under ``isolation.<name>.``."""
+    prefix = f"isolation.{name}."
+    return {
+        prefix + "manylinux": ConfigKey(
+            "str",
+            DEFAULT_MANYLINUX,
+            "manylinux image for the build: 2014, 2_28 (default), 2_34 or 2_35 (quay.io/pypa).",
+        ),
+        prefix + "musllinux": ConfigKey(
+            "str", None, "Build in a musllinux image instead (1_2) for musl-based systems (Alpine)."
+        ),
+        prefix + "image": ConfigKey(
+            "str",
+            None,
+            "Build in this image (overrides manylinux/musllinux); it needs /opt/python/<tag>.",
+        ),
+        prefix + "dockerfile": ConfigKey(
+            "path",
+            None,
+            "Build the image from this Dockerfile (relative to the project); tagged by a hash of its "
+            "content and context and reused while they are unchanged.",
+        ),
+        prefix + "dockerfile-context": ConfigKey(
+            "path", None, "Build context for dockerfile (default: the Dockerfile's directory)."
+        ),
+        prefix + "platform": ConfigKey(
+            "str",
+            None,
+            f"Target platform, as {name} --platform: linux/amd64, linux/arm64, ... "
+            "(default: this machine's); another architecture runs under qemu.",
+        ),
+        prefix + "pull": ConfigKey(
+            "str",
+            "missing",
+            "When to pull the image: missing (default), always or never.",
+            choices=PULL_POLICIES,
+        ),
+        prefix + "memory": ConfigKey(
+            "str", None, "Memory limit of the build container: 512m, 8g, ..."
+        ),
+        prefix + "cpus": ConfigKey(
+            "float", None, "CPU limit of the build container (2.5 = two and a half CPUs)."
+        ),
+        prefix + "pids-limit": ConfigKey(
+            "int", 4096, "Most processes the build container may run at once."
+        ),
+        prefix + "gpu": ConfigKey(
+            "bool", False, "Give the container the machine's GPUs (CUDA builds)."
+        ),
+        prefix + "gpu-runtime": ConfigKey(
+            "str",
+            "nvidia",
+            "Engine device driver that provides the GPUs (NVIDIA Container Toolkit: nvidia).",
+        ),
+        prefix + "gpu-devices": ConfigKey(
+            "list",
+            [],
+            'GPUs to give the container (IDs or UUIDs, ["0", "1"]); empty with gpu = all.',
+        ),
+        prefix + "network": ConfigKey(
+            "bool",
+            False,
+            "Let the container reach the network and install build requirements itself (default: "
+            "offline, from a wheelhouse the host prepares).",
+        ),
+        prefix + "env": ConfigKey(
+            "list",
+            [],
+            "Environment for the build: NAME passes the host's value, NAME=VALUE sets one. Nothing "
+            "else from the host reaches the container.",
+        ),
+        prefix + "auditwheel-policy": ConfigKey(
+            "str",
+            None,
+            "auditwheel policy for the repair (manylinux_2_28_x86_64, ...; default: auto).",
+        ),
+        prefix + "auditwheel-exclude": ConfigKey(
+            "list",
+            [],
+            "Libraries auditwheel must not bundle (libcuda.so.1, ...); shell-style patterns.",
+        ),
+        prefix + "keep-container": ConfigKey(
+            "bool",
+            False,
+            "Keep the build container (stopped) after the build and print its id, for debugging.",
+        ),
+    }
 
 
-def cli_options(command: str) -> list[CliOption]:
+def cli_options(name: str, command: str) -> list[CliOption]:
+    """The flags of the engine ``name``: the same flags for every engine, each bound to that
+    engine's key (the core lets one flag set the keys of every plugin that declares it)."""
+    prefix = f"isolation.{name}."
     options = [
         CliOption(
             ("--manylinux",),
-            PREFIX + "manylinux",
-            "docker: manylinux image (2014, 2_28, 2_34, 2_35).",
+            prefix + "manylinux",
+            f"{name}: manylinux image (2014, 2_28, 2_34, 2_35).",
             metavar="VERSION",
         ),
         CliOption(
             ("--musllinux",),
-            PREFIX + "musllinux",
-            "docker: build in a musllinux image (1_2).",
+            prefix + "musllinux",
+            f"{name}: build in a musllinux image (1_2).",
             metavar="VERSION",
         ),
-        CliOption(("--image",), PREFIX + "image", "docker: build in this image.", metavar="IMAGE"),
+        CliOption(("--image",), prefix + "image", f"{name}: build in this image.", metavar="IMAGE"),
         CliOption(
             ("--dockerfile",),
-            PREFIX + "dockerfile",
-            "docker: build the image from this Dockerfile.",
+            prefix + "dockerfile",
+            f"{name}: build the image from this Dockerfile.",
             metavar="FILE",
         ),
-        CliOption(("--memory",), PREFIX + "memory", "docker: memory limit (8g).", metavar="SIZE"),
-        CliOption(("--cpus",), PREFIX + "cpus", "docker: CPU limit (2.5).", metavar="N"),
-        CliOption(("--gpu",), PREFIX + "gpu", "docker: give the container the GPUs.", is_flag=True),
+        CliOption(("--memory",), prefix + "memory", f"{name}: memory limit (8g).", metavar="SIZE"),
+        CliOption(("--cpus",), prefix + "cpus", f"{name}: CPU limit (2.5).", metavar="N"),
+        CliOption(
+            ("--gpu",), prefix + "gpu", f"{name}: give the container the GPUs.", is_flag=True
+        ),
         CliOption(
             ("--network",),
-            PREFIX + "network",
-            "docker: let the container reach the network (default: offline).",
+            prefix + "network",
+            f"{name}: let the container reach the network (default: offline).",
             is_flag=True,
         ),
         CliOption(
             ("--keep-container",),
-            PREFIX + "keep-container",
-            "docker: keep the build container and print its id.",
+            prefix + "keep-container",
+            f"{name}: keep the build container and print its id.",
             is_flag=True,
         ),
     ]
@@ -174,8 +191,8 @@ def cli_options(command: str) -> list[CliOption]:
         options.append(
             CliOption(
                 ("--platform",),
-                PREFIX + "platform",
-                "docker: target platform (linux/arm64, ...).",
+                prefix + "platform",
+                f"{name}: target platform (linux/arm64, ...).",
                 metavar="OS/ARCH",
             )
         )
@@ -183,8 +200,10 @@ def cli_options(command: str) -> list[CliOption]:
 
 
 @dataclasses.dataclass(frozen=True)
-class DockerSettings:
-    """The validated docker settings of one build."""
+class ContainerSettings:
+    """The validated settings of one container build."""
+
+    engine: Engine
 
     image: str | None
     dockerfile: Path | None
@@ -233,15 +252,17 @@ class DockerSettings:
         return result
 
 
-def load(config: Config, project_root: Path) -> DockerSettings:
-    """Read and check every docker key; an invalid value is a :class:`ConfigError` naming the key
+def load(config: Config, project_root: Path, engine: Engine) -> ContainerSettings:
+    """Read and check every key of ``engine``; an invalid value is a :class:`ConfigError` naming the key
     and where it was set."""
 
+    prefix = engine.prefix
+
     def get(name: str) -> Any:
-        return config.get(PREFIX + name)
+        return config.get(prefix + name)
 
     def bad(name: str, message: str, hint: str) -> ConfigError:
-        return ConfigError(f"{PREFIX}{name} ({config.source(PREFIX + name)}) {message}", hint=hint)
+        return ConfigError(f"{prefix}{name} ({config.source(prefix + name)}) {message}", hint=hint)
 
     manylinux = _normalise_version(get("manylinux"), "manylinux")
     if manylinux not in MANYLINUX_VERSIONS:
@@ -259,7 +280,7 @@ def load(config: Config, project_root: Path) -> DockerSettings:
                 f"is {get('musllinux')!r}",
                 "choose one of: " + ", ".join(MUSLLINUX_VERSIONS),
             )
-        if config.source(PREFIX + "manylinux") != "default":
+        if config.source(prefix + "manylinux") != "default":
             raise bad("musllinux", "and manylinux are both set", "choose one of the two")
 
     image = get("image") or None
@@ -291,14 +312,14 @@ def load(config: Config, project_root: Path) -> DockerSettings:
 
     platform_text = get("platform")
     if platform_text:
-        docker_platform = _normalise_platform(platform_text)
-        if docker_platform is None:
+        oci_platform = _normalise_platform(platform_text)
+        if oci_platform is None:
             raise bad(
                 "platform", f"is {platform_text!r}", "use one of: " + ", ".join(PLATFORM_ARCH)
             )
     else:
-        docker_platform = None
-    arch = PLATFORM_ARCH[docker_platform] if docker_platform else host_arch()
+        oci_platform = None
+    arch = PLATFORM_ARCH[oci_platform] if oci_platform else host_arch()
 
     memory_text = get("memory")
     memory = None
@@ -324,13 +345,14 @@ def load(config: Config, project_root: Path) -> DockerSettings:
             raise bad("env", f"has {entry!r}", "entries are NAME (the host's value) or NAME=VALUE")
         env.append((name, value if sep else None))
 
-    return DockerSettings(
+    return ContainerSettings(
+        engine=engine,
         image=image,
         dockerfile=dockerfile,
         dockerfile_context=context,
         manylinux=manylinux,
         musllinux=musllinux,
-        platform=docker_platform,
+        platform=oci_platform,
         arch=arch,
         pull=get("pull"),
         memory=memory,
@@ -371,8 +393,8 @@ def _normalise_platform(text: str) -> str | None:
 
 def host_arch() -> str:
     machine = host_platform.machine().lower()
-    docker_platform = _ARCH_ALIASES.get(machine)
-    return PLATFORM_ARCH[docker_platform] if docker_platform else machine
+    oci_platform = _ARCH_ALIASES.get(machine)
+    return PLATFORM_ARCH[oci_platform] if oci_platform else machine
 
 
 def parse_size(text: str) -> int | None:

@@ -1,8 +1,10 @@
-"""The docker plugin's errors, and the one place engine exceptions become messages for people.
+"""The container isolations' errors, and the one place engine exceptions become messages for
+people.
 
 Every message names what went wrong in one line and, where there is one, the fix: the
-product's troubleshooting cases (daemon not reachable, image not found, no space left) each
-have their own.
+product's troubleshooting cases (engine not reachable, image not found, no space left) each
+have their own. Messages that name a command (``docker system prune``, ``podman pull``) take it
+from the :class:`~hwb_plugins.container.engine.Engine` of the build.
 """
 
 from __future__ import annotations
@@ -11,22 +13,16 @@ import re
 
 from hwb_core.errors import BuildError, HwbError, IsolationUnavailable
 
-START_DAEMON_HINT = (
-    "start the engine (`sudo systemctl start docker` on Linux, open Docker Desktop on macOS and "
-    "Windows, or run `dockerd &`), or point DOCKER_HOST at a running one"
-)
-PRUNE_HINT = "free space with `docker system prune -a` (unused images, containers and build cache)"
 
-
-class DockerUnavailable(IsolationUnavailable):
-    """No Docker engine answers, or the SDK is missing."""
+class EngineUnavailable(IsolationUnavailable):
+    """No engine answers (and none could be started), or the SDK is missing."""
 
 
 class ImageUnavailable(BuildError, IsolationUnavailable):
     """The build image is neither on this machine nor pullable, or its Dockerfile fails.
 
-    A build error (exit code 1) when docker was asked for; an unavailable isolation when
-    ``auto`` chose docker, which then falls back to venv."""
+    A build error (exit code 1) when the isolation was asked for; an unavailable isolation when
+    ``auto`` chose it, which then falls back to the next strategy."""
 
     exit_code = BuildError.exit_code
 
@@ -58,31 +54,21 @@ def is_no_space(text: str) -> bool:
     return "no space left on device" in text.lower()
 
 
-def describe_connection_problem(exc: BaseException) -> tuple[str, str]:
-    """``(reason, hint)`` for a failure to reach the engine."""
+def describe_connection_problem(
+    exc: BaseException, where: str, display: str, start_hint: str, permission_hint: str
+) -> tuple[str, str]:
+    """``(reason, hint)`` for a failure to reach the ``display`` engine's socket at ``where``."""
     text = str(exc)
     lowered = text.lower()
-    where = _docker_host()
     if "permission denied" in lowered or "errno 13" in lowered:
-        return (
-            f"permission denied on {where}",
-            "add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in "
-            "again) or run rootless Docker and set DOCKER_HOST",
-        )
+        return (f"permission denied on {where}", permission_hint)
     if "no such file" in lowered or "errno 2" in lowered:
-        return (f"no Docker engine socket at {where}", START_DAEMON_HINT)
+        return (f"no {display} engine socket at {where}", start_hint)
     if "connection refused" in lowered:
-        return (f"nothing listens on {where}", START_DAEMON_HINT)
+        return (f"nothing listens on {where}", start_hint)
     if "timed out" in lowered or "timeout" in lowered:
-        return (f"the Docker engine at {where} did not answer in time", START_DAEMON_HINT)
-    short = re.sub(r"\s+", " ", text).strip()
-    return (f"cannot reach the Docker engine at {where} ({short[:160]})", START_DAEMON_HINT)
-
-
-def _docker_host() -> str:
-    import os
-
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        return (f"the {display} engine at {where} did not answer in time", start_hint)
+    return (f"cannot reach the {display} engine at {where} ({one_line(text)[:160]})", start_hint)
 
 
 def engine_message(exc: BaseException) -> str:
@@ -91,4 +77,8 @@ def engine_message(exc: BaseException) -> str:
     text = explanation if isinstance(explanation, str) and explanation else str(exc)
     if isinstance(explanation, bytes):
         text = explanation.decode("utf-8", "replace")
-    return re.sub(r"\s+", " ", text).strip()
+    return one_line(text)
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip()

@@ -1,88 +1,19 @@
-"""The ``[tool.hwb.matrix]`` settings and the vocabulary of ``hwb matrix``: platform and
-architecture names, their aliases, and ``[[tool.hwb.matrix.exclude]]`` entries.
+"""The ``[tool.hwb.matrix]`` settings and ``[[tool.hwb.matrix.exclude]]`` entries.
 
-Kept apart from :mod:`hwb_core.matrix` because the core's ``config_schema`` imports it on every
-command, and this module imports nothing heavy.
+Kept apart from the planner because the plugin's ``config_schema`` imports it on every
+command, and this module imports nothing heavy. Platform and architecture names are
+:mod:`hwb_core.host`'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import platform as _platform
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hwb_core.errors import ConfigError, UsageError
+from hwb_core.host import ARCHITECTURES, PLATFORMS, normalize_arch, normalize_platform
 from hwb_core.interfaces import ConfigKey, PythonInfo, PythonSpec
-
-PLATFORMS = ("linux", "macos", "windows")
-
-_PLATFORM_ALIASES = {
-    "linux": "linux",
-    "macos": "macos",
-    "macosx": "macos",
-    "darwin": "macos",
-    "osx": "macos",
-    "mac": "macos",
-    "windows": "windows",
-    "win": "windows",
-    "win32": "windows",
-    "win-amd64": "windows",
-}
-
-#: Architectures each platform builds for, in the names its wheel tags use.
-ARCHITECTURES: dict[str, tuple[str, ...]] = {
-    "linux": ("x86_64", "aarch64", "i686", "armv7l", "ppc64le", "s390x", "riscv64"),
-    "macos": ("x86_64", "arm64", "universal2"),
-    "windows": ("x86_64", "arm64", "x86"),
-}
-
-# Other spellings people use, per platform (arm64 is aarch64 on Linux and the reverse on macOS).
-_ARCH_ALIASES: dict[str, dict[str, str]] = {
-    "linux": {
-        "amd64": "x86_64",
-        "x64": "x86_64",
-        "arm64": "aarch64",
-        "i386": "i686",
-        "x86": "i686",
-        "armv7": "armv7l",
-        "arm": "armv7l",
-    },
-    "macos": {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"},
-    "windows": {
-        "amd64": "x86_64",
-        "x64": "x86_64",
-        "aarch64": "arm64",
-        "i686": "x86",
-        "i386": "x86",
-        "win32": "x86",
-    },
-}
-
-#: Docker's ``--platform`` for each Linux architecture (an image of another architecture runs
-#: under qemu when binfmt_misc has a handler for it).
-DOCKER_PLATFORMS = {
-    "x86_64": "linux/amd64",
-    "aarch64": "linux/arm64",
-    "i686": "linux/386",
-    "armv7l": "linux/arm/v7",
-    "ppc64le": "linux/ppc64le",
-    "s390x": "linux/s390x",
-    "riscv64": "linux/riscv64",
-}
-
-#: The binfmt_misc handler that runs an architecture's binaries on another one.
-QEMU_HANDLERS = {
-    "aarch64": "qemu-aarch64",
-    "armv7l": "qemu-arm",
-    "ppc64le": "qemu-ppc64le",
-    "s390x": "qemu-s390x",
-    "riscv64": "qemu-riscv64",
-}
-
-# What an x86_64 machine runs without emulation.
-_NATIVE_EXTRA = {"x86_64": {"i686"}}
 
 EXCLUDE_FIELDS = ("python", "platform", "arch")
 
@@ -117,7 +48,10 @@ MATRIX_KEYS: dict[str, ConfigKey] = {
         "list", [], "Linux architectures (default: this machine's): x86_64, aarch64, ..."
     ),
     "matrix.linux.manylinux": ConfigKey(
-        "str", None, "manylinux policy for Linux jobs built in docker (2_28, 2014, ...)."
+        "str",
+        None,
+        "manylinux policy for Linux jobs built in a container (2_28, 2014, ...): set through "
+        "the key each container isolation declares for it.",
     ),
     "matrix.linux.musllinux": ConfigKey("str", None, "musllinux policy for Linux jobs (1_2)."),
     "matrix.macos.architectures": ConfigKey(
@@ -136,53 +70,6 @@ MATRIX_KEYS: dict[str, ConfigKey] = {
 
 
 # --------------------------------------------------------------------------- names
-
-
-def host_platform() -> str:
-    """This machine's platform in matrix terms (``linux``, ``macos``, ``windows``) or
-    ``sys.platform`` for anything else."""
-    if sys.platform.startswith("linux"):
-        return "linux"
-    if sys.platform == "darwin":
-        return "macos"
-    if sys.platform in ("win32", "cygwin"):
-        return "windows"
-    return sys.platform
-
-
-def host_arch(platform_name: str | None = None) -> str:
-    """This machine's architecture, spelled as ``platform_name``'s wheel tags spell it."""
-    name = platform_name or host_platform()
-    machine = _platform.machine().lower() or "x86_64"
-    if name in ARCHITECTURES:
-        return _ARCH_ALIASES[name].get(machine, machine)
-    return machine
-
-
-def runs_natively(host: str, arch: str) -> bool:
-    """Whether an ``host`` machine runs ``arch`` Linux binaries without emulation."""
-    return arch == host or arch in _NATIVE_EXTRA.get(host, set())
-
-
-def normalize_platform(text: str) -> str:
-    name = _PLATFORM_ALIASES.get(text.strip().lower())
-    if name is None:
-        raise UsageError(
-            f"unknown platform {text.strip()!r}",
-            hint="choose from: " + ", ".join(PLATFORMS),
-        )
-    return name
-
-
-def normalize_arch(platform_name: str, text: str) -> str:
-    raw = text.strip().lower()
-    arch = _ARCH_ALIASES.get(platform_name, {}).get(raw, raw)
-    if arch not in ARCHITECTURES.get(platform_name, ()):
-        raise UsageError(
-            f"unknown {platform_name} architecture {text.strip()!r}",
-            hint="choose from: " + ", ".join(ARCHITECTURES.get(platform_name, ())),
-        )
-    return arch
 
 
 def split_list(values: Sequence[str]) -> list[str]:
@@ -222,8 +109,10 @@ class Exclude:
 
 
 def _same_arch(platform_name: str, wanted: str, arch: str) -> bool:
-    aliases = _ARCH_ALIASES.get(platform_name, {})
-    return aliases.get(wanted, wanted) == arch
+    try:
+        return normalize_arch(platform_name, wanted) == arch
+    except UsageError:
+        return wanted == arch
 
 
 def _python_matches(spec: PythonSpec, label: str, interpreter: PythonInfo | None) -> bool:

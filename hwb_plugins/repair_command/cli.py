@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from hwb_core.errors import HwbError, RepairError, UsageError
+from hwb_core.interfaces import CommandLine
 
 DEFAULT_OUTDIR = Path("wheelhouse")
 
 
-def register(cli: Any, click: Any, make_session: Any) -> None:
-    @cli.command()
+def register(cli: CommandLine) -> None:
+    click = cli.click
+
+    @cli.group.command()
     @click.argument(
         "wheels", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="WHEEL..."
     )
@@ -80,12 +83,8 @@ def register(cli: Any, click: Any, make_session: Any) -> None:
         """Repair WHEEL... built elsewhere (python -m build, pip wheel, another CI) into portable
         wheels: auditwheel for Linux wheels, delocate for macOS wheels, and every installed policy
         plugin. Pure wheels are copied unchanged."""
-        from hwb_core import cli as cli_module
-
-        cli_module._state["verbosity"] = -1 if quiet else verbose
-        cli_module._state["json"] = as_json
-        cli_module._state["streamed"] = verbose >= 1
-        session = make_session(ctx)
+        cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
+        session = cli.session(ctx)
         session.report_plugin_failures()
         overrides: dict[str, Any] = {
             "repair.policy": policy,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
+
+from hwb_core.interfaces import CommandLine
 
 
 def human_size(size: int) -> str:
@@ -27,8 +28,10 @@ def human_age(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def register(cli: Any, click: Any, make_session: Any) -> None:
-    @cli.group()
+def register(cli: CommandLine) -> None:
+    click = cli.click
+
+    @cli.group.group()
     def cache() -> None:
         """Build environments kept for reuse (--cache-envs): list and clear them."""
 

@@ -1,0 +1,165 @@
+"""This machine and the words for platforms and architectures: one place for both.
+
+    host_os()                    "linux", "macos", "windows" (else ``sys.platform``)
+    host_arch("linux")           "x86_64", "aarch64": this machine, spelled as that platform's
+                                 wheel tags spell it
+    normalize_arch("linux", "arm64")  -> "aarch64"
+    OCI_PLATFORMS["aarch64"]     "linux/arm64": how container engines name a Linux architecture
+    can_emulate("aarch64")       True when binfmt_misc runs that architecture's binaries (qemu)
+
+Tests change what the host is by monkeypatching :func:`host_os` and :func:`host_arch` here;
+callers go through the module attribute (``host.host_os()``) so that they see the change.
+"""
+
+from __future__ import annotations
+
+import platform as _platform
+import sys
+from pathlib import Path
+
+from hwb_core.errors import UsageError
+
+PLATFORMS = ("linux", "macos", "windows")
+
+_PLATFORM_ALIASES = {
+    "linux": "linux",
+    "macos": "macos",
+    "macosx": "macos",
+    "darwin": "macos",
+    "osx": "macos",
+    "mac": "macos",
+    "windows": "windows",
+    "win": "windows",
+    "win32": "windows",
+    "win-amd64": "windows",
+}
+
+#: Architectures each platform builds for, in the names its wheel tags use.
+ARCHITECTURES: dict[str, tuple[str, ...]] = {
+    "linux": ("x86_64", "aarch64", "i686", "armv7l", "ppc64le", "s390x", "riscv64"),
+    "macos": ("x86_64", "arm64", "universal2"),
+    "windows": ("x86_64", "arm64", "x86"),
+}
+
+# Other spellings people use, per platform (arm64 is aarch64 on Linux and the reverse on macOS).
+_ARCH_ALIASES: dict[str, dict[str, str]] = {
+    "linux": {
+        "amd64": "x86_64",
+        "x64": "x86_64",
+        "arm64": "aarch64",
+        "i386": "i686",
+        "x86": "i686",
+        "armv7": "armv7l",
+        "arm": "armv7l",
+    },
+    "macos": {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"},
+    "windows": {
+        "amd64": "x86_64",
+        "x64": "x86_64",
+        "aarch64": "arm64",
+        "i686": "x86",
+        "i386": "x86",
+        "win32": "x86",
+    },
+}
+
+#: A container engine's ``--platform`` for each Linux architecture (an image of another
+#: architecture runs under qemu when binfmt_misc has a handler for it).
+OCI_PLATFORMS = {
+    "x86_64": "linux/amd64",
+    "aarch64": "linux/arm64",
+    "i686": "linux/386",
+    "armv7l": "linux/arm/v7",
+    "ppc64le": "linux/ppc64le",
+    "s390x": "linux/s390x",
+    "riscv64": "linux/riscv64",
+}
+
+#: The binfmt_misc handler that runs an architecture's binaries on another one.
+QEMU_HANDLERS = {
+    "aarch64": "qemu-aarch64",
+    "armv7l": "qemu-arm",
+    "ppc64le": "qemu-ppc64le",
+    "s390x": "qemu-s390x",
+    "riscv64": "qemu-riscv64",
+}
+
+# What an x86_64 machine runs without emulation.
+_NATIVE_EXTRA = {"x86_64": {"i686"}}
+
+
+def host_os() -> str:
+    """This machine's platform (``linux``, ``macos``, ``windows``) or
+    ``sys.platform`` for anything else."""
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "macos"
+    if sys.platform in ("win32", "cygwin"):
+        return "windows"
+    return sys.platform
+
+
+def host_arch(platform_name: str | None = None) -> str:
+    """This machine's architecture, spelled as ``platform_name``'s wheel tags spell it."""
+    name = platform_name or host_os()
+    machine = _platform.machine().lower() or "x86_64"
+    if name in ARCHITECTURES:
+        return _ARCH_ALIASES[name].get(machine, machine)
+    return machine
+
+
+def runs_natively(host: str, arch: str) -> bool:
+    """Whether an ``host`` machine runs ``arch`` Linux binaries without emulation."""
+    return arch == host or arch in _NATIVE_EXTRA.get(host, set())
+
+
+def normalize_platform(text: str) -> str:
+    name = _PLATFORM_ALIASES.get(text.strip().lower())
+    if name is None:
+        raise UsageError(
+            f"unknown platform {text.strip()!r}",
+            hint="choose from: " + ", ".join(PLATFORMS),
+        )
+    return name
+
+
+def normalize_arch(platform_name: str, text: str) -> str:
+    raw = text.strip().lower()
+    arch = _ARCH_ALIASES.get(platform_name, {}).get(raw, raw)
+    if arch not in ARCHITECTURES.get(platform_name, ()):
+        raise UsageError(
+            f"unknown {platform_name} architecture {text.strip()!r}",
+            hint="choose from: " + ", ".join(ARCHITECTURES.get(platform_name, ())),
+        )
+    return arch
+
+
+PRETTY = {"linux": "Linux", "macos": "macOS", "windows": "Windows"}
+
+
+def pretty(os_name: str) -> str:
+    """``"macos"`` -> ``"macOS"``, for messages."""
+    return PRETTY.get(os_name, os_name)
+
+
+def can_emulate(arch: str) -> bool:
+    """Whether binfmt_misc has an enabled qemu handler for ``arch`` (Linux only)."""
+    handler = QEMU_HANDLERS.get(arch)
+    if handler is None:
+        return False
+    try:
+        text = Path("/proc/sys/fs/binfmt_misc", handler).read_text()
+    except OSError:
+        return False
+    return text.splitlines()[0].strip() == "enabled" if text else False
+
+
+def oci_platform(arch: str) -> str | None:
+    """``"aarch64"`` -> ``"linux/arm64"``; ``None`` for an architecture no engine names."""
+    return OCI_PLATFORMS.get(arch)
+
+
+def arch_of_oci_platform(text: str) -> str | None:
+    """``"linux/arm64"`` -> ``"aarch64"``; ``None`` when ``text`` is not such a platform."""
+    return {v: k for k, v in OCI_PLATFORMS.items()}.get(text.strip().lower())

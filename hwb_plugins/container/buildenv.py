@@ -1,0 +1,217 @@
+"""The :class:`BuildEnv` of a container build: ``install``, ``run`` and the host-to-container
+path translation, every command an ``exec`` in the build's container.
+
+Paths: ``cmd`` strings are container paths; :class:`pathlib.Path` arguments (and ``cwd``) are
+host paths and are translated with :meth:`ContainerBuildEnv.env_path`. The project root
+translates to the writable copy the backend builds in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from hwb_core.errors import BuildError
+from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
+from hwb_plugins.container import pep517
+from hwb_plugins.container.execution import exec_in
+from hwb_plugins.container.images import Image
+from hwb_plugins.container.interpreter import Runner
+from hwb_plugins.container.layout import BUILD_SRC, SCRATCH, VENV, WHEELHOUSE, WORK
+from hwb_plugins.container.settings import ContainerSettings
+from hwb_plugins.container.wheelhouse import Wheelhouse, network_hint
+
+if TYPE_CHECKING:
+    import docker
+
+
+class ContainerBuildEnv(BuildEnv):
+    """Commands run through ``exec`` in the build's container."""
+
+    on_host = False
+
+    def __init__(
+        self,
+        *,
+        python: PythonInfo,
+        source_dir: Path,
+        reporter: Reporter,
+        client: docker.DockerClient,
+        container_id: str,
+        image: Image,
+        settings: ContainerSettings,
+        scratch: Path,
+        work_dir: Path,
+        wheelhouse: Wheelhouse | None,
+        image_path: str,
+    ) -> None:
+        super().__init__(python=python, source_dir=source_dir, reporter=reporter)
+        self.isolation = settings.engine.name
+        self.client = client
+        self.container_id = container_id
+        self.image = image
+        self.settings = settings
+        self.scratch = scratch
+        self.wheelhouse = wheelhouse
+        self.base_python = ""
+        self.pip_cmd: list[str] = []
+        self.venv = VENV
+        self._image_path = image_path
+        # Longest host prefix first, so a nested directory wins over its parent.
+        self._paths: list[tuple[Path, str]] = sorted(
+            [(source_dir, BUILD_SRC), (scratch, SCRATCH), (work_dir, WORK)]
+            + ([(wheelhouse.path, WHEELHOUSE)] if wheelhouse else []),
+            key=lambda item: len(str(item[0])),
+            reverse=True,
+        )
+        self._hook_calls = itertools.count(1)
+
+    # ----------------------------------------------------------------- BuildEnv
+
+    @property
+    def python_executable(self) -> str:
+        return f"{self.venv}/bin/python"
+
+    def env_path(self, host_path: Path) -> str:
+        """Where ``host_path`` is inside the container; an error when it is not mounted there."""
+        absolute = Path(os.path.abspath(host_path))
+        for host, inside in self._paths:
+            if absolute == host or host in absolute.parents:
+                rel = absolute.relative_to(host)
+                return str(PurePosixPath(inside, *rel.parts))
+        raise BuildError(
+            f"{host_path} is not visible inside the build container",
+            hint="only the project, the wheelhouse and hwb's work directory are mounted",
+        )
+
+    def install(self, requirements: Sequence[str]) -> None:
+        if not requirements:
+            return
+        reqs = list(requirements)
+        if self.wheelhouse is not None:
+            self.wheelhouse.fetch(reqs)
+            args = ["install", "--no-compile", "--no-index", "--find-links", WHEELHOUSE, *reqs]
+            hint = "the output above (or -v) shows pip's error; or " + network_hint(
+                self.settings.engine.table
+            )
+        else:
+            args = ["install", "--no-compile", *reqs]
+            hint = "check the names and versions (-v shows pip's output) and that the container can reach your index"
+        self.reporter.step("installing in the container: " + ", ".join(reqs))
+        try:
+            self.exec([*self.pip_cmd, *args], what="pip install")
+        except BuildError as exc:
+            raise BuildError(
+                "could not install in the build container: " + ", ".join(reqs),
+                hint=hint,
+                details=exc.details,
+            ) from None
+
+    def run(
+        self,
+        cmd: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> RunResult:
+        argv = [self.env_path(c) if isinstance(c, Path) else str(c) for c in cmd]
+        return self.exec(argv, cwd=self.container_cwd(cwd), extra_env=extra_env, check=check)
+
+    def describe(self) -> str:
+        return f"{self.isolation} {self.image.ref} ({self.python.describe()})"
+
+    # ----------------------------------------------------------------- PEP 517 hooks
+
+    def run_hook(
+        self, cmd: Sequence[str], cwd: Path | None, extra_environ: Mapping[str, str] | None
+    ) -> None:
+        """The hook runner the core's PEP 517 driver calls: :func:`.pep517.run_hook`."""
+        pep517.run_hook(self, cmd, cwd, extra_environ)
+
+    def next_hook_call(self) -> int:
+        return next(self._hook_calls)
+
+    # ----------------------------------------------------------------- exec
+
+    def container_cwd(self, cwd: Path | str | None) -> str:
+        if cwd is None:
+            return BUILD_SRC
+        path = Path(cwd)
+        try:
+            return self.env_path(path)
+        except BuildError:
+            return str(PurePosixPath(str(cwd)))  # already a path inside the container
+
+    def exec_environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {"PATH": f"{self.venv}/bin:{self._image_path}", "VIRTUAL_ENV": self.venv}
+        if extra:
+            env.update(extra)
+        return env
+
+    def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        check: bool = True,
+        what: str | None = None,
+    ) -> RunResult:
+        return exec_in(
+            self.client,
+            self.container_id,
+            argv,
+            reporter=self.reporter,
+            cwd=cwd or BUILD_SRC,
+            environment=self.exec_environment(extra_env),
+            check=check,
+            what=what,
+            settings=self.settings,
+        )
+
+
+def prepare_venv(env: ContainerBuildEnv, run: Runner, image_pip: str) -> None:
+    """A virtual environment for the build requirements, and the pip that installs into it:
+    the image's (22.3+ can target another interpreter), else one bootstrapped into the venv."""
+    base = env.base_python
+    if _version_at_least(image_pip, (22, 3)):
+        run([base, "-m", "venv", "--without-pip", env.venv], "creating the virtual environment")
+        env.pip_cmd = [base, "-m", "pip", "--python", env.python_executable]
+        return
+    if env.wheelhouse is None:  # online: ensurepip puts a pip into the venv
+        run([base, "-m", "venv", env.venv], "creating the virtual environment")
+    else:
+        run([base, "-m", "venv", "--without-pip", env.venv], "creating the virtual environment")
+        env.wheelhouse.fetch(["pip"])
+        wheels = [name for name in env.wheelhouse.files() if name.startswith("pip-")]
+        if not wheels:
+            raise BuildError(
+                "the wheelhouse has no pip wheel to bootstrap the container's installer"
+            )
+        env.exec(
+            [
+                env.python_executable,
+                f"{WHEELHOUSE}/{wheels[-1]}/pip",
+                "install",
+                "--no-index",
+                "--find-links",
+                WHEELHOUSE,
+                "pip",
+            ],
+            what="bootstrapping pip",
+        )
+    env.pip_cmd = [env.python_executable, "-m", "pip"]
+
+
+def _version_at_least(text: str, wanted: tuple[int, int]) -> bool:
+    parts = []
+    for piece in text.split(".")[:2]:
+        digits = "".join(itertools.takewhile(str.isdigit, piece))
+        if not digits:
+            return False
+        parts.append(int(digits))
+    return len(parts) == 2 and (parts[0], parts[1]) >= wanted

@@ -1,0 +1,126 @@
+"""Running one command in the build container (``exec``), its output streamed to the reporter,
+and the failures it can end in told apart: not found, out of memory, out of disk."""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from hwb_core.errors import BuildError
+from hwb_core.interfaces import Reporter, RunResult
+from hwb_plugins.container.errors import (
+    ContainerError,
+    MemoryLimitExceeded,
+    NoSpaceLeft,
+    engine_message,
+    is_no_space,
+)
+from hwb_plugins.container.settings import ContainerSettings
+
+if TYPE_CHECKING:
+    import docker
+
+TAIL_LINES = 40
+
+
+def exec_in(
+    client: docker.DockerClient,
+    container_id: str,
+    argv: Sequence[str],
+    *,
+    reporter: Reporter,
+    cwd: str,
+    environment: Mapping[str, str],
+    settings: ContainerSettings,
+    check: bool = True,
+    what: str | None = None,
+) -> RunResult:
+    """``exec``: output streamed to the reporter line by line, its tail kept for errors."""
+    from docker.errors import APIError, NotFound
+
+    engine = settings.engine
+    reporter.debug("$ (container) " + " ".join(argv))
+    api = client.api
+    try:
+        exec_id = api.exec_create(
+            container_id,
+            list(argv),
+            environment=dict(environment),
+            workdir=cwd,
+            stdout=True,
+            stderr=True,
+        )["Id"]
+        stream = api.exec_start(exec_id, stream=True)
+    except NotFound:
+        raise ContainerError(
+            "the build container disappeared (removed from outside hwb?)"
+        ) from None
+    except APIError as exc:
+        message = engine_message(exc)
+        if "is not running" in message:
+            raise ContainerError(
+                "the build container stopped unexpectedly",
+                hint=f"`{engine.name} events` or the engine's log may say why (out of memory, killed)",
+            ) from None
+        raise ContainerError(
+            f"the {engine.display} engine could not run a command in the container: {message}"
+        ) from None
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending = ""
+    for chunk in stream:
+        pending += decoder.decode(chunk)
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            line = line.rstrip("\r")
+            tail.append(line)
+            reporter.output(line)
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        tail.append(pending)
+        reporter.output(pending)
+    returncode = api.exec_inspect(exec_id).get("ExitCode")
+    returncode = -1 if returncode is None else int(returncode)
+    output = "\n".join(tail)
+    if check and returncode != 0:
+        label = what or os.path.basename(str(argv[0]))
+        if returncode in (126, 127) and (
+            "executable file not found" in output or "no such file" in output.lower()
+        ):
+            raise BuildError(f"{argv[0]} was not found in the build container", details=output)
+        if returncode == 137 and settings.memory is not None:
+            if _oom_kills(client, container_id) > 0:
+                raise MemoryLimitExceeded(
+                    f"{label} was killed: the build container ran out of memory (limit {settings.memory_text})",
+                    hint=f"raise memory in {engine.table} (or --memory), or build with fewer parallel jobs",
+                    details=output,
+                )
+        if is_no_space(output):
+            raise NoSpaceLeft(
+                f"{label} failed: no space left on device", hint=engine.prune_hint, details=output
+            )
+        raise BuildError(
+            f"{label} failed in the build container (exit code {returncode})", details=output
+        )
+    return RunResult(returncode, output)
+
+
+def _oom_kills(client: docker.DockerClient, container_id: str) -> int:
+    """How many processes the container's memory cgroup has killed (cgroup v1 or v2)."""
+    script = (
+        "cat /sys/fs/cgroup/memory.events 2>/dev/null || "
+        "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null; true"
+    )
+    try:
+        exec_id = client.api.exec_create(container_id, ["sh", "-c", script])["Id"]
+        text = client.api.exec_start(exec_id).decode("utf-8", "replace")
+    except Exception:
+        return 0
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return 0

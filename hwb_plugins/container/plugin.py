@@ -1,0 +1,151 @@
+"""The docker and podman plugins' hooks, for the engine each of them names.
+
+A :class:`ContainerPlugin` made for an :class:`~hwb_plugins.container.engine.Engine` is the
+plugin itself: its methods are the ``@hookimpl`` functions, and each plugin's entry point names
+its instance (``docker = "hwb_plugins.docker:PLUGIN"``; pluggy registers objects as it registers
+modules). Only cheap modules are imported here: the SDK and the build machinery load when a
+build in the container isolation starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hwb_core import hookimpl
+from hwb_core.interfaces import (
+    BuildEnv,
+    Capabilities,
+    CliOption,
+    ConfigKey,
+    EnvRequest,
+    IsolationInfo,
+    RepairRequest,
+    RepairResult,
+    Reporter,
+)
+from hwb_core.project import Project
+from hwb_plugins.container import settings as _settings
+from hwb_plugins.container.engine import Engine
+
+if TYPE_CHECKING:
+    from hwb_plugins.container.buildenv import ContainerBuildEnv
+
+#: The Linux architectures an engine builds for through ``--platform`` (qemu for the foreign ones).
+ARCHITECTURES = tuple(_settings.PLATFORM_ARCH.values())
+
+
+def capabilities(name: str, rank: int) -> Capabilities:
+    """What a container isolation of the engine ``name`` declares to ``auto`` and ``hwb matrix``."""
+    prefix = f"isolation.{name}."
+    return Capabilities(
+        container=True,
+        linux=("manylinux", "musllinux"),
+        architectures=ARCHITECTURES,
+        emulation=True,
+        target_key=prefix + "platform",
+        family_keys={"manylinux": prefix + "manylinux", "musllinux": prefix + "musllinux"},
+        image_key=prefix + "image",
+        rank=rank,
+    )
+
+
+class ContainerPlugin:
+    """The hooks of the container isolation of one engine."""
+
+    def __init__(self, engine: Engine, summary: str, rank: int) -> None:
+        self.engine = engine
+        self.info = IsolationInfo(
+            engine.name, summary, check=engine.check, capabilities=capabilities(engine.name, rank)
+        )
+
+    @hookimpl
+    def register_isolation(self) -> IsolationInfo:
+        return self.info
+
+    @hookimpl
+    def config_schema(self) -> dict[str, ConfigKey]:
+        return _settings.schema(self.engine.name)
+
+    @hookimpl
+    def cli_options(self, command: str) -> list[CliOption] | None:
+        if command not in ("build", "matrix"):
+            return None
+        return _settings.cli_options(self.engine.name, command)
+
+    @hookimpl
+    def create_env(
+        self, isolation: str, request: EnvRequest
+    ) -> AbstractContextManager[BuildEnv] | None:
+        if isolation != self.engine.name:
+            return None
+        from hwb_plugins.container.session import container_env
+
+        return container_env(self.engine, request)
+
+    def ours(self, env: object) -> ContainerBuildEnv | None:
+        """``env`` when this engine made it, else ``None``."""
+        if env is None or getattr(env, "isolation", None) != self.engine.name:
+            return None
+        from hwb_plugins.container.buildenv import ContainerBuildEnv
+
+        return env if isinstance(env, ContainerBuildEnv) else None
+
+    @hookimpl
+    def run_backend(
+        self,
+        env: BuildEnv,
+        project: Project,
+        config_settings: Mapping[str, Any],
+        wheel_dir: Path,
+        reporter: Reporter,
+    ) -> Path | None:
+        """The core's PEP 517 driver, with each hook call run in the container: pyproject-hooks'
+        ``_in_process.py`` and the call's input travel through the scratch mount, paths
+        translated."""
+        container_env = self.ours(env)
+        if container_env is None:
+            return None
+        from hwb_core.backend import build_wheel
+
+        return build_wheel(
+            container_env,
+            project,
+            config_settings,
+            wheel_dir,
+            reporter,
+            run_hook=container_env.run_hook,
+        )
+
+    @hookimpl(wrapper=True)
+    def repair_wheel(
+        self, wheel: Path, env: BuildEnv | None, request: RepairRequest
+    ) -> Generator[None, RepairResult | None, RepairResult | None]:
+        """Hand ``auditwheel-policy`` and ``auditwheel-exclude`` to whichever repairer runs for a
+        wheel built in this engine (the repairer itself runs in the container through
+        ``env.run``)."""
+        container_env = self.ours(env)
+        if container_env is not None:
+            settings = container_env.settings
+            if settings.auditwheel_policy and not request.policy:
+                request.policy = settings.auditwheel_policy
+            for pattern in settings.auditwheel_exclude:
+                if pattern not in request.exclude:
+                    request.exclude.append(pattern)
+        result = yield
+        if container_env is not None and result is None:
+            tag = _platform_tag(wheel)
+            if tag.startswith("linux_"):
+                # The core publishes such a wheel as built; say what that means here.
+                request.reporter.warn(
+                    f"no repairer handled {wheel.name}: it stays tagged {tag}, which PyPI "
+                    "refuses and other distributions may not load; install the auditwheel "
+                    "plugin to get a manylinux wheel"
+                )
+        return result
+
+
+def _platform_tag(wheel: Path) -> str:
+    return wheel.name[: -len(".whl")].split("-")[-1] if wheel.name.endswith(".whl") else ""

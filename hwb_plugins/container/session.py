@@ -1,0 +1,119 @@
+"""One container build from start to end: connect to the engine, get the image, create and
+start the hardened container, find and probe its interpreter, copy the source in, prepare the
+build environment, and afterwards remove all of it (on success, failure and Ctrl-C)."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from hwb_core.interfaces import EnvRequest, RunResult
+from hwb_plugins.container import images
+from hwb_plugins.container.buildenv import ContainerBuildEnv, prepare_venv
+from hwb_plugins.container.engine import Engine
+from hwb_plugins.container.execution import exec_in
+from hwb_plugins.container.interpreter import choose_interpreter, image_path, probe
+from hwb_plugins.container.layout import BUILD_SRC, HOME, SCRATCH, SRC_MOUNT, rmtree
+from hwb_plugins.container.lifecycle import (
+    create_container,
+    remove_container,
+    start_container,
+    sweep_orphans,
+)
+from hwb_plugins.container.settings import load
+from hwb_plugins.container.wheelhouse import Wheelhouse
+
+# Copies the read-only source into the scratch directory: modes and times, never owners.
+_COPY = "import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True)"
+
+
+@contextlib.contextmanager
+def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuildEnv]:
+    """Create the container, prepare it, yield the environment; remove it all afterwards."""
+    reporter = request.reporter
+    project = request.project
+    settings = load(request.config, project.root, engine)
+    cli = engine.name
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(engine.connect(reporter))
+        sweep_orphans(client, reporter, cli)
+        image = images.resolve(client, settings, project.name, reporter)
+
+        scratch = Path(tempfile.mkdtemp(prefix=f"hwb-{cli}-"))
+        keep = settings.keep_container
+        if not keep:
+            stack.callback(rmtree, scratch)
+        for name in ("hooks", "home"):
+            (scratch / name).mkdir()
+        wheelhouse_dir = None
+        if not settings.network:
+            wheelhouse_dir = Path(tempfile.mkdtemp(prefix="hwb-wheelhouse-"))
+            stack.callback(rmtree, wheelhouse_dir)
+
+        container_id = create_container(
+            client,
+            settings,
+            image,
+            project.name,
+            project.root,
+            scratch,
+            request.work_dir,
+            wheelhouse_dir,
+        )
+        if keep:
+            short = container_id[:12]
+            stack.callback(
+                reporter.info,
+                f"kept build container {short} (full id {container_id}): enter it with "
+                f"`{cli} exec -it {short} sh` (after `{cli} start {short}` if it stopped); remove it "
+                f"with `{cli} rm -f {short}` and its scratch files with `rm -rf {scratch}`",
+            )
+        else:
+            stack.callback(remove_container, client, container_id, reporter, cli)
+        start_container(client, container_id, settings)
+
+        path = image_path(client, image)
+        probe_env = {"PATH": path, "HOME": HOME}
+
+        def run(argv: list[str], what: str, check: bool = True) -> RunResult:
+            return exec_in(
+                client,
+                container_id,
+                argv,
+                reporter=reporter,
+                cwd=SCRATCH,
+                environment=probe_env,
+                check=check,
+                what=what,
+                settings=settings,
+            )
+
+        base_python = choose_interpreter(run, request.python, image)
+        container_python, target, image_pip = probe(run, base_python, image, settings.arch)
+        wheelhouse = (
+            Wheelhouse(wheelhouse_dir, target, request.python, reporter, engine.table)
+            if wheelhouse_dir
+            else None
+        )
+
+        env = ContainerBuildEnv(
+            python=container_python,
+            source_dir=project.root,
+            reporter=reporter,
+            client=client,
+            container_id=container_id,
+            image=image,
+            settings=settings,
+            scratch=scratch,
+            work_dir=request.work_dir,
+            wheelhouse=wheelhouse,
+            image_path=path,
+        )
+        env.base_python = base_python
+
+        reporter.step(f"copying the source into the container ({SRC_MOUNT} is read-only)")
+        run([base_python, "-c", _COPY, SRC_MOUNT, BUILD_SRC], "copying the source")
+        prepare_venv(env, run, image_pip)
+        yield env

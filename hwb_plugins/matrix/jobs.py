@@ -1,0 +1,154 @@
+"""A matrix job, the plan that holds them, and the outcome of a run."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from hwb_core.errors import BuildError
+from hwb_core.interfaces import PythonInfo
+
+WAITING, RUNNING, OK, FAILED, SKIPPED = "waiting", "running", "ok", "failed", "skipped"
+
+#: Interpreters older than this are left out of the automatic list: current backends
+#: (setuptools, hatchling, flit-core, ...) no longer install on them.
+OLDEST_AUTO_PYTHON = (3, 8)
+
+LOG_DIR_NAME = ".hwb-logs"
+
+
+class JobCancelled(KeyboardInterrupt):
+    """Raised inside a job's thread when the run is stopping (Ctrl-C, ``--fail-fast``); a
+    ``KeyboardInterrupt`` so that every cleanup written for Ctrl-C runs for it too."""
+
+
+class MatrixFailed(BuildError):
+    """At least one job of the matrix failed."""
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclasses.dataclass
+class Job:
+    """One cell of the matrix and, once run, its outcome."""
+
+    python: str
+    """The interpreter as asked (``"3.12"``, ``"cp311"``, a path) or found (``"3.12"``)."""
+    platform: str
+    """``linux``, ``macos``, ``windows``; ``any`` for the single build of a pure project."""
+    arch: str
+    interpreter: PythonInfo | None = None
+    isolation: str | None = None
+    """Isolation this job must use (one that emulates another architecture), else the run's."""
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    status: str = WAITING
+    error: str | None = None
+    """Why the job failed or was skipped (one line)."""
+    wheel: Path | None = None
+    isolation_used: str | None = None
+    log: Path | None = None
+    step: str = ""
+    """The last thing the job reported doing (for the live table)."""
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def id(self) -> str:
+        label = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.python).strip("_")
+        if self.platform == "any":
+            return f"{label}-any"
+        return f"{label}-{self.platform}-{self.arch}"
+
+    @property
+    def duration_s(self) -> float:
+        if self.started is None:
+            return 0.0
+        end = self.finished if self.finished is not None else time.monotonic()
+        return end - self.started
+
+    def to_json(self, asked_isolation: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "python": self.python,
+            "python_version": self.interpreter.version if self.interpreter else None,
+            "platform": self.platform,
+            "arch": self.arch,
+            "isolation": self.isolation_used or self.isolation or asked_isolation,
+            "status": self.status,
+            "wheel": str(self.wheel) if self.wheel else None,
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+            "log": str(self.log) if self.log else None,
+        }
+
+
+@dataclasses.dataclass
+class MatrixOptions:
+    """What the command line asked for; empty lists and ``None`` defer to the configuration."""
+
+    source: Path
+    pythons: list[str] = dataclasses.field(default_factory=list)
+    platforms: list[str] = dataclasses.field(default_factory=list)
+    arches: list[str] = dataclasses.field(default_factory=list)
+    parallel: int | None = None
+    outdir: Path | None = None
+    log_dir: Path | None = None
+    fail_fast: bool | None = None
+    isolation: str | None = None
+    config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Configuration keys set by plugin options on the command line."""
+    verbosity: int = 0
+
+
+@dataclasses.dataclass
+class Plan:
+    jobs: list[Job]
+    root: Path
+    outdir: Path
+    log_dir: Path
+    parallel: int
+    fail_fast: bool
+    copy_source: bool
+    asked_isolation: str
+    excluded: int = 0
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def runnable(self) -> list[Job]:
+        return [job for job in self.jobs if job.status == WAITING]
+
+
+@dataclasses.dataclass
+class MatrixResult:
+    plan: Plan
+    duration_s: float
+    interrupted: bool = False
+
+    @property
+    def jobs(self) -> list[Job]:
+        return self.plan.jobs
+
+    def count(self, status: str) -> int:
+        return sum(1 for job in self.jobs if job.status == status)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"jobs": [job.to_json(self.plan.asked_isolation) for job in self.jobs]}
+
+    def check(self) -> None:
+        """Raise when the run did not succeed: a job failed, or none could run."""
+        failed = [job for job in self.jobs if job.status == FAILED]
+        if failed:
+            names = ", ".join(job.id for job in failed[:5]) + (", ..." if len(failed) > 5 else "")
+            raise MatrixFailed(
+                f"{len(failed)} of {len(self.jobs)} jobs failed ({names})",
+                hint=f"each job's log is in {self.plan.log_dir}",
+            )
+        if not self.count(OK):
+            raise BuildError(
+                f"no job of the matrix could run on this machine ({self.count(SKIPPED)} skipped)",
+                hint="the reasons are listed above; choose platforms and architectures this machine builds",
+            )

@@ -1,0 +1,348 @@
+"""Running a plan: a pool of worker threads, each job through the one pipeline, and a clean
+stop for all of them on Ctrl-C or ``--fail-fast``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import IO, Protocol
+
+from hwb_core.errors import HwbError
+from hwb_core.pipeline import BuildRequest, Session, build, prepared_source
+from hwb_core.project import Project
+from hwb_plugins.matrix.jobs import (
+    FAILED,
+    OK,
+    RUNNING,
+    SKIPPED,
+    WAITING,
+    Job,
+    JobCancelled,
+    MatrixOptions,
+    MatrixResult,
+    Plan,
+)
+from hwb_plugins.matrix.plan import make_plan, this_machine
+from hwb_plugins.matrix.procs import copy_source, signal_descendants
+from hwb_plugins.matrix.routing import Machine
+
+
+class View(Protocol):
+    """How a run is shown; ``changed`` and ``message`` are called from worker threads."""
+
+    def start(self, plan: Plan) -> None: ...
+    def changed(self, job: Job) -> None: ...
+    def message(self, job: Job, kind: str, text: str) -> None: ...
+    def stop(self) -> None: ...
+
+
+class JobReporter:
+    """A job's reporter: everything goes to the job's log; warnings (once per text) and, at
+    ``-v``, output go to the view. Once the run is stopping, the first progress call raises
+    :class:`JobCancelled` (``process.run`` reports before it starts a command, and for every
+    line of output, so no new command starts and a running one is stopped)."""
+
+    def __init__(
+        self,
+        job: Job,
+        log: IO[str],
+        emit: Callable[[Job, str, str], None],
+        cancel: threading.Event,
+        console_verbosity: int,
+    ) -> None:
+        self.job = job
+        self.verbosity = max(2, console_verbosity)  # plugins log commands; the log file keeps all
+        self._log = log
+        self._emit = emit
+        self._cancel = cancel
+        self._console = console_verbosity
+        self._cancelled = False
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+
+    def _check(self) -> None:
+        if self._cancel.is_set() and not self._cancelled:
+            self._cancelled = True  # raise once: the cleanup that follows must be able to report
+            raise JobCancelled
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            try:
+                self._log.write(text + "\n")
+                self._log.flush()
+            except (OSError, ValueError):
+                pass  # a full disk or closed log must not fail the build
+
+    def step(self, message: str) -> None:
+        self._check()
+        self.job.step = message
+        self.write(f"[{time.monotonic() - self._start:6.1f}s] {message}")
+        if self._console >= 1:
+            self._emit(self.job, "step", message)
+
+    def info(self, message: str) -> None:
+        self.write(message)
+        if self._console >= 1:
+            self._emit(self.job, "info", message)
+
+    def warn(self, message: str) -> None:
+        self.write(f"warning: {message}")
+        self._emit(self.job, "warning", message)
+
+    def debug(self, message: str) -> None:
+        self._check()
+        self.write(message)
+        if self._console >= 2:
+            self._emit(self.job, "debug", message)
+
+    def output(self, line: str) -> None:
+        self._check()
+        self.write("  " + line)
+        if self._console >= 1:
+            self._emit(self.job, "output", line)
+
+    def error(self, message: str) -> None:
+        self.write(f"error: {message}")
+
+
+class Runner:
+    """Runs a plan's jobs in a thread pool and stops them all cleanly on Ctrl-C or fail-fast."""
+
+    #: Seconds the running jobs get to stop after SIGINT, then after SIGTERM, before SIGKILL.
+    GRACE = (3.0, 5.0)
+
+    def __init__(self, plan: Plan, session: Session, options: MatrixOptions, view: View) -> None:
+        self.plan = plan
+        self.session = session
+        self.options = options
+        self.view = view
+        self._cancel = threading.Event()
+        self._reason = ""
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._work_dirs: set[Path] = set()
+
+    # ----------------------------------------------------------------- the pool
+
+    def run(self) -> None:
+        """Run every waiting job. Re-raises ``KeyboardInterrupt`` once all jobs have stopped."""
+        for job in self.plan.jobs:
+            if job.status != WAITING:
+                self._write_outcome_only(job)
+        todo = self.plan.runnable
+        if self.plan.fail_fast:
+            failed = next((job for job in self.plan.jobs if job.status == FAILED), None)
+            if failed is not None:
+                self.cancel(f"--fail-fast after {failed.id} failed")
+        self.view.start(self.plan)
+        try:
+            if todo and not self._cancel.is_set():
+                self._run_pool(todo)
+        finally:
+            for job in todo:
+                if job.status == WAITING:
+                    self._finish(job, SKIPPED, f"not started: {self._reason or 'stopped'}")
+                    self._write_outcome_only(job)
+            for work in list(self._work_dirs):
+                shutil.rmtree(work, ignore_errors=True)
+            self.view.stop()
+
+    def _run_pool(self, todo: list[Job]) -> None:
+        pool = ThreadPoolExecutor(
+            max_workers=min(self.plan.parallel, len(todo)), thread_name_prefix="hwb-job"
+        )
+        pending: set[Future[None]] = set()
+        try:
+            for job in todo:
+                pending.add(pool.submit(self._run_job, job))
+            while pending:
+                _done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                if self._cancel.is_set():  # --fail-fast
+                    if self._stop_all(pending):
+                        raise KeyboardInterrupt  # Ctrl-C while stopping: still an interrupt
+                    return
+        except KeyboardInterrupt:
+            self.cancel("interrupted")
+            self._stop_all(pending)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def cancel(self, reason: str) -> None:
+        with self._lock:
+            if not self._cancel.is_set():
+                self._reason = reason
+                self._cancel.set()
+
+    def _stop_all(self, pending: set[Future[None]]) -> bool:
+        """Stop running jobs: SIGINT to every child process, SIGTERM and SIGKILL after a grace
+        period (SIGKILL at once on Ctrl-C), and wait until each job has cleaned up. Returns
+        whether Ctrl-C was pressed meanwhile."""
+        for future in pending:
+            future.cancel()  # not started yet: never will be
+        signals = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)]
+        stage = 0
+        signal_descendants(signals[stage])
+        stage_started = time.monotonic()
+        interrupts = 0
+        while pending:
+            try:
+                _done, pending = wait(pending, timeout=0.25)
+                if stage < len(self.GRACE) and time.monotonic() - stage_started > self.GRACE[stage]:
+                    stage += 1
+                    stage_started = time.monotonic()
+                    signal_descendants(signals[stage])
+            except KeyboardInterrupt:
+                interrupts += 1
+                if interrupts >= 2:  # the user insists: leave now
+                    self.view.stop()
+                    os._exit(130)
+                stage = len(signals) - 1
+                signal_descendants(signals[stage])
+        return interrupts > 0
+
+    # ----------------------------------------------------------------- one job
+
+    def _run_job(self, job: Job) -> None:
+        if self._cancel.is_set():
+            self._finish(job, SKIPPED, f"not started: {self._reason}")
+            self._write_outcome_only(job)
+            return
+        assert job.log is not None and job.interpreter is not None
+        try:
+            log = open(job.log, "w", encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self._finish(job, FAILED, f"cannot write its log {job.log}: {exc.strerror or exc}")
+            if self.plan.fail_fast:
+                self.cancel(f"--fail-fast after {job.id} failed")
+            return
+        reporter = JobReporter(job, log, self._emit, self._cancel, self.options.verbosity)
+        isolation = job.isolation or self.options.isolation
+        reporter.write(
+            f"hwb matrix job {job.id}: {job.interpreter.describe()}, {job.platform} {job.arch}, "
+            f"isolation {isolation or self.plan.asked_isolation}"
+        )
+        job.started = time.monotonic()
+        self._set(job, RUNNING)
+        status, error, work = FAILED, None, None
+        try:
+            source = self.plan.root
+            if self.plan.copy_source:
+                work = Path(tempfile.mkdtemp(prefix="hwb-matrix-"))
+                self._work_dirs.add(work)
+                reporter.step(f"copying the source into {work}")
+                source = copy_source(
+                    self.plan.root,
+                    work / self.plan.root.name,
+                    skip=[self.plan.outdir, self.plan.log_dir],
+                )
+            request = BuildRequest(
+                source=source,
+                outdir=self.plan.outdir,
+                python=job.interpreter.path,
+                isolation=isolation,
+                config_settings=dict(self.options.config_settings),
+                overrides={**self.options.overrides, **job.overrides},
+            )
+            result = build(request, Session(self.session.pm, reporter, self.session.environ))
+            job.wheel, job.isolation_used = result.path, result.isolation
+            status = OK
+        except JobCancelled:
+            status, error = SKIPPED, f"stopped: {self._reason}"
+        except HwbError as exc:
+            reporter.write(f"error: {exc.one_line()}")
+            if exc.details:
+                reporter.write(exc.details.rstrip())
+            # A child killed by Ctrl-C fails its command a moment before the main thread hears of it.
+            if self._cancel.wait(0.2):
+                status, error = SKIPPED, f"stopped: {self._reason} ({exc.message})"
+            else:
+                error = exc.one_line()
+        except Exception as exc:  # a bug in hwb or a plugin: this job fails, the others go on
+            reporter.write(traceback.format_exc())
+            error = f"internal error: {type(exc).__name__}: {exc}; the traceback is in {job.log}"
+        finally:
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+                self._work_dirs.discard(work)
+            job.finished = time.monotonic()
+            reporter.write(
+                f"result: {status}"
+                + (f": {error}" if error else f": {job.wheel}")
+                + f" ({job.duration_s:.1f}s)"
+            )
+            log.close()
+            self._finish(job, status, error)
+        if status == FAILED and self.plan.fail_fast:
+            self.cancel(f"--fail-fast after {job.id} failed")
+
+    def _write_outcome_only(self, job: Job) -> None:
+        """A job decided at planning time still gets its log, so every job has one."""
+        if job.log is None:
+            return
+        try:
+            job.log.write_text(
+                f"hwb matrix job {job.id}\nresult: {job.status}: {job.error}\n", encoding="utf-8"
+            )
+        except OSError:
+            pass
+
+    def _set(self, job: Job, status: str) -> None:
+        job.status = status
+        self.view.changed(job)
+
+    def _finish(self, job: Job, status: str, error: str | None) -> None:
+        if job.finished is None and job.started is not None:
+            job.finished = time.monotonic()
+        job.error = error
+        self._set(job, status)
+
+    def _emit(self, job: Job, kind: str, text: str) -> None:
+        if kind == "warning":
+            with self._lock:
+                if text in self._warned:
+                    return
+                self._warned.add(text)
+        self.view.message(job, kind, text)
+
+
+def _warm_up(session: Session) -> None:
+    """Fill process-wide lazy state in this thread before the workers read it: CPython's
+    ``sysconfig`` fills its variables on first use without a lock (a second thread can see a
+    half-filled dict), and the plugin manager caches its schema and isolations on first use."""
+    import sysconfig
+
+    sysconfig.get_config_vars()
+    session.pm.schema()
+    session.pm.isolations()
+
+
+def run_matrix(
+    options: MatrixOptions, session: Session, view: View, machine: Machine | None = None
+) -> MatrixResult:
+    """Plan and run the matrix. Job failures are in the result (see :meth:`MatrixResult.check`);
+    errors of the whole run (bad options or configuration) raise :class:`HwbError`."""
+    started = time.monotonic()
+    with prepared_source(options.source) as root:
+        project = Project.load(root)
+        config = session.config_for(project, options.overrides)
+        _warm_up(session)
+        plan = make_plan(
+            options, session, project, config, machine or this_machine(session, config)
+        )
+        for note in plan.notes:
+            session.reporter.info(note)
+        runner = Runner(plan, session, options, view)
+        try:
+            runner.run()
+        except KeyboardInterrupt:
+            return MatrixResult(plan, time.monotonic() - started, interrupted=True)
+    return MatrixResult(plan, time.monotonic() - started)

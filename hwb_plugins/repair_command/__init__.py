@@ -1,0 +1,15 @@
+"""``hwb repair``: repair wheels built elsewhere, with the same repairers and organizations'
+policies a build uses (the ``repair_wheel`` hook, on the host). The command is the plugin's;
+the repairers are plugins of their own (auditwheel, delocate, delvewheel)."""
+
+from __future__ import annotations
+
+from hwb_core import hookimpl
+from hwb_core.interfaces import CommandLine
+
+
+@hookimpl
+def add_commands(cli: CommandLine) -> None:
+    from hwb_plugins.repair_command.cli import register
+
+    register(cli)
