@@ -61,9 +61,9 @@ class KeyDoc:
 
 def declared_plugins() -> dict[str, str]:
     """``{entry-point name: module}`` of the ``hwb`` group in this checkout's pyproject.toml."""
-    import tomlkit
+    import tomllib
 
-    data = tomlkit.parse((REPO / "pyproject.toml").read_text(encoding="utf-8")).unwrap()
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     group: dict[str, str] = data["project"]["entry-points"]["hwb"]
     return dict(group)
 

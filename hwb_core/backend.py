@@ -39,32 +39,18 @@ def build_wheel(
         env.install(project.build_requires)
 
     settings = dict(config_settings) or None
-    # On the host, get_requires_for_build_wheel and build_wheel run in one process when the
-    # backend asks for nothing new (see _driver/hook_driver.py); a container keeps one each.
-    combined = _Combined(project, settings, wheel_dir) if run_hook is None and env.on_host else None
 
     def runner(
         cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
         hook_name = cmd[2] if len(cmd) > 2 else "hook"
-        if combined is not None:
-            if hook_name == "get_requires_for_build_wheel":
-                cmd = combined.command(cmd)
-            elif hook_name == "build_wheel" and combined.take(cmd):
-                return
         try:
             if run_hook is not None:
                 run_hook(cmd, Path(cwd) if cwd else None, extra_environ)
             else:
                 env.run(cmd, cwd=Path(cwd) if cwd else None, extra_env=extra_environ)
         except BuildError as exc:
-            if combined is not None and combined.build_started():
-                hook_name = "build_wheel"
-            raise BackendError(
-                f"the build backend {backend!r} failed in {hook_name}",
-                hint="the output above (or -v) shows why",
-                details=exc.details,
-            ) from None
+            raise _failed(backend, hook_name, exc) from None
 
     hooks = BuildBackendHookCaller(
         str(env.source_dir),
@@ -80,70 +66,92 @@ def build_wheel(
     previous = getattr(_current, "reporter", None)
     _current.reporter = reporter
     try:
-        return _call(hooks, project, env, settings, wheel_dir, reporter)
+        requires = None
+        if run_hook is None and env.on_host:
+            # On the host both hooks run in one process when the backend asks for nothing
+            # new (_driver/hook_driver.py); a container keeps pyproject-hooks' one each.
+            requires, name = _one_process(env, project, settings, wheel_dir, reporter)
+            if name is not None:
+                return _built(project, wheel_dir, name)
+        return _call(hooks, project, env, settings, wheel_dir, reporter, requires)
     finally:
         _current.reporter = previous
-        if combined is not None:
-            combined.cleanup()
 
 
 DRIVER = Path(__file__).resolve().parent / "_driver" / "hook_driver.py"
 
 
-class _Combined:
-    """``build_wheel`` run by the ``get_requires_for_build_wheel`` process (hook_driver.py):
-    its result waits in a control directory of ours until pyproject-hooks asks for it."""
+def _failed(backend: str, hook_name: str, exc: BuildError) -> BackendError:
+    return BackendError(
+        f"the build backend {backend!r} failed in {hook_name}",
+        hint="the output above (or -v) shows why",
+        details=exc.details,
+    )
 
-    def __init__(self, project: Project, settings: dict[str, Any] | None, wheel_dir: Path) -> None:
-        import json
-        import os
-        import tempfile
 
-        self.dir = Path(tempfile.mkdtemp(prefix="hwb-hooks-"))
-        self.kwargs = {
-            "wheel_directory": os.path.abspath(wheel_dir),
-            "config_settings": settings,
-            "metadata_directory": None,
-        }
-        self.base = self.dir / "base.json"
-        self.base.write_text(json.dumps(list(project.build_requires)), encoding="utf-8")
-        self.build_dir = self.dir / "build"
-        self.build_dir.mkdir()
-        (self.build_dir / "input.json").write_text(
-            json.dumps({"kwargs": self.kwargs}), encoding="utf-8"
-        )
+def _one_process(
+    env: BuildEnv,
+    project: Project,
+    settings: dict[str, Any] | None,
+    wheel_dir: Path,
+    reporter: Reporter,
+) -> tuple[list[str], str | None]:
+    """Run :data:`DRIVER`: the backend's requirements and, when nothing new is needed, the
+    wheel's file name (else ``None``: ``build_wheel`` is still to run)."""
+    import json
+    import os
+    import shutil
+    import tempfile
+
+    control = Path(tempfile.mkdtemp(prefix="hwb-hooks-"))
+    try:
+        request, result = control / "request.json", control / "result.json"
         wheel_dir.mkdir(parents=True, exist_ok=True)
-
-    def command(self, cmd: Sequence[str]) -> list[str]:
-        """``[python, _in_process.py, get_requires_for_build_wheel, control_dir]`` becomes the driver."""
-        python, script, _hook, control_dir = cmd[:4]
-        return [python, str(DRIVER), script, control_dir, str(self.build_dir), str(self.base)]
-
-    def build_started(self) -> bool:
-        return (self.build_dir / "started").exists()
-
-    def take(self, cmd: Sequence[str]) -> bool:
-        """Hand the finished ``build_wheel`` over, when it ran for these very arguments."""
-        import json
-        import shutil
-
-        output = self.build_dir / "output.json"
-        if len(cmd) < 4 or not output.is_file():
-            return False
+        request.write_text(
+            json.dumps(
+                {
+                    "backend": project.build_backend,
+                    "backend_path": project.backend_path,
+                    "config_settings": settings,
+                    "wheel_directory": os.path.abspath(wheel_dir),
+                    "installed": list(project.build_requires),
+                }
+            ),
+            encoding="utf-8",
+        )
+        reporter.step(f"building wheel with {project.build_backend}")
         try:
-            asked = json.loads((Path(cmd[3]) / "input.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        if asked != json.loads(json.dumps({"kwargs": self.kwargs})):
-            return False
-        shutil.copyfile(output, Path(cmd[3]) / "output.json")
-        output.unlink()
-        return True
+            env.run(
+                [env.python_executable, str(DRIVER), str(request), str(result)],
+                cwd=env.source_dir,
+            )
+        except BuildError as exc:
+            started = result.is_file() and json.loads(result.read_text()).get("started")
+            hook = "build_wheel" if started else "get_requires_for_build_wheel"
+            raise _failed(project.build_backend, hook, exc) from None
+        answer = json.loads(result.read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(control, ignore_errors=True)
+    if "unavailable" in answer:
+        raise _unavailable(project.build_backend, str(answer["unavailable"]))
+    return list(answer["requires"]), answer.get("wheel")
 
-    def cleanup(self) -> None:
-        import shutil
 
-        shutil.rmtree(self.dir, ignore_errors=True)
+def _unavailable(backend: str, trace: str) -> BackendError:
+    last = trace.strip().splitlines()[-1] if trace.strip() else "no traceback"
+    return BackendError(
+        f"build-backend {backend!r} could not be imported ({last})",
+        hint="check [build-system] build-backend and requires in pyproject.toml",
+    )
+
+
+def _built(project: Project, wheel_dir: Path, name: object) -> Path:
+    path: Path = wheel_dir / str(name)
+    if not path.is_file():
+        raise BackendError(
+            f"build-backend {project.build_backend!r} reported {name!r} but wrote no such file"
+        )
+    return path
 
 
 _current = threading.local()
@@ -183,13 +191,17 @@ def _call(
     settings: dict[str, Any] | None,
     wheel_dir: Path,
     reporter: Reporter,
+    requires: list[str] | None = None,
 ) -> Path:
+    """Both hooks through pyproject-hooks, or only ``build_wheel`` when ``requires`` (the
+    answer of ``get_requires_for_build_wheel``) is known already."""
     from pyproject_hooks import BackendUnavailable, HookMissing
 
     backend = project.build_backend
     try:
-        extra = hooks.get_requires_for_build_wheel(settings)
-        extra = [r for r in extra if r not in project.build_requires]
+        if requires is None:
+            requires = list(hooks.get_requires_for_build_wheel(settings))
+        extra = [r for r in requires if r not in project.build_requires]
         if extra:
             reporter.step("installing what the backend asked for: " + ", ".join(extra))
             env.install(extra)
@@ -200,15 +212,7 @@ def _call(
         wheel_dir.mkdir(parents=True, exist_ok=True)
         name = hooks.build_wheel(str(wheel_dir), settings)
     except BackendUnavailable as exc:
-        message = str(exc).split("\n\nTraceback")[0]
-        last = exc.traceback.strip().splitlines()[-1] if exc.traceback.strip() else message
-        raise BackendError(
-            f"build-backend {backend!r} could not be imported ({last})",
-            hint="check [build-system] build-backend and requires in pyproject.toml",
-        ) from None
+        raise _unavailable(backend, exc.traceback or str(exc).split("\n\nTraceback")[0]) from None
     except HookMissing as exc:
         raise BackendError(f"build-backend {backend!r} has no {exc.hook_name} hook") from None
-    path: Path = wheel_dir / str(name)
-    if not path.is_file():
-        raise BackendError(f"build-backend {backend!r} reported {name!r} but wrote no such file")
-    return path
+    return _built(project, wheel_dir, name)

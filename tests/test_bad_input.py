@@ -357,3 +357,73 @@ def test_an_sdist_with_an_absolute_symlink_is_refused(run_hwb: Run, tmp_path: Pa
     sdist = hostile_sdist(tmp_path / "evil-1.0.tar.gz", link)
     error = fails_cleanly(run_hwb("build", str(sdist)), USAGE, tmp_path)
     assert "leads out of the archive" in error
+
+
+@pytest.mark.parametrize(
+    ("hooks", "says"),
+    [
+        (
+            "def get_requires_for_build_wheel(config_settings=None):\n"
+            "    raise RuntimeError('no requirements today')\n",
+            "failed in get_requires_for_build_wheel",
+        ),
+        (
+            "def get_requires_for_build_wheel(config_settings=None):\n    return [42]\n",
+            "failed in get_requires_for_build_wheel",
+        ),
+    ],
+    ids=["raises", "not-strings"],
+)
+def test_a_failing_get_requires_is_blamed_on_that_hook(
+    run_hwb: Run, tmp_path: Path, hooks: str, says: str
+) -> None:
+    """Both hooks share one process on the host: a failure before build_wheel started is
+    get_requires_for_build_wheel's."""
+    project = write_project(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+            [build-system]
+            requires = []
+            build-backend = "early_backend"
+            backend-path = ["."]
+
+            [project]
+            name = "early"
+            version = "1.0"
+            """,
+            "early_backend.py": hooks
+            + "def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n"
+            "    raise AssertionError('never reached')\n",
+        },
+    )
+    result = run_hwb("build", str(project), "--isolation", "venv")
+    assert result.returncode == BUILD_FAILED, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: the build backend 'early_backend' {says}; the output above (or -v) shows why"]
+    assert not [line for line in result.stderr.splitlines() if line.startswith("Traceback")]
+    assert_no_wheel(tmp_path)
+
+
+def test_a_backend_outside_its_backend_path_is_refused(run_hwb: Run, tmp_path: Path) -> None:
+    """PEP 517: with backend-path, the backend must come from there (here the standard
+    library's json, which is importable from elsewhere, while backend-path names _b)."""
+    project = write_project(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+            [build-system]
+            requires = []
+            build-backend = "json"
+            backend-path = ["_b"]
+
+            [project]
+            name = "dup"
+            version = "1.0"
+            """,
+            "_b/other.py": "",
+        },
+    )
+    error = fails_cleanly(run_hwb("build", str(project), "--isolation", "venv"), BUILD_FAILED, tmp_path)
+    assert "build-backend 'json' could not be imported" in error
+    assert "not from backend-path" in error

@@ -1,51 +1,79 @@
-"""Run ``get_requires_for_build_wheel`` and then ``build_wheel`` in one interpreter.
+"""Call a PEP 517 backend's ``get_requires_for_build_wheel`` and then ``build_wheel`` in one
+interpreter, when the backend asks for nothing beyond what is installed.
 
-    python hook_driver.py IN_PROCESS_SCRIPT REQUIRES_CONTROL_DIR BUILD_CONTROL_DIR BASE_JSON
+    python hook_driver.py REQUEST_JSON RESULT_JSON
 
-Started by :mod:`hwb_core.backend` in the build environment instead of pyproject-hooks'
-``_in_process.py get_requires_for_build_wheel``. It loads that very script as a module and calls
-its ``main()`` twice: once for ``get_requires_for_build_wheel`` (control directory as
-pyproject-hooks prepared it), then, when the backend asked for nothing beyond the requirements
-in BASE_JSON (already installed), once for ``build_wheel`` with the control directory hwb
-prepared, so that the backend is imported once and the interpreter starts once. Before
-``build_wheel`` it writes ``started`` into that directory, so that a failure is blamed on the
-right hook. It imports nothing from hwb (it runs under the build's interpreter).
+Started by :mod:`hwb_core.backend` in a build environment on the host, with the project root as
+its working directory. It speaks PEP 517 itself (the interface is the specification's, not
+pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path``,
+``config_settings``, ``wheel_directory`` and ``installed`` (the requirements already in the
+environment). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
+``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
+blamed on the right hook. A backend that cannot be imported gives ``{"unavailable": TEXT}``; a
+hook that raises prints its traceback and exits 1. It imports nothing from hwb (it runs under the
+build's interpreter, 3.8 and newer).
 """
 
+from __future__ import annotations
+
+import importlib
 import json
 import os
 import sys
+import traceback
+from typing import Any
 
 
-def main() -> None:
+def load_backend(spec: str, backend_path: list[str] | None) -> Any:
+    """The backend object ``module:attr.attr`` names, imported as PEP 517 says: from
+    ``backend-path`` (which must then hold it) before anything else."""
+    root = os.getcwd()
+    paths = [os.path.normpath(os.path.join(root, p)) for p in backend_path or []]
+    sys.path[:0] = paths
+    module_name, _, attrs = spec.partition(":")
+    backend = importlib.import_module(module_name)
+    if paths:
+        where = os.path.normcase(os.path.realpath(getattr(backend, "__file__", "") or ""))
+        if not any(where.startswith(os.path.normcase(os.path.realpath(p)) + os.sep) for p in paths):
+            raise ImportError(
+                f"build-backend {spec!r} was imported from {where}, not from backend-path "
+                f"{backend_path}"
+            )
+    for attr in filter(None, attrs.split(".")):
+        backend = getattr(backend, attr)
+    return backend
+
+
+def main() -> int:
     here = os.path.normcase(os.path.realpath(os.path.dirname(os.path.abspath(__file__))))
     sys.path[:] = [p for p in sys.path if os.path.normcase(os.path.realpath(p or ".")) != here]
-    script, requires_dir, build_dir, base_json = sys.argv[1:5]
+    request_json, result_json = sys.argv[1:3]
+    with open(request_json, encoding="utf-8") as stream:
+        request = json.load(stream)
 
-    import importlib.util
+    def write(result: dict[str, Any]) -> None:
+        with open(result_json, "w", encoding="utf-8") as stream:
+            json.dump(result, stream)
 
-    spec = importlib.util.spec_from_file_location("_hwb_pyproject_hooks_in_process", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    run_hook = module.main
-
-    sys.argv = [script, "get_requires_for_build_wheel", requires_dir]
-    run_hook()
-    with open(os.path.join(requires_dir, "output.json"), encoding="utf-8") as stream:
-        result = json.load(stream)
-    with open(base_json, encoding="utf-8") as stream:
-        base = json.load(stream)
-    requires = result.get("return_val")
-    if not isinstance(requires, list) or any(r not in base for r in requires):
-        return  # an error to report, or more to install first: build_wheel runs on its own
-    if result.get("no_backend") or result.get("hook_missing") or result.get("unsupported"):
-        return
-    with open(os.path.join(build_dir, "started"), "w", encoding="utf-8") as stream:
-        stream.write(str(os.getpid()))
-    sys.argv = [script, "build_wheel", build_dir]
-    run_hook()
+    try:
+        backend = load_backend(request["backend"], request["backend_path"])
+    except Exception:
+        write({"unavailable": traceback.format_exc()})
+        return 0
+    settings = request["config_settings"]
+    hook = getattr(backend, "get_requires_for_build_wheel", None)
+    requires = list(hook(settings)) if hook is not None else []
+    if not all(isinstance(r, str) for r in requires):
+        print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
+        return 1
+    if any(r not in request["installed"] for r in requires):
+        write({"requires": requires})  # more to install first: build_wheel runs on its own
+        return 0
+    write({"requires": requires, "started": True})
+    name = backend.build_wheel(request["wheel_directory"], settings)
+    write({"requires": requires, "started": True, "wheel": name})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

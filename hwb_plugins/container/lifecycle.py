@@ -182,26 +182,41 @@ def start_container(
 def remove_container(
     client: docker.DockerClient, container_id: str, reporter: Reporter, cli: str
 ) -> None:
-    """Remove the container and whatever runs in it; survives one more Ctrl-C while at it."""
+    """Remove the container and whatever runs in it, and return once it is gone; survives one
+    more Ctrl-C while at it. An engine under load may refuse at first (a kill that timed out,
+    a removal already in progress): it is asked again, for up to :data:`REMOVE_PATIENCE`
+    seconds, before the container is reported as left behind."""
+    import time
+
     from docker.errors import APIError, NotFound
 
-    for attempt in range(2):
+    deadline = time.monotonic() + REMOVE_PATIENCE
+    interrupted = False
+    problem = ""
+    while True:
         try:
             client.api.remove_container(container_id, force=True, v=True)
             return
         except NotFound:
             return
         except KeyboardInterrupt:
-            if attempt:
+            if interrupted:
                 raise
+            interrupted = True
+            continue
         except APIError as exc:
-            if "already in progress" in engine_message(exc):
-                return
-            reporter.warn(
-                f"could not remove build container {container_id[:12]}: {engine_message(exc)}; "
-                f"remove it with `{cli} rm -f {container_id[:12]}`"
-            )
-            return
+            problem = engine_message(exc)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    reporter.warn(
+        f"could not remove build container {container_id[:12]}: {problem}; "
+        f"remove it with `{cli} rm -f {container_id[:12]}`"
+    )
+
+
+#: Seconds :func:`remove_container` keeps asking an engine that refuses.
+REMOVE_PATIENCE = 20.0
 
 
 def sweep_orphans(client: docker.DockerClient, reporter: Reporter, cli: str) -> None:
