@@ -134,6 +134,8 @@ def _one_process(
         shutil.rmtree(control, ignore_errors=True)
     if "unavailable" in answer:
         raise _unavailable(project.build_backend, str(answer["unavailable"]))
+    for message in answer.get("warnings", []):
+        reporter.output(f"backend warning: {message}")
     return list(answer["requires"]), answer.get("wheel")
 
 

@@ -23,27 +23,67 @@ if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.plugins import PluginManager
 
-# Runs under every interpreter we may meet, Python 2.7 included.
-_PROBE = r"""
-import json, platform, sys, sysconfig
+#: The one probe of an interpreter, on the host and in containers: run as
+#: ``python -c PROBE DIR``, where DIR holds hwb's own ``packaging``, it prints one JSON line.
+#: The ABI tag is ``packaging.tags``' (the interpreter's first supported tag); interpreters too
+#: old for that ``packaging`` (before 3.9, and 2.7) get the same rule written out. Also: the
+#: C library (``["glibc", "2.36"]``, ``["musl", "1.2.4"]``) and the version of its pip, if any.
+PROBE = r"""
+import json, os, platform, sys, sysconfig
 impl = getattr(sys, "implementation", None)
 name = impl.name if impl else platform.python_implementation().lower()
 ver = sys.version_info
-abi = sysconfig.get_config_var("SOABI") or ""
-if name == "cpython":
+tag = None
+if len(sys.argv) > 1 and sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
+    try:
+        from packaging import tags
+        tag = next(iter(tags.sys_tags())).abi
+    except Exception:
+        pass
+    del sys.path[0]
+if tag is None and name == "cpython":
+    var = sysconfig.get_config_var
     tag = "cp%d%d" % (ver[0], ver[1])
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    if var("Py_GIL_DISABLED"):
         tag += "t"
-    if ver < (3, 8) and sysconfig.get_config_var("Py_DEBUG"):
+    if var("Py_DEBUG"):
         tag += "d"
-elif name == "pypy":
+    if ver < (3, 8) and (var("WITH_PYMALLOC") or var("WITH_PYMALLOC") is None):
+        tag += "m"
+    if ver < (3, 3) and sys.maxunicode == 0x10FFFF:
+        tag += "u"
+elif tag is None and name == "pypy":
     tag = "pypy%d%d_pp%d%d" % (ver[0], ver[1], sys.pypy_version_info[0], sys.pypy_version_info[1])
-else:
-    tag = abi.replace("-", "_").replace(".", "_") or "none"
+elif tag is None:
+    tag = (sysconfig.get_config_var("SOABI") or "none").replace("-", "_").replace(".", "_")
+libc = ["", "0.0"]
+try:
+    found = os.confstr("CS_GNU_LIBC_VERSION")
+    if found:
+        libc = found.split()[:2]
+except (AttributeError, ValueError, OSError):
+    pass
+if not libc[0] and sys.platform.startswith("linux"):
+    found = platform.libc_ver()
+    if found[0] == "glibc":
+        libc = list(found)
+if not libc[0] and sys.platform.startswith("linux"):
+    import glob, subprocess
+    for loader in glob.glob("/lib/ld-musl-*.so.1"):
+        out = subprocess.Popen([loader], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for line in out.communicate()[1].decode("utf-8", "replace").splitlines():
+            if line.startswith("Version"):
+                libc = ["musl", line.split()[1]]
+try:
+    import pip
+    pip_version = pip.__version__
+except Exception:
+    pip_version = ""
 env = {
     "implementation_name": name,
     "implementation_version": "%d.%d.%d" % tuple(ver[:3]),
-    "os_name": __import__("os").name,
+    "os_name": os.name,
     "platform_machine": platform.machine(),
     "platform_release": platform.release(),
     "platform_system": platform.system(),
@@ -58,11 +98,35 @@ print(json.dumps({
     "implementation": name,
     "abi_tag": tag,
     "platform_tag": sysconfig.get_platform().replace("-", "_").replace(".", "_"),
+    "machine": platform.machine(),
+    "libc": libc,
+    "pip": pip_version,
     "marker_env": env,
 }))
 """
 
-_CACHE_VERSION = 1
+
+def packaging_location() -> str:
+    """The directory that holds hwb's own ``packaging`` (what :data:`PROBE` imports)."""
+    import packaging
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(packaging.__file__)))
+
+
+def info_from_probe(data: dict[str, Any], path: str, source: str) -> PythonInfo:
+    """A :class:`PythonInfo` from :data:`PROBE`'s answer."""
+    return PythonInfo(
+        path=path,
+        version=data["version"],
+        implementation=data["implementation"],
+        abi_tag=data["abi_tag"],
+        source=source,
+        platform_tag=data.get("platform_tag", ""),
+        marker_env=data.get("marker_env", {}),
+    )
+
+
+_CACHE_VERSION = 2
 _memory: dict[str, PythonInfo | None] = {}
 
 
@@ -106,7 +170,7 @@ def _ask(path: str) -> dict[str, Any] | None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:
         out = subprocess.run(
-            [path, "-I", "-c", _PROBE],
+            [path, "-I", "-c", PROBE, packaging_location()],
             capture_output=True,
             text=True,
             timeout=30,
@@ -119,7 +183,7 @@ def _ask(path: str) -> dict[str, Any] | None:
         # Python 2 has no -I; try again with its equivalents.
         try:
             out = subprocess.run(
-                [path, "-E", "-s", "-c", _PROBE],
+                [path, "-E", "-s", "-c", PROBE, packaging_location()],
                 capture_output=True,
                 text=True,
                 timeout=30,
@@ -180,17 +244,7 @@ def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
     for real in unique:
         data = results.get(real)
         if data:
-            infos.append(
-                PythonInfo(
-                    path=real,
-                    version=data["version"],
-                    implementation=data["implementation"],
-                    abi_tag=data["abi_tag"],
-                    source=source,
-                    platform_tag=data.get("platform_tag", ""),
-                    marker_env=data.get("marker_env", {}),
-                )
-            )
+            infos.append(info_from_probe(data, real, source))
     infos.sort(key=lambda info: info.version_tuple)
     return infos
 

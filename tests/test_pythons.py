@@ -201,3 +201,26 @@ def test_build_for_312_prefers_the_uv_managed_interpreter_over_pyenv(
     )
     assert wheel["python_path"] == str(exe)
     assert wheel["built_with"]["base_prefix"] == str(exe.parent.parent)
+
+
+@pytest.mark.parametrize(
+    ("version", "abi"),
+    [("2.7", "cp27mu"), ("3.7", "cp37m"), ("3.8", "cp38"), ("3.9", "cp39"), ("3.12", "cp312")],
+)
+def test_the_one_probe_gives_the_abi_tag_packaging_gives(version: str, abi: str) -> None:
+    """hwb_core.pythons.PROBE (the host's and the containers' probe) takes the ABI tag from
+    packaging.tags where packaging imports (3.9 and newer here), and writes the same rule out
+    for older interpreters; both agree with what the interpreter's own wheels are tagged."""
+    from hwb_core import pythons
+
+    path = pyenv_python(version)
+    answer = json.loads(
+        subprocess.run(
+            [path, "-c", pythons.PROBE, pythons.packaging_location()],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip().splitlines()[-1]
+    )
+    assert answer["abi_tag"] == abi
+    assert answer["libc"][0] == "glibc"
+    info = pythons.info_from_probe(answer, path, "test")
+    assert (info.abi_tag, info.short_version) == (abi, version)

@@ -9,8 +9,9 @@ pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path`
 ``config_settings``, ``wheel_directory`` and ``installed`` (the requirements already in the
 environment). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
 ``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
-blamed on the right hook. A backend that cannot be imported gives ``{"unavailable": TEXT}``; a
-hook that raises prints its traceback and exits 1. It imports nothing from hwb (it runs under the
+blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
+issued (as pyproject-hooks reports them). A backend that cannot be imported gives
+``{"unavailable": TEXT}``; a hook that raises prints its traceback and exits 1. It imports nothing from hwb (it runs under the
 build's interpreter, 3.8 and newer).
 """
 
@@ -21,6 +22,7 @@ import json
 import os
 import sys
 import traceback
+import warnings
 from typing import Any
 
 
@@ -61,17 +63,27 @@ def main() -> int:
         write({"unavailable": traceback.format_exc()})
         return 0
     settings = request["config_settings"]
-    hook = getattr(backend, "get_requires_for_build_wheel", None)
-    requires = list(hook(settings)) if hook is not None else []
-    if not all(isinstance(r, str) for r in requires):
-        print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
-        return 1
-    if any(r not in request["installed"] for r in requires):
-        write({"requires": requires})  # more to install first: build_wheel runs on its own
-        return 0
-    write({"requires": requires, "started": True})
-    name = backend.build_wheel(request["wheel_directory"], settings)
-    write({"requires": requires, "started": True, "wheel": name})
+    with warnings.catch_warnings(record=True) as caught:
+
+        def write_with_warnings(result: dict[str, Any]) -> None:
+            result["warnings"] = [
+                str(w.message)
+                for w in caught
+                if isinstance(w.category, type) and issubclass(w.category, UserWarning)
+            ]
+            write(result)
+
+        hook = getattr(backend, "get_requires_for_build_wheel", None)
+        requires = list(hook(settings)) if hook is not None else []
+        if not all(isinstance(r, str) for r in requires):
+            print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
+            return 1
+        if any(r not in request["installed"] for r in requires):
+            write_with_warnings({"requires": requires})  # build_wheel runs on its own
+            return 0
+        write_with_warnings({"requires": requires, "started": True})
+        name = backend.build_wheel(request["wheel_directory"], settings)
+        write_with_warnings({"requires": requires, "started": True, "wheel": name})
     return 0
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hwb_core import pythons
 from hwb_core.interfaces import PythonInfo, RunResult
 from hwb_plugins.container.errors import InterpreterNotInImage
 from hwb_plugins.container.images import Image
-from hwb_plugins.container.layout import DEFAULT_PATH
+from hwb_plugins.container.layout import DEFAULT_PATH, SCRATCH
 from hwb_plugins.container.wheelhouse import Target
 
 if TYPE_CHECKING:
@@ -20,67 +23,31 @@ if TYPE_CHECKING:
 #: Runs a command in the container: ``run(argv, what, check=True)``.
 Runner = Callable[..., RunResult]
 
-# Runs under the image's interpreter (Python 3.6 and later): what it is, its C library, its pip.
-_PROBE = r"""
-import json, os, platform, sys, sysconfig
-libc = ["", "0.0"]
-try:
-    found = os.confstr("CS_GNU_LIBC_VERSION")
-    if found:
-        libc = found.split()[:2]
-except (AttributeError, ValueError, OSError):
-    pass
-if not libc[0]:
-    import glob, subprocess
-    for loader in glob.glob("/lib/ld-musl-*.so.1"):
-        out = subprocess.run([loader], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stderr
-        for line in out.decode("utf-8", "replace").splitlines():
-            if line.startswith("Version"):
-                libc = ["musl", line.split()[1]]
-impl = sys.implementation.name
-ver = sys.version_info
-if impl == "cpython":
-    abi = "cp%d%d" % (ver[0], ver[1])
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        abi += "t"
-    if ver < (3, 8):
-        abi += "m"
-elif impl == "pypy":
-    abi = "pypy%d%d_pp%d%d" % (ver[0], ver[1], sys.pypy_version_info[0], sys.pypy_version_info[1])
-else:
-    abi = (sysconfig.get_config_var("SOABI") or "none").replace("-", "_").replace(".", "_")
-try:
-    import pip
-    pip_version = pip.__version__
-except Exception:
-    pip_version = ""
-print(json.dumps({"version": platform.python_version(), "implementation": impl, "abi": abi,
-                  "machine": platform.machine(), "libc": libc, "pip": pip_version,
-                  "platform_tag": sysconfig.get_platform().replace("-", "_").replace(".", "_")}))
-"""
-
-
 _LIST_PYTHONS = 'for p in /opt/python/*/bin/python; do [ -x "$p" ] && echo "$p"; done; true'
 
 
-def probe(run: Runner, base_python: str, image: Image, arch: str) -> tuple[PythonInfo, Target, str]:
-    """The container's interpreter as hwb describes interpreters, the wheelhouse's target, and
-    the version of the image's pip (``""`` when it has none)."""
-    answer = json.loads(
-        run([base_python, "-c", _PROBE], "probing the interpreter").output.strip().splitlines()[-1]
+def probe(
+    run: Runner, base_python: str, image: Image, arch: str, scratch: Path
+) -> tuple[PythonInfo, Target, str]:
+    """The container's interpreter as hwb describes interpreters (the kernel's one probe,
+    :data:`hwb_core.pythons.PROBE`, with hwb's ``packaging`` copied into the scratch mount),
+    the wheelhouse's target, and the version of the image's pip (``""`` when it has none)."""
+    lib = scratch / "probe-lib"
+    if not (lib / "packaging").is_dir():
+        shutil.copytree(
+            Path(pythons.packaging_location()) / "packaging",
+            lib / "packaging",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    output = run(
+        [base_python, "-c", pythons.PROBE, f"{SCRATCH}/probe-lib"], "probing the interpreter"
     )
-    python = PythonInfo(
-        path=base_python,
-        version=answer["version"],
-        implementation=answer["implementation"],
-        abi_tag=answer["abi"],
-        source=f"image {image.ref}",
-        platform_tag=answer.get("platform_tag", ""),
-    )
+    answer = json.loads(output.output.strip().splitlines()[-1])
+    python = pythons.info_from_probe(answer, base_python, f"image {image.ref}")
     target = Target(
-        version=answer["version"],
-        implementation=answer["implementation"],
-        abi=answer["abi"],
+        version=python.version,
+        implementation=python.implementation,
+        abi=python.abi_tag,
         arch=image.arch or arch,
         libc=answer["libc"][0],
         libc_version=_major_minor(answer["libc"][1]),

@@ -91,7 +91,7 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             )
 
         base_python = choose_interpreter(run, request.python, image)
-        container_python, target, image_pip = probe(run, base_python, image, settings.arch)
+        container_python, target, image_pip = probe(run, base_python, image, settings.arch, scratch)
         wheelhouse = (
             Wheelhouse(wheelhouse_dir, target, request.python, reporter, engine.table)
             if wheelhouse_dir

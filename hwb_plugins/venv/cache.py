@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from hwb_core.interfaces import PythonInfo, Reporter
+from hwb_plugins.venv.windows import env_python
 
 FORMAT = 1
 MARKER = "hwb-env.json"
@@ -69,27 +69,23 @@ def envs_dir() -> Path:
     return cache_dir() / "envs"
 
 
-def env_python(env_dir: Path) -> Path:
-    if os.name == "nt":
-        return env_dir / "Scripts" / "python.exe"
-    return env_dir / "bin" / "python"
-
-
-_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)", re.S)
-
-
 def normalize_requirements(requirements: Sequence[str]) -> list[str]:
-    """Sorted, de-duplicated, in one spelling: the name lowercased with runs of ``-_.`` as one
-    ``-`` (PEP 503), whitespace removed (``Hatchling >= 1.0`` is ``hatchling>=1.0``). Only a
-    key: packaging is not imported for it, and what the installer gets is left as written."""
+    """Sorted, de-duplicated, in one spelling: as ``packaging.requirements`` writes them, the
+    name canonical (PEP 503), whitespace removed (``Hatchling >= 1.0`` is ``hatchling>=1.0``).
+    Only a key: what the installer gets is left as written; text that is no requirement is
+    kept as it is (the installer reports it)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     seen: set[str] = set()
     for text in requirements:
-        m = _NAME.match(text)
-        if m is None:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
             seen.add(text.strip())
             continue
-        name = re.sub(r"[-_.]+", "-", m.group(1)).lower()
-        seen.add(name + "".join(m.group(2).split()))
+        rest = str(requirement)[len(requirement.name) :]
+        seen.add(canonicalize_name(requirement.name) + "".join(rest.split()))
     return sorted(seen)
 
 
