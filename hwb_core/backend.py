@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hwb_core.errors import BackendError, BuildError
+from hwb_core import deadline
+from hwb_core.backend_env import BackendEnvironment
+from hwb_core.errors import BackendError, BuildError, BuildTimeout
 from hwb_core.interfaces import BuildEnv, Reporter
 from hwb_core.project import Project
 
@@ -45,10 +47,15 @@ def build_wheel(
     ) -> None:
         hook_name = cmd[2] if len(cmd) > 2 else "hook"
         try:
-            if run_hook is not None:
-                run_hook(cmd, Path(cwd) if cwd else None, extra_environ)
+            if run_hook is not None:  # an environment apart from the host: env.set only
+                rule = env.backend_environment or BackendEnvironment()
+                run_hook(cmd, Path(cwd) if cwd else None, {**(extra_environ or {}), **rule.set})
             else:
-                env.run(cmd, cwd=Path(cwd) if cwd else None, extra_env=extra_environ)
+                env.run_backend_process(
+                    cmd, cwd=Path(cwd) if cwd else None, extra_env=extra_environ
+                )
+        except BuildTimeout:
+            raise deadline.expired(f"the build backend {backend!r} (in {hook_name})") from None
         except BuildError as exc:
             raise _failed(backend, hook_name, exc) from None
 
@@ -121,13 +128,16 @@ def _one_process(
         )
         reporter.step(f"building wheel with {project.build_backend}")
         try:
-            env.run(
+            env.run_backend_process(
                 [env.python_executable, str(DRIVER), str(request), str(result)],
                 cwd=env.source_dir,
             )
         except BuildError as exc:
             started = result.is_file() and json.loads(result.read_text()).get("started")
             hook = "build_wheel" if started else "get_requires_for_build_wheel"
+            if isinstance(exc, BuildTimeout):
+                backend = project.build_backend
+                raise deadline.expired(f"the build backend {backend!r} (in {hook})") from None
             raise _failed(project.build_backend, hook, exc) from None
         answer = json.loads(result.read_text(encoding="utf-8"))
     finally:

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     except HwbError as exc:
-        _print_error(exc.one_line(), exc.details)
+        log = f" (whole log: {exc.log})" if exc.log else ""
+        _print_error(exc.one_line() + log, exc.details)
         if _state["verbosity"] >= 3:
             import traceback
 
@@ -226,6 +227,7 @@ def _make_cli(click: Any, pm: Any) -> Any:
             isolation=isolation,
             config_settings=parse_config_settings(config_settings),
             overrides=_plugin_overrides(build, plugin_values),
+            keep_log=True,
         )
         result = run_build(request, session)
         if as_json:

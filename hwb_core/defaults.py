@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hwb_core.backend_env import KEYS as BACKEND_ENV_KEYS
 from hwb_core.hookspecs import hookimpl
 from hwb_core.interfaces import (
     BuildEnv,
@@ -37,6 +38,13 @@ def config_schema() -> dict[str, ConfigKey]:
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
         ),
+        "timeout": ConfigKey(
+            "float",
+            0,
+            "Seconds a build may take once its environment is being made (0: no limit); past "
+            "it the backend, its process group or its container is stopped (exit code 124).",
+            env="HWB_TIMEOUT",
+        ),
         "isolation.preference": ConfigKey(
             "list",
             [],
@@ -44,6 +52,7 @@ def config_schema() -> dict[str, ConfigKey]:
             "(names; those left out follow by their declared rank).",
         ),
         **REPAIR_KEYS,
+        **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
 
@@ -90,6 +99,12 @@ def cli_options(command: str) -> list[CliOption] | None:
             "Publish wheels as built, without repair (repair.mode = skip).",
             is_flag=True,
             flag_value="skip",
+        ),
+        CliOption(
+            ("--timeout",),
+            "timeout",
+            "Stop a build (each job's) that runs longer than SECONDS (exit code 124).",
+            metavar="SECONDS",
         ),
         *(PLATFORM_OPTIONS if command == "build" else []),
     ]

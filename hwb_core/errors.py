@@ -11,6 +11,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_BUILD_FAILED = 1
 EXIT_USAGE = 2
+EXIT_TIMEOUT = 124
 EXIT_INTERRUPTED = 130
 
 
@@ -25,6 +26,8 @@ class HwbError(Exception):
         self.hint = hint
         #: Extra lines shown below the message (for example the tail of a backend's output).
         self.details = details
+        #: The build's whole log, when it has one (set by the pipeline).
+        self.log: str | None = None
 
     def one_line(self) -> str:
         text = self.message.rstrip(".")
@@ -72,3 +75,9 @@ class PolicyViolation(RepairError):
 
 class UnsafeArchive(UsageError):
     """An sdist tried to write outside its extraction directory."""
+
+
+class BuildTimeout(BuildError):
+    """The build ran past its time limit (``--timeout``); what ran was stopped."""
+
+    exit_code = EXIT_TIMEOUT

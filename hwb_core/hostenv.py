@@ -24,8 +24,16 @@ class HostBuildEnv(BuildEnv):
     #: ``ARCHFLAGS``, a Windows table's ``env``), set by the plugin that made the environment.
     target_environ: Mapping[str, str] = {}
 
-    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def environ(
+        self, extra: Mapping[str, str] | None = None, *, backend: bool = False
+    ) -> dict[str, str]:
+        """The host's variables less the leaky ones (and, for a ``backend`` process, less those
+        that look like credentials, with ``env.set``), then this environment's own."""
         env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
+        if backend:
+            from hwb_core.backend_env import BackendEnvironment
+
+            env = (self.backend_environment or BackendEnvironment()).apply(env)
         if self.path_prefix:
             env["PATH"] = os.pathsep.join([*self.path_prefix, env.get("PATH", "")])
         env.update(self.target_environ)
@@ -48,4 +56,18 @@ class HostBuildEnv(BuildEnv):
             cwd=cwd or self.source_dir,
             env=self.environ(extra_env),
             check=check,
+        )
+
+    def run_backend_process(
+        self,
+        cmd: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> RunResult:
+        return process.run(
+            cmd,
+            reporter=self.reporter,
+            cwd=cwd or self.source_dir,
+            env=self.environ(extra_env, backend=True),
         )

@@ -351,6 +351,27 @@ class BuildEnv(abc.ABC):
     #: elsewhere (a container) sets it False and translates paths with :meth:`env_path`.
     on_host: bool = True
 
+    #: What the backend's processes see of hwb's environment
+    #: (:class:`hwb_core.backend_env.BackendEnvironment`, from ``[tool.hwb.env]``), set by the
+    #: core once the environment is made; ``None``: the default rule.
+    backend_environment: Any = None
+
+    def run_backend_process(
+        self,
+        cmd: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> RunResult:
+        """Run a process of the build backend (its hooks: code from the project) like
+        :meth:`run`, with ``env.set`` over ``extra_env``. An environment that passes hwb's own
+        variables on (:class:`hwb_core.hostenv.HostBuildEnv`) withholds those that look like
+        credentials here; one that passes none (a container) needs nothing more."""
+        from hwb_core.backend_env import BackendEnvironment
+
+        rule = self.backend_environment or BackendEnvironment()
+        return self.run(cmd, cwd=cwd, extra_env={**(extra_env or {}), **rule.set})
+
     def env_path(self, host_path: Path) -> str:
         """The path under which ``host_path`` is visible inside the environment."""
         return str(host_path)
@@ -417,6 +438,8 @@ class BuildResult:
     isolation_reason: str
     repair: RepairResult
     duration_s: float
+    log: Path | None = None
+    """The build's whole log (``hwb build``), ``None`` when none was kept."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -434,4 +457,5 @@ class BuildResult:
             "repair_note": self.repair.reason,
             "checked_by": list(self.repair.checked_by),
             "duration_s": round(self.duration_s, 3),
+            "log": str(self.log) if self.log else None,
         }

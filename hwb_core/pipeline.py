@@ -16,14 +16,17 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from hwb_core import host, isolation, pythons
+from hwb_core import deadline, host, isolation, pythons
 from hwb_core import target as targets
 from hwb_core.archive import extract_sdist, is_sdist
+from hwb_core.backend_env import BackendEnvironment
 from hwb_core.config import Config, load_config
 from hwb_core.errors import (
     BuildError,
+    ConfigError,
+    HwbError,
     IsolationUnavailable,
     PolicyViolation,
     RepairError,
@@ -40,6 +43,7 @@ from hwb_core.interfaces import (
 )
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
+from hwb_core.report import LogReporter
 
 TEMP_PREFIX = "hwb-"
 
@@ -54,6 +58,13 @@ class BuildRequest:
     isolation: str | None = None
     config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    keep_log: bool = False
+    """Write everything the build reports, in full, to a log file in hwb's cache directory
+    (``hwb build`` does; ``hwb matrix`` keeps a log per job itself)."""
+
+
+#: How many build logs hwb's cache keeps (``logs/`` in the cache directory), newest first.
+KEEP_LOGS = 50
 
 
 class Session:
@@ -77,8 +88,6 @@ class Session:
             modules = tool_hwb.get("plugins", [])
             if modules:
                 if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
-                    from hwb_core.errors import ConfigError
-
                     raise ConfigError(
                         f"plugins in [tool.hwb] of {project.pyproject_path} must be a list of module names"
                     )
@@ -199,7 +208,39 @@ def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
 
 
 def build(request: BuildRequest, session: Session) -> BuildResult:
-    """Build, repair and publish one wheel. Raises :class:`HwbError` on any expected failure."""
+    """Build, repair and publish one wheel. Raises :class:`HwbError` on any expected failure
+    (with the path of the build's log in ``log`` once there is one)."""
+    log: list[Path] = []
+    try:
+        return _build(request, session, log)
+    except HwbError as exc:
+        if log:
+            exc.log = str(log[0])
+        raise
+
+
+def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
+    """A new log file for one build in ``logs/`` of hwb's cache directory (the output
+    directory holds wheels only); logs beyond the newest :data:`KEEP_LOGS` are removed."""
+    from hwb_core.paths import cache_dir
+
+    directory = cache_dir() / "logs"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        old = sorted(directory.glob("build-*.log"), key=lambda p: p.stat().st_mtime)
+        for stale in old[: max(0, len(old) - KEEP_LOGS + 1)]:
+            stale.unlink(missing_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = directory / f"build-{project.name}-{python.abi_tag}-{stamp}-{os.getpid()}.log"
+        return path, open(path, "w", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the build log in {directory} ({exc.strerror or exc})",
+            hint="set HWB_CACHE_DIR to a writable directory",
+        ) from None
+
+
+def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildResult:
     started = time.monotonic()
     reporter = session.reporter
     pm = session.pm
@@ -216,12 +257,26 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
         )
+        limit = float(config.get("timeout") or 0)
+        if limit < 0:
+            raise ConfigError(
+                f"timeout ({config.source('timeout')}) is {limit:g}: it must be 0 or more seconds",
+                hint="0 means no limit",
+            )
+        stack.enter_context(deadline.limit(limit or None))
         asked = config.get("isolation.strategy")
         foreign = target.arch if target.asked and target.os == "linux" else None
         choice = isolation.choose(pm, reporter, project, python, config, asked, foreign)
 
         outdir = resolve_outdir(request, config, root)
         check_outdir(outdir)
+        if request.keep_log:
+            path, stream = open_log(project, python)
+            stack.enter_context(stream)
+            log.append(path)
+            stream.write(f"hwb build {request.source}: {python.describe()}, in {choice.name}\n")
+            reporter = LogReporter(reporter, stream)
+            session = Session(pm, reporter, session.environ)
 
         config_settings = dict(config.get("config-settings") or {})
         config_settings.update(request.config_settings)
@@ -271,6 +326,14 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
                     ),
                 )
         config = env_request.config
+        env.backend_environment = BackendEnvironment.from_config(config)
+        if env.on_host and reporter.verbosity >= 1:
+            withheld = env.backend_environment.withheld(os.environ)
+            if withheld:
+                reporter.info(
+                    f"withholding {len(withheld)} variables that look like credentials from the "
+                    "build backend ([tool.hwb.env] pass lets one through)"
+                )
         target = targets.check_environment(target, env)
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
@@ -295,6 +358,7 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
             isolation_reason=choice.reason,
             repair=repaired,
             duration_s=time.monotonic() - started,
+            log=log[0] if log else None,
         )
         pm.hook.wheel_built(result=result, reporter=reporter)
         return result

@@ -1,5 +1,10 @@
 """Running commands: output streamed at ``-v``, its tail kept for error messages, and the child
-stopped (not orphaned) when hwb is interrupted."""
+stopped (not orphaned) when hwb is interrupted.
+
+Output is read in pieces of at most :data:`CHUNK` characters, so a command that prints one
+enormous line costs no more memory than a normal one: such a line reaches the reporter (and the
+build's log file) as consecutive pieces, and the error tail keeps the start of each line only
+(:data:`TAIL_LINE_CHARS`)."""
 
 from __future__ import annotations
 
@@ -7,13 +12,19 @@ import collections
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from hwb_core import deadline
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import Reporter, RunResult
 
 TAIL_LINES = 40
+#: The most of one line the error tail keeps; the rest is counted, and is in the log file.
+TAIL_LINE_CHARS = 1000
+#: The largest piece of output read (and reported) at once.
+CHUNK = 65536
 
 
 def run(
@@ -45,21 +56,64 @@ def run(
         )
     except FileNotFoundError:
         raise BuildError(f"{cmd[0]} was not found", hint=hint) from None
+    watchdog = _watchdog(proc)
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
-            reporter.output(line)
+        continued = 0  # characters of the current line already read
+        while True:
+            piece = proc.stdout.readline(CHUNK)
+            if not piece:
+                break
+            text = piece.rstrip("\n")
+            reporter.output(text)
+            if continued:
+                tail[-1] = _shorten(tail[-1], continued + len(text))
+            else:
+                tail.append(text if len(text) <= TAIL_LINE_CHARS else _shorten(text, len(text)))
+            continued = 0 if piece.endswith("\n") else continued + len(text)
         returncode = proc.wait()
     except BaseException:
         _stop(proc)
         raise
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    if watchdog is not None and watchdog.fired:
+        raise deadline.expired(what or os.path.basename(str(cmd[0])))
     output = "\n".join(tail)
     if check and returncode != 0:
         label = what or os.path.basename(str(cmd[0]))
         raise BuildError(f"{label} failed (exit code {returncode})", hint=hint, details=output)
     return RunResult(returncode, output)
+
+
+class _Watchdog:
+    """Stops a child at the build's time limit, from a timer thread."""
+
+    def __init__(self, proc: subprocess.Popen[str], seconds: float) -> None:
+        self.fired = False
+        self._proc = proc
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        _stop(self._proc)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _watchdog(proc: subprocess.Popen[str]) -> _Watchdog | None:
+    left = deadline.remaining()
+    return None if left is None else _Watchdog(proc, left)
+
+
+def _shorten(kept: str, length: int) -> str:
+    """The tail's copy of a line of ``length`` characters that did not fit in one piece."""
+    head = kept.split(" [... ", 1)[0][:TAIL_LINE_CHARS]
+    return f"{head} [... {length - len(head)} more characters]"
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

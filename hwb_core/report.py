@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from typing import TextIO
+from typing import IO, Any, TextIO
+
+#: The most of one line of a command's output shown on the console.
+DISPLAY_CHARS = 1000
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour on a terminal; ``NO_COLOR`` (any value) turns it off, ``FORCE_COLOR`` on
+    (https://no-color.org, https://force-color.org; ``NO_COLOR`` wins)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
 
 
 class ConsoleReporter:
@@ -16,7 +30,7 @@ class ConsoleReporter:
         self.stream = stream or sys.stderr
         self.prefix = prefix
         self._start = time.monotonic()
-        self._color = self.stream.isatty()
+        self._color = use_color(self.stream)
 
     def _write(self, text: str, style: str | None = None) -> None:
         if self._color and style:
@@ -41,6 +55,8 @@ class ConsoleReporter:
 
     def output(self, line: str) -> None:
         if self.verbosity >= 1:
+            if len(line) > DISPLAY_CHARS:  # the whole line is in the build's log file
+                line = f"{line[:DISPLAY_CHARS]} [... {len(line) - DISPLAY_CHARS} more characters]"
             self._write("  " + line, "2")
 
     def error(self, message: str) -> None:
@@ -53,3 +69,41 @@ class NullReporter(ConsoleReporter):
 
     def warn(self, message: str) -> None:
         pass
+
+
+class LogReporter:
+    """Everything a build reports, in full and at every level, written to ``stream`` (the
+    build's log file) and passed on to ``inner``, which shows what its verbosity asks for."""
+
+    def __init__(self, inner: Any, stream: IO[str]) -> None:
+        self.inner = inner
+        self.stream = stream
+        self.verbosity = max(2, inner.verbosity)  # plugins report commands: the log keeps all
+        self._start = time.monotonic()
+
+    def _log(self, text: str) -> None:
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass  # a full disk must not fail the build
+
+    def step(self, message: str) -> None:
+        self._log(f"[{time.monotonic() - self._start:6.1f}s] {message}")
+        self.inner.step(message)
+
+    def info(self, message: str) -> None:
+        self._log(message)
+        self.inner.info(message)
+
+    def warn(self, message: str) -> None:
+        self._log(f"warning: {message}")
+        self.inner.warn(message)
+
+    def debug(self, message: str) -> None:
+        self._log(message)
+        self.inner.debug(message)
+
+    def output(self, line: str) -> None:
+        self._log("  " + line)
+        self.inner.output(line)

@@ -238,9 +238,10 @@ def test_a_backend_that_raises_fails_the_build_and_shows_its_output(
     result = run_hwb("build", str(project), "--isolation", "venv")
     assert result.returncode == BUILD_FAILED, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == [
-        "error: the build backend 'exploding_backend' failed in build_wheel; the output above (or -v) shows why"
-    ]
+    assert len(errors) == 1 and errors[0].startswith(
+        "error: the build backend 'exploding_backend' failed in build_wheel; the output above "
+        "(or -v) shows why (whole log: "
+    )
     # The tail of the backend's own output (its traceback, from the hook subprocess) is shown,
     # set off by "  | "; hwb itself prints no traceback.
     backend_tail = [line for line in result.stderr.splitlines() if line.startswith("  | ")]
@@ -400,7 +401,8 @@ def test_a_failing_get_requires_is_blamed_on_that_hook(
     result = run_hwb("build", str(project), "--isolation", "venv")
     assert result.returncode == BUILD_FAILED, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == [f"error: the build backend 'early_backend' {says}; the output above (or -v) shows why"]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"error: the build backend 'early_backend' {says}; the output above")
     assert not [line for line in result.stderr.splitlines() if line.startswith("Traceback")]
     assert_no_wheel(tmp_path)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import codecs
 import collections
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from hwb_core import deadline
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import Reporter, RunResult
 from hwb_plugins.container.errors import (
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     import docker
 
 TAIL_LINES = 40
+#: The most of one line the error tail keeps, and the largest piece of output held at once.
+TAIL_LINE_CHARS = 1000
+CHUNK = 65536
 
 
 def exec_in(
@@ -71,13 +76,23 @@ def exec_in(
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pending = ""
-    for chunk in stream:
-        pending += decoder.decode(chunk)
-        *lines, pending = pending.split("\n")
-        for line in lines:
-            line = line.rstrip("\r")
-            tail.append(line)
-            reporter.output(line)
+    watchdog = _watchdog(client, container_id)
+    try:
+        for chunk in stream:
+            pending += decoder.decode(chunk)
+            *lines, pending = pending.split("\n")
+            if len(pending) > CHUNK:  # one enormous line: reported in pieces, memory bounded
+                lines.append(pending)
+                pending = ""
+            for line in lines:
+                line = line.rstrip("\r")
+                tail.append(line if len(line) <= TAIL_LINE_CHARS else _shorten(line))
+                reporter.output(line)
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    if watchdog is not None and watchdog.is_set():
+        raise deadline.expired(what or os.path.basename(str(argv[0])))
     pending += decoder.decode(b"", final=True)
     if pending:
         tail.append(pending)
@@ -106,6 +121,38 @@ def exec_in(
             f"{label} failed in the build container (exit code {returncode})", details=output
         )
     return RunResult(returncode, output)
+
+
+class _Watchdog(threading.Timer):
+    """Stops the build container at the build's time limit (its processes with it)."""
+
+    def __init__(self, client: docker.DockerClient, container_id: str, seconds: float) -> None:
+        super().__init__(seconds, self._fire, args=(client, container_id))
+        self.daemon = True
+        self._fired = threading.Event()
+
+    def _fire(self, client: docker.DockerClient, container_id: str) -> None:
+        self._fired.set()
+        try:
+            client.api.kill(container_id)
+        except Exception:
+            pass  # gone already; the stream ends either way
+
+    def is_set(self) -> bool:
+        return self._fired.is_set()
+
+
+def _watchdog(client: docker.DockerClient, container_id: str) -> _Watchdog | None:
+    left = deadline.remaining()
+    if left is None:
+        return None
+    timer = _Watchdog(client, container_id, left)
+    timer.start()
+    return timer
+
+
+def _shorten(line: str) -> str:
+    return f"{line[:TAIL_LINE_CHARS]} [... {len(line) - TAIL_LINE_CHARS} more characters]"
 
 
 def _oom_kills(client: docker.DockerClient, container_id: str) -> int:

@@ -196,6 +196,7 @@ def remove_container(
     while True:
         try:
             client.api.remove_container(container_id, force=True, v=True)
+            _wait_until_gone(client, container_id, deadline)
             return
         except NotFound:
             return
@@ -213,6 +214,21 @@ def remove_container(
         f"could not remove build container {container_id[:12]}: {problem}; "
         f"remove it with `{cli} rm -f {container_id[:12]}`"
     )
+
+
+def _wait_until_gone(client: docker.DockerClient, container_id: str, deadline: float) -> None:
+    """An engine may answer a removal before the container is gone (podman's compatible API
+    under load): wait until asking for it finds nothing."""
+    import time
+
+    from docker.errors import NotFound
+
+    while time.monotonic() < deadline:
+        try:
+            client.api.inspect_container(container_id)
+        except NotFound:
+            return
+        time.sleep(0.2)
 
 
 #: Seconds :func:`remove_container` keeps asking an engine that refuses.

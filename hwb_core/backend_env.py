@@ -1,0 +1,106 @@
+"""What the build backend's processes see of hwb's environment.
+
+A backend is code from the project being built (an sdist from anywhere, a ``setup.py``). On the
+host it used to get every variable hwb has, so a CI job's ``GITHUB_TOKEN`` or cloud keys were one
+``os.environ`` away. By default a backend process now runs without the variables that look like
+credentials: a name matching one of :data:`CREDENTIAL_PATTERNS` (case-insensitive shell patterns)
+or a value holding a password in a URL (``https://user:secret@host/``). Installers are not
+affected (a private index keeps working); containers get no host variables at all.
+
+``[tool.hwb.env]`` changes it: ``pass`` (names or patterns let through all the same), ``block``
+(more names or patterns withheld) and ``set`` (variables set for the backend, on every platform).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from hwb_core.interfaces import ConfigKey
+
+if TYPE_CHECKING:
+    from hwb_core.config import Config
+
+#: Names that look like credentials (matched case-insensitively).
+CREDENTIAL_PATTERNS: tuple[str, ...] = (
+    "*TOKEN*",
+    "*SECRET*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*PASSPHRASE*",
+    "*CREDENTIAL*",
+    "*PRIVATE_KEY*",
+    "*ACCESS_KEY*",
+    "*API_KEY*",
+    "*APIKEY*",
+    "*_AUTH",
+    "*_AUTH_*",
+    "*SESSION_KEY*",
+    "*SIGNING_KEY*",
+    "SSH_AUTH_SOCK",
+    "*_KEY_ID",
+)
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")
+
+PASS_KEY, BLOCK_KEY, SET_KEY = "env.pass", "env.block", "env.set"
+KEYS: dict[str, ConfigKey] = {
+    PASS_KEY: ConfigKey(
+        "list",
+        [],
+        "Variables (names or shell patterns) the build backend gets even though they look like "
+        "credentials.",
+    ),
+    BLOCK_KEY: ConfigKey(
+        "list", [], "More variables (names or shell patterns) withheld from the build backend."
+    ),
+    SET_KEY: ConfigKey(
+        "table", {}, "Variables set for the build backend's processes, on every platform."
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendEnvironment:
+    """The rule for one build; the default withholds what looks like a credential."""
+
+    passed: Sequence[str] = ()
+    blocked: Sequence[str] = ()
+    set: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> BackendEnvironment:
+        values = {name: config.get(name) if name in config.schema else None for name in KEYS}
+        table = dict(values[SET_KEY] or {})
+        for name, value in table.items():
+            if not isinstance(value, str):
+                from hwb_core.errors import ConfigError
+
+                raise ConfigError(
+                    f"{SET_KEY} ({config.source(SET_KEY)}): {name} = {value!r} is not a string",
+                    hint='quote every value: set = { NAME = "value" }',
+                )
+        return cls(tuple(values[PASS_KEY] or ()), tuple(values[BLOCK_KEY] or ()), table)
+
+    def withholds(self, name: str, value: str) -> bool:
+        """True when the backend must not see variable ``name``."""
+        upper = name.upper()
+        if any(fnmatch.fnmatchcase(upper, p.upper()) for p in self.passed):
+            return False
+        if any(fnmatch.fnmatchcase(upper, p.upper()) for p in self.blocked):
+            return True
+        if any(fnmatch.fnmatchcase(upper, p) for p in CREDENTIAL_PATTERNS):
+            return True
+        return bool(_URL_PASSWORD.search(value))
+
+    def withheld(self, environ: Mapping[str, str]) -> list[str]:
+        """The names of ``environ`` the backend does not get (never their values)."""
+        return sorted(name for name, value in environ.items() if self.withholds(name, value))
+
+    def apply(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """``environ`` less what is withheld, with ``set`` over it."""
+        kept = {k: v for k, v in environ.items() if not self.withholds(k, v)}
+        kept.update(self.set)
+        return kept

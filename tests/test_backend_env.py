@@ -1,0 +1,185 @@
+"""What the build backend sees of hwb's environment: credentials withheld by default on the
+host, ``[tool.hwb.env]`` pass, block and set (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hwb_core.backend_env import BackendEnvironment
+from tests.conftest import json_out, write_project
+
+ENV_BACKEND = '''
+import json, os, zipfile
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "envdump-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        zf.writestr("envdump/environ.json", json.dumps(dict(os.environ)))
+        zf.writestr("envdump-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\\nTag: py3-none-any\\n")
+        zf.writestr("envdump-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: envdump\\nVersion: 1.0\\n")
+        zf.writestr("envdump-1.0.dist-info/RECORD", "")
+    return name
+'''
+
+SECRETS = {
+    "GITHUB_TOKEN": "ghp_not_a_real_token",
+    "AWS_SECRET_ACCESS_KEY": "not-a-real-key",
+    "AWS_ACCESS_KEY_ID": "AKIANOTREAL",
+    "PIP_INDEX_URL": "https://builder:hunter2@pypi.example.com/simple",
+    "MY_SERVICE_PASSWORD": "hunter2",
+}
+
+
+def env_project(root: Path, table: str = "") -> Path:
+    return write_project(root, {
+        "pyproject.toml": f'''
+            [build-system]
+            requires = []
+            build-backend = "env_backend"
+            backend-path = ["_backend"]
+
+            [project]
+            name = "envdump"
+            version = "1.0"
+
+            {table}
+            ''',
+        "_backend/env_backend.py": ENV_BACKEND,
+    })
+
+
+def backend_environ(run_hwb: Any, project: Path, *args: str, env: dict[str, str]) -> tuple[dict[str, str], str]:
+    result = run_hwb("build", str(project), "--json", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    wheel = json_out(result)["wheels"][0]["path"]
+    with zipfile.ZipFile(wheel) as zf:
+        return json.loads(zf.read("envdump/environ.json")), result.stderr
+
+
+@pytest.mark.parametrize("isolation", ["venv", "none"])
+def test_credentials_are_withheld_from_the_backend_by_default(
+    run_hwb: Any, tmp_path: Path, isolation: str
+) -> None:
+    project = env_project(tmp_path / "p")
+    seen, stderr = backend_environ(
+        run_hwb, project, "--isolation", isolation, "-v", env={**SECRETS, "HWB_PLAIN": "kept"}
+    )
+    assert not set(SECRETS) & set(seen), sorted(set(SECRETS) & set(seen))
+    assert seen["HWB_PLAIN"] == "kept"
+    assert "PATH" in seen and "HOME" in seen
+    assert f"withholding {len(SECRETS)} variables that look like credentials" in stderr
+    assert "hunter2" not in stderr and "ghp_not_a_real_token" not in stderr
+
+
+def test_pass_block_and_set_change_what_the_backend_gets(run_hwb: Any, tmp_path: Path) -> None:
+    project = env_project(tmp_path / "p", '''
+            [tool.hwb.env]
+            pass = ["GITHUB_TOKEN"]
+            block = ["HWB_PLAIN", "HWB_INTERNAL_*"]
+            set = { BUILD_FLAVOUR = "release" }
+    ''')
+    seen, _ = backend_environ(
+        run_hwb, project, "--isolation", "venv",
+        env={**SECRETS, "HWB_PLAIN": "x", "HWB_INTERNAL_URL": "y", "HWB_OTHER": "z"},
+    )
+    assert seen["GITHUB_TOKEN"] == SECRETS["GITHUB_TOKEN"]
+    assert "AWS_SECRET_ACCESS_KEY" not in seen
+    assert "HWB_PLAIN" not in seen and "HWB_INTERNAL_URL" not in seen
+    assert seen["HWB_OTHER"] == "z"
+    assert seen["BUILD_FLAVOUR"] == "release"
+
+
+def test_a_set_value_that_is_not_a_string_is_a_one_line_error(run_hwb: Any, tmp_path: Path) -> None:
+    project = env_project(tmp_path / "p", "[tool.hwb.env]\nset = { JOBS = [\"4\"] }\n")
+    result = run_hwb("build", str(project), "--isolation", "venv")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: env.set (")
+    assert "quote every value" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "withheld"),
+    [
+        ("GITHUB_TOKEN", "x", True),
+        ("GH_TOKEN", "x", True),
+        ("NPM_TOKEN", "x", True),
+        ("TWINE_PASSWORD", "x", True),
+        ("AZURE_CLIENT_SECRET", "x", True),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "/k.json", True),
+        ("SSH_AUTH_SOCK", "/tmp/agent", True),
+        ("UV_INDEX_URL", "https://user:pw@example.com/simple", True),
+        ("UV_INDEX_URL", "https://example.com/simple", False),
+        ("GIT_AUTHOR_NAME", "me", False),
+        ("PATH", "/usr/bin", False),
+        ("MAX_JOBS", "4", False),
+        ("CFLAGS", "-O2", False),
+    ],
+)
+def test_the_default_rule(name: str, value: str, withheld: bool) -> None:
+    assert BackendEnvironment().withholds(name, value) is withheld
+
+
+@pytest.mark.parametrize(
+    ("env", "colored"),
+    [({"FORCE_COLOR": "1"}, True), ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False), ({}, False)],
+)
+def test_no_color_and_force_color_are_honoured(
+    run_hwb: Any, tmp_path: Path, env: dict[str, str], colored: bool
+) -> None:
+    project = env_project(tmp_path / "p")
+    result = run_hwb("build", str(project), "--isolation", "venv", env={"NO_COLOR": "", **env})
+    assert result.returncode == 0, result.stderr
+    assert ("\033[" in result.stderr) is colored
+
+
+# --------------------------------------------------------------------------- bounded output
+
+LOUD_BACKEND = '''
+import sys
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    sys.stdout.write("x" * 5_000_000 + "END-OF-THE-LONG-LINE\\n")
+    sys.stdout.flush()
+    raise RuntimeError("failed after a long line")
+'''
+
+
+def test_a_huge_line_of_output_stays_out_of_stderr_and_in_the_log(run_hwb: Any, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {
+        "pyproject.toml": """
+            [build-system]
+            requires = []
+            build-backend = "loud_backend"
+            backend-path = ["."]
+
+            [project]
+            name = "loud"
+            version = "1.0"
+            """,
+        "loud_backend.py": LOUD_BACKEND,
+    })
+    result = run_hwb("build", str(project), "--isolation", "venv")
+    assert result.returncode == 1
+    assert len(result.stderr.encode()) < 64 * 1024, len(result.stderr.encode())
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the build backend 'loud_backend' failed in build_wheel")
+    log = Path(last.split("(whole log: ", 1)[1].rstrip(")"))
+    assert log.parent.name == "logs" and log.name.startswith("build-loud-")
+    text = log.read_text()
+    assert text.count("x") >= 5_000_000 and "END-OF-THE-LONG-LINE" in text
+    assert "RuntimeError: failed after a long line" in text
+    assert "more characters]" in result.stderr  # the tail says what it left out
+    assert not list((project / "dist").glob("*.whl"))
+
+
+def test_a_successful_build_reports_its_log_in_json(run_hwb: Any, tmp_path: Path) -> None:
+    project = env_project(tmp_path / "p")
+    result = run_hwb("build", str(project), "--isolation", "venv", "--json")
+    assert result.returncode == 0, result.stderr
+    log = Path(json_out(result)["wheels"][0]["log"])
+    assert log.is_file() and "building wheel with env_backend" in log.read_text()

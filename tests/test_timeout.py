@@ -1,0 +1,134 @@
+"""``--timeout``: a build that runs too long is stopped, its processes (or its container) with
+it, nothing is left behind, and hwb exits 124 saying which step ran out of time (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import write_project
+
+EXIT_TIMEOUT = 124
+
+
+def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> Path:
+    """A backend whose build_wheel starts a grandchild and then hangs, noting both pids (when
+    ``pid_file`` is given: a host path, not for containers)."""
+    note = (
+        f"with open({str(pid_file)!r}, 'w') as stream:\n"
+        "                    stream.write(f'{os.getpid()} {child.pid}')"
+        if pid_file
+        else "pass"
+    )
+    return write_project(root, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = []
+            build-backend = "hanging_backend"
+            backend-path = ["."]
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+            """,
+        "hanging_backend.py": f"""
+            import os, subprocess, sys, time
+
+            def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+                {note}
+                print("compiling forever", flush=True)
+                time.sleep(600)
+            """,
+    })
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stream:
+            return stream.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("how", ["option", "key"])
+def test_a_hanging_backend_is_stopped_at_the_limit(
+    run_hwb: Any, tmp_path: Path, hwb_env: dict[str, str], how: str
+) -> None:
+    pids = tmp_path / "pids"
+    project = hanging_project(tmp_path / "p", pids)
+    args: tuple[str, ...] = ("--timeout", "3")
+    env = {}
+    if how == "key":
+        args, env = (), {"HWB_TIMEOUT": "3"}
+    started = time.monotonic()
+    result = run_hwb("build", str(project), "--isolation", "venv", *args, env=env, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == EXIT_TIMEOUT, result.stderr
+    assert elapsed < 3 + 10, elapsed
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "error: the build backend 'hanging_backend' (in build_wheel) ran past the build's time "
+        "limit of 3 s and was stopped; raise it with --timeout SECONDS"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    for pid in map(int, pids.read_text().split()):
+        deadline = time.monotonic() + 5
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(pid), f"process {pid} outlived the timeout"
+    assert list(Path(hwb_env["TMPDIR"]).glob("hwb-*")) == []
+    assert not (project / "dist").exists() or not list((project / "dist").iterdir())
+
+
+def test_a_negative_timeout_is_a_usage_error(run_hwb: Any, tmp_path: Path) -> None:
+    project = hanging_project(tmp_path / "p", tmp_path / "pids")
+    result = run_hwb("build", str(project), "--isolation", "venv", "--timeout", "-1")
+    assert result.returncode == 2
+    assert "timeout (command line) is -1: it must be 0 or more seconds" in result.stderr
+
+
+def test_matrix_applies_the_limit_to_each_job(run_hwb: Any, tmp_path: Path) -> None:
+    import sys
+
+    pids = tmp_path / "pids"
+    project = hanging_project(tmp_path / "p", pids)
+    result = run_hwb(
+        "matrix", str(project), "--python", sys.executable, "--isolation", "venv",
+        "--timeout", "3", "--json", "-o", str(tmp_path / "out"), timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    (job,) = json.loads(result.stdout)["jobs"]
+    assert job["status"] == "failed"
+    assert "ran past the build's time limit of 3 s" in job["error"]
+    for pid in map(int, pids.read_text().split()):
+        deadline = time.monotonic() + 5
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(pid)
+    assert os.path.isdir(tmp_path / "out")
+
+
+@pytest.mark.docker
+def test_a_hanging_backend_in_a_container_is_stopped_with_its_container(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    from tests.docker.support import BUILD_IMAGE, client_with_images, hwb_containers
+
+    client = client_with_images()
+    project = hanging_project(tmp_path / "p", None, name="hangs-in-docker")
+    started = time.monotonic()
+    result = run_hwb(
+        "build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+        "--python", "3.12", "--timeout", "15", timeout=300,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == EXIT_TIMEOUT, result.stderr
+    assert elapsed < 15 + 30, elapsed
+    assert "ran past the build's time limit of 15 s" in result.stderr.strip().splitlines()[-1]
+    assert hwb_containers(client, "hangs-in-docker") == []
