@@ -38,6 +38,12 @@ def config_schema() -> dict[str, ConfigKey]:
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
         ),
+        "in-place": ConfigKey(
+            "bool",
+            False,
+            "Build in the source tree itself (incremental builds reuse build/), one build of a "
+            "tree at a time; default: in a private copy, leaving the tree untouched.",
+        ),
         "timeout": ConfigKey(
             "float",
             0,
@@ -99,6 +105,12 @@ def cli_options(command: str) -> list[CliOption] | None:
             "Publish wheels as built, without repair (repair.mode = skip).",
             is_flag=True,
             flag_value="skip",
+        ),
+        CliOption(
+            ("--in-place",),
+            "in-place",
+            "Build in the source tree itself (default: a private copy); one at a time.",
+            is_flag=True,
         ),
         CliOption(
             ("--timeout",),

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from hwb_core import deadline, host, isolation, pythons
+from hwb_core import deadline, host, isolation, pythons, snapshot
 from hwb_core import target as targets
 from hwb_core.archive import extract_sdist, is_sdist
 from hwb_core.backend_env import BackendEnvironment
@@ -187,6 +187,31 @@ def with_target(config: Config, pm: PluginManager, name: str, target: targets.Ta
     return config.with_overrides({key: value}, "--platform") if value else config
 
 
+def private_source(
+    stack: contextlib.ExitStack,
+    request: BuildRequest,
+    config: Config,
+    project: Project,
+    outdir: Path,
+    work: Path,
+    reporter: Reporter,
+) -> Project:
+    """The project the build works in: a private copy of a source directory
+    (:mod:`hwb_core.snapshot`), or with ``in-place`` the tree itself, locked against a second
+    in-place build. An sdist was extracted into a private directory already."""
+    if not request.source.is_dir():
+        return project
+    if config.get("in-place"):
+        stack.enter_context(snapshot.tree_lock(project.root, reporter))
+        return project
+    started = time.monotonic()
+    copy, files = snapshot.copy_tree(project.root, work / "src", skip=[outdir])
+    reporter.debug(
+        f"copied the source ({files} files) into {copy} in {time.monotonic() - started:.2f}s"
+    )
+    return Project.load(copy)
+
+
 def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
     """Where wheels go: ``-o``, else ``outdir`` from the configuration, else ``dist/`` in a
     source directory or beside an sdist. A relative ``outdir`` from pyproject.toml is relative
@@ -293,6 +318,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         )
         if target.os != "linux":
             reporter.step(f"target: {target.describe()}")
+        project = private_source(stack, request, config, project, outdir, work, reporter)
         while True:
             env_request = EnvRequest(
                 python=python,

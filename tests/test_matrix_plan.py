@@ -19,7 +19,7 @@ from hwb_core.host import normalize_arch, normalize_platform
 from hwb_core.interfaces import Capabilities, IsolationInfo, PythonInfo
 from hwb_plugins.matrix.jobs import FAILED, SKIPPED, WAITING, Job
 from hwb_plugins.matrix.plan import auto_pythons, expand, select_arches, select_platforms
-from hwb_plugins.matrix.procs import copy_source, descendants
+from hwb_plugins.matrix.procs import descendants
 from hwb_plugins.matrix.routing import Machine, classify
 from hwb_plugins.matrix.settings import MATRIX_KEYS, parse_excludes, split_list
 
@@ -356,7 +356,11 @@ def test_tables_keys_take_a_list_of_tables_or_text_from_the_environment() -> Non
 # --------------------------------------------------------------------------- helpers
 
 
-def test_copy_source_leaves_out_environments_caches_and_the_output(tmp_path: Path) -> None:
+def test_the_private_copy_leaves_out_environments_caches_build_output_and_the_outdir(
+    tmp_path: Path,
+) -> None:
+    from hwb_core.snapshot import copy_tree
+
     root = tmp_path / "proj"
     (root / "src" / "pkg").mkdir(parents=True)
     (root / "src" / "pkg" / "__init__.py").write_text("")
@@ -367,11 +371,25 @@ def test_copy_source_leaves_out_environments_caches_and_the_output(tmp_path: Pat
     (root / "src" / "pkg" / "__pycache__").mkdir()
     (root / "dist").mkdir()
     (root / "link").symlink_to("src")
-    copy = copy_source(root, tmp_path / "copy" / "proj", skip=[root / "dist"])
+    (root / "build" / "lib").mkdir(parents=True)
+    (root / "src" / "pkg.egg-info").mkdir()
+    (root / "src" / "pkg" / "build").mkdir()  # a package named build is no build output
+    (root / ".git" / "objects" / "ab").mkdir(parents=True)
+    (root / ".git" / "objects" / "ab" / "cdef").write_bytes(b"object")
+    copy, files = copy_tree(root, tmp_path / "copy" / "proj", skip=[root / "dist"])
+    assert files == 3
+    assert (copy / "src" / "pkg" / "build").is_dir()
+    # git's objects never change once written: hard-linked, not copied
+    assert (copy / ".git" / "objects" / "ab" / "cdef").stat().st_ino == (
+        root / ".git" / "objects" / "ab" / "cdef"
+    ).stat().st_ino
+    assert (copy / "src" / "pkg" / "__init__.py").stat().st_ino != (
+        root / "src" / "pkg" / "__init__.py"
+    ).stat().st_ino
     assert (copy / "src" / "pkg" / "__init__.py").is_file()
     assert (copy / ".git" / "HEAD").is_file()  # version plugins (setuptools-scm) read it
     assert (copy / "link").is_symlink()
-    for gone in ("env", "dist", "src/pkg/__pycache__"):
+    for gone in ("env", "dist", "src/pkg/__pycache__", "build", "src/pkg.egg-info"):
         assert not (copy / gone).exists(), gone
 
 

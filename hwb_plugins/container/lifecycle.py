@@ -227,7 +227,9 @@ def _wait_until_gone(client: docker.DockerClient, container_id: str, deadline: f
         try:
             client.api.inspect_container(container_id)
         except NotFound:
-            return
+            # podman may still list a container it is removing: gone means unlisted too
+            if not client.api.containers(all=True, filters={"id": container_id}):
+                return
         time.sleep(0.2)
 
 

@@ -112,7 +112,6 @@ class Plan:
     log_dir: Path
     parallel: int
     fail_fast: bool
-    copy_source: bool
     asked_isolation: str
     excluded: int = 0
     notes: list[str] = dataclasses.field(default_factory=list)

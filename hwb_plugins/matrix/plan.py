@@ -214,8 +214,6 @@ def make_plan(
     fail_fast = (
         options.fail_fast if options.fail_fast is not None else bool(config.get("matrix.fail-fast"))
     )
-    runnable = sum(1 for job in jobs if job.status == WAITING)
-    copy_source = bool(config.get("matrix.copy-source")) and parallel > 1 and runnable > 1
     return Plan(
         jobs=jobs,
         root=project.root,
@@ -223,7 +221,6 @@ def make_plan(
         log_dir=log_dir,
         parallel=parallel,
         fail_fast=fail_fast,
-        copy_source=copy_source,
         asked_isolation=asked_isolation,
         excluded=excluded,
         notes=notes,

@@ -1,54 +1,8 @@
-"""What jobs running side by side need from the system: private copies of the source tree,
-and the processes they started (to stop them)."""
+"""The processes that jobs running side by side started (to stop them all)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterable
-from pathlib import Path
-
-from hwb_plugins.matrix.jobs import LOG_DIR_NAME
-
-_NEVER_COPIED = frozenset(
-    {
-        ".tox",
-        ".nox",
-        ".venv",
-        "__pycache__",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        LOG_DIR_NAME,
-    }
-)
-
-
-def copy_source(root: Path, dest: Path, skip: Iterable[Path] = ()) -> Path:
-    """Copy a project tree for one job, without virtual environments, caches and ``skip``
-    (the output and log directories). Symbolic links are copied as links."""
-    skipped = {os.path.realpath(p) for p in skip}
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        out = set()
-        for name in names:
-            if name in _NEVER_COPIED:
-                out.add(name)
-                continue
-            path = os.path.join(directory, name)
-            if (
-                os.path.isdir(path)
-                and not os.path.islink(path)
-                and (
-                    os.path.realpath(path) in skipped
-                    or os.path.exists(os.path.join(path, "pyvenv.cfg"))
-                )
-            ):
-                out.add(name)
-        return out
-
-    shutil.copytree(root, dest, symlinks=True, ignore=ignore)
-    return dest
 
 
 def descendants(root: int | None = None) -> list[int]:

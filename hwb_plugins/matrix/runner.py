@@ -4,15 +4,12 @@ stop for all of them on Ctrl-C or ``--fail-fast``."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from pathlib import Path
 from typing import IO, Protocol
 
 from hwb_core.errors import HwbError
@@ -31,7 +28,7 @@ from hwb_plugins.matrix.jobs import (
     Plan,
 )
 from hwb_plugins.matrix.plan import make_plan, this_machine
-from hwb_plugins.matrix.procs import copy_source, signal_descendants
+from hwb_plugins.matrix.procs import signal_descendants
 from hwb_plugins.matrix.routing import Machine
 
 
@@ -128,7 +125,6 @@ class Runner:
         self._reason = ""
         self._lock = threading.Lock()
         self._warned: set[str] = set()
-        self._work_dirs: set[Path] = set()
 
     # ----------------------------------------------------------------- the pool
 
@@ -151,8 +147,6 @@ class Runner:
                 if job.status == WAITING:
                     self._finish(job, SKIPPED, f"not started: {self._reason or 'stopped'}")
                     self._write_outcome_only(job)
-            for work in list(self._work_dirs):
-                shutil.rmtree(work, ignore_errors=True)
             self.view.stop()
 
     def _run_pool(self, todo: list[Job]) -> None:
@@ -232,20 +226,12 @@ class Runner:
         )
         job.started = time.monotonic()
         self._set(job, RUNNING)
-        status, error, work = FAILED, None, None
+        status, error = FAILED, None
         try:
-            source = self.plan.root
-            if self.plan.copy_source:
-                work = Path(tempfile.mkdtemp(prefix="hwb-matrix-"))
-                self._work_dirs.add(work)
-                reporter.step(f"copying the source into {work}")
-                source = copy_source(
-                    self.plan.root,
-                    work / self.plan.root.name,
-                    skip=[self.plan.outdir, self.plan.log_dir],
-                )
+            # Each build works in a private copy of the tree (hwb_core.snapshot), so jobs
+            # side by side never share build/; with in-place they take turns.
             request = BuildRequest(
-                source=source,
+                source=self.plan.root,
                 outdir=self.plan.outdir,
                 python=job.interpreter.path,
                 isolation=isolation,
@@ -270,9 +256,6 @@ class Runner:
             reporter.write(traceback.format_exc())
             error = f"internal error: {type(exc).__name__}: {exc}; the traceback is in {job.log}"
         finally:
-            if work is not None:
-                shutil.rmtree(work, ignore_errors=True)
-                self._work_dirs.discard(work)
             job.finished = time.monotonic()
             reporter.write(
                 f"result: {status}"

@@ -36,8 +36,8 @@ MATRIX_KEYS: dict[str, ConfigKey] = {
     "matrix.copy-source": ConfigKey(
         "bool",
         True,
-        "Give each parallel job a private copy of the source tree (backends write build/ and "
-        "*.egg-info into it).",
+        "Superseded: every build now works in a private copy of the source (in-place = true "
+        "builds in the tree, one job at a time). Kept so that existing settings stay valid.",
     ),
     "matrix.exclude": ConfigKey(
         "tables",
