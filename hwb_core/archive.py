@@ -1,11 +1,13 @@
 """Safe extraction of source distributions.
 
 Every member is checked before anything is written: no absolute paths, no ``..``, no links that
-lead out of the extraction directory, no devices. One bad member rejects the whole archive.
+lead out of the extraction directory, no devices, and no more members or bytes than
+:class:`Limits` allow (a tar bomb). One bad member rejects the whole archive.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import tarfile
@@ -15,6 +17,26 @@ from pathlib import Path
 from hwb_core.errors import UnsafeArchive, UsageError
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How much an sdist may unpack to (``sdist.max-files``, ``sdist.max-megabytes``)."""
+
+    files: int = 250_000
+    megabytes: int = 2048
+
+    def check(self, archive: Path, files: int, size: int) -> None:
+        if files > self.files:
+            raise UnsafeArchive(
+                f"{archive.name} holds more members than the limit of {self.files}",
+                hint="if it is a real sdist, raise sdist.max-files (HWB_SDIST_MAX_FILES)",
+            )
+        if size > self.megabytes * 1024 * 1024:
+            raise UnsafeArchive(
+                f"{archive.name} unpacks to more than the limit of {self.megabytes} MB",
+                hint="if it is a real sdist, raise sdist.max-megabytes (HWB_SDIST_MAX_MEGABYTES)",
+            )
 
 
 def is_sdist(path: Path) -> bool:
@@ -47,13 +69,14 @@ def _check_link(archive: Path, member: tarfile.TarInfo) -> None:
         )
 
 
-def extract_sdist(archive: Path, dest: Path) -> Path:
+def extract_sdist(archive: Path, dest: Path, limits: Limits | None = None) -> Path:
     """Extract ``archive`` into ``dest`` and return the project root inside it."""
+    limits = limits or Limits()
     try:
         if archive.name.lower().endswith(".zip"):
-            _extract_zip(archive, dest)
+            _extract_zip(archive, dest, limits)
         else:
-            _extract_tar(archive, dest)
+            _extract_tar(archive, dest, limits)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
         if isinstance(exc, getattr(tarfile, "FilterError", ())):
             # PEP 706's data filter saw through what the member checks cannot (a chain of
@@ -69,9 +92,15 @@ def extract_sdist(archive: Path, dest: Path) -> Path:
     return dest
 
 
-def _extract_tar(archive: Path, dest: Path) -> None:
+def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
     with tarfile.open(archive) as tar:
-        members = tar.getmembers()
+        members = []
+        size = 0
+        for member in tar:  # counted as read: a bomb of headers stops early too
+            members.append(member)
+            size += member.size if member.isfile() else 0
+            if len(members) > limits.files or size > limits.megabytes * 1024 * 1024:
+                limits.check(archive, len(members), size)
         for member in members:
             _check_name(archive, member.name)
             if member.issym() or member.islnk():
@@ -87,9 +116,11 @@ def _extract_tar(archive: Path, dest: Path) -> None:
             tar.extractall(dest, members=members)
 
 
-def _extract_zip(archive: Path, dest: Path) -> None:
+def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        limits.check(archive, len(infos), sum(info.file_size for info in infos))
+        for info in infos:
             _check_name(archive, info.filename)
             mode = (info.external_attr >> 16) & 0o170000
             if mode == 0o120000:

@@ -38,6 +38,18 @@ def config_schema() -> dict[str, ConfigKey]:
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
         ),
+        "sdist.max-files": ConfigKey(
+            "int",
+            250_000,
+            "The most members an sdist may hold (a tar bomb is refused before anything is "
+            "written). Read from the environment and command line only.",
+        ),
+        "sdist.max-megabytes": ConfigKey(
+            "int",
+            2048,
+            "The most an sdist may unpack to, in MB. Read from the environment and command line "
+            "only.",
+        ),
         "in-place": ConfigKey(
             "bool",
             False,

@@ -70,4 +70,5 @@ class HostBuildEnv(BuildEnv):
             reporter=self.reporter,
             cwd=cwd or self.source_dir,
             env=self.environ(extra_env, backend=True),
+            what="the build backend",
         )

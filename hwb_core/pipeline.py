@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from hwb_core import deadline, host, isolation, pythons, snapshot
 from hwb_core import target as targets
-from hwb_core.archive import extract_sdist, is_sdist
+from hwb_core.archive import Limits, extract_sdist, is_sdist
 from hwb_core.backend_env import BackendEnvironment
 from hwb_core.config import Config, load_config
 from hwb_core.errors import (
@@ -118,8 +118,11 @@ class Session:
 
 
 @contextlib.contextmanager
-def prepared_source(source: Path) -> Iterator[Path]:
-    """Yield the project root: ``source`` itself, or an sdist extracted into a temporary place."""
+def prepared_source(
+    source: Path, limits: Limits | None = None, reporter: Reporter | None = None
+) -> Iterator[Path]:
+    """Yield the project root: ``source`` itself, or an sdist extracted into a temporary place
+    (within ``limits``)."""
     if not source.exists():
         raise UsageError(
             f"source {source} does not exist", hint="give a project directory or an sdist (.tar.gz)"
@@ -133,10 +136,25 @@ def prepared_source(source: Path) -> Iterator[Path]:
             hint="give a project directory or a .tar.gz source distribution",
         )
     tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "sdist-"))
+    if reporter is not None:
+        size = source.stat().st_size / 1024 / 1024
+        reporter.step(f"extracting {source.name} ({size:.1f} MB)")
     try:
-        yield extract_sdist(source.resolve(), tmp)
+        yield extract_sdist(source.resolve(), tmp, limits)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def archive_limits(config: Config) -> Limits:
+    """What an sdist may unpack to, from ``sdist.max-files`` and ``sdist.max-megabytes`` (the
+    environment and command line only: the project's own file is inside the archive)."""
+    files, megabytes = int(config.get("sdist.max-files")), int(config.get("sdist.max-megabytes"))
+    if files < 1 or megabytes < 1:
+        raise ConfigError(
+            "sdist.max-files and sdist.max-megabytes must be 1 or more",
+            hint="they bound what an sdist may unpack to",
+        )
+    return Limits(files, megabytes)
 
 
 def check_outdir(outdir: Path) -> None:
@@ -155,15 +173,22 @@ def check_outdir(outdir: Path) -> None:
 def publish(wheel: Path, outdir: Path) -> Path:
     """Move ``wheel`` into ``outdir`` atomically: a reader never sees a partial wheel."""
     final = outdir / wheel.name
-    fd, tmp_name = tempfile.mkstemp(dir=outdir, prefix=f".{wheel.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
     try:
+        fd, tmp_name = tempfile.mkstemp(dir=outdir, prefix=f".{wheel.name}.", suffix=".part")
+        os.close(fd)
+        tmp = Path(tmp_name)
         shutil.copyfile(wheel, tmp)
         os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise BuildError(
+                f"could not publish {wheel.name} into {outdir} ({exc.strerror or exc})",
+                hint="check the output directory: free space, permissions, what is in the way",
+            ) from None
         raise
     return final
 
@@ -270,7 +295,8 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
     reporter = session.reporter
     pm = session.pm
     with contextlib.ExitStack() as stack:
-        root = stack.enter_context(prepared_source(request.source))
+        limits = archive_limits(session.config_for(None, request.overrides))
+        root = stack.enter_context(prepared_source(request.source, limits, reporter))
         project = Project.load(root)
         overrides = dict(request.overrides)
         if request.python:

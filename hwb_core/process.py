@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,6 +26,9 @@ TAIL_LINES = 40
 TAIL_LINE_CHARS = 1000
 #: The largest piece of output read (and reported) at once.
 CHUNK = 65536
+#: Seconds between "still running" lines while a command runs (so that a CI log shows that a
+#: long compile is alive); 0 for none.
+HEARTBEAT_SECONDS = 30.0
 
 
 def run(
@@ -57,6 +61,7 @@ def run(
     except FileNotFoundError:
         raise BuildError(f"{cmd[0]} was not found", hint=hint) from None
     watchdog = _watchdog(proc)
+    heartbeat = Heartbeat(reporter, what or os.path.basename(str(cmd[0])))
     try:
         assert proc.stdout is not None
         continued = 0  # characters of the current line already read
@@ -76,6 +81,7 @@ def run(
         _stop(proc)
         raise
     finally:
+        heartbeat.cancel()
         if watchdog is not None:
             watchdog.cancel()
     if watchdog is not None and watchdog.fired:
@@ -85,6 +91,32 @@ def run(
         label = what or os.path.basename(str(cmd[0]))
         raise BuildError(f"{label} failed (exit code {returncode})", hint=hint, details=output)
     return RunResult(returncode, output)
+
+
+class Heartbeat:
+    """Says every :data:`HEARTBEAT_SECONDS` that a command still runs, from a thread of its
+    own, until :meth:`cancel` (environments that run commands their own way use it too)."""
+
+    def __init__(self, reporter: Reporter, label: str) -> None:
+        self._reporter = reporter
+        self._label = label
+        self._started = time.monotonic()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        if HEARTBEAT_SECONDS > 0:
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_SECONDS):
+            elapsed = time.monotonic() - self._started
+            try:
+                self._reporter.info(f"still running: {self._label} ({elapsed:.0f} s)")
+            except Exception:
+                return  # a reporter that refuses (a stopping hwb matrix job) ends the beat
+
+    def cancel(self) -> None:
+        self._stopped.set()
 
 
 class _Watchdog:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from typing import IO, Any, TextIO
 
@@ -80,13 +81,15 @@ class LogReporter:
         self.stream = stream
         self.verbosity = max(2, inner.verbosity)  # plugins report commands: the log keeps all
         self._start = time.monotonic()
+        self._lock = threading.Lock()  # a heartbeat reports from a thread of its own
 
     def _log(self, text: str) -> None:
-        try:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        except (OSError, ValueError):
-            pass  # a full disk must not fail the build
+        with self._lock:
+            try:
+                self.stream.write(text + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass  # a full disk must not fail the build
 
     def step(self, message: str) -> None:
         self._log(f"[{time.monotonic() - self._start:6.1f}s] {message}")

@@ -244,3 +244,47 @@ def test_a_good_sdist_builds_and_the_wheel_lands_beside_it(
     assert Path(wheel["path"]) == tmp_path / "demo-1.0-py3-none-any.whl"
     assert wheel_members(Path(wheel["path"]))["demo/__init__.py"] == b"X = 1\n"
     assert list(Path(hwb_env["TMPDIR"]).glob("hwb-*")) == []  # the extraction directory is gone
+
+
+# --------------------------------------------------------------------------- limits (issue 11)
+
+
+def test_too_many_members_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from hwb_core.archive import Limits
+
+    archive = make_tar(tmp_path / "many-1.0.tar.gz",
+                       [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(50)])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(UnsafeArchive) as caught:
+        extract_sdist(archive, dest, Limits(files=20))
+    assert caught.value.message == "many-1.0.tar.gz holds more members than the limit of 20"
+    assert "sdist.max-files" in (caught.value.hint or "")
+    assert all_files(dest) == []
+
+
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+def test_an_archive_that_unpacks_past_the_size_limit_is_refused(tmp_path: Path, kind: str) -> None:
+    from hwb_core.archive import Limits
+
+    big = b"\0" * (3 * 1024 * 1024)
+    if kind == "tar":
+        archive = make_tar(tmp_path / "big-1.0.tar.gz", [file_member("big-1.0/blob.bin", big)])
+    else:
+        archive = make_zip(tmp_path / "big-1.0.zip", [("big-1.0/blob.bin", big, 0o644)])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(UnsafeArchive, match="unpacks to more than the limit of 1 MB"):
+        extract_sdist(archive, dest, Limits(megabytes=1))
+    assert all_files(dest) == []
+
+
+def test_the_limits_come_from_the_environment_and_end_in_a_usage_error(
+    run_hwb: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    archive = make_tar(tmp_path / "many-1.0.tar.gz",
+                       [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(30)])
+    result = run_hwb("build", str(archive), env={"HWB_SDIST_MAX_FILES": "10"})
+    assert result.returncode == EXIT_USAGE
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: many-1.0.tar.gz holds more members than the limit of 10; ")

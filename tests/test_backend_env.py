@@ -183,3 +183,37 @@ def test_a_successful_build_reports_its_log_in_json(run_hwb: Any, tmp_path: Path
     assert result.returncode == 0, result.stderr
     log = Path(json_out(result)["wheels"][0]["log"])
     assert log.is_file() and "building wheel with env_backend" in log.read_text()
+
+
+def test_a_long_command_says_it_is_still_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The heartbeat: a line every HEARTBEAT_SECONDS while a command runs (so that a CI log
+    shows a long compile is alive), and none once it ended."""
+    import sys
+
+    from hwb_core import process
+
+    class Collect:
+        verbosity = 0
+
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def info(self, message: str) -> None:
+            self.lines.append(message)
+
+        def debug(self, message: str) -> None: ...
+        def step(self, message: str) -> None: ...
+        def warn(self, message: str) -> None: ...
+        def output(self, line: str) -> None: ...
+
+    monkeypatch.setattr(process, "HEARTBEAT_SECONDS", 0.3)
+    reporter: Any = Collect()
+    process.run([sys.executable, "-c", "import time; time.sleep(1.2)"], reporter=reporter,
+                what="the slow compile")
+    beats = list(reporter.lines)
+    assert 2 <= len(beats) <= 5, beats
+    assert all(line.startswith("still running: the slow compile (") for line in beats)
+    import time
+
+    time.sleep(0.7)
+    assert reporter.lines == beats  # stopped with the command

@@ -23,6 +23,7 @@ from tests.docker.support import (
     built_wheel,
     client_with_images,
     hwb_containers,
+    left_containers,
     tree_digest,
 )
 
@@ -167,5 +168,7 @@ def test_a_build_that_writes_into_its_tree_leaves_the_source_byte_identical(
 
 
 def test_no_container_or_temporary_directory_is_left_after_success(probe_build: dict[str, Any]) -> None:
-    assert hwb_containers(probe_build["client"], "hwb-docker-probe") == [], probe_build["stderr"]
+    assert left_containers(hwb_containers, probe_build["client"], "hwb-docker-probe") == [], (
+        probe_build["stderr"]
+    )
     assert list(probe_build["tmp"].iterdir()) == []

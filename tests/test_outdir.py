@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,26 @@ def test_a_relative_outdir_from_the_command_line_or_environment_is_relative_to_t
     assert result.returncode == 0, result.stderr
     assert (cwd / "here" / WHEEL).is_file()
     assert not (src / "from-pyproject").exists()
+
+
+def test_a_wheel_that_cannot_be_published_is_a_one_line_error_and_leaves_no_part_file(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """Publishing fails (here a directory stands where the wheel goes): exit 1, one line naming
+    the path, no partial wheel and no .part file (issue 11)."""
+    from tests.plugins.backends import tiny_project
+
+    project = tiny_project(tmp_path / "proj")
+    first = run_hwb("build", str(project), "--isolation", "venv", "-o", str(tmp_path / "probe"), "--json")
+    assert first.returncode == 0, first.stderr
+    name = Path(json.loads(first.stdout)["wheels"][0]["path"]).name
+    outdir = tmp_path / "out"
+    (outdir / name).mkdir(parents=True)
+    (outdir / name / "keep").write_text("in the way")
+    result = run_hwb("build", str(project), "--isolation", "venv", "-o", str(outdir))
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: could not publish {name} into {outdir} (")
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert sorted(p.name for p in outdir.iterdir()) == [name]  # only what was in the way
+    assert (outdir / name / "keep").read_text() == "in the way"

@@ -24,6 +24,7 @@ from tests.docker.support import (
     BUILD_IMAGE,
     YAML_EXTENSION,
     import_in_runtime_image,
+    left_containers,
     podman_containers,
     podman_with_images,
     processes_mentioning,
@@ -151,7 +152,7 @@ def test_the_podman_build_runs_the_images_interpreter_in_a_copy_of_the_source(
 
 @pytest.mark.xdist_group("podman-yaml")
 def test_no_container_service_or_socket_is_left_after_a_podman_build(podman_build: dict[str, Any]) -> None:
-    assert podman_containers("hwb-podman-yaml") == []
+    assert left_containers(podman_containers, "hwb-podman-yaml") == []
     socket = started_service_socket(podman_build["stderr"])
     assert not socket.parent.exists()
     assert processes_mentioning(str(socket)) == []

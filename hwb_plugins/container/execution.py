@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from hwb_core import deadline
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import Reporter, RunResult
+from hwb_core.process import Heartbeat
 from hwb_plugins.container.errors import (
     ContainerError,
     MemoryLimitExceeded,
@@ -77,6 +78,7 @@ def exec_in(
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pending = ""
     watchdog = _watchdog(client, container_id)
+    heartbeat = Heartbeat(reporter, what or os.path.basename(str(argv[0])))
     try:
         for chunk in stream:
             pending += decoder.decode(chunk)
@@ -89,6 +91,7 @@ def exec_in(
                 tail.append(line if len(line) <= TAIL_LINE_CHARS else _shorten(line))
                 reporter.output(line)
     finally:
+        heartbeat.cancel()
         if watchdog is not None:
             watchdog.cancel()
     if watchdog is not None and watchdog.is_set():

@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
 from hwb_core.errors import HwbError
-from hwb_core.pipeline import BuildRequest, Session, build, prepared_source
+from hwb_core.pipeline import BuildRequest, Session, archive_limits, build, prepared_source
 from hwb_core.project import Project
 from hwb_plugins.matrix.jobs import (
     FAILED,
@@ -314,7 +314,8 @@ def run_matrix(
     """Plan and run the matrix. Job failures are in the result (see :meth:`MatrixResult.check`);
     errors of the whole run (bad options or configuration) raise :class:`HwbError`."""
     started = time.monotonic()
-    with prepared_source(options.source) as root:
+    limits = archive_limits(session.config_for(None, options.overrides))
+    with prepared_source(options.source, limits, session.reporter) as root:
         project = Project.load(root)
         config = session.config_for(project, options.overrides)
         _warm_up(session)

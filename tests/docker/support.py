@@ -49,6 +49,30 @@ def hwb_containers(client: Any, project_name: str) -> list[Any]:
     return list(client.containers.list(all=True, filters={"label": ["hwb=1", f"hwb.project={project_name}"]}))
 
 
+def left_containers(listing: Any, *args: Any, settle: float = 10.0) -> list[str]:
+    """What ``listing(*args)`` still finds after up to ``settle`` seconds, described (state,
+    creation time, the hwb process that made it). Under the load of the whole suite an engine
+    may list a container for a moment after its removal was answered; a container still there
+    after that is a leak."""
+    import time
+
+    deadline = time.monotonic() + settle
+    found = listing(*args)
+    while found and time.monotonic() < deadline:
+        time.sleep(0.5)
+        found = listing(*args)
+    described = []
+    for item in found:
+        attrs = getattr(item, "attrs", None)
+        if attrs:
+            labels = attrs.get("Config", {}).get("Labels", {})
+            described.append(f"{item.short_id} {attrs.get('State', {}).get('Status')} "
+                             f"created {attrs.get('Created')} by hwb pid {labels.get('hwb.pid')}")
+        else:
+            described.append(str(item))
+    return described
+
+
 def docker_build(run_hwb: Any, project: Path, *args: str, env: dict[str, str] | None = None,
                  image: str = BUILD_IMAGE, python: str = "3.12") -> subprocess.CompletedProcess[str]:
     """``hwb build --isolation docker --image IMAGE --python 3.12 --json PROJECT ARGS``."""
