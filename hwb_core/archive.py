@@ -85,11 +85,23 @@ def extract_sdist(archive: Path, dest: Path, limits: Limits | None = None) -> Pa
                 f"{archive.name}: {exc}",
                 hint="refusing to extract it; rebuild the sdist from a clean tree",
             ) from None
-        raise UsageError(f"cannot read {archive}: {exc}", hint="is it a complete sdist?") from None
+        raise UsageError(
+            f"cannot read {archive}: {_first_line(exc)}",
+            hint="is it a complete sdist (a .tar.gz or .zip)?",
+        ) from None
     entries = [p for p in dest.iterdir()]
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return dest
+
+
+def _first_line(exc: BaseException) -> str:
+    """tarfile's "could not be opened successfully" lists every compression it tried, one per
+    line: it is not any of them."""
+    text = str(exc).strip()
+    if "could not be opened successfully" in text:
+        return "not a tar archive (gzip, bzip2, xz or plain) nor a zip file"
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:

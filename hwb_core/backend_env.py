@@ -8,7 +8,9 @@ or a value holding a password in a URL (``https://user:secret@host/``). Installe
 affected (a private index keeps working); containers get no host variables at all.
 
 ``[tool.hwb.env]`` changes it: ``pass`` (names or patterns let through all the same), ``block``
-(more names or patterns withheld) and ``set`` (variables set for the backend, on every platform).
+(more names or patterns withheld) and ``set`` (variables set for the backend, on every platform);
+``[tool.hwb.env.linux]``, ``[tool.hwb.env.macos]`` and ``[tool.hwb.env.windows]`` hold a ``set``
+for builds of that system's wheels only.
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ KEYS: dict[str, ConfigKey] = {
         "table", {}, "Variables set for the build backend's processes, on every platform."
     ),
 }
+#: ``[tool.hwb.env.linux]``, ``.macos``, ``.windows``: ``set`` for builds of that system's
+#: wheels only (a container build is a Linux one), over the general ``set``.
+OS_SET_KEYS = {os_name: f"env.{os_name}.set" for os_name in ("linux", "macos", "windows")}
+KEYS.update(
+    {
+        key: ConfigKey(
+            "table",
+            {},
+            f"Variables set for the build backend's processes when it builds {label} wheels "
+            "(over env.set).",
+        )
+        for key, label in zip(OS_SET_KEYS.values(), ("Linux", "macOS", "Windows"), strict=True)
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,17 +87,22 @@ class BackendEnvironment:
     set: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: Config) -> BackendEnvironment:
+    def from_config(cls, config: Config, os_name: str | None = None) -> BackendEnvironment:
+        """The rule of ``config`` for a build of ``os_name``'s wheels (its ``env.OS.set`` over
+        ``env.set``)."""
         values = {name: config.get(name) if name in config.schema else None for name in KEYS}
-        table = dict(values[SET_KEY] or {})
-        for name, value in table.items():
-            if not isinstance(value, str):
-                from hwb_core.errors import ConfigError
+        table: dict[str, str] = {}
+        set_keys = [SET_KEY] + ([OS_SET_KEYS[os_name]] if os_name in OS_SET_KEYS else [])
+        for key in set_keys:
+            for name, value in (values[key] or {}).items():
+                if not isinstance(value, str):
+                    from hwb_core.errors import ConfigError
 
-                raise ConfigError(
-                    f"{SET_KEY} ({config.source(SET_KEY)}): {name} = {value!r} is not a string",
-                    hint='quote every value: set = { NAME = "value" }',
-                )
+                    raise ConfigError(
+                        f"{key} ({config.source(key)}): {name} = {value!r} is not a string",
+                        hint='quote every value: set = { NAME = "value" }',
+                    )
+                table[name] = value
         return cls(tuple(values[PASS_KEY] or ()), tuple(values[BLOCK_KEY] or ()), table)
 
     def withholds(self, name: str, value: str) -> bool:

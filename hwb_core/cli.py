@@ -46,8 +46,21 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return exc.exit_code
     except KeyboardInterrupt:
+        _close_status()
         print("error: interrupted; temporary environments were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # the machine's, not hwb's: a full disk, a path in the way
+        if _state["verbosity"] >= 3:
+            import traceback
+
+            traceback.print_exc()
+        where = f" ({exc.filename})" if exc.filename else ""
+        _print_error(
+            f"{exc.strerror or exc}{where}",
+            None,
+            hint="check that the path is writable and the disk has room (-vvv shows where)",
+        )
+        return EXIT_BUILD_FAILED
     except Exception as exc:  # a bug: say so in one line, trace with -vvv
         if _state["verbosity"] >= 3:
             import traceback
@@ -59,9 +72,19 @@ def main(argv: list[str] | None = None) -> int:
             hint="run again with -vvv for a traceback and report it",
         )
         return EXIT_BUILD_FAILED
+    finally:
+        _close_status()
+
+
+def _close_status() -> None:
+    """Take a live status line off the terminal before the last words are printed."""
+    reporter = _state.pop("reporter", None)
+    if reporter is not None:
+        reporter.close()
 
 
 def _print_error(message: str, details: str | None, hint: str | None = None) -> None:
+    _close_status()
     if details and _state["verbosity"] < 1 and not _state.get("streamed"):
         lines = details.rstrip().splitlines()[-20:]
         print("\n".join("  | " + line for line in lines), file=sys.stderr)
@@ -126,11 +149,15 @@ def _run(args: list[str]) -> int:
 def _make_cli(click: Any, pm: Any) -> Any:
     from hwb_core.interfaces import CommandLine
 
-    def make_session(ctx: Any) -> Any:
+    def make_session(ctx: Any, live: bool = False) -> Any:
+        """The command's session; ``live`` asks for a live status line, shown on a terminal."""
         from hwb_core.pipeline import Session
-        from hwb_core.report import ConsoleReporter
+        from hwb_core.report import ConsoleReporter, live_wanted
 
-        return Session(pm, ConsoleReporter(_state["verbosity"]))
+        live = live and not _state["json"] and live_wanted(sys.stderr)
+        reporter = ConsoleReporter(_state["verbosity"], live=live)
+        _state["reporter"] = reporter
+        return Session(pm, reporter)
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(
@@ -192,6 +219,7 @@ def _make_cli(click: Any, pm: Any) -> Any:
         "-v",
         "--verbose",
         count=True,
+        metavar="",
         help="-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
     )
     @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
@@ -218,7 +246,7 @@ def _make_cli(click: Any, pm: Any) -> Any:
         _state["json"] = as_json
         _state["streamed"] = verbose >= 1
         isolation = resolve_no_isolation(click, pm, isolation, no_isolation)
-        session = make_session(ctx)
+        session = make_session(ctx, live=True)
         session.report_plugin_failures()
         request = BuildRequest(
             source=src,
@@ -230,6 +258,7 @@ def _make_cli(click: Any, pm: Any) -> Any:
             keep_log=True,
         )
         result = run_build(request, session)
+        session.reporter.close()
         if as_json:
             print(json.dumps({"wheels": [result.to_json()]}, indent=2))
         elif not quiet:
@@ -303,6 +332,8 @@ def _make_cli(click: Any, pm: Any) -> Any:
             print(json.dumps({"pythons": [p.to_json() for p in found]}, indent=2))
             return 0
         width = max((len(p.version) for p in found), default=7)
+        if found:
+            print(f"{'VERSION':<{width}}  {'IMPL':<8} {'ABI':<7} {'SOURCE':<7} PATH")
         for p in found:
             print(
                 f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<7} {p.source:<7} {p.path}"
@@ -412,12 +443,16 @@ def _shared_help(first: str, second: str) -> str:
 
 
 def _plugin_overrides(command: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys set by the plugins' options that were given. An option not given is ``None``
+    (its default) or ``()`` (a ``multiple`` one); every other value was given and is kept,
+    falsy ones too: a flag whose ``flag_value`` is ``False``, ``0`` or ``""`` sets just that."""
     mapping: dict[str, list[str]] = getattr(command, "hwb_plugin_options", {})
     overrides: dict[str, Any] = {}
     for dest, value in values.items():
-        if dest in mapping and value not in (None, (), False):
-            for key in mapping[dest]:
-                overrides[key] = list(value) if isinstance(value, tuple) else value
+        if dest not in mapping or value is None or (isinstance(value, tuple) and not value):
+            continue
+        for key in mapping[dest]:
+            overrides[key] = list(value) if isinstance(value, tuple) else value
     return overrides
 
 

@@ -65,6 +65,21 @@ class Config:
         return {k: {"value": self.get(k), "source": self.source(k)} for k in sorted(self.schema)}
 
 
+def _unquoted_hint(name: str, kind: str, value: str) -> str | None:
+    """The TOML the user meant for a quoted boolean or number, when it is clear what that is
+    (``"yes"`` is ``true``; ``"fast"`` is no number at all)."""
+    text = value.strip().lower()
+    if kind == "bool":
+        if text and (text in _TRUE or text in _FALSE):
+            return f"write true or false without quotes: {name} = {'true' if text in _TRUE else 'false'}"
+        return None
+    try:
+        float(text) if kind == "float" else int(text)
+    except ValueError:
+        return None
+    return f"write the number without quotes: {name} = {text}"
+
+
 def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = False) -> Any:
     """Check ``value`` against ``spec``. Strings from the environment and the command line are
     converted (``"1"`` for a boolean); a TOML file has types of its own, so there a quoted
@@ -77,7 +92,7 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
             if spec.type == "list":
                 hint = f'write a TOML list: {name} = ["{value}"]'
             elif spec.type in ("bool", "int", "float"):
-                hint = f"write it without quotes: {name} = {value.strip().lower()}"
+                hint = _unquoted_hint(name, spec.type, value) or hint
         return ConfigError(f"{key} in {source} must be {expected}, not {value!r}", hint=hint)
 
     from_text = isinstance(value, str) and spec.type not in ("str", "path") and not toml

@@ -15,6 +15,7 @@ from hwb_core.interfaces import (
     ConfigKey,
     IsolationChoice,
     IsolationInfo,
+    RepairResult,
     Reporter,
 )
 from hwb_core.project import Project
@@ -136,7 +137,7 @@ def cli_options(command: str) -> list[CliOption] | None:
 
 @hookimpl(trylast=True)
 def select_isolation(
-    project: Project, strategies: Sequence[IsolationInfo], target_arch: str | None = None
+    project: Project, strategies: Sequence[IsolationInfo], target_arch: str | None
 ) -> IsolationChoice:
     from hwb_core.isolation import auto_choice
 
@@ -154,3 +155,19 @@ def run_backend(
     from hwb_core.backend import build_wheel
 
     return build_wheel(env, project, config_settings, wheel_dir, reporter)
+
+
+#: ``RepairResult.reason`` of a pure wheel.
+PURE_WHEEL = "pure wheel: nothing to repair"
+
+
+@hookimpl(trylast=True)
+def repair_wheel(wheel: Path) -> RepairResult | None:
+    """A pure wheel (platform ``any``) has nothing to repair. The core answers for it, after
+    every repairer declined it, so that ``repairer`` stays ``None`` (no repairer acted) while
+    policies still receive a result to examine."""
+    from hwb_core.wheelfile import is_pure
+
+    if is_pure(wheel):
+        return RepairResult(path=wheel, repaired=False, repairer=None, reason=PURE_WHEEL)
+    return None

@@ -308,9 +308,12 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     install the tool with ``env.install`` and pass paths through ``env.env_path``.
 
     **Returns** a :class:`RepairResult` naming the wheel to publish (written into
-    ``request.output_dir``, or the input itself when nothing needed doing: a pure wheel, a wheel
-    already tagged for its policy), or ``None`` when the wheel is not this repairer's (another
-    platform). When every implementation returns ``None`` the wheel is published as built. A
+    ``request.output_dir``, or the input itself when nothing needed doing: a wheel already
+    tagged for its policy), with ``repairer`` set to the plugin's name, or ``None`` when the
+    wheel is not this repairer's (another platform, or a pure wheel). The core's own
+    implementation runs last (``trylast``) and answers for a pure wheel (platform ``any``): the
+    input unchanged, ``repairer`` ``None`` and ``reason`` ``"pure wheel: nothing to repair"``.
+    When every implementation returns ``None`` the wheel is published as built. A
     failed repair raises :class:`hwb_core.errors.RepairError` and nothing is published, unless
     ``mode`` is ``warn``: then the wheel is published as built, with a warning.
 

@@ -147,8 +147,9 @@ class CliOption:
     metavar: str | None = None
     multiple: bool = False
     flag_value: Any = None
-    """With ``is_flag``, the value the key gets when the flag is given (default ``True``):
-    ``CliOption(("--no-repair",), "repair.mode", is_flag=True, flag_value="skip")``."""
+    """With ``is_flag``, the value the key gets when the flag is given (default ``True``), any
+    value but ``None``, falsy ones included (``False``, ``0``, ``""``); a flag not given sets
+    nothing: ``CliOption(("--no-repair",), "repair.mode", is_flag=True, flag_value="skip")``."""
 
 
 @dataclasses.dataclass
@@ -254,11 +255,37 @@ class IsolationInfo:
 
     name: str
     summary: str
-    check: Callable[[], str | None] = lambda: None
+    check: Callable[..., str | None] = lambda: None
     """Returns ``None`` when the strategy can run on this machine, else the reason it cannot
-    (one line, with the fix). Called only when the strategy is about to be used."""
+    (one line, with the fix). Called only when the strategy is about to be used (and by
+    ``hwb matrix`` to plan its jobs).
+
+    Written with one positional parameter, ``check(config)``, it receives the resolved
+    :class:`~hwb_core.config.Config` of the build (or of ``hwb matrix``), so that it can read
+    the plugin's own settings (``config.get("isolation.NAME.host")``); written with none, it is
+    called with none, as before. hwb inspects the signature to tell the two apart."""
     capabilities: Capabilities = Capabilities()
     """What it can build: how ``auto``, fallbacks and ``hwb matrix`` choose it."""
+
+    def why_unavailable(self, config: Config | None) -> str | None:
+        """Run :attr:`check` (with ``config`` when it takes a parameter): ``None`` when the
+        strategy can run here, else the reason it cannot."""
+        if _takes_an_argument(self.check):
+            return self.check(config)
+        return self.check()
+
+
+def _takes_an_argument(function: Callable[..., Any]) -> bool:
+    """True when ``function`` accepts a positional argument (a callable whose signature cannot
+    be read is taken to accept none, as every ``check`` did before it could take one)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return any(p.kind in positional or p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -415,14 +442,16 @@ class RepairResult:
     repaired: bool
     """True when the repairer changed the wheel (bundled libraries, retagged it)."""
     repairer: str | None = None
-    """The plugin that handled the wheel (``"auditwheel"``), also when it left it unchanged."""
+    """The plugin that handled the wheel (``"auditwheel"``), also when it left it unchanged (a
+    wheel already ``manylinux``); ``None`` when no repairer acted: a pure wheel, repair
+    skipped, no repairer for the wheel's platform."""
     policy: str | None = None
     """The platform tag the wheel meets (``manylinux_2_17_x86_64``, ``macosx_11_0_arm64``)."""
     bundled: list[str] = dataclasses.field(default_factory=list)
     """Libraries copied into the wheel, under the file names they had outside it
     (``libyaml-0.so.2.0.9``): what a deny list matches."""
     reason: str = ""
-    """Why nothing was done (``"pure wheel"``), or a summary of what was."""
+    """Why nothing was done (``"pure wheel: nothing to repair"``), or a summary of what was."""
     checked_by: list[str] = dataclasses.field(default_factory=list)
     """Organizations' policies that examined the wheel and let it through (plugin names)."""
 

@@ -126,7 +126,7 @@ def choose(
     check passes, each refusal said as a warning."""
     if asked != "auto":
         info = pm.require_isolation(asked)
-        problem = info.check()
+        problem = info.why_unavailable(config)
         if problem:
             raise IsolationUnavailable(f"isolation {asked!r} cannot run here: {problem}")
         return IsolationChoice(asked, "asked for")
@@ -137,21 +137,23 @@ def choose(
         strategies=ordered(pm, config),
         target_arch=target_arch,
     )
-    return first_available(pm, reporter, choice)
+    return first_available(pm, reporter, choice, config)
 
 
 def first_available(
     pm: PluginManager,
     reporter: Reporter,
     choice: IsolationChoice,
+    config: Config | None = None,
 ) -> IsolationChoice:
-    """``choice`` when it can run here, else the first fallback that can, with the reason."""
+    """``choice`` when it can run here, else the first fallback that can, with the reason.
+    ``config`` is what a strategy's check receives when it takes an argument."""
     isolations = pm.isolations()
     names = [choice.name, *choice.fallbacks]
     refused: list[str] = []
     for position, name in enumerate(names):
         info = isolations.get(name)
-        problem = "no installed plugin provides it" if info is None else info.check()
+        problem = pm.not_provided(name) if info is None else info.why_unavailable(config)
         if problem is None:
             if not refused:
                 return choice

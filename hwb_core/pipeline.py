@@ -339,9 +339,10 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             backend_env.update(found or {})
         work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
         stack.callback(shutil.rmtree, work, True)
-        reporter.step(
-            f"building {project.name} for {python.describe()} in {choice.name} ({choice.reason})"
-        )
+        caps = pm.isolations()[choice.name].capabilities if choice.name in pm.isolations() else None
+        # A container builds with its image's interpreter, known once it runs: name the version.
+        wanted = f"Python {python.short_version}" if caps and caps.container else python.describe()
+        reporter.step(f"building {project.name} for {wanted} in {choice.name} ({choice.reason})")
         if target.os != "linux":
             reporter.step(f"target: {target.describe()}")
         project = private_source(stack, request, config, project, outdir, work, reporter)
@@ -376,9 +377,14 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                         f"{choice.reason}; fallback: {choice.name} unavailable ({exc.message})",
                         fallbacks=tuple(choice.fallbacks[1:]),
                     ),
+                    config,
                 )
         config = env_request.config
-        env.backend_environment = BackendEnvironment.from_config(config)
+        if env.python.path != python.path:  # the environment's own (a container's image)
+            python = env.python
+            reporter.step(f"the environment's interpreter: {python.describe()}")
+        target = targets.check_environment(target, env)
+        env.backend_environment = BackendEnvironment.from_config(config, target.os)
         if env.on_host and reporter.verbosity >= 1:
             withheld = env.backend_environment.withheld(os.environ)
             if withheld:
@@ -386,7 +392,6 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                     f"withholding {len(withheld)} variables that look like credentials from the "
                     "build backend ([tool.hwb.env] pass lets one through)"
                 )
-        target = targets.check_environment(target, env)
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
         wheel = pm.hook.run_backend(

@@ -238,7 +238,10 @@ class PluginManager:
         self.records[name] = record
         try:
             self._pm.register(plugin, name=name)
-        except (pluggy.PluginValidationError, ValueError) as exc:
+        except pluggy.PluginValidationError as exc:
+            record.status, record.error = "failed", _describe_validation(plugin, exc)
+            return
+        except ValueError as exc:
             record.status, record.error = "failed", _describe_exception(exc)
             return
         unknown = [hc.name for hc in self._pm.get_hookcallers(plugin) or [] if not hc.has_spec()]
@@ -327,10 +330,30 @@ class PluginManager:
                         "left out"
                     )
 
+    def failed(self, name: str) -> PluginRecord | None:
+        """The record of plugin ``name`` when it failed to load (import or validation)."""
+        record = self.records.get(name)
+        return record if record is not None and record.status == "failed" else None
+
+    def not_provided(self, name: str) -> str:
+        """Why no strategy (or other feature) of the plugin called ``name`` is registered, in
+        a few words: the plugin failed to load (and why), or no installed plugin provides it."""
+        record = self.failed(name)
+        if record is not None:
+            return f"plugin {name!r} failed to load: {record.error}"
+        return "no installed plugin provides it"
+
     def require_isolation(self, name: str) -> IsolationInfo:
         isolations = self.isolations()
         if name not in isolations:
             available = ", ".join(["auto", *isolations])
+            if self.failed(name) is not None:
+                # Installed but broken: what to fix is the plugin, not a missing install.
+                raise UsageError(
+                    f"isolation {name!r} is unavailable: {self.not_provided(name)}",
+                    hint=f"fix or reinstall that plugin (`hwb plugins` shows it), or choose one "
+                    f"of: {available}",
+                )
             raise UsageError(
                 f"unknown isolation {name!r}",
                 hint=f"choose one of: {available} (or install the plugin that provides {name!r})",
@@ -340,6 +363,48 @@ class PluginManager:
 
 def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
+
+
+def _describe_validation(plugin: object, exc: pluggy.PluginValidationError) -> str:
+    """One line naming what pluggy refused: for an implementation that takes an argument its
+    hookspec lacks, the hook and the argument(s) (pluggy's own message spreads over lines)."""
+    faults = []
+    for attr in dir(plugin):
+        spec = getattr(hookspecs, attr, None)
+        function = getattr(plugin, attr, None)
+        if not hasattr(spec, "hwb_spec") or not hasattr(function, "hwb_impl"):
+            continue
+        unknown = [a for a in _required_arguments(function) if a not in _arguments(spec)]
+        if unknown:
+            faults.append(
+                f"{attr}() takes "
+                + ", ".join(repr(a) for a in unknown)
+                + f", which hook {attr!r} does not pass (it passes: "
+                + ", ".join(_arguments(spec))
+                + ")"
+            )
+    if faults:
+        return "PluginValidationError: " + "; ".join(faults)
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return f"PluginValidationError: {text}" if text else "PluginValidationError"
+
+
+def _arguments(function: Any) -> list[str]:
+    import inspect
+
+    return list(inspect.signature(function).parameters)
+
+
+def _required_arguments(function: Any) -> list[str]:
+    """The arguments pluggy fills in by name: positional ones without a default."""
+    import inspect
+
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [
+        name
+        for name, p in inspect.signature(function).parameters.items()
+        if p.kind in positional and p.default is p.empty
+    ]
 
 
 def _describe_exception(exc: BaseException) -> str:

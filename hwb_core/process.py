@@ -109,6 +109,8 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stopped.wait(HEARTBEAT_SECONDS):
+            if getattr(self._reporter, "live", False):
+                continue  # a live status line on the terminal shows the time already
             elapsed = time.monotonic() - self._started
             try:
                 self._reporter.info(f"still running: {self._label} ({elapsed:.0f} s)")

@@ -94,6 +94,41 @@ def test_pass_block_and_set_change_what_the_backend_gets(run_hwb: Any, tmp_path:
     assert seen["BUILD_FLAVOUR"] == "release"
 
 
+def test_a_table_per_system_sets_variables_for_that_systems_wheels_only(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """``[tool.hwb.env.linux]`` applies to a Linux build, over ``env.set``; the macOS and
+    Windows tables do not; the old Windows-only table warns that it is deprecated."""
+    project = env_project(tmp_path / "p", '''
+            [tool.hwb.env]
+            set = { FLAVOUR = "general", ONLY_GENERAL = "1" }
+            [tool.hwb.env.linux]
+            set = { FLAVOUR = "linux" }
+            [tool.hwb.env.macos]
+            set = { ON_MACOS = "1" }
+            [tool.hwb.env.windows]
+            set = { ON_WINDOWS = "1" }
+            [tool.hwb.isolation.venv.windows]
+            env = { OLD_WINDOWS = "1" }
+    ''')
+    seen, stderr = backend_environ(run_hwb, project, "--isolation", "venv", env={})
+    assert seen["FLAVOUR"] == "linux" and seen["ONLY_GENERAL"] == "1"
+    assert "ON_MACOS" not in seen and "ON_WINDOWS" not in seen and "OLD_WINDOWS" not in seen
+    assert "isolation.venv.windows.env is deprecated: move its variables to [tool.hwb.env.windows]" in stderr
+
+
+def test_the_rule_reads_the_table_of_the_targets_system() -> None:
+    from hwb_core.backend_env import KEYS
+    from hwb_core.config import load_config
+
+    config = load_config(KEYS, tool_hwb={"env": {
+        "set": {"A": "1", "B": "1"}, "windows": {"set": {"B": "2"}}, "macos": {"set": {"C": "3"}},
+    }})
+    assert BackendEnvironment.from_config(config, "windows").set == {"A": "1", "B": "2"}
+    assert BackendEnvironment.from_config(config, "macos").set == {"A": "1", "B": "1", "C": "3"}
+    assert BackendEnvironment.from_config(config).set == {"A": "1", "B": "1"}
+
+
 def test_a_set_value_that_is_not_a_string_is_a_one_line_error(run_hwb: Any, tmp_path: Path) -> None:
     project = env_project(tmp_path / "p", "[tool.hwb.env]\nset = { JOBS = [\"4\"] }\n")
     result = run_hwb("build", str(project), "--isolation", "venv")

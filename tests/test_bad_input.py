@@ -64,6 +64,35 @@ def test_a_truncated_sdist_is_a_usage_error(run_hwb: Run, tmp_path: Path) -> Non
     assert "cannot read" in error and "cut-1.0.tar.gz" in error
 
 
+def test_a_file_named_like_an_sdist_that_is_none_is_one_line(run_hwb: Run, tmp_path: Path) -> None:
+    sdist = tmp_path / "plain-1.0.tar.gz"
+    sdist.write_text("not an archive at all\n")
+    result = run_hwb("build", str(sdist))
+    error = fails_cleanly(result, USAGE, tmp_path)
+    assert "not a tar archive (gzip, bzip2, xz or plain) nor a zip file" in error
+    assert [line for line in result.stderr.splitlines() if not line.startswith("[")] == [error]
+
+
+def test_a_cache_directory_in_the_way_is_a_one_line_error(run_hwb: Run, tmp_path: Path) -> None:
+    """A cache directory that cannot be made (a file where ``envs`` should be) names the path;
+    never an internal error."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "b"\nbackend-path = ["."]\n'
+        '[project]\nname = "p"\nversion = "1"\n'
+    )
+    (project / "b.py").write_text("def build_wheel(d, c=None, m=None):\n    raise SystemExit(3)\n")
+    cache = tmp_path / "cache"
+    (cache / "logs").mkdir(parents=True)
+    (cache / "envs").write_text("in the way\n")
+    result = run_hwb("build", str(project), "--isolation", "venv", "--cache-envs",
+                     env={"HWB_CACHE_DIR": str(cache)})
+    error = fails_cleanly(result, 1, tmp_path)
+    assert f"cannot keep cached environments in {cache / 'envs'}" in error
+    assert "internal error" not in error
+
+
 # --------------------------------------------------------------------------- configuration
 
 
@@ -118,6 +147,28 @@ def test_a_value_of_the_wrong_type_names_the_key(
     project = tiny_project(tmp_path / "proj", pyproject_extra=setting)
     error = fails_cleanly(run_hwb("build", str(project)), USAGE, tmp_path)
     assert expected in error and " must be " in error
+
+
+@pytest.mark.parametrize(
+    ("setting", "hint"),
+    [
+        ('use-uv = "yes"', "write true or false without quotes: use-uv = true"),
+        ('use-uv = "True"', "write true or false without quotes: use-uv = true"),
+        ('use-uv = "off"', "write true or false without quotes: use-uv = false"),
+        ('cache-max-age = "7"', "write the number without quotes: cache-max-age = 7"),
+        ('cache-max-age = "a week"', "Days"),
+    ],
+)
+def test_the_hint_for_a_quoted_value_is_valid_toml(
+    run_hwb: Run, tmp_path: Path, setting: str, hint: str
+) -> None:
+    project = tiny_project(tmp_path / "proj", pyproject_extra=f"[tool.hwb.isolation.venv]\n{setting}\n")
+    error = fails_cleanly(run_hwb("build", str(project)), USAGE, tmp_path)
+    assert hint in error, error
+    if "without quotes" in hint:  # what it suggests parses, as TOML, to the right type
+        import tomllib
+
+        tomllib.loads(error.rsplit("without quotes: ", 1)[1].replace("-", "_"))
 
 
 def test_a_bad_environment_value_names_the_variable(run_hwb: Run, tmp_path: Path) -> None:

@@ -102,8 +102,15 @@ def test_each_interpreter_of_the_image_builds_its_own_wheel(
                   "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
                   "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
     })
-    wheel = built_wheel(docker_build(run_hwb, project, python=python))
+    result = docker_build(run_hwb, project, python=python)
+    wheel = built_wheel(result)
     assert f"-{tag}-" in wheel["filename"]
+    # What built it is the image's interpreter, not the host's one that asked for it.
+    assert wheel["python_path"] == f"/opt/python/{tag}/bin/python"
+    assert wheel["python_source"].startswith("image hwb-test/manylinux")
+    assert wheel["python"].startswith(python + ".")
+    assert f"building hwb-ext-{tag} for Python {python} in docker" in result.stderr
+    assert f"the environment's interpreter: CPython {wheel['python']} (/opt/python/{tag}/bin/python)" in result.stderr
     version = import_in_runtime_image(Path(wheel["path"]), tag, "import sys, fast; print(sys.version_info[:2])")
     assert version.returncode == 0, version.stderr
     assert version.stdout.strip() == str(tuple(int(p) for p in python.split(".")))

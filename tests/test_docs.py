@@ -25,7 +25,7 @@ import pytest
 
 from hwb_core import hookspecs
 from hwb_core.config import load_config
-from hwb_core.errors import PolicyViolation
+from hwb_core.errors import ConfigError, PolicyViolation
 from hwb_core.interfaces import BuildResult, PythonInfo, RepairRequest, RepairResult
 from hwb_core.plugins import PluginManager
 from hwb_core.report import NullReporter
@@ -254,7 +254,7 @@ def forget_policy() -> Iterator[None]:
 def test_the_policy_example_refuses_a_denied_library(
     example_plugins: Callable[..., PluginManager], tmp_path: Path
 ) -> None:
-    with pytest.raises(PolicyViolation, match=r"bundles libssl\.so\.3, which policy"):
+    with pytest.raises(PolicyViolation, match=r"bundles libssl\.so\.3, which deny_list_policy"):
         repair_with_policy(example_plugins, tmp_path, ["libssl.so.3", "libz.so.1"], {})
 
 
@@ -264,7 +264,7 @@ def test_the_policy_example_passes_other_libraries_through(
 ) -> None:
     result = repair_with_policy(example_plugins, tmp_path, ["libyaml-0.so.2.0.9"], {})
     assert (result.repairer, result.bundled) == ("fake", ["libyaml-0.so.2.0.9"])
-    assert result.checked_by == ["deny-list"]
+    assert result.checked_by == ["deny_list_policy"]
 
 
 @pytest.mark.usefixtures("forget_policy")
@@ -275,7 +275,7 @@ def test_the_policy_example_lets_a_wheel_no_repairer_took_pass(
     request = RepairRequest(
         config=load_config(pm.schema()), reporter=NullReporter(), output_dir=tmp_path
     )
-    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel = tmp_path / "demo-1.0-cp312-cp312-linux_x86_64.whl"  # no repairer loaded takes it
     assert pm.hook.repair_wheel(wheel=wheel, env=None, request=request) is None
 
 
@@ -283,9 +283,124 @@ def test_the_policy_example_lets_a_wheel_no_repairer_took_pass(
 def test_the_policy_example_reads_its_deny_list_from_the_configuration(
     example_plugins: Callable[..., PluginManager], tmp_path: Path
 ) -> None:
-    environ = {"HWB_POLICY_DENY_LIST_LIBRARIES": "libyaml*"}
+    environ = {"HWB_DENY_LIST_POLICY_LIBRARIES": "libyaml*"}
     with pytest.raises(PolicyViolation, match="libyaml"):
         repair_with_policy(example_plugins, tmp_path, ["libyaml-0.so.2.0.9"], environ)
+
+
+# --------------------------------------------------------------------------- documented keys
+
+#: The plugins of docs/examples, as ``(directory, module)``: loaded as project-local plugins.
+EXAMPLE_MODULES = [
+    (EXAMPLES, "opt_python_finder"),
+    (EXAMPLES, "deny_list_policy"),
+    (EXAMPLES, "wheel_checksums"),
+    (EXAMPLES / "hwb-example-policy", "hwb_example_policy"),
+    (EXAMPLE_DIST, "hwb_example_isolation"),
+]
+TOML_BLOCK = re.compile(r"^```toml\n(.*?)^```", re.S | re.M)
+TABLE = re.compile(r"\[\[?tool\.hwb\.([A-Za-z0-9_.-]+)\]\]?")
+
+
+@pytest.fixture
+def documented_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """Every key hwb's own plugins and the plugins of docs/examples declare."""
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    for directory, module in EXAMPLE_MODULES:
+        pm.load_project_plugins(directory, [module])
+        assert pm.records[module].status == "loaded", pm.records[module].error
+    try:
+        yield dict(pm.schema())
+    finally:
+        for _directory, module in EXAMPLE_MODULES:
+            sys.modules.pop(module, None)
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_toml_example_in_the_docs_is_valid_configuration(
+    page: Path, documented_schema: dict[str, Any]
+) -> None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    for block in TOML_BLOCK.findall(page.read_text(encoding="utf-8")):
+        tool_hwb = tomllib.loads(block).get("tool", {}).get("hwb")
+        if tool_hwb is not None:  # raises ConfigError naming an undeclared or mistyped key
+            load_config(documented_schema, tool_hwb=tool_hwb, pyproject_path=page)
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_table_the_docs_name_holds_declared_keys(
+    page: Path, documented_schema: dict[str, Any]
+) -> None:
+    """``[tool.hwb.X]`` anywhere in a page (prose too) names a table some plugin declares keys
+    in, or a key of type table: no page may send a reader to a table hwb would refuse."""
+    undeclared = sorted(
+        {
+            table
+            for table in TABLE.findall(page.read_text(encoding="utf-8"))
+            if "NAME" not in table  # a placeholder: [tool.hwb.isolation.NAME]
+            and not any(key == table or key.startswith(table + ".") for key in documented_schema)
+        }
+    )
+    assert not undeclared, f"{page.relative_to(REPO)} names undeclared tables: {undeclared}"
+
+
+def test_the_plugins_sample_in_cli_md_is_what_hwb_plugins_prints(run_hwb: Run) -> None:
+    """Each plugin row and isolation line docs/cli.md shows, as hwb prints it today (other
+    installed plugins may add rows; the version column follows hwb's)."""
+    from hwb_core import __version__
+
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    section = page.split("## `hwb plugins`", 1)[1]
+    sample = re.search(r"^```\n(name +status.*?)^```", section, re.S | re.M)
+    assert sample is not None, "docs/cli.md shows no `hwb plugins` table"
+    result = run_hwb("plugins")
+    assert result.returncode == 0, result.stderr
+
+    def rows(text: str) -> dict[str, list[str]]:
+        table = {}
+        for line in text.splitlines():
+            cells = re.split(r"\s{2,}", line.strip())
+            if cells and cells[0] and not line.startswith("isolations,"):
+                table[cells[0]] = [c.replace("0.1.0", __version__) for c in cells[1:]]
+        return table
+
+    shown, printed = rows(sample.group(1)), rows(result.stdout)
+    differing = {name: (cells, printed.get(name)) for name, cells in shown.items()}
+    assert {k: v for k, v in differing.items() if v[0] != v[1]} == {}
+
+
+POLICY_EXAMPLES = {
+    # module: the plugin's name when installed as documented
+    "deny_list_policy": "deny_list_policy",  # a project-local plugin: its module name
+    "hwb_example_policy": "example-policy",  # its entry point in the hwb group
+}
+
+
+@pytest.mark.parametrize("module", list(POLICY_EXAMPLES))
+def test_a_policy_example_keeps_its_settings_in_a_table_named_after_the_plugin(
+    module: str, documented_schema: dict[str, Any]
+) -> None:
+    """repair.md and writing-plugins.md say where a policy's settings live: ``[tool.hwb.NAME]``,
+    NAME being the plugin's name, so that hwb ignores them when the plugin is blocked."""
+    name = POLICY_EXAMPLES[module]
+    keys = [key for key in documented_schema if key.split(".")[0] == name]
+    assert keys, f"{module} declares no key in [tool.hwb.{name}]"
+    others = {k: v for k, v in documented_schema.items() if k not in keys}
+    table = {
+        key.split(".", 1)[1]: documented_schema[key].default
+        for key in keys
+        if documented_schema[key].default is not None
+    }
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(others, tool_hwb={name: table})
+    load_config(others, tool_hwb={name: table}, ignored_names=[name])  # blocked: ignored
 
 
 def test_the_observer_example_writes_a_checksum_beside_the_wheel(

@@ -206,3 +206,125 @@ def test_the_first_run_backend_answer_wins_and_the_core_backend_does_not_run(
         assert zf.read("hooked/__init__.py") == b"VALUE = 2\n"
         assert b"Generator: replacement" in zf.read("hooked-1.0.dist-info/WHEEL")
     assert "building wheel with hatchling" not in result.stderr
+
+
+# --------------------------------------------------------------------------- how pluggy passes arguments
+# docs/hooks.md, "How hooks are called": what hwb (and a plugin) may rely on.
+
+
+def hwb_pluggy() -> Any:
+    """A bare pluggy manager with hwb's hookspecs, as hwb makes its own."""
+    import pluggy
+
+    from hwb_core import hookspecs
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def pluggy_passes_defaults() -> bool:
+    """pluggy 1.7 fills an implementation's defaulted parameters from the call; 1.5 and 1.6 do
+    not."""
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    return Version(version("pluggy")) >= Version("1.7")
+
+
+def test_an_implementation_takes_any_subset_of_the_arguments_by_name() -> None:
+    from hwb_core import hookimpl
+
+    class Observer:
+        @hookimpl
+        def wheel_built(self, reporter, result):
+            return ("both", result, reporter)
+
+    class ResultOnly:
+        @hookimpl
+        def wheel_built(self, result):
+            return ("result", result)
+
+    pm = hwb_pluggy()
+    pm.register(Observer())
+    pm.register(ResultOnly())
+    assert pm.hook.wheel_built(result="R", reporter="P") == [("result", "R"), ("both", "R", "P")]
+
+
+def test_a_defaulted_argument_is_filled_in_only_by_pluggy_1_7_and_later() -> None:
+    from hwb_core import hookimpl
+
+    class Defaulted:
+        @hookimpl
+        def wheel_built(self, result, reporter="default"):
+            return reporter
+
+    pm = hwb_pluggy()
+    pm.register(Defaulted())
+    expected = "P" if pluggy_passes_defaults() else "default"
+    assert pm.hook.wheel_built(result="R", reporter="P") == [expected]
+
+
+def test_an_argument_the_spec_lacks_is_refused_unless_it_has_a_default() -> None:
+    import pluggy
+
+    from hwb_core import hookimpl
+
+    class Extra:
+        @hookimpl
+        def wheel_built(self, result, extra):
+            return extra
+
+    class ExtraWithDefault:
+        @hookimpl
+        def wheel_built(self, result, extra="kept"):
+            return extra
+
+    pm = hwb_pluggy()
+    with pytest.raises(pluggy.PluginValidationError, match="extra"):
+        pm.register(Extra())
+    pm.register(ExtraWithDefault())
+    assert pm.hook.wheel_built(result="R", reporter="P") == ["kept"]
+
+
+def test_a_keyword_only_argument_is_never_passed() -> None:
+    from hwb_core import hookimpl
+
+    class KeywordOnly:
+        @hookimpl
+        def wheel_built(self, *, result):
+            return result
+
+    pm = hwb_pluggy()
+    pm.register(KeywordOnly())  # accepted: pluggy does not look at keyword-only parameters
+    with pytest.raises(TypeError, match="keyword-only argument: 'result'"):
+        pm.hook.wheel_built(result="R", reporter="P")
+
+
+def test_hwb_s_own_implementations_work_with_every_pluggy_it_accepts() -> None:
+    """The core's and the built-in plugins' implementations take plain positional-or-keyword
+    parameters without defaults: pluggy 1.5, 1.6 and 1.7 pass them all the same."""
+    import inspect
+
+    from hwb_core.plugins import PluginManager
+
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    faults = []
+    for plugin in pm._pm.get_plugins():
+        for caller in pm._pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                parameters = inspect.signature(impl.function).parameters.values()
+                odd = [
+                    p.name
+                    for p in parameters
+                    if p.default is not p.empty
+                    or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                ]
+                if odd:
+                    faults.append(f"{impl.plugin_name}.{caller.name}: {odd}")
+    assert not faults, faults

@@ -153,6 +153,23 @@ def test_plugins_table_shows_the_broken_plugin_and_its_error(venv_hwb: Run) -> N
 
 
 @pytest.mark.real
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("broken", "RuntimeError: hwb-broken-plugin refuses to import"),
+        ("misspelled", "implements unknown hook 'register_isolaton'"),
+    ],
+)
+def test_asking_for_the_isolation_of_a_plugin_that_failed_says_why_it_failed(
+    venv_hwb: Run, tmp_path: Path, name: str, why: str
+) -> None:
+    project = tiny_project(tmp_path / "proj")
+    error = assert_clean_error(venv_hwb("build", str(project), "--isolation", name), 2)
+    assert f"isolation {name!r} is unavailable: plugin {name!r} failed to load: {why}" in error
+    assert "install the plugin" not in error
+
+
+@pytest.mark.real
 def test_a_misspelled_hook_is_refused_with_a_did_you_mean_hint(venv_hwb: Run) -> None:
     result = venv_hwb("plugins", "--json")
     misspelled = plugins_by_name(result)["misspelled"]

@@ -125,8 +125,8 @@ def test_an_excluded_library_stays_outside_the_wheel(run_hwb: Any, tmp_path: Pat
 def test_a_pure_wheel_stays_py3_none_any(run_hwb: Any, tmp_path: Path) -> None:
     wheel = built(hwb_build(run_hwb, project("pure", tmp_path), tmp_path / "out"))
     assert wheel["filename"] == "hwbt_purepkg-1.0-py3-none-any.whl"
-    assert wheel["repaired"] is False
-    assert wheel["repair_note"] == "pure wheel"
+    assert wheel["repaired"] is False and wheel["repairer"] is None
+    assert wheel["repair_note"] == "pure wheel: nothing to repair"
 
 
 def test_no_repair_publishes_the_wheel_as_built(run_hwb: Any, tmp_path: Path) -> None:

@@ -10,8 +10,11 @@ from hwb_core import hookimpl
 from hwb_core.errors import PolicyViolation
 from hwb_core.interfaces import BuildEnv, ConfigKey, RepairRequest, RepairResult
 
-NAME = "deny-list"
-DENY_KEY = "policy.deny-list.libraries"
+# The plugin's name, which `hwb plugins` shows: a project-local plugin is named after its module.
+NAME = "deny_list_policy"
+# Its settings live in a table of that name, [tool.hwb.deny_list_policy]: blocking the plugin
+# (-p no:deny_list_policy) then makes hwb ignore them instead of calling them unknown.
+DENY_KEY = f"{NAME}.libraries"
 
 
 @hookimpl

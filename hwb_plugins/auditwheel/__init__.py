@@ -22,7 +22,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:
-        return RepairResult(path=wheel, repaired=False, repairer=NAME, reason="pure wheel")
+        return None  # a pure wheel: nothing to repair (the core says so, naming no repairer)
     if not all(tag.startswith(("linux_", "manylinux", "musllinux")) for tag in tags):
         return None  # macOS, Windows, ...: another repairer's
     portable = [tag for tag in tags if not tag.startswith("linux_")]

@@ -8,9 +8,10 @@ import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from hwb_core.interfaces import EnvRequest, RunResult
-from hwb_plugins.container import images
+from hwb_plugins.container import images, vcs
 from hwb_plugins.container.buildenv import ContainerBuildEnv, prepare_venv
 from hwb_plugins.container.engine import Engine
 from hwb_plugins.container.execution import exec_in
@@ -115,5 +116,25 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
 
         reporter.step(f"copying the source into the container ({SRC_MOUNT} is read-only)")
         run([base_python, "-c", _COPY, SRC_MOUNT, BUILD_SRC], "copying the source")
+        if vcs.is_checkout(project.root):
+            _describe_checkout(run, base_python, project.root, reporter)
         prepare_venv(env, run, image_pip)
         yield env
+
+
+def _describe_checkout(run: Any, python: str, root: Path, reporter: Any) -> None:
+    """Where the image has no git, leave a ``.git_archival.txt`` in the container's copy so
+    that versions from git tags come out as on the host (see ``vcs``)."""
+    if run([python, "-c", vcs.HAS_GIT], "looking for git", check=False).returncode == 0:
+        return
+    text = vcs.archival(root)
+    if text is None:
+        reporter.warn(
+            "the image has no git and the host's git cannot describe this checkout: a version "
+            "derived from git tags (setuptools-scm, hatch-vcs) will not be found in the container"
+        )
+        return
+    run(
+        [python, "-c", vcs.WRITE, f"{BUILD_SRC}/.git_archival.txt", text], "describing the checkout"
+    )
+    reporter.debug("the image has no git: the checkout's HEAD is described in .git_archival.txt")

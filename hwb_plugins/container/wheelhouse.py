@@ -165,5 +165,6 @@ def host_pip(python: PythonInfo, network_hint: str) -> list[str]:
         return [candidate, "-m", "pip"]
     raise BuildError(
         "no pip on this machine to download build requirements for the offline container",
-        hint=f"install pip for {sys.executable} or {python.path}; or " + network_hint,
+        hint=f"install pip for {' or '.join(dict.fromkeys([sys.executable, python.path]))}; or "
+        + network_hint,
     )

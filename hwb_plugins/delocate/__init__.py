@@ -50,7 +50,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:
-        return RepairResult(path=wheel, repaired=False, repairer=NAME, reason="pure wheel")
+        return None  # a pure wheel: nothing to repair (the core says so, naming no repairer)
     if not is_macos(tags):
         return None
     from hwb_plugins.delocate.repair import repair

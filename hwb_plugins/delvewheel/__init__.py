@@ -54,7 +54,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:
-        return RepairResult(path=wheel, repaired=False, repairer=NAME, reason="pure wheel")
+        return None  # a pure wheel: nothing to repair (the core says so, naming no repairer)
     if not is_windows(tags):
         return None  # Linux, macOS: another repairer's
     from hwb_plugins.delvewheel.repair import repair

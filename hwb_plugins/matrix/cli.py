@@ -79,7 +79,11 @@ def register(cli: CommandLine) -> None:
         help="PEP 517 config setting for every job (repeatable).",
     )
     @click.option(
-        "-v", "--verbose", count=True, help="-v shows every job's output, -vv commands too."
+        "-v",
+        "--verbose",
+        count=True,
+        metavar="",
+        help="-v shows every job's output, -vv commands too.",
     )
     @click.option("-q", "--quiet", is_flag=True, help="Only failures on stderr.")
     @click.option("--json", "as_json", is_flag=True, help='Print {"jobs": [...]} on stdout.')

@@ -119,7 +119,7 @@ def make_plan(
     pm = session.pm
     asked_isolation = options.isolation or str(config.get("isolation.strategy"))
     if asked_isolation != "auto":
-        problem = pm.require_isolation(asked_isolation).check()
+        problem = pm.require_isolation(asked_isolation).why_unavailable(config)
         if problem:
             raise IsolationUnavailable(f"isolation {asked_isolation!r} cannot run here: {problem}")
 
@@ -272,7 +272,9 @@ def this_machine(session: Session, config: Config | None = None) -> Machine:
     def problem(name: str) -> str | None:
         if name not in cache:
             info = isolations.get(name)
-            cache[name] = "no installed plugin provides it" if info is None else info.check()
+            cache[name] = (
+                session.pm.not_provided(name) if info is None else info.why_unavailable(config)
+            )
         return cache[name]
 
     return Machine(

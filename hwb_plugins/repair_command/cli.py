@@ -61,7 +61,11 @@ def register(cli: CommandLine) -> None:
         help="Read [tool.hwb] from DIR/pyproject.toml (default: the current directory's, if any).",
     )
     @click.option(
-        "-v", "--verbose", count=True, help="-v shows the repair tool's output, -vv commands too."
+        "-v",
+        "--verbose",
+        count=True,
+        metavar="",
+        help="-v shows the repair tool's output, -vv commands too.",
     )
     @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
     @click.option("--json", "as_json", is_flag=True, help='Print {"wheels": [...]} on stdout.')

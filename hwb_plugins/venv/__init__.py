@@ -259,7 +259,7 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
         python = info
     uv = find_uv() if config.get("isolation.venv.use-uv") else None
     # The target's variables (macOS: MACOSX_DEPLOYMENT_TARGET, ARCHFLAGS), then the Windows table.
-    target_environ = {**request.extra_env, **windows.environment(config)}
+    target_environ = {**request.extra_env, **windows.environment(config, request.reporter)}
     if config.get("isolation.venv.cache-envs"):
         max_age = config.get("isolation.venv.cache-max-age")
         if max_age < 0:

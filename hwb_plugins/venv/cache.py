@@ -253,7 +253,15 @@ def acquire(
     (called with an empty temporary directory) and renamed into place. The caller holds a shared
     use lock on the result until it calls ``result.lock.release()``."""
     root = envs_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from hwb_core.errors import BuildError
+
+        raise BuildError(
+            f"cannot keep cached environments in {root} ({exc.strerror or exc})",
+            hint="set HWB_CACHE_DIR to a writable directory, or build without --cache-envs",
+        ) from None
     final = root / key
     use = _UseLock(root / f"{key}.use")
     with _key_lock(root, key):

@@ -5,7 +5,7 @@ a component whose build fails with the Windows toolchain, the interpreter of a f
 install); on other systems the table is read, checked, and left alone::
 
     [tool.hwb.isolation.venv.windows]
-    env = { "XFORMERS_DISABLED" = "1" }
+    env = { "XFORMERS_DISABLED" = "1" }      # deprecated: [tool.hwb.env.windows] set = {...}
     python-path = "C:/Python312/python.exe"
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from hwb_core import host
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError
-from hwb_core.interfaces import ConfigKey
+from hwb_core.interfaces import ConfigKey, Reporter
 
 PREFIX = "isolation.venv.windows."
 ENV_KEY = PREFIX + "env"
@@ -27,8 +27,8 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     ENV_KEY: ConfigKey(
         "table",
         {},
-        "Windows only: variables set for every command of the build (backend and installers), "
-        "over the host's own.",
+        "Deprecated (use env.windows.set): Windows only, variables set for every command of the "
+        "venv build (backend and installers), over the host's own.",
     ),
     PYTHON_PATH_KEY: ConfigKey(
         "path",
@@ -52,11 +52,21 @@ def python_path_key(config: Config) -> str:
     return GENERAL_PYTHON_PATH_KEY
 
 
-def environment(config: Config) -> dict[str, str]:
-    """The table's ``env`` on Windows (``{}`` elsewhere), every value a string."""
+DEPRECATED_ENV = (
+    f"{ENV_KEY} is deprecated: move its variables to [tool.hwb.env.windows] set = {{...}}, which "
+    "every isolation applies to Windows builds (this table still works, for venv builds on "
+    "Windows, over the host's variables for installers too)"
+)
+
+
+def environment(config: Config, reporter: Reporter | None = None) -> dict[str, str]:
+    """The table's ``env`` on Windows (``{}`` elsewhere), every value a string. A table that
+    is set at all gets a deprecation warning, on every system (the project is shared)."""
+    table = config.get(ENV_KEY) or {}
+    if table and reporter is not None:
+        reporter.warn(DEPRECATED_ENV)
     if not applies():
         return {}
-    table = config.get(ENV_KEY) or {}
     variables: dict[str, str] = {}
     for name, value in table.items():
         if not isinstance(value, str) or not name or "=" in name:

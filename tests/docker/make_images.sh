@@ -2,11 +2,11 @@
 # Build the Docker images the docker tests use, from Debian packages and the host's pyenv
 # interpreters: nothing is pulled from a registry.
 #
-#   hwb-test/manylinux:latest  Debian bookworm (minbase) with gcc, make and libyaml-dev, and a
+#   hwb-test/manylinux:latest  Debian bookworm (minbase) with gcc, make, git and libyaml-dev, and a
 #                              manylinux-like /opt/python/cpXY-cpXY/bin/python for each version
 #                              in HWB_TEST_PYTHONS (default "3.11 3.12"), copied from pyenv.
-#   hwb-test/runtime:latest    the same without libyaml (to import a repaired wheel where the
-#                              library is absent).
+#   hwb-test/runtime:latest    the same without libyaml and git (to import a repaired wheel where the
+#                              library is absent, and to build where the image has no git).
 #
 # Each image is also tagged with a hash of its recipe (this file, the interpreter versions);
 # when that tag exists the image is not built again, so a rerun takes a second.
@@ -22,7 +22,7 @@ DOCKER=${DOCKER:-/usr/bin/docker}        # the engine's own CLI (has the legacy 
 PYTHONS=${HWB_TEST_PYTHONS:-"3.11 3.12"}
 PYENV_VERSIONS=${PYENV_ROOT:-$HOME/.pyenv}/versions
 SUITE=bookworm
-PACKAGES=python3,python3-venv,gcc,make,libc6-dev,libyaml-dev,ca-certificates,libssl3,libffi8,libsqlite3-0,libbz2-1.0,liblzma5,zlib1g,libreadline8,libncursesw6,libuuid1,libexpat1,libgdbm6
+PACKAGES=python3,python3-venv,git,gcc,make,libc6-dev,libyaml-dev,ca-certificates,libssl3,libffi8,libsqlite3-0,libbz2-1.0,liblzma5,zlib1g,libreadline8,libncursesw6,libuuid1,libexpat1,libgdbm6
 
 log() { printf '[make_images] %s\n' "$*" >&2; }
 
@@ -140,7 +140,7 @@ ctx=$work/runtime
 mkdir -p "$ctx"
 cat >"$ctx/Dockerfile" <<EOF
 FROM $BUILD_IMAGE:$recipe_hash
-RUN rm -f /usr/lib/*/libyaml* /usr/include/yaml.h && ldconfig && ! ldconfig -p | grep -q libyaml
+RUN rm -f /usr/lib/*/libyaml* /usr/include/yaml.h /usr/bin/git && ldconfig && ! ldconfig -p | grep -q libyaml
 EOF
 DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$RUNTIME_IMAGE:$recipe_hash" "$ctx" >/dev/null
 "$DOCKER" tag "$RUNTIME_IMAGE:$recipe_hash" "$RUNTIME_IMAGE:latest"
