@@ -73,13 +73,11 @@ def build_wheel(
     previous = getattr(_current, "reporter", None)
     _current.reporter = reporter
     try:
-        requires = None
-        if run_hook is None and env.on_host:
-            # On the host both hooks run in one process when the backend asks for nothing
-            # new (_driver/hook_driver.py); a container keeps pyproject-hooks' one each.
-            requires, name = _one_process(env, project, settings, wheel_dir, reporter)
-            if name is not None:
-                return _built(project, wheel_dir, name)
+        # Both hooks run in one process when the backend asks for nothing new
+        # (_driver/hook_driver.py); else build_wheel runs in a second one, pyproject-hooks'.
+        requires, name = _one_process(env, project, settings, wheel_dir, reporter)
+        if name is not None:
+            return _built(project, wheel_dir, name)
         return _call(hooks, project, env, settings, wheel_dir, reporter, requires)
     finally:
         _current.reporter = previous
@@ -104,23 +102,31 @@ def _one_process(
     reporter: Reporter,
 ) -> tuple[list[str], str | None]:
     """Run :data:`DRIVER`: the backend's requirements and, when nothing new is needed, the
-    wheel's file name (else ``None``: ``build_wheel`` is still to run)."""
+    wheel's file name (else ``None``: ``build_wheel`` is still to run).
+
+    The driver, its request and its result live in a control directory beside the wheel
+    directory (in the build's work directory), named as the environment sees them
+    (``env_path``): an environment apart from the host (a container) sees them there as it
+    sees the wheel directory."""
     import json
     import os
     import shutil
     import tempfile
 
-    control = Path(tempfile.mkdtemp(prefix="hwb-hooks-"))
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    control = Path(tempfile.mkdtemp(prefix="hwb-hooks-", dir=wheel_dir.parent))
     try:
         request, result = control / "request.json", control / "result.json"
-        wheel_dir.mkdir(parents=True, exist_ok=True)
+        driver = DRIVER
+        if not env.on_host:
+            driver = Path(shutil.copyfile(DRIVER, control / DRIVER.name))
         request.write_text(
             json.dumps(
                 {
                     "backend": project.build_backend,
                     "backend_path": project.backend_path,
                     "config_settings": settings,
-                    "wheel_directory": os.path.abspath(wheel_dir),
+                    "wheel_directory": env.env_path(Path(os.path.abspath(wheel_dir))),
                     "installed": list(project.build_requires),
                 }
             ),
@@ -128,10 +134,8 @@ def _one_process(
         )
         reporter.step(f"building wheel with {project.build_backend}")
         try:
-            env.run_backend_process(
-                [env.python_executable, str(DRIVER), str(request), str(result)],
-                cwd=env.source_dir,
-            )
+            paths = [env.env_path(path) for path in (driver, request, result)]
+            env.run_backend_process([env.python_executable, *paths], cwd=env.source_dir)
         except BuildError as exc:
             started = result.is_file() and json.loads(result.read_text()).get("started")
             hook = "build_wheel" if started else "get_requires_for_build_wheel"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
+        CacheArea,
         CliOption,
         CommandLine,
         ConfigKey,
@@ -76,6 +77,19 @@ def cli_options(command: str) -> Sequence[CliOption] | None:
     **Combining**: all results are added, in call order; an option whose flag an earlier
     implementation (the core's run first) already took is left out, and the earlier one keeps
     the flag. The key stays settable from pyproject.toml and the environment.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def cache_areas() -> Sequence[CacheArea] | None:
+    """What this plugin keeps in hwb's cache directory, for ``hwb cache list`` and ``hwb cache
+    clear``: each :class:`~hwb_core.interfaces.CacheArea` lists its entries and removes them
+    (the venv isolation's cached environments, the container isolations' wheelhouse).
+
+    **Called** by ``hwb cache`` only; an area of a name already given is left out (the docker
+    and podman plugins share one wheelhouse).
 
     .. versionadded:: 0.1
     """

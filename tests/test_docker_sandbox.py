@@ -63,6 +63,8 @@ record = {
     "environ": dict(os.environ),
     "cwd": os.getcwd(),
     "source_mount": writable("/hwb/src"),
+    "wheelhouse_mount": writable("/hwb/wheelhouse"),
+    "uv_mount": "writable" if os.access("/hwb/bin/uv", os.W_OK) else "read-only",
     "tree": writable("."),
     "mounts": sorted(line.split()[1] for line in open("/proc/self/mounts") if line.split()[1].startswith("/hwb")),
 }
@@ -157,8 +159,15 @@ def test_the_source_is_mounted_read_only_and_built_from_a_writable_copy(probe_bu
     assert record["cwd"] == "/hwb/scratch/src"
 
 
-def test_only_the_source_scratch_work_and_wheelhouse_are_mounted(probe_build: dict[str, Any]) -> None:
-    assert probe_build["record"]["mounts"] == ["/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
+def test_only_the_source_scratch_work_wheelhouse_and_uv_are_mounted(probe_build: dict[str, Any]) -> None:
+    assert probe_build["record"]["mounts"] == [
+        "/hwb/bin/uv", "/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
+
+
+def test_the_hosts_wheelhouse_and_uv_are_read_only(probe_build: dict[str, Any]) -> None:
+    """The wheelhouse outlives the build and serves the next ones: a build must not change it."""
+    assert probe_build["record"]["wheelhouse_mount"] == "Read-only file system"
+    assert probe_build["record"]["uv_mount"] == "read-only"
 
 
 def test_a_build_that_writes_into_its_tree_leaves_the_source_byte_identical(

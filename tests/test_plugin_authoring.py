@@ -409,7 +409,8 @@ def test_the_backend_runs_once_through_the_driver_in_the_source_directory(
         str(control / "result.json"),
     ]
     assert DRIVER.is_absolute() and DRIVER.parts[-3:] == ("hwb_core", "_driver", "hook_driver.py")
-    assert control.parent == tmp_path / "tmp" and control.name.startswith("hwb-hooks-")
+    # Beside the wheel directory, in the build's work directory (which containers mount).
+    assert control.parent == tmp_path / "work" and control.name.startswith("hwb-hooks-")
     assert call["control_files"] == ["request.json"]
     assert set(call["request"]) == {
         "backend",
@@ -425,7 +426,7 @@ def test_the_backend_runs_once_through_the_driver_in_the_source_directory(
     assert seen["argv"][1:] == call["cmd"][2:]
     assert (seen["cwd"], seen["wheel_directory"]) == (str(root), str(wheel.parent))
     assert seen["tmpdir"] == str(tmp_path / "tmp")  # hwb's own, passed on
-    assert seen["pyproject_hooks"] == []
+    assert seen["pyproject_hooks"] == ["_PYPROJECT_HOOKS_BUILD_BACKEND"]  # set as pyproject-hooks does
     assert wheel.name == "tiny-1.0-py3-none-any.whl" and env.installed == []
 
 

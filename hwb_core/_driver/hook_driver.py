@@ -57,6 +57,9 @@ def main() -> int:
         with open(result_json, "w", encoding="utf-8") as stream:
             json.dump(result, stream)
 
+    # What pyproject-hooks sets for the hooks it runs: a backend (or a setup.py) sees the same
+    # whichever of the two processes runs it.
+    os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = request["backend"]
     try:
         backend = load_backend(request["backend"], request["backend_path"])
     except Exception:

@@ -58,12 +58,14 @@ class ContainerBuildEnv(BuildEnv):
         self.wheelhouse = wheelhouse
         self.base_python = ""
         self.pip_cmd: list[str] = []
+        self.uv: str | None = None
+        """hwb's uv inside the container, when it runs there (else pip installs)."""
         self.venv = VENV
         self._image_path = image_path
         # Longest host prefix first, so a nested directory wins over its parent.
         self._paths: list[tuple[Path, str]] = sorted(
             [(source_dir, BUILD_SRC), (scratch, SCRATCH), (work_dir, WORK)]
-            + ([(wheelhouse.path, WHEELHOUSE)] if wheelhouse else []),
+            + ([(wheelhouse.root, WHEELHOUSE)] if wheelhouse else []),
             key=lambda item: len(str(item[0])),
             reverse=True,
         )
@@ -91,18 +93,25 @@ class ContainerBuildEnv(BuildEnv):
         if not requirements:
             return
         reqs = list(requirements)
+        installer = "pip"
         if self.wheelhouse is not None:
             self.wheelhouse.fetch(reqs)
-            args = ["install", "--no-compile", "--no-index", "--find-links", WHEELHOUSE, *reqs]
-            hint = "the output above (or -v) shows pip's error; or " + network_hint(
+            links = ["--no-index", "--find-links", self.wheelhouse.container_path(WHEELHOUSE)]
+            if self.uv is not None:
+                installer = "uv"
+                argv = [self.uv, "pip", "install", "--python", self.python_executable, *_UV_FLAGS]
+                argv += [*links, *reqs]
+            else:
+                argv = [*self.pip_cmd, "install", "--no-compile", *links, *reqs]
+            hint = f"the output above (or -v) shows {installer}'s error; or " + network_hint(
                 self.settings.engine.table
             )
         else:
-            args = ["install", "--no-compile", *reqs]
+            argv = [*self.pip_cmd, "install", "--no-compile", *reqs]
             hint = "check the names and versions (-v shows pip's output) and that the container can reach your index"
         self.reporter.step("installing in the container: " + ", ".join(reqs))
         try:
-            self.exec([*self.pip_cmd, *args], what="pip install")
+            self.exec(argv, what=f"{installer} install")
         except BuildError as exc:
             raise BuildError(
                 "could not install in the build container: " + ", ".join(reqs),
@@ -174,10 +183,21 @@ class ContainerBuildEnv(BuildEnv):
         )
 
 
+# uv in the container: nothing from the project's or the image's uv configuration, no cache
+# (the container is thrown away), never a download of an interpreter.
+_UV_FLAGS = ["--no-config", "--no-cache", "--no-python-downloads", "--quiet"]
+
+
 def prepare_venv(env: ContainerBuildEnv, run: Runner, image_pip: str) -> None:
     """A virtual environment for the build requirements, and the pip that installs into it:
     the image's (22.3+ can target another interpreter), else one bootstrapped into the venv."""
     base = env.base_python
+    if env.uv is not None:
+        run(
+            [env.uv, "venv", "--python", base, *_UV_FLAGS, "--no-project", env.venv],
+            "creating the virtual environment",
+        )
+        return
     if _version_at_least(image_pip, (22, 3)):
         run([base, "-m", "venv", "--without-pip", env.venv], "creating the virtual environment")
         env.pip_cmd = [base, "-m", "pip", "--python", env.python_executable]
@@ -188,6 +208,7 @@ def prepare_venv(env: ContainerBuildEnv, run: Runner, image_pip: str) -> None:
         run([base, "-m", "venv", "--without-pip", env.venv], "creating the virtual environment")
         env.wheelhouse.fetch(["pip"])
         wheels = [name for name in env.wheelhouse.files() if name.startswith("pip-")]
+        inside = env.wheelhouse.container_path(WHEELHOUSE)
         if not wheels:
             raise BuildError(
                 "the wheelhouse has no pip wheel to bootstrap the container's installer"
@@ -195,11 +216,11 @@ def prepare_venv(env: ContainerBuildEnv, run: Runner, image_pip: str) -> None:
         env.exec(
             [
                 env.python_executable,
-                f"{WHEELHOUSE}/{wheels[-1]}/pip",
+                f"{inside}/{wheels[-1]}/pip",
                 "install",
                 "--no-index",
                 "--find-links",
-                WHEELHOUSE,
+                inside,
                 "pip",
             ],
             what="bootstrapping pip",

@@ -20,7 +20,7 @@ from hwb_core.interfaces import Reporter
 from hwb_plugins.container import engine
 from hwb_plugins.container.errors import ContainerError, engine_message, is_no_space
 from hwb_plugins.container.images import Image
-from hwb_plugins.container.layout import HOME, LABEL, SCRATCH, SRC_MOUNT, WHEELHOUSE, WORK
+from hwb_plugins.container.layout import HOME, LABEL, SCRATCH, SRC_MOUNT, UV, WHEELHOUSE, WORK
 from hwb_plugins.container.settings import ContainerSettings
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def container_spec(
     wheelhouse: Path | None,
     user: str | None,
     selinux: bool = False,
+    uv: Path | None = None,
 ) -> dict[str, Any]:
     """The arguments of ``containers.create``: every hardening and limit in one place."""
     from docker.types import DeviceRequest
@@ -60,6 +61,8 @@ def container_spec(
     }
     if wheelhouse is not None:
         volumes[str(wheelhouse)] = {"bind": WHEELHOUSE, "mode": "ro" + relabel}
+    if uv is not None:
+        volumes[str(uv)] = {"bind": UV, "mode": "ro" + relabel}
     environment = {
         "HOME": HOME,
         "LANG": "C.UTF-8",
@@ -123,6 +126,7 @@ def create_container(
     scratch: Path,
     work_dir: Path,
     wheelhouse: Path | None,
+    uv: Path | None = None,
 ) -> str:
     from docker.errors import APIError
 
@@ -137,6 +141,7 @@ def create_container(
         wheelhouse,
         container_user(security),
         selinux="selinux" in security,
+        uv=uv,
     )
     try:
         container = client.containers.create(**spec)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hwb_core import hookimpl
 from hwb_core.interfaces import (
     BuildEnv,
+    CacheArea,
     Capabilities,
     CliOption,
     ConfigKey,
@@ -74,6 +75,13 @@ class ContainerPlugin:
         if command not in ("build", "matrix"):
             return None
         return _settings.cli_options(self.engine.name, command)
+
+    @hookimpl
+    def cache_areas(self) -> list[CacheArea]:
+        """The host's wheelhouse (one for every engine), for ``hwb cache``."""
+        from hwb_plugins.container.wheelhouse_area import area
+
+        return [area()]
 
     @hookimpl
     def create_env(

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hwb_core.errors import BuildError
 from hwb_core.interfaces import EnvRequest, RunResult
 from hwb_plugins.container import images, vcs
 from hwb_plugins.container.buildenv import ContainerBuildEnv, prepare_venv
 from hwb_plugins.container.engine import Engine
 from hwb_plugins.container.execution import exec_in
 from hwb_plugins.container.interpreter import choose_interpreter, image_path, probe
-from hwb_plugins.container.layout import BUILD_SRC, HOME, SCRATCH, SRC_MOUNT, rmtree
+from hwb_plugins.container.layout import BUILD_SRC, HOME, SCRATCH, SRC_MOUNT, UV, rmtree
 from hwb_plugins.container.lifecycle import (
     create_container,
     remove_container,
@@ -24,7 +25,7 @@ from hwb_plugins.container.lifecycle import (
     sweep_orphans,
 )
 from hwb_plugins.container.settings import load
-from hwb_plugins.container.wheelhouse import Wheelhouse
+from hwb_plugins.container.wheelhouse import Wheelhouse, wheelhouse_root
 
 # Copies the read-only source into the scratch directory: modes and times, never owners.
 _COPY = "import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True)"
@@ -50,8 +51,15 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             (scratch / name).mkdir()
         wheelhouse_dir = None
         if not settings.network:
-            wheelhouse_dir = Path(tempfile.mkdtemp(prefix="hwb-wheelhouse-"))
-            stack.callback(rmtree, wheelhouse_dir)
+            wheelhouse_dir = wheelhouse_root()
+            try:
+                wheelhouse_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BuildError(
+                    f"cannot keep the wheelhouse in {wheelhouse_dir} ({exc.strerror or exc})",
+                    hint="set HWB_CACHE_DIR to a writable directory",
+                ) from None
+        uv = uv_binary(settings)
 
         container_id = create_container(
             client,
@@ -62,6 +70,7 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             scratch,
             request.work_dir,
             wheelhouse_dir,
+            uv,
         )
         if keep:
             short = container_id[:12]
@@ -94,10 +103,21 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
         base_python = choose_interpreter(run, request.python, image)
         container_python, target, image_pip = probe(run, base_python, image, settings.arch, scratch)
         wheelhouse = (
-            Wheelhouse(wheelhouse_dir, target, request.python, reporter, engine.table)
+            Wheelhouse(
+                wheelhouse_dir,
+                target,
+                request.python,
+                reporter,
+                engine.table,
+                max_age_days=settings.cache_max_age,
+                refresh=settings.refresh,
+            )
             if wheelhouse_dir
             else None
         )
+        if uv is not None and run([UV, "--version"], "trying uv", check=False).returncode != 0:
+            reporter.debug("hwb's uv does not run in this image: pip installs instead")
+            uv = None
 
         env = ContainerBuildEnv(
             python=container_python,
@@ -113,6 +133,7 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             image_path=path,
         )
         env.base_python = base_python
+        env.uv = UV if uv is not None else None
 
         reporter.step(f"copying the source into the container ({SRC_MOUNT} is read-only)")
         run([base_python, "-c", _COPY, SRC_MOUNT, BUILD_SRC], "copying the source")
@@ -138,3 +159,22 @@ def _describe_checkout(run: Any, python: str, root: Path, reporter: Any) -> None
         [python, "-c", vcs.WRITE, f"{BUILD_SRC}/.git_archival.txt", text], "describing the checkout"
     )
     reporter.debug("the image has no git: the checkout's HEAD is described in .git_archival.txt")
+
+
+def uv_binary(settings: Any) -> Path | None:
+    """hwb's own uv, to mount into an offline container of this machine's architecture (an
+    x86_64 uv cannot run in an emulated aarch64 image); ``None`` where it does not apply."""
+    from hwb_plugins.container.settings import host_arch
+
+    if not settings.use_uv or settings.network or settings.arch != host_arch():
+        return None
+    try:
+        import uv
+
+        found = Path(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        import shutil
+
+        which = shutil.which("uv")
+        found = Path(which) if which else None  # type: ignore[assignment]
+    return found.resolve() if found is not None and found.is_file() else None

@@ -141,6 +141,24 @@ def schema(name: str) -> dict[str, ConfigKey]:
             False,
             "Keep the build container (stopped) after the build and print its id, for debugging.",
         ),
+        prefix + "cache-max-age": ConfigKey(
+            "float",
+            7.0,
+            "Days after which the host's wheelhouse downloads a requirement set afresh (0: no "
+            "limit).",
+        ),
+        prefix + "refresh-envs": ConfigKey(
+            "bool",
+            False,
+            "Download this build's requirements afresh into the host's wheelhouse "
+            "(--refresh-envs).",
+        ),
+        prefix + "use-uv": ConfigKey(
+            "bool",
+            True,
+            "Make the container's build environment and install into it with hwb's uv, mounted "
+            "read-only, where it runs in the image (else the image's pip).",
+        ),
     }
 
 
@@ -185,6 +203,12 @@ def cli_options(name: str, command: str) -> list[CliOption]:
             f"{name}: keep the build container and print its id.",
             is_flag=True,
         ),
+        CliOption(
+            ("--refresh-envs",),
+            prefix + "refresh-envs",
+            f"{name}: download the build requirements afresh.",
+            is_flag=True,
+        ),
     ]
     if command == "build":
         # hwb matrix has its own --platform (linux, macos, windows) and routes architectures itself.
@@ -227,6 +251,10 @@ class ContainerSettings:
     auditwheel_policy: str | None
     auditwheel_exclude: tuple[str, ...]
     keep_container: bool
+    cache_max_age: float = 7.0
+    """Days a requirement set stays in the host's wheelhouse (0: no limit)."""
+    refresh: bool = False
+    use_uv: bool = True
 
     @property
     def wants_gpu(self) -> bool:
@@ -338,6 +366,10 @@ def load(config: Config, project_root: Path, engine: Engine) -> ContainerSetting
             "pids-limit", f"is {pids_limit}", "builds start compilers and shells: allow at least 16"
         )
 
+    max_age = float(get("cache-max-age"))
+    if max_age < 0:
+        raise bad("cache-max-age", f"is {max_age:g}", "give a number of days, 0 for no age limit")
+
     env: list[tuple[str, str | None]] = []
     for entry in get("env") or []:
         name, sep, value = entry.partition("=")
@@ -367,6 +399,9 @@ def load(config: Config, project_root: Path, engine: Engine) -> ContainerSetting
         auditwheel_policy=get("auditwheel-policy") or None,
         auditwheel_exclude=tuple(get("auditwheel-exclude") or []),
         keep_container=bool(get("keep-container")),
+        cache_max_age=max_age,
+        refresh=bool(get("refresh-envs")),
+        use_uv=bool(get("use-uv")),
     )
 
 

@@ -1,5 +1,8 @@
 """Build requirements for an offline container: resolved and downloaded on the host, as wheels
-for the container's interpreter and platform, into a directory mounted read-only.
+for the container's interpreter and platform, into the host's wheelhouse (``wheelhouse/`` in
+hwb's cache directory), mounted read-only. The wheelhouse lasts: a requirement set is
+downloaded once per target and age limit, and later builds find it there without asking the
+index (``refresh-envs`` downloads it afresh).
 
 The host runs ``pip download --only-binary=:all:`` with the container's Python version,
 implementation, ABI and every platform tag its C library accepts (``manylinux_2_36`` down to
@@ -10,11 +13,16 @@ wheel cannot be installed offline: the error says so and points at ``network = t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,29 +72,109 @@ class Target:
                 tags.append(f"{legacy[m]}_{self.arch}")
         return tags
 
+    def key(self) -> str:
+        """The directory name of this target in the host's wheelhouse:
+        ``cp312-3.12.1-manylinux_2_36_x86_64``."""
+        tags = self.platform_tags()
+        platform = tags[0] if tags else self.arch
+        text = f"{self.abi}-{self.version}-{platform}"
+        return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
     def describe(self) -> str:
         name = {"cpython": "CPython", "pypy": "PyPy"}.get(self.implementation, self.implementation)
         platform = self.platform_tags()[0] if self.platform_tags() else self.arch
         return f"{name} {self.version}, {platform}"
 
 
+def wheelhouse_root() -> Path:
+    """The host's wheelhouse: one directory per container target, mounted read-only."""
+    from hwb_core.paths import cache_dir
+
+    return cache_dir() / "wheelhouse"
+
+
 class Wheelhouse:
-    """A host directory of wheels for one container, filled on demand."""
+    """The wheels of one container target (interpreter and platform) in the host's wheelhouse,
+    kept between builds. A requirement set downloaded once is recorded in ``sets/``; the next
+    build that needs the same set, within ``max_age_days``, asks no index at all."""
 
     def __init__(
-        self, path: Path, target: Target, python: PythonInfo, reporter: Reporter, table: str
+        self,
+        root: Path,
+        target: Target,
+        python: PythonInfo,
+        reporter: Reporter,
+        table: str,
+        *,
+        max_age_days: float = 7.0,
+        refresh: bool = False,
     ) -> None:
-        self.path = path
+        self.root = root
+        self.key = target.key()
+        self.path = root / self.key
         self.network_hint = network_hint(table)
         self.target = target
         self.python = python
         self.reporter = reporter
+        self.max_age_days = max_age_days
+        self.refresh = refresh
         self._pip: list[str] | None = None
 
+    def container_path(self, inside_root: str) -> str:
+        """This target's directory inside the container, the root being mounted at
+        ``inside_root``."""
+        return f"{inside_root}/{self.key}"
+
     def fetch(self, requirements: Sequence[str]) -> None:
-        """Download ``requirements`` and everything they need; raise when one has no wheel."""
+        """Make sure ``requirements`` and everything they need are here: from an earlier
+        build's record when it is fresh, else downloaded; raise when one has no wheel."""
         if not requirements:
             return
+        record = self.path / "sets" / f"{requirement_set_key(requirements)}.json"
+        if self._fresh(record):
+            self.reporter.debug(
+                f"{', '.join(requirements)}: in the host's wheelhouse ({self.path}), no download"
+            )
+            return
+        from filelock import FileLock
+
+        try:
+            (self.path / "sets").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BuildError(
+                f"cannot keep the wheelhouse in {self.path} ({exc.strerror or exc})",
+                hint="set HWB_CACHE_DIR to a writable directory",
+            ) from None
+        with FileLock(str(self.path / ".lock")):
+            if self._fresh(record):  # another build fetched the same set meanwhile
+                return
+            staging = Path(tempfile.mkdtemp(prefix=".download-", dir=self.path))
+            try:
+                self._download(requirements, staging)
+                files = sorted(p.name for p in staging.iterdir() if p.is_file())
+                for name in files:
+                    os.replace(staging / name, self.path / name)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            document = {"requirements": list(requirements), "files": files, "created": time.time()}
+            partial = record.with_name(record.name + ".part")
+            partial.write_text(json.dumps(document, indent=1))
+            os.replace(partial, record)
+
+    def _fresh(self, record: Path) -> bool:
+        """A set recorded within the age limit whose files are all still here."""
+        if self.refresh:
+            return False
+        try:
+            document = json.loads(record.read_text())
+        except (OSError, ValueError):
+            return False
+        age_days = (time.time() - float(document.get("created", 0))) / 86400
+        if self.max_age_days and age_days > self.max_age_days:
+            return False
+        return all((self.path / name).is_file() for name in document.get("files", []))
+
+    def _download(self, requirements: Sequence[str], dest: Path) -> None:
         target = self.target
         self.reporter.step(
             f"downloading {', '.join(requirements)} on the host for the container ({target.describe()})"
@@ -95,6 +183,8 @@ class Wheelhouse:
             *self.pip(),
             "download",
             "--dest",
+            str(dest),
+            "--find-links",
             str(self.path),
             "--only-binary=:all:",
             "--disable-pip-version-check",
@@ -139,6 +229,14 @@ class Wheelhouse:
         if self._pip is None:
             self._pip = host_pip(self.python, self.network_hint)
         return self._pip
+
+
+def requirement_set_key(requirements: Sequence[str]) -> str:
+    """The same set, however it was spelled or ordered, gives the same key."""
+    from hwb_core.requirements import normalize_all
+
+    text = "\n".join(normalize_all(requirements))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 _has_pip: dict[str, bool] = {}

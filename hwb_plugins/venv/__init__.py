@@ -21,9 +21,9 @@ from hwb_core.config import Config
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
+    CacheArea,
     Capabilities,
     CliOption,
-    CommandLine,
     ConfigKey,
     EnvRequest,
     IsolationInfo,
@@ -46,11 +46,11 @@ def register_isolation() -> IsolationInfo:
 
 
 @hookimpl
-def add_commands(cli: CommandLine) -> None:
-    """``hwb cache``: the environments this plugin keeps (``cache-envs``)."""
-    from hwb_plugins.venv.cache_cli import register
+def cache_areas() -> list[CacheArea]:
+    """The environments this plugin keeps (``cache-envs``), for ``hwb cache``."""
+    from hwb_plugins.venv.cache_area import area
 
-    register(cli)
+    return [area()]
 
 
 @hookimpl

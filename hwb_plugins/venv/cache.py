@@ -70,23 +70,10 @@ def envs_dir() -> Path:
 
 
 def normalize_requirements(requirements: Sequence[str]) -> list[str]:
-    """Sorted, de-duplicated, in one spelling: as ``packaging.requirements`` writes them, the
-    name canonical (PEP 503), whitespace removed (``Hatchling >= 1.0`` is ``hatchling>=1.0``).
-    Only a key: what the installer gets is left as written; text that is no requirement is
-    kept as it is (the installer reports it)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    """Sorted, de-duplicated, in one spelling (:func:`hwb_core.requirements.normalize_all`)."""
+    from hwb_core.requirements import normalize_all
 
-    seen: set[str] = set()
-    for text in requirements:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            seen.add(text.strip())
-            continue
-        rest = str(requirement)[len(requirement.name) :]
-        seen.add(canonicalize_name(requirement.name) + "".join(rest.split()))
-    return sorted(seen)
+    return normalize_all(requirements)
 
 
 def interpreter_identity(python: PythonInfo) -> dict[str, Any]:

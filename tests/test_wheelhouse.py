@@ -1,0 +1,136 @@
+"""The host's wheelhouse for offline containers lasts between builds (issue 12): a requirement set
+is downloaded once per container target, later builds ask no index, ``--refresh-envs`` and the
+age limit download afresh, concurrent builds share it safely, ``hwb cache`` (the
+``cache_areas`` hook) lists and clears it; installs in the container go through hwb's uv."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import json_out, write_project
+from tests.docker.support import BUILD_IMAGE, client_with_images
+
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-wheelhouse")]
+
+DOWNLOADING = "on the host for the container"
+
+
+def pure_project(root: Path, name: str = "hwb-wheelhouse-demo") -> Path:
+    return write_project(root, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+            """,
+        f"{name.replace('-', '_')}.py": "VALUE = 1\n",
+    })
+
+
+@pytest.fixture
+def own_cache(hwb_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A cache directory of this test's own: its wheelhouse starts empty."""
+    return {"HWB_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def build(run_hwb: Any, project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = run_hwb("build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+                     "--python", "3.12", "--json", "-vv", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_a_requirement_set_is_downloaded_once(run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]) -> None:
+    client_with_images()
+    project = pure_project(tmp_path / "p")
+    first = build(run_hwb, project, own_cache)
+    assert DOWNLOADING in first.stderr
+    second = build(run_hwb, project, own_cache)
+    assert DOWNLOADING not in second.stderr, second.stderr
+    assert "in the host's wheelhouse" in second.stderr
+    # Installed by hwb's uv, mounted read-only into the container.
+    assert "$ (container) /hwb/bin/uv pip install" in second.stderr
+    assert json_out(second)["wheels"][0]["filename"] == "hwb_wheelhouse_demo-1.0-py3-none-any.whl"
+
+    refreshed = build(run_hwb, project, own_cache, "--refresh-envs")
+    assert DOWNLOADING in refreshed.stderr
+
+    listing = json_out(run_hwb("cache", "list", "--json", env=own_cache))
+    (target,) = listing["wheelhouse"]
+    assert target["key"].startswith("cp312-3.12.")
+    assert ["setuptools>=68"] in target["requirement_sets"]
+    assert any(name.startswith("setuptools-") for name in target["wheels"])
+    assert listing["total_size"] >= target["size"] > 0
+
+    cleared = json_out(run_hwb("cache", "clear", "--json", env=own_cache))
+    assert [entry["key"] for entry in cleared["removed"]] == [target["key"]]
+    assert json_out(run_hwb("cache", "list", "--json", env=own_cache))["wheelhouse"] == []
+
+
+def test_a_set_older_than_the_age_limit_is_downloaded_again(
+    run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]
+) -> None:
+    client_with_images()
+    project = pure_project(tmp_path / "p")
+    build(run_hwb, project, own_cache)
+    records = list((tmp_path / "cache" / "wheelhouse").glob("*/sets/*.json"))
+    assert records
+    for record in records:  # ten days old
+        document = json.loads(record.read_text())
+        document["created"] = time.time() - 10 * 86400
+        record.write_text(json.dumps(document))
+    again = build(run_hwb, project, own_cache)
+    assert DOWNLOADING in again.stderr
+    fresh = build(run_hwb, project, {**own_cache, "HWB_ISOLATION_DOCKER_CACHE_MAX_AGE": "0"})
+    assert DOWNLOADING not in fresh.stderr
+
+
+def test_concurrent_builds_share_an_empty_wheelhouse(
+    hwb_env: dict[str, str], tmp_path: Path, own_cache: dict[str, str]
+) -> None:
+    client_with_images()
+    procs = []
+    for n in range(3):
+        project = pure_project(tmp_path / f"p{n}", f"hwb-wheelhouse-race{n}")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "docker",
+             "--image", BUILD_IMAGE, "--python", "3.12", "--json"],
+            env={**hwb_env, **own_cache}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+    results = [(proc.wait(timeout=600), *proc.communicate()) for proc in procs]
+    for code, _out, err in results:
+        assert code == 0, err
+    downloads = sum(DOWNLOADING in err for _code, _out, err in results)
+    assert 1 <= downloads <= 3
+    wheelhouse = tmp_path / "cache" / "wheelhouse"
+    assert not list(wheelhouse.glob("*/.download-*")) and not list(wheelhouse.glob("*/sets/*.part"))
+
+
+def test_without_uv_the_images_pip_installs(run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]) -> None:
+    client_with_images()
+    project = pure_project(tmp_path / "p")
+    result = build(run_hwb, project, {**own_cache, "HWB_ISOLATION_DOCKER_USE_UV": "false"})
+    assert "/hwb/bin/uv" not in result.stderr
+    assert " -m pip --python /hwb/scratch/env/bin/python install" in result.stderr
+
+
+def test_cache_areas_are_one_per_name() -> None:
+    """docker and podman each answer ``cache_areas`` with the one wheelhouse: it is listed once."""
+    from hwb_core.plugins import PluginManager
+    from hwb_plugins.cache_command import areas
+
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    names = [area.name for area in areas(pm)]
+    assert names.count("wheelhouse") == 1 and "envs" in names
