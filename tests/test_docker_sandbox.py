@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-probe")]
 SECRET = "hwb-host-secret-4d1f0c"
 
 PROBE_SETUP = r'''
-import json, os
+import json, os, sys
 from setuptools import setup
 
 def status(field):
@@ -64,6 +64,9 @@ record = {
     "cwd": os.getcwd(),
     "source_mount": writable("/hwb/src"),
     "wheelhouse_mount": writable("/hwb/wheelhouse"),
+    "envs_mount": writable("/hwb/envs"),
+    "layers_writable": [p for p in sys.path if p.startswith("/hwb/envs/") and os.access(p, os.W_OK)],
+    "layers": [p for p in sys.path if p.startswith("/hwb/envs/")],
     "uv_mount": "writable" if os.access("/hwb/bin/uv", os.W_OK) else "read-only",
     "tree": writable("."),
     "mounts": sorted(line.split()[1] for line in open("/proc/self/mounts") if line.split()[1].startswith("/hwb")),
@@ -161,13 +164,23 @@ def test_the_source_is_mounted_read_only_and_built_from_a_writable_copy(probe_bu
 
 def test_only_the_source_scratch_work_wheelhouse_and_uv_are_mounted(probe_build: dict[str, Any]) -> None:
     assert probe_build["record"]["mounts"] == [
-        "/hwb/bin/uv", "/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
+        "/hwb/bin/uv", "/hwb/envs", "/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
 
 
 def test_the_hosts_wheelhouse_and_uv_are_read_only(probe_build: dict[str, Any]) -> None:
     """The wheelhouse outlives the build and serves the next ones: a build must not change it."""
     assert probe_build["record"]["wheelhouse_mount"] == "Read-only file system"
     assert probe_build["record"]["uv_mount"] == "read-only"
+
+
+def test_the_backend_imports_its_requirements_from_a_read_only_prepared_environment(
+    probe_build: dict[str, Any],
+) -> None:
+    """setuptools came from a prepared environment (cache-envs, on by default): on sys.path
+    through the build environment's .pth file, and not writable by the build."""
+    record = probe_build["record"]
+    assert record["envs_mount"] == "Read-only file system"
+    assert record["layers"] and record["layers_writable"] == []
 
 
 def test_a_build_that_writes_into_its_tree_leaves_the_source_byte_identical(

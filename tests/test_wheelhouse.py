@@ -58,8 +58,13 @@ def test_a_requirement_set_is_downloaded_once(run_hwb: Any, tmp_path: Path, own_
     second = build(run_hwb, project, own_cache)
     assert DOWNLOADING not in second.stderr, second.stderr
     assert "in the host's wheelhouse" in second.stderr
-    # Installed by hwb's uv, mounted read-only into the container.
-    assert "$ (container) /hwb/bin/uv pip install" in second.stderr
+    # The environment was prepared once, by hwb's uv (mounted read-only), in a container of its own.
+    assert first.stderr.count("preparing a build environment for setuptools>=68 (once)") == 1
+    assert "preparing a build environment" not in second.stderr
+    assert "(prepared environment " in second.stderr
+    direct = build(run_hwb, project, own_cache, "--no-cache-envs")
+    assert "$ (container) /hwb/bin/uv pip install --python /hwb/scratch/env/bin/python" in direct.stderr
+    assert "prepared environment" not in direct.stderr
     assert json_out(second)["wheels"][0]["filename"] == "hwb_wheelhouse_demo-1.0-py3-none-any.whl"
 
     refreshed = build(run_hwb, project, own_cache, "--refresh-envs")
@@ -72,9 +77,13 @@ def test_a_requirement_set_is_downloaded_once(run_hwb: Any, tmp_path: Path, own_
     assert any(name.startswith("setuptools-") for name in target["wheels"])
     assert listing["total_size"] >= target["size"] > 0
 
+    (layer,) = listing["container-envs"]
+    assert layer["requirements"] == ["setuptools>=68"] and layer["image"] == BUILD_IMAGE
+
     cleared = json_out(run_hwb("cache", "clear", "--json", env=own_cache))
-    assert [entry["key"] for entry in cleared["removed"]] == [target["key"]]
-    assert json_out(run_hwb("cache", "list", "--json", env=own_cache))["wheelhouse"] == []
+    assert sorted(entry["area"] for entry in cleared["removed"]) == ["container-envs", "wheelhouse"]
+    after = json_out(run_hwb("cache", "list", "--json", env=own_cache))
+    assert after["wheelhouse"] == [] and after["container-envs"] == []
 
 
 def test_a_set_older_than_the_age_limit_is_downloaded_again(
@@ -120,7 +129,7 @@ def test_without_uv_the_images_pip_installs(run_hwb: Any, tmp_path: Path, own_ca
     client_with_images()
     project = pure_project(tmp_path / "p")
     result = build(run_hwb, project, {**own_cache, "HWB_ISOLATION_DOCKER_USE_UV": "false"})
-    assert "/hwb/bin/uv" not in result.stderr
+    assert "/hwb/bin/uv" not in result.stderr and "prepared environment" not in result.stderr
     assert " -m pip --python /hwb/scratch/env/bin/python install" in result.stderr
 
 
@@ -133,4 +142,4 @@ def test_cache_areas_are_one_per_name() -> None:
     pm.load_core()
     pm.load_entry_points()
     names = [area.name for area in areas(pm)]
-    assert names.count("wheelhouse") == 1 and "envs" in names
+    assert names.count("wheelhouse") == 1 and names.count("container-envs") == 1 and "envs" in names

@@ -12,7 +12,7 @@ import itertools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
@@ -26,6 +26,8 @@ from hwb_plugins.container.wheelhouse import Wheelhouse, network_hint
 
 if TYPE_CHECKING:
     import docker
+
+    from hwb_plugins.container.layers import Layers
 
 
 class ContainerBuildEnv(BuildEnv):
@@ -60,6 +62,9 @@ class ContainerBuildEnv(BuildEnv):
         self.pip_cmd: list[str] = []
         self.uv: str | None = None
         """hwb's uv inside the container, when it runs there (else pip installs)."""
+        self.layers: Layers | None = None
+        """Prepared environments (``cache-envs``), when uv runs and the build is offline."""
+        self._layer_bins: list[str] = []
         self.venv = VENV
         self._image_path = image_path
         # Longest host prefix first, so a nested directory wins over its parent.
@@ -94,6 +99,10 @@ class ContainerBuildEnv(BuildEnv):
             return
         reqs = list(requirements)
         installer = "pip"
+        if self.layers is not None and self.wheelhouse is not None:
+            self.wheelhouse.fetch(reqs)
+            self._add_layer(self.layers.get(reqs), reqs)
+            return
         if self.wheelhouse is not None:
             self.wheelhouse.fetch(reqs)
             links = ["--no-index", "--find-links", self.wheelhouse.container_path(WHEELHOUSE)]
@@ -118,6 +127,23 @@ class ContainerBuildEnv(BuildEnv):
                 hint=hint,
                 details=exc.details,
             ) from None
+
+    def _add_layer(self, layer: dict[str, Any], reqs: Sequence[str]) -> None:
+        """Put a prepared environment on the build environment's ``sys.path`` (a ``.pth`` file:
+        the layer's own ``.pth`` files are read too) and its ``bin`` on ``PATH``."""
+        from hwb_plugins.container.layers import ENVS
+
+        inside = f"{ENVS}/{layer['key']}"
+        purelib = str(layer["purelib"])
+        own = self.venv + purelib[len(inside) :]  # the same layout in the build's environment
+        line = f"import site; site.addsitedir({purelib!r})\n"
+        self.reporter.step(
+            f"installing in the container: {', '.join(reqs)} (prepared environment {layer['key']})"
+        )
+        write = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
+        pth = f"{own}/hwb-{layer['key']}.pth"
+        self.exec([self.python_executable, "-c", write, pth, line], what="adding the environment")
+        self._layer_bins.append(str(layer["bin"]))
 
     def run(
         self,
@@ -156,7 +182,8 @@ class ContainerBuildEnv(BuildEnv):
             return str(PurePosixPath(str(cwd)))  # already a path inside the container
 
     def exec_environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = {"PATH": f"{self.venv}/bin:{self._image_path}", "VIRTUAL_ENV": self.venv}
+        path = ":".join([f"{self.venv}/bin", *reversed(self._layer_bins), self._image_path])
+        env = {"PATH": path, "VIRTUAL_ENV": self.venv}
         if extra:
             env.update(extra)
         return env

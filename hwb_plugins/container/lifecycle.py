@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ def container_spec(
     user: str | None,
     selinux: bool = False,
     uv: Path | None = None,
+    extra_volumes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The arguments of ``containers.create``: every hardening and limit in one place."""
     from docker.types import DeviceRequest
@@ -63,6 +65,8 @@ def container_spec(
         volumes[str(wheelhouse)] = {"bind": WHEELHOUSE, "mode": "ro" + relabel}
     if uv is not None:
         volumes[str(uv)] = {"bind": UV, "mode": "ro" + relabel}
+    for host, mount in (extra_volumes or {}).items():
+        volumes[host] = {"bind": mount["bind"], "mode": mount["mode"] + relabel}
     environment = {
         "HOME": HOME,
         "LANG": "C.UTF-8",
@@ -127,6 +131,8 @@ def create_container(
     work_dir: Path,
     wheelhouse: Path | None,
     uv: Path | None = None,
+    *,
+    extra_volumes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     from docker.errors import APIError
 
@@ -142,6 +148,7 @@ def create_container(
         container_user(security),
         selinux="selinux" in security,
         uv=uv,
+        extra_volumes=extra_volumes,
     )
     try:
         container = client.containers.create(**spec)

@@ -78,10 +78,11 @@ class ContainerPlugin:
 
     @hookimpl
     def cache_areas(self) -> list[CacheArea]:
-        """The host's wheelhouse (one for every engine), for ``hwb cache``."""
-        from hwb_plugins.container.wheelhouse_area import area
+        """The host's wheelhouse and the prepared environments (one of each for every engine),
+        for ``hwb cache``."""
+        from hwb_plugins.container.cache_areas import area, layers_area
 
-        return [area()]
+        return [area(), layers_area()]
 
     @hookimpl
     def create_env(

@@ -17,6 +17,7 @@ from hwb_plugins.container.buildenv import ContainerBuildEnv, prepare_venv
 from hwb_plugins.container.engine import Engine
 from hwb_plugins.container.execution import exec_in
 from hwb_plugins.container.interpreter import choose_interpreter, image_path, probe
+from hwb_plugins.container.layers import ENVS, Layers, envs_root
 from hwb_plugins.container.layout import BUILD_SRC, HOME, SCRATCH, SRC_MOUNT, UV, rmtree
 from hwb_plugins.container.lifecycle import (
     create_container,
@@ -60,6 +61,10 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
                     hint="set HWB_CACHE_DIR to a writable directory",
                 ) from None
         uv = uv_binary(settings)
+        layers_root = None
+        if uv is not None and wheelhouse_dir is not None and settings.cache_envs:
+            layers_root = envs_root()
+            layers_root.mkdir(parents=True, exist_ok=True)
 
         container_id = create_container(
             client,
@@ -71,6 +76,7 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             request.work_dir,
             wheelhouse_dir,
             uv,
+            extra_volumes={str(layers_root): {"bind": ENVS, "mode": "ro"}} if layers_root else None,
         )
         if keep:
             short = container_id[:12]
@@ -134,6 +140,8 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
         )
         env.base_python = base_python
         env.uv = UV if uv is not None else None
+        if uv is not None and layers_root is not None and wheelhouse is not None:
+            env.layers = Layers(client, settings, image, base_python, wheelhouse, uv, reporter)
 
         reporter.step(f"copying the source into the container ({SRC_MOUNT} is read-only)")
         run([base_python, "-c", _COPY, SRC_MOUNT, BUILD_SRC], "copying the source")

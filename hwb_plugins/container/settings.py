@@ -153,6 +153,13 @@ def schema(name: str) -> dict[str, ConfigKey]:
             "Download this build's requirements afresh into the host's wheelhouse "
             "(--refresh-envs).",
         ),
+        prefix + "cache-envs": ConfigKey(
+            "bool",
+            True,
+            "Install build requirements and repair tools from environments prepared once per "
+            "image, interpreter and requirement set (kept read-only in hwb's cache; needs uv in "
+            "the image and an offline build).",
+        ),
         prefix + "use-uv": ConfigKey(
             "bool",
             True,
@@ -202,6 +209,20 @@ def cli_options(name: str, command: str) -> list[CliOption]:
             prefix + "keep-container",
             f"{name}: keep the build container and print its id.",
             is_flag=True,
+        ),
+        CliOption(
+            ("--cache-envs",),
+            prefix + "cache-envs",
+            f"{name}: prepared build environments (the default).",
+            is_flag=True,
+            flag_value="true",
+        ),
+        CliOption(
+            ("--no-cache-envs",),
+            prefix + "cache-envs",
+            f"{name}: install into each build's environment afresh.",
+            is_flag=True,
+            flag_value="false",
         ),
         CliOption(
             ("--refresh-envs",),
@@ -255,6 +276,7 @@ class ContainerSettings:
     """Days a requirement set stays in the host's wheelhouse (0: no limit)."""
     refresh: bool = False
     use_uv: bool = True
+    cache_envs: bool = True
 
     @property
     def wants_gpu(self) -> bool:
@@ -402,6 +424,7 @@ def load(config: Config, project_root: Path, engine: Engine) -> ContainerSetting
         cache_max_age=max_age,
         refresh=bool(get("refresh-envs")),
         use_uv=bool(get("use-uv")),
+        cache_envs=bool(get("cache-envs")),
     )
 
 
