@@ -8,10 +8,12 @@ with the same interpreter and requirements (:mod:`hwb_plugins.venv.cache`, docs/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +75,13 @@ def config_schema() -> dict[str, ConfigKey]:
             "bool",
             False,
             "Make the cached build environments this build uses afresh (--refresh-envs).",
+        ),
+        "isolation.venv.index-max-age": ConfigKey(
+            "float",
+            600.0,
+            "Seconds after an online install during which the same requirements install from "
+            "uv's cache alone when they can (PyPI's own caching period; 0: ask the index every "
+            "time).",
         ),
         "isolation.venv.python-path": ConfigKey(
             "path", None, "Interpreter to build with, overriding --python."
@@ -179,9 +188,30 @@ class VenvBuildEnv(HostBuildEnv):
             hint=f"check that {base} can create virtual environments",
         )
 
+    #: Seconds an online install of the same requirements, interpreter and index settings
+    #: lets the next ones try uv's cache alone first (``index-max-age``; 0: never).
+    index_max_age: float = 0.0
+
+    def _recently_resolved(self, requirements: Sequence[str]) -> Path:
+        """The marker of the last online install of ``requirements`` here (``resolved/`` in
+        hwb's cache): its time says how fresh uv's cache is for them."""
+        from hwb_core.paths import cache_dir
+
+        key, _ = _cache.env_key(
+            self.python, requirements, self._pip_mode, {**os.environ, **self.target_environ}
+        )
+        return cache_dir() / "resolved" / key
+
     def install(self, requirements: Sequence[str], *, offline_first: bool = False) -> None:
         if not requirements:
             return
+        marker = None
+        if self._pip_mode == "uv" and self.index_max_age > 0 and not offline_first:
+            marker = self._recently_resolved(requirements)
+            try:
+                offline_first = time.time() - marker.stat().st_mtime < self.index_max_age
+            except OSError:
+                offline_first = False
         if self._pip_mode == "uv":
             assert self.uv is not None
             cmd = [self.uv, "pip", "install", "--python", self.python_executable, *requirements]
@@ -226,6 +256,10 @@ class VenvBuildEnv(HostBuildEnv):
                 env=self.environ(),
                 what="installing build requirements",
             )
+            if marker is not None:
+                with contextlib.suppress(OSError):
+                    marker.parent.mkdir(parents=True, exist_ok=True)
+                    marker.touch()
         except BuildError as exc:
             raise BuildError(
                 "could not install build requirements: " + ", ".join(requirements),
@@ -290,6 +324,7 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
         uv=uv,
     )
     env.target_environ = target_environ
+    env.index_max_age = float(config.get("isolation.venv.index-max-age") or 0)
     try:
         request.reporter.step(f"creating build environment with {'uv' if uv else 'venv'}")
         env.create()
