@@ -413,11 +413,13 @@ def _add_plugin_options(click: Any, command: Any, pm: Any) -> None:
             continue
         shared = next((added[f] for f in option.flags if f in added), None)
         if shared is not None:
-            mapping[shared].append(option.key)
+            if option.key not in mapping[shared]:
+                mapping[shared].append(option.key)
             param = next(p for p in command.params if p.name == shared)
             param.help = _shared_help(param.help or "", option.help)
             continue
-        dest = "plugin_" + option.key.replace(".", "_").replace("-", "_")
+        # One destination per flag: --cache-envs and --no-cache-envs may set the same key.
+        dest = "plugin_" + option.flags[0].lstrip("-").replace("-", "_")
         kwargs: dict[str, Any] = {"help": option.help, "default": None}
         if option.is_flag:
             kwargs["is_flag"] = True
@@ -434,12 +436,22 @@ def _add_plugin_options(click: Any, command: Any, pm: Any) -> None:
 
 def _shared_help(first: str, second: str) -> str:
     """``docker: build in this image.`` and ``podman: build in this image.`` make
-    ``docker, podman: build in this image.``; different texts are both kept."""
-    head1, _, rest1 = first.partition(": ")
-    head2, _, rest2 = second.partition(": ")
-    if rest1 and rest1 == rest2 and " " not in head2:
-        return f"{head1}, {head2}: {rest1}"
-    return f"{first} {second}".strip()
+    ``docker, podman: build in this image.``; different texts are each kept, with the plugins
+    that say them (``venv: reuse ... docker, podman: prepared ...``)."""
+    import re
+
+    parts: dict[str, list[str]] = {}  # text -> the plugins saying it
+    pattern = re.compile(r"(?:^|(?<=\. ))([\w-]+(?:, [\w-]+)*): ")
+    for text in (first, second):
+        marks = list(pattern.finditer(text))
+        if not marks:
+            parts.setdefault(text.strip(), [])
+            continue
+        for mark, following in zip(marks, [*marks[1:], None], strict=True):
+            said = text[mark.end() : following.start() if following else len(text)].strip()
+            names = parts.setdefault(said, [])
+            names += [n for n in mark.group(1).split(", ") if n not in names]
+    return " ".join(f"{', '.join(n)}: {t}" if n else t for t, n in parts.items() if t)
 
 
 def _plugin_overrides(command: Any, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from hwb_core.errors import (
     HwbError,
     IsolationUnavailable,
     PolicyViolation,
+    PythonNotFound,
     RepairError,
     UsageError,
 )
@@ -304,7 +305,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if request.isolation:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
-        python = pythons.find(pm, config, config.get("python"))
+        python = find_python(pm, config)
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
         )
@@ -420,6 +421,23 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         pm.hook.wheel_built(result=result, reporter=reporter)
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def find_python(pm: PluginManager, config: Config) -> PythonInfo:
+    """The interpreter ``--python`` names. An isolation asked for by name that brings its own
+    interpreters (a container's image) needs none on this machine: then the version asked for
+    stands in, and the environment finds its interpreter."""
+    text = config.get("python")
+    try:
+        return pythons.find(pm, config, text)
+    except PythonNotFound:
+        info = pm.isolations().get(config.get("isolation.strategy"))
+        stand_in = (
+            pythons.wanted(text) if info is not None and info.capabilities.container else None
+        )
+        if stand_in is None:
+            raise
+        return stand_in
 
 
 def repair_request(

@@ -309,5 +309,21 @@ def find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
     )
 
 
+def wanted(text: str) -> PythonInfo | None:
+    """The interpreter ``--python`` names, described without one on this machine, for an
+    isolation that brings its own (a container's ``/opt/python``): ``None`` when the text names
+    no major.minor version (a path, ``3``)."""
+    spec = PythonSpec.parse(text)
+    if spec.path is not None or len(spec.version) < 2:
+        return None
+    major, minor = spec.version[:2]
+    implementation = spec.implementation or "cpython"
+    abi = f"pypy{major}{minor}_pp73" if implementation == "pypy" else f"cp{major}{minor}"
+    version = ".".join(str(p) for p in spec.version)
+    return PythonInfo(
+        path="", version=version, implementation=implementation, abi_tag=abi, source="asked"
+    )
+
+
 def _version_key(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".") if p.isdigit())

@@ -297,3 +297,45 @@ def test_an_in_tree_backend_runs_in_the_container(docker_client: Any, run_hwb: A
     assert "downloading" not in result.stderr  # nothing to install, nothing fetched
     with zipfile.ZipFile(wheel["path"]) as zf:
         assert zf.read("hwb_docker_tiny/__init__.py") == b"VALUE = 42\n"
+
+
+# --------------------------------------------------------------------------- no host interpreter
+
+NO_FINDERS = {"HWB_DISABLE_PLUGINS": "pyenv,system,uv,pylauncher"}
+
+
+def test_a_container_build_needs_no_such_interpreter_on_the_host(
+    docker_client: Any, run_hwb: Any, tmp_path: Path
+) -> None:
+    """With every finder blocked the host has no 3.11 or 3.12, but the image does: docker
+    builds and matrices use the image's, as cibuildwheel does; a venv build still says none
+    was found."""
+    project = write_project(tmp_path / "hwb-hostless", {
+        "pyproject.toml": """
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "hwb-hostless"
+            version = "1.0"
+        """,
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
+        "fast.c": "#include <Python.h>\n"
+                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
+                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
+    })
+    wheel = built_wheel(docker_build(run_hwb, project, env=NO_FINDERS, python="3.12"))
+    assert "-cp312-cp312-manylinux" in wheel["filename"]
+    assert wheel["python_path"] == "/opt/python/cp312-cp312/bin/python"
+
+    out = tmp_path / "matrix-out"
+    result = run_hwb("matrix", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+                     "--python", "3.11", "--python", "3.12", "-o", str(out), env=NO_FINDERS)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.glob("*.whl"))
+    assert [n.split("-")[2] for n in names] == ["cp311", "cp312"], names
+
+    venv = run_hwb("build", str(project), "--isolation", "venv", "--python", "3.12", env=NO_FINDERS)
+    assert venv.returncode == 2 and "no Python matching '3.12' was found" in venv.stderr

@@ -512,3 +512,24 @@ def test_an_isolation_of_a_plugin_refused_at_registration_says_why(project_plugi
     assert "install the plugin" not in text
     assert pm.not_provided(name).startswith(f"plugin {name!r} failed to load: ")
     assert pm.not_provided("nothing-here") == "no installed plugin provides it"
+
+
+def test_a_flag_several_plugins_share_keeps_each_plugins_help() -> None:
+    """``--cache-envs`` and ``--no-cache-envs`` set one key of venv and one of each container
+    engine: each flag's help says what it does for each, once per text."""
+    from hwb_core.cli import _shared_help
+
+    merged = _shared_help("venv: reuse cached envs.", "docker: prepared envs (the default).")
+    merged = _shared_help(merged, "podman: prepared envs (the default).")
+    assert merged == "venv: reuse cached envs. docker, podman: prepared envs (the default)."
+    assert _shared_help("docker: build in this image.", "podman: build in this image.") == (
+        "docker, podman: build in this image."
+    )
+
+
+def test_the_help_of_shared_flags_is_not_mixed_up(run_hwb: Any) -> None:
+    text = " ".join(run_hwb("build", "--help", env={"COLUMNS": "200"}).stdout.split())
+    cache = text.split("--cache-envs", 1)[1].split("--no-cache-envs", 1)[0]
+    no_cache = text.split("--no-cache-envs", 1)[1].split("--refresh-envs", 1)[0]
+    assert "reuse cached build environments" in cache and "afresh" not in cache
+    assert "a throwaway build environment" in no_cache and "prepared build environments" not in no_cache

@@ -143,3 +143,26 @@ def test_cache_areas_are_one_per_name() -> None:
     pm.load_entry_points()
     names = [area.name for area in areas(pm)]
     assert names.count("wheelhouse") == 1 and names.count("container-envs") == 1 and "envs" in names
+
+
+def test_a_new_image_drops_the_prepared_environments_of_its_predecessor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same image name, interpreter and requirements but an earlier image id: removed when the
+    new image's environment is made; anything else stays."""
+    from hwb_core.report import NullReporter
+    from hwb_plugins.container import layers
+
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
+    root = layers.envs_root()
+    base = {"image": "img:latest", "python": "/opt/python/cp312-cp312/bin/python", "requirements": ["setuptools"]}
+    kept = {"other-reqs": {**base, "image_id": "sha256:old", "requirements": ["hatchling"]},
+            "other-image": {**base, "image": "other:1", "image_id": "sha256:old"},
+            "new": {**base, "image_id": "sha256:new", "key": "new"}}
+    for name, record in {**kept, "old": {**base, "image_id": "sha256:old"}}.items():
+        (root / name).mkdir(parents=True)
+        (root / name / layers.RECORD).write_text(json.dumps(record))
+    made = layers.Layers.__new__(layers.Layers)
+    made.root, made.reporter = root, NullReporter()
+    made._drop_superseded(kept["new"])
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted(kept)

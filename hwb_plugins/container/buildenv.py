@@ -140,9 +140,14 @@ class ContainerBuildEnv(BuildEnv):
         self.reporter.step(
             f"installing in the container: {', '.join(reqs)} (prepared environment {layer['key']})"
         )
-        write = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
         pth = f"{own}/hwb-{layer['key']}.pth"
-        self.exec([self.python_executable, "-c", write, pth, line], what="adding the environment")
+        try:  # the scratch directory is the host's: no exec needed (0.05 s each)
+            (self.scratch / pth[len(SCRATCH) + 1 :]).write_text(line)
+        except OSError:  # a user namespace may own it differently: the container writes it
+            write = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
+            self.exec(
+                [self.python_executable, "-c", write, pth, line], what="adding the environment"
+            )
         self._layer_bins.append(str(layer["bin"]))
 
     def run(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hwb_core import pythons
 from hwb_core.interfaces import PythonInfo, RunResult
@@ -26,23 +27,66 @@ Runner = Callable[..., RunResult]
 _LIST_PYTHONS = 'for p in /opt/python/*/bin/python; do [ -x "$p" ] && echo "$p"; done; true'
 
 
+class ImageFacts:
+    """What an image answered before, kept per image id (``images/<id>.json`` in hwb's cache):
+    its interpreters, each one's probe, whether hwb's uv runs there. An id names the image's
+    content, so the answers hold as long as it exists; the next build of the same image skips
+    asking (about 0.2 s)."""
+
+    def __init__(self, image: Image) -> None:
+        from hwb_core.paths import cache_dir
+
+        safe = "".join(c if c.isalnum() else "-" for c in image.id)
+        self.path = cache_dir() / "images" / f"{safe}.json"
+        try:
+            self.data: dict[str, Any] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+
+    def get(self, name: str, key: str | None = None) -> Any:
+        value = self.data.get(name)
+        return value.get(key) if key is not None and isinstance(value, dict) else value
+
+    def put(self, name: str, value: Any, key: str | None = None) -> None:
+        if key is not None:
+            self.data.setdefault(name, {})[key] = value
+        else:
+            self.data[name] = value
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.part")
+            partial.write_text(json.dumps(self.data))
+            os.replace(partial, self.path)
+        except OSError:
+            pass  # only a shortcut: the next build asks again
+
+
 def probe(
-    run: Runner, base_python: str, image: Image, arch: str, scratch: Path
+    run: Runner,
+    base_python: str,
+    image: Image,
+    arch: str,
+    scratch: Path,
+    facts: ImageFacts | None = None,
 ) -> tuple[PythonInfo, Target, str]:
     """The container's interpreter as hwb describes interpreters (the kernel's one probe,
     :data:`hwb_core.pythons.PROBE`, with hwb's ``packaging`` copied into the scratch mount),
     the wheelhouse's target, and the version of the image's pip (``""`` when it has none)."""
-    lib = scratch / "probe-lib"
-    if not (lib / "packaging").is_dir():
-        shutil.copytree(
-            Path(pythons.packaging_location()) / "packaging",
-            lib / "packaging",
-            ignore=shutil.ignore_patterns("__pycache__"),
+    answer = facts.get("probe", base_python) if facts is not None else None
+    if answer is None:
+        lib = scratch / "probe-lib"
+        if not (lib / "packaging").is_dir():
+            shutil.copytree(
+                Path(pythons.packaging_location()) / "packaging",
+                lib / "packaging",
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+        output = run(
+            [base_python, "-c", pythons.PROBE, f"{SCRATCH}/probe-lib"], "probing the interpreter"
         )
-    output = run(
-        [base_python, "-c", pythons.PROBE, f"{SCRATCH}/probe-lib"], "probing the interpreter"
-    )
-    answer = json.loads(output.output.strip().splitlines()[-1])
+        answer = json.loads(output.output.strip().splitlines()[-1])
+        if facts is not None:
+            facts.put("probe", answer, base_python)
     python = pythons.info_from_probe(answer, base_python, f"image {image.ref}")
     target = Target(
         version=python.version,
@@ -72,15 +116,21 @@ def interpreter_dir(python: PythonInfo) -> str:
     return f"cp{major}{minor}-{abi}"
 
 
-def choose_interpreter(run: Runner, python: PythonInfo, image: Image) -> str:
+def choose_interpreter(
+    run: Runner, python: PythonInfo, image: Image, facts: ImageFacts | None = None
+) -> str:
     wanted = interpreter_dir(python)
-    found = [
-        line.strip()
-        for line in run(
-            ["/bin/sh", "-c", _LIST_PYTHONS], "listing interpreters"
-        ).output.splitlines()
-    ]
-    found = [p for p in found if p.startswith("/opt/python/")]
+    found = facts.get("pythons") if facts is not None else None
+    if found is None:
+        found = [
+            line.strip()
+            for line in run(
+                ["/bin/sh", "-c", _LIST_PYTHONS], "listing interpreters"
+            ).output.splitlines()
+        ]
+        found = [p for p in found if p.startswith("/opt/python/")]
+        if facts is not None:
+            facts.put("pythons", found)
     path = f"/opt/python/{wanted}/bin/python"
     if path in found:
         return path

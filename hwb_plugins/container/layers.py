@@ -18,6 +18,9 @@ the requirement set (normalised), and kept for ``cache-max-age`` days.
   cannot change what the next build gets.
 - **Safe together.** A layer is made in a staging directory under a lock and renamed into place
   with its record; a build that finds it being made waits for it.
+- **Not piling up.** Making a layer removes those of an earlier image of the same name for the
+  same interpreter and requirements (a rebuilt image has a new id); the rest go after
+  ``cache-max-age`` days or with ``hwb cache clear``.
 """
 
 from __future__ import annotations
@@ -110,7 +113,41 @@ class Layers:
                 os.replace(staging, final)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            return made
+        self._drop_superseded(made)
+        return made
+
+    def _drop_superseded(self, made: dict[str, Any]) -> None:
+        """Layers of an earlier image of the same name, interpreter and requirements: a
+        rebuilt image (a new id) would otherwise leave one behind each time until the age
+        limit. One that a build is making now (its lock held) is left alone."""
+        from filelock import FileLock, Timeout
+
+        same = ("image", "python", "requirements")
+        for record in self.root.glob(f"*/{RECORD}"):
+            layer = record.parent
+            if layer.name == made["key"]:
+                continue
+            try:
+                other = json.loads(record.read_text())
+            except (OSError, ValueError):
+                continue
+            if (
+                any(other.get(k) != made[k] for k in same)
+                or other.get("image_id") == made["image_id"]
+            ):
+                continue
+            lock = FileLock(str(self.root / f"{layer.name}.lock"))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue
+            try:
+                shutil.rmtree(layer, ignore_errors=True)
+                self.reporter.debug(
+                    f"removed prepared environment {layer.name} of an earlier image"
+                )
+            finally:
+                lock.release()
 
     def _fresh(self, record: Path) -> dict[str, Any] | None:
         if self.settings.refresh:

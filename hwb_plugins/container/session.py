@@ -16,7 +16,7 @@ from hwb_plugins.container import images, vcs
 from hwb_plugins.container.buildenv import ContainerBuildEnv, prepare_venv
 from hwb_plugins.container.engine import Engine
 from hwb_plugins.container.execution import exec_in
-from hwb_plugins.container.interpreter import choose_interpreter, image_path, probe
+from hwb_plugins.container.interpreter import ImageFacts, choose_interpreter, image_path, probe
 from hwb_plugins.container.layers import ENVS, Layers, envs_root
 from hwb_plugins.container.layout import BUILD_SRC, HOME, SCRATCH, SRC_MOUNT, UV, rmtree
 from hwb_plugins.container.lifecycle import (
@@ -106,8 +106,11 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
                 settings=settings,
             )
 
-        base_python = choose_interpreter(run, request.python, image)
-        container_python, target, image_pip = probe(run, base_python, image, settings.arch, scratch)
+        facts = ImageFacts(image)
+        base_python = choose_interpreter(run, request.python, image, facts)
+        container_python, target, image_pip = probe(
+            run, base_python, image, settings.arch, scratch, facts
+        )
         wheelhouse = (
             Wheelhouse(
                 wheelhouse_dir,
@@ -121,7 +124,7 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             if wheelhouse_dir
             else None
         )
-        if uv is not None and run([UV, "--version"], "trying uv", check=False).returncode != 0:
+        if uv is not None and not _uv_runs(run, uv, facts):
             reporter.debug("hwb's uv does not run in this image: pip installs instead")
             uv = None
 
@@ -186,3 +189,14 @@ def uv_binary(settings: Any) -> Path | None:
         which = shutil.which("uv")
         found = Path(which) if which else None  # type: ignore[assignment]
     return found.resolve() if found is not None and found.is_file() else None
+
+
+def _uv_runs(run: Any, uv: Path, facts: ImageFacts) -> bool:
+    """Whether hwb's uv runs in the image (asked once per image and uv binary)."""
+    stat = uv.stat()
+    key = f"{uv}:{stat.st_size}:{int(stat.st_mtime)}"
+    known = facts.get("uv", key)
+    if known is None:
+        known = run([UV, "--version"], "trying uv", check=False).returncode == 0
+        facts.put("uv", known, key)
+    return bool(known)

@@ -227,7 +227,7 @@ def cli_options(name: str, command: str) -> list[CliOption]:
         CliOption(
             ("--refresh-envs",),
             prefix + "refresh-envs",
-            f"{name}: download the build requirements afresh.",
+            f"{name}: download the build requirements and prepare their environments afresh.",
             is_flag=True,
         ),
     ]

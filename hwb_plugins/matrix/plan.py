@@ -143,17 +143,20 @@ def make_plan(
             try:
                 info: PythonInfo | None = pythons.find(pm, config, text)
             except PythonNotFound as exc:
-                not_found[text] = exc.one_line()
-                info = None
+                # A container strategy asked for by name brings its own interpreters: the
+                # version stands in, as for hwb build (the job's container finds it).
+                chosen = pm.isolations().get(asked_isolation)
+                info = pythons.wanted(text) if chosen and chosen.capabilities.container else None
+                if info is None:
+                    not_found[text] = exc.one_line()
             except UsageError as exc:
                 raise UsageError(f"matrix python {text!r}: {exc.message}", hint=exc.hint) from None
-            if info is not None and info.path in seen:
-                notes.append(
-                    f"{text} is the same interpreter as {seen[info.path]}; building it once"
-                )
+            ident = (info.path or f"{info.implementation} {info.version}") if info else ""
+            if info is not None and ident in seen:
+                notes.append(f"{text} is the same interpreter as {seen[ident]}; building it once")
                 continue
             if info is not None:
-                seen[info.path] = text
+                seen[ident] = text
             targets.append((text, info))
     else:
         found, refused = auto_pythons(pythons.list_all(pm, config), project.requires_python)

@@ -233,7 +233,7 @@ class Runner:
             request = BuildRequest(
                 source=self.plan.root,
                 outdir=self.plan.outdir,
-                python=job.interpreter.path,
+                python=job.interpreter.path or job.interpreter.version,  # a stand-in: its version
                 isolation=isolation,
                 config_settings=dict(self.options.config_settings),
                 overrides={**self.options.overrides, **job.overrides},
