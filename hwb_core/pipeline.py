@@ -278,9 +278,7 @@ def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
     directory = cache_dir() / "logs"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        old = sorted(directory.glob("build-*.log"), key=lambda p: p.stat().st_mtime)
-        for stale in old[: max(0, len(old) - KEEP_LOGS + 1)]:
-            stale.unlink(missing_ok=True)
+        _prune_logs(directory)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = directory / f"build-{project.name}-{python.abi_tag}-{stamp}-{os.getpid()}.log"
         return path, open(path, "w", encoding="utf-8", errors="replace")
@@ -289,6 +287,19 @@ def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
             f"cannot write the build log in {directory} ({exc.strerror or exc})",
             hint="set HWB_CACHE_DIR to a writable directory",
         ) from None
+
+
+def _prune_logs(directory: Path) -> None:
+    """Keep the newest logs. Builds running side by side prune too: a log another one removed
+    meanwhile is simply gone, never an error."""
+    dated: list[tuple[float, Path]] = []
+    for path in directory.glob("build-*.log"):
+        with contextlib.suppress(OSError):
+            dated.append((path.stat().st_mtime, path))
+    dated.sort()
+    for _, stale in dated[: max(0, len(dated) - KEEP_LOGS + 1)]:
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildResult:

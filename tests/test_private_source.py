@@ -106,3 +106,43 @@ def test_in_place_builds_in_the_tree_one_at_a_time(hwb_env: dict[str, str], tmp_
         with zipfile.ZipFile(json.loads(stdout)["wheels"][0]["path"]) as zf:
             assert zf.read("marked/_marker.py").decode() == f"MARKER = {marker!r}\n"
     assert (project / "build").is_dir()  # in place: the tree is the build's
+
+
+def test_builds_side_by_side_prune_old_logs_without_tripping_over_each_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each build removes logs beyond the newest 50; one that another build removed a moment
+    earlier is simply gone (it once failed a build with "cannot write the build log")."""
+    import os
+    import threading
+
+    from hwb_core.interfaces import PythonInfo
+    from hwb_core.pipeline import KEEP_LOGS, open_log
+    from hwb_core.project import Project
+
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
+    project = Project.load(marked_project(tmp_path / "p"))
+    python = PythonInfo(sys.executable, "3.11.0", "cpython", "cp311", "test")
+    logs = tmp_path / "cache" / "logs"
+    logs.mkdir(parents=True)
+    failures: list[BaseException] = []
+
+    def build_logs() -> None:
+        for _ in range(15):
+            try:
+                _, stream = open_log(project, python)
+                stream.close()
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                failures.append(exc)
+            for n in range(5):  # more old logs, for the others to prune
+                old = logs / f"build-old-{threading.get_ident()}-{n}-{time.monotonic_ns()}.log"
+                old.write_text("")
+                os.utime(old, (1, 1))
+
+    threads = [threading.Thread(target=build_logs) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(list(logs.glob("build-*.log"))) <= KEEP_LOGS + 8 * 5
