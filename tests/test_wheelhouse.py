@@ -166,3 +166,24 @@ def test_a_new_image_drops_the_prepared_environments_of_its_predecessor(
     made.root, made.reporter = root, NullReporter()
     made._drop_superseded(kept["new"])
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted(kept)
+
+
+def test_without_any_pip_on_the_host_hwb_makes_a_private_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hwb's environment may have no pip (uv made it), and a container build may ask for a
+    Python the host lacks: the wheelhouse then downloads with a pip hwb's uv installs once."""
+    import importlib.util
+
+    from hwb_core.interfaces import PythonInfo
+    from hwb_plugins.container import wheelhouse
+
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pip" else real(name, *a))
+    monkeypatch.setattr(sys, "_base_executable", "", raising=False)
+    stand_in = PythonInfo("", "3.10", "cpython", "cp310", "asked")
+    pip = wheelhouse.host_pip(stand_in, "hint")
+    assert pip[0].startswith(str(tmp_path / "cache" / "tools"))
+    assert subprocess.run([*pip, "--version"], capture_output=True).returncode == 0
+    assert wheelhouse.host_pip(stand_in, "hint") == pip  # made once

@@ -243,26 +243,87 @@ _has_pip: dict[str, bool] = {}
 
 
 def host_pip(python: PythonInfo, network_hint: str) -> list[str]:
+    """A pip on the host to download with: hwb's own, else that of the interpreter found for
+    ``--python`` or of the one hwb's environment was made from, else a private one that hwb's uv
+    installs once into hwb's cache (``tools/``): hwb's environment may have no pip (uv made it)
+    and the host may have no interpreter of the version a container builds for."""
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
-    candidate = python.path
-    if candidate not in _has_pip:  # asked once per process (hwb matrix builds many times)
-        try:
-            _has_pip[candidate] = (
-                subprocess.run(
-                    [candidate, "-m", "pip", "--version"],
-                    capture_output=True,
-                    timeout=60,
-                    stdin=subprocess.DEVNULL,
-                ).returncode
-                == 0
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            _has_pip[candidate] = False
-    if _has_pip[candidate]:
-        return [candidate, "-m", "pip"]
+    base = getattr(sys, "_base_executable", "") or ""
+    for candidate in dict.fromkeys(p for p in (python.path, base) if p):
+        if candidate not in _has_pip:  # asked once per process (hwb matrix builds many times)
+            try:
+                _has_pip[candidate] = (
+                    subprocess.run(
+                        [candidate, "-m", "pip", "--version"],
+                        capture_output=True,
+                        timeout=60,
+                        stdin=subprocess.DEVNULL,
+                    ).returncode
+                    == 0
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                _has_pip[candidate] = False
+        if _has_pip[candidate]:
+            return [candidate, "-m", "pip"]
+    private = _private_pip()
+    if private is not None:
+        return private
+    where = " or ".join(dict.fromkeys(p for p in (sys.executable, python.path) if p))
     raise BuildError(
         "no pip on this machine to download build requirements for the offline container",
-        hint=f"install pip for {' or '.join(dict.fromkeys([sys.executable, python.path]))}; or "
-        + network_hint,
+        hint=f"install pip for {where}; or " + network_hint,
     )
+
+
+def _private_pip() -> list[str] | None:
+    """``tools/pip-<python>/`` in hwb's cache: a virtual environment with pip, made once by
+    hwb's uv (``None`` without uv, or when it cannot be made)."""
+    from filelock import FileLock
+
+    from hwb_core.paths import cache_dir
+
+    try:
+        import uv
+
+        uv_bin = uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        uv_bin = shutil.which("uv") or ""
+    if not uv_bin:
+        return None
+    tag = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
+    env_dir = cache_dir() / "tools" / f"pip-{tag}"
+    python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    try:
+        env_dir.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(env_dir) + ".lock"):
+            if not (env_dir / "ready").is_file():
+                shutil.rmtree(env_dir, ignore_errors=True)
+                for cmd in (
+                    [
+                        uv_bin,
+                        "venv",
+                        "--quiet",
+                        "--no-config",
+                        "--python",
+                        sys.executable,
+                        str(env_dir),
+                    ],
+                    [
+                        uv_bin,
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--no-config",
+                        "--python",
+                        str(python),
+                        "pip",
+                    ],
+                ):
+                    subprocess.run(
+                        cmd, check=True, capture_output=True, timeout=300, stdin=subprocess.DEVNULL
+                    )
+                (env_dir / "ready").write_text("")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [str(python), "-m", "pip"]
