@@ -25,16 +25,6 @@ def human_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def human_age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
-
-
 def areas(pm: Any) -> list[CacheArea]:
     """Every plugin's areas, one per name, in the order the plugins answered."""
     found: dict[str, CacheArea] = {}
