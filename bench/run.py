@@ -13,6 +13,8 @@ it, with hwb installed from this checkout, pypa/build, pip and the backends), an
 for that environment's interpreter:
 
 - ``hwb`` (``hwb build --isolation venv``: a fresh environment per build, the default);
+- ``hwb --no-test`` (the same without trying the wheel: for a C extension the difference is
+  the cost of the default import check, a fresh environment, an install and an import);
 - ``hwb --cache-envs`` (warm: the environment is in hwb's cache from the warm-up run);
 - ``uv build --wheel``;
 - ``python -m build --wheel`` (pip) and ``python -m build --wheel --installer uv``;
@@ -159,6 +161,8 @@ class Bench:
         return {
             "hwb": lambda src, out, kind: [self.hwb, "build", str(src), "-o", str(out), "--isolation", "venv",
                                            "-q"],
+            "hwb --no-test": lambda src, out, kind: [
+                self.hwb, "build", str(src), "-o", str(out), "--isolation", "venv", "--no-test", "-q"],
             "hwb --cache-envs (warm)": lambda src, out, kind: [
                 self.hwb, "build", str(src), "-o", str(out), "--isolation", "venv", "--cache-envs", "-q"],
             "uv build --wheel": lambda src, out, kind: [

@@ -127,6 +127,12 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
             except ValueError:
                 pass
         raise bad("a number")
+    if kind == "command":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise bad("a string (run by the shell) or a list of strings (the arguments)")
     if kind == "list":
         if from_text:
             return [part.strip() for part in value.split(",") if part.strip()]

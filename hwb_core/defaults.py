@@ -70,6 +70,13 @@ def config_schema() -> dict[str, ConfigKey]:
             "Order in which auto, its fallbacks and hwb matrix prefer isolation strategies "
             "(names; those left out follow by their declared rank).",
         ),
+        "test.enabled": ConfigKey(
+            "bool",
+            True,
+            "Try each repaired wheel before publishing it (the try_wheel hook: the project's "
+            "tests, the import check, organizations' checks); false (--no-test) publishes "
+            "untried.",
+        ),
         **REPAIR_KEYS,
         **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
@@ -118,6 +125,13 @@ def cli_options(command: str) -> list[CliOption] | None:
             "Publish wheels as built, without repair (repair.mode = skip).",
             is_flag=True,
             flag_value="skip",
+        ),
+        CliOption(
+            ("--no-test",),
+            "test.enabled",
+            "Publish wheels without trying them (no tests, no import check).",
+            is_flag=True,
+            flag_value="false",
         ),
         CliOption(
             ("--in-place",),

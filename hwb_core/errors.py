@@ -73,6 +73,11 @@ class PolicyViolation(RepairError):
     turned into a warning by ``[tool.hwb.repair] mode = "warn"``."""
 
 
+class WheelTestFailed(BuildError):
+    """A check of the built wheel (its tests, the import check, an organization's check on the
+    ``try_wheel`` hook) failed; nothing is published."""
+
+
 class UnsafeArchive(UsageError):
     """An sdist tried to write outside its extraction directory."""
 

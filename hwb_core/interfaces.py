@@ -11,6 +11,7 @@ import abc
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -122,7 +123,8 @@ class ConfigKey:
 
     type: str
     """One of ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"list"`` (of strings),
-    ``"table"`` (of strings), ``"tables"`` (a list of tables, ``[[...]]``), ``"path"``."""
+    ``"table"`` (of strings), ``"tables"`` (a list of tables, ``[[...]]``), ``"path"``,
+    ``"command"`` (a string for the shell, or a list of arguments)."""
     default: Any = None
     help: str = ""
     choices: Sequence[str] | None = None
@@ -363,6 +365,11 @@ class EnvRequest:
     """Variables the build's target needs (the ``prepare_target`` hook:
     ``MACOSX_DEPLOYMENT_TARGET``, ``ARCHFLAGS``, ``_PYTHON_HOST_PLATFORM`` on macOS). An
     environment must pass them to every command it runs, over the host's own."""
+    purpose: str = "build"
+    """``"build"``, or ``"test"`` for an environment where a built wheel is installed and
+    tried (the ``try_wheel`` hook): nothing is built there, so it needs no writable copy of the
+    source (the project may be visible read-only), and it must be new, never a cached
+    environment that a later build would reuse."""
 
 
 @dataclasses.dataclass
@@ -442,6 +449,18 @@ class BuildEnv(abc.ABC):
         """The path under which ``host_path`` is visible inside the environment."""
         return str(host_path)
 
+    def install_wheel(
+        self, wheel: Path, *, extras: Sequence[str] = (), requirements: Sequence[str] = ()
+    ) -> None:
+        """Install a built wheel (a host path, in a directory the environment sees: its work
+        directory) with its dependencies, the ``extras`` named, and ``requirements``. The
+        default hands :meth:`install` a direct reference (``name[extra] @ file:///...``); an
+        environment whose installer cannot reach the index (an offline container) overrides
+        it."""
+        name = wheel.name.split("-", 1)[0]
+        spec = f"{name}[{','.join(extras)}]" if extras else name
+        self.install([f"{spec} @ {Path(self.env_path(wheel)).as_uri()}", *requirements])
+
     def describe(self) -> str:
         return f"{self.isolation} ({self.python.describe()})"
 
@@ -495,6 +514,63 @@ class RepairResult:
     """Organizations' policies that examined the wheel and let it through (plugin names)."""
 
 
+# --------------------------------------------------------------------------- trying wheels
+
+
+@dataclasses.dataclass
+class WheelTestRequest:
+    """What a ``try_wheel`` implementation receives besides the wheel."""
+
+    config: Config
+    reporter: Reporter
+    project: Project
+    """The project as it was built (its ``root`` is what ``{project}`` means in a command)."""
+    python: PythonInfo
+    """The interpreter the wheel was built with (a container's own, for a container build)."""
+    isolation: str
+    """The strategy the wheel was built in; :attr:`fresh_env` makes another of the same."""
+    identifier: str
+    """The build's identifier, ``cp312-manylinux_x86_64`` (:func:`hwb_core.wheelfile.identifier`),
+    what ``skip`` patterns match."""
+    work_dir: Path
+    """An empty private directory, removed after the build; environments made with
+    :attr:`fresh_env` see it (a container mounts it)."""
+    fresh_env: Callable[[], AbstractContextManager[BuildEnv]]
+    """``with request.fresh_env() as env:`` a new environment of the same isolation and
+    interpreter, with nothing installed and no network beyond what the build had (a fresh
+    container of the same image), removed on exit. Made with ``purpose="test"``."""
+    target: Target | None = None
+    """What the wheel was built for."""
+
+
+@dataclasses.dataclass
+class WheelTestOutcome:
+    """What one check of a built wheel found (``try_wheel``)."""
+
+    name: str
+    """The check's name, shown to the user: ``"test command"``, ``"import check"``."""
+    passed: bool
+    command: str = ""
+    """What ran, as the user would type it (empty for a check that runs no command)."""
+    duration_s: float = 0.0
+    output: str = ""
+    """The tail of its output (the whole of it is in the build's log)."""
+    error: str = ""
+    """One line saying what failed, when it did (``test command failed (exit 1): pytest``)."""
+    skipped: str = ""
+    """Why the check did not run, when it did not (``passed`` is then True)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "command": self.command or None,
+            "passed": self.passed,
+            "skipped": self.skipped or None,
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error or None,
+        }
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -508,6 +584,22 @@ class BuildResult:
     duration_s: float
     log: Path | None = None
     """The build's whole log (``hwb build``), ``None`` when none was kept."""
+    tests: list[WheelTestOutcome] = dataclasses.field(default_factory=list)
+    """What the ``try_wheel`` checks found (empty: none ran, ``--no-test``)."""
+
+    def test_record(self) -> dict[str, Any] | None:
+        """``--json``'s ``test``: every check's outcome, summed up; ``None`` when none ran."""
+        if not self.tests:
+            return None
+        ran = [t for t in self.tests if not t.skipped]
+        return {
+            "command": "; ".join(t.command for t in ran if t.command) or None,
+            "passed": all(t.passed for t in self.tests),
+            "skipped": None if ran else "; ".join(t.skipped for t in self.tests),
+            "duration_s": round(sum(t.duration_s for t in self.tests), 3),
+            "log": str(self.log) if self.log else None,
+            "checks": [t.to_json() for t in self.tests],
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -526,4 +618,5 @@ class BuildResult:
             "checked_by": list(self.repair.checked_by),
             "duration_s": round(self.duration_s, 3),
             "log": str(self.log) if self.log else None,
+            "test": self.test_record(),
         }

@@ -1,7 +1,7 @@
 """The one way from a request to a published wheel.
 
     request -> Project -> Config -> find_python -> select_isolation -> create_env
-            -> run_backend -> repair_wheel -> publish (atomic) -> BuildResult
+            -> run_backend -> repair_wheel -> try_wheel -> publish (atomic) -> BuildResult
 
 ``hwb build`` runs it once, ``hwb matrix`` once per job.
 """
@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from hwb_core import deadline, host, isolation, pythons, snapshot
+from hwb_core import deadline, host, isolation, pythons, snapshot, wheeltest
 from hwb_core import target as targets
 from hwb_core.archive import Limits, extract_sdist, is_sdist
 from hwb_core.backend_env import BackendEnvironment
@@ -419,6 +419,18 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         repaired = repair(
             session, Path(wheel), env, config, python, work / "repaired", target=target
         )
+        tests = wheeltest.try_wheel(
+            pm,
+            repaired.path,
+            config=config,
+            reporter=reporter,
+            project=project,
+            python=python,
+            isolation=choice.name,
+            env_request=env_request,
+            work_dir=work / "test",
+            target=target,
+        )
         final = publish(repaired.path, outdir)
         result = BuildResult(
             path=final,
@@ -428,6 +440,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             repair=repaired,
             duration_s=time.monotonic() - started,
             log=log[0] if log else None,
+            tests=tests,
         )
         pm.hook.wheel_built(result=result, reporter=reporter)
         return result

@@ -47,6 +47,22 @@ def _stem(wheel: Path) -> str:
     return wheel.name[: -len(".whl")]
 
 
+def identifier(python_tag: str, wheel: Path) -> str:
+    """A build's identifier, as CI matrices name builds: the interpreter's tag (``cp312``,
+    ``cp313t``, ``pp39``) and the wheel's platform without its version numbers
+    (``manylinux_x86_64``, ``musllinux_aarch64``, ``macosx_arm64``, ``win_amd64``, ``any``).
+    ``python_tag`` may be an ABI tag (``pypy39_pp73`` gives ``pp39``)."""
+    import re
+
+    pypy = re.fullmatch(r"pypy(\d+)_pp\d+", python_tag)
+    python = f"pp{pypy.group(1)}" if pypy else python_tag
+    platform = platform_tags(wheel)[0]
+    platform = re.sub(r"^(manylinux|musllinux)_\d+_\d+_", r"\1_", platform)
+    platform = re.sub(r"^manylinux(1|2010|2014)_", "manylinux_", platform)
+    platform = re.sub(r"^macosx_\d+_\d+_", "macosx_", platform)
+    return f"{python}-{platform}"
+
+
 def with_platform(wheel_name: str, tag: str) -> str:
     """``wheel_name`` with its platform tag replaced by ``tag``."""
     return _stem(Path(wheel_name)).rsplit("-", 1)[0] + f"-{tag}.whl"

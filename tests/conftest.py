@@ -20,6 +20,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+#: Sample projects hold tests of their own (run by hwb against their wheels), never collected here.
+collect_ignore = ["data"]
 PYENV_VERSIONS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 STRICT = bool(os.environ.get("CI") or os.environ.get("HWB_TEST_STRICT"))
 

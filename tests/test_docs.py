@@ -295,6 +295,7 @@ EXAMPLE_MODULES = [
     (EXAMPLES, "opt_python_finder"),
     (EXAMPLES, "deny_list_policy"),
     (EXAMPLES, "wheel_checksums"),
+    (EXAMPLES, "size_budget"),
     (EXAMPLES / "hwb-example-policy", "hwb_example_policy"),
     (EXAMPLE_DIST, "hwb_example_isolation"),
 ]

@@ -132,7 +132,7 @@ def test_builds_side_by_side_prune_old_logs_without_tripping_over_each_other(
             try:
                 _, stream = open_log(project, python)
                 stream.close()
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            except BaseException as exc:
                 failures.append(exc)
             for n in range(5):  # more old logs, for the others to prune
                 old = logs / f"build-old-{threading.get_ident()}-{n}-{time.monotonic_ns()}.log"

@@ -49,6 +49,7 @@ class ContainerBuildEnv(BuildEnv):
         work_dir: Path,
         wheelhouse: Wheelhouse | None,
         image_path: str,
+        source_inside: str = BUILD_SRC,
     ) -> None:
         super().__init__(python=python, source_dir=source_dir, reporter=reporter)
         self.isolation = settings.engine.name
@@ -67,14 +68,22 @@ class ContainerBuildEnv(BuildEnv):
         self._layer_bins: list[str] = []
         self.venv = VENV
         self._image_path = image_path
+        self.source_inside = source_inside
+        """Where the project is: the writable copy (a build), or the read-only mount (a test)."""
         # Longest host prefix first, so a nested directory wins over its parent.
         self._paths: list[tuple[Path, str]] = sorted(
-            [(source_dir, BUILD_SRC), (scratch, SCRATCH), (work_dir, WORK)]
+            [(source_dir, source_inside), (scratch, SCRATCH), (work_dir, WORK)]
             + ([(wheelhouse.root, WHEELHOUSE)] if wheelhouse else []),
             key=lambda item: len(str(item[0])),
             reverse=True,
         )
         self._hook_calls = itertools.count(1)
+
+    @property
+    def default_cwd(self) -> str:
+        """Where commands run unless told: the build's copy of the source, or the scratch
+        directory of a test environment (which has no copy)."""
+        return BUILD_SRC if self.source_inside == BUILD_SRC else SCRATCH
 
     # ----------------------------------------------------------------- BuildEnv
 
@@ -125,6 +134,38 @@ class ContainerBuildEnv(BuildEnv):
             raise BuildError(
                 "could not install in the build container: " + ", ".join(reqs),
                 hint=hint,
+                details=exc.details,
+            ) from None
+
+    def install_wheel(
+        self, wheel: Path, *, extras: Sequence[str] = (), requirements: Sequence[str] = ()
+    ) -> None:
+        """The wheel from hwb's work directory (mounted), its dependencies and ``requirements``
+        from the host's wheelhouse when the container is offline."""
+        from hwb_plugins.container.wheeldeps import dependencies
+
+        name = wheel.name.split("-", 1)[0]
+        spec = f"{name}[{','.join(extras)}]" if extras else name
+        spec += f" @ file://{self.env_path(wheel)}"
+        reqs = list(requirements)
+        if self.wheelhouse is not None:
+            wanted = [*dependencies(wheel, extras, self.python.marker_env), *reqs]
+            if wanted:
+                self.wheelhouse.fetch(wanted)
+            links = ["--no-index", "--find-links", self.wheelhouse.container_path(WHEELHOUSE)]
+        else:
+            links = []
+        if self.uv is not None:
+            argv = [self.uv, "pip", "install", "--python", self.python_executable, *_UV_FLAGS]
+        else:
+            argv = [*self.pip_cmd, "install", "--no-compile"]
+        self.reporter.step("installing in the container: " + ", ".join([wheel.name, *reqs]))
+        try:
+            self.exec([*argv, *links, spec, *reqs], what="installing the wheel")
+        except BuildError as exc:
+            raise BuildError(
+                f"could not install {wheel.name} in the container",
+                hint="the output above (or -v) shows the installer's error",
                 details=exc.details,
             ) from None
 
@@ -179,7 +220,7 @@ class ContainerBuildEnv(BuildEnv):
 
     def container_cwd(self, cwd: Path | str | None) -> str:
         if cwd is None:
-            return BUILD_SRC
+            return self.default_cwd
         path = Path(cwd)
         try:
             return self.env_path(path)
@@ -207,7 +248,7 @@ class ContainerBuildEnv(BuildEnv):
             self.container_id,
             argv,
             reporter=self.reporter,
-            cwd=cwd or BUILD_SRC,
+            cwd=cwd or self.default_cwd,
             environment=self.exec_environment(extra_env),
             check=check,
             what=what,

@@ -140,16 +140,19 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
             work_dir=request.work_dir,
             wheelhouse=wheelhouse,
             image_path=path,
+            # A test environment builds nothing: the project is seen read-only, never copied.
+            source_inside=BUILD_SRC if request.purpose == "build" else SRC_MOUNT,
         )
         env.base_python = base_python
         env.uv = UV if uv is not None else None
         if uv is not None and layers_root is not None and wheelhouse is not None:
             env.layers = Layers(client, settings, image, base_python, wheelhouse, uv, reporter)
 
-        reporter.step(f"copying the source into the container ({SRC_MOUNT} is read-only)")
-        run([base_python, "-c", _COPY, SRC_MOUNT, BUILD_SRC], "copying the source")
-        if vcs.is_checkout(project.root):
-            _describe_checkout(run, base_python, project.root, reporter)
+        if request.purpose == "build":
+            reporter.step(f"copying the source into the container ({SRC_MOUNT} is read-only)")
+            run([base_python, "-c", _COPY, SRC_MOUNT, BUILD_SRC], "copying the source")
+            if vcs.is_checkout(project.root):
+                _describe_checkout(run, base_python, project.root, reporter)
         prepare_venv(env, run, image_pip)
         yield env
 

@@ -52,6 +52,9 @@ class Job:
     log: Path | None = None
     step: str = ""
     """The last thing the job reported doing (for the live table)."""
+    test: dict[str, Any] | None = None
+    """What trying its wheel found (``BuildResult.test_record``; a failed test's error), or
+    ``None`` when nothing was tried."""
     started: float | None = None
     finished: float | None = None
 
@@ -82,7 +85,17 @@ class Job:
             "duration_s": round(self.duration_s, 3),
             "error": self.error,
             "log": str(self.log) if self.log else None,
+            "test": self.test,
         }
+
+    @property
+    def test_word(self) -> str:
+        """The test column: ``passed``, ``failed``, ``skipped`` or nothing."""
+        if self.test is None:
+            return ""
+        if not self.test.get("passed"):
+            return "failed"
+        return "skipped" if self.test.get("skipped") else "passed"
 
 
 @dataclasses.dataclass

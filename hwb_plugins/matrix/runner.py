@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
-from hwb_core.errors import HwbError
+from hwb_core.errors import HwbError, WheelTestFailed
 from hwb_core.pipeline import BuildRequest, Session, archive_limits, build, prepared_source
 from hwb_core.project import Project
 from hwb_plugins.matrix.jobs import (
@@ -240,10 +240,13 @@ class Runner:
             )
             result = build(request, Session(self.session.pm, reporter, self.session.environ))
             job.wheel, job.isolation_used = result.path, result.isolation
+            job.test = result.test_record()
             status = OK
         except JobCancelled:
             status, error = SKIPPED, f"stopped: {self._reason}"
         except HwbError as exc:
+            if isinstance(exc, WheelTestFailed):
+                job.test = {"passed": False, "error": exc.message, "log": str(job.log)}
             reporter.write(f"error: {exc.one_line()}")
             if exc.details:
                 reporter.write(exc.details.rstrip())

@@ -72,6 +72,8 @@ class PlainView:
             line += f", {detail}"
         if job.status in (OK, FAILED):
             line += f" ({job.duration_s:.1f}s)"
+            if job.test_word:
+                line += f", test {job.test_word}"
         self._print(line)
 
     def message(self, job: Job, kind: str, text: str) -> None:
@@ -116,16 +118,19 @@ class LiveView:
         jobs = self._plan.jobs if self._plan else []
         id_width = max((len(j.id) for j in jobs), default=3)
         # The detail column gives way when space is short (rich would squeeze the others).
-        room = max(10, self.console.width - id_width - 7 - 6 - 3 * 2 - 1)
+        room = max(10, self.console.width - id_width - 7 - 6 - 7 - 4 * 2 - 1)
         table = Table(box=None, pad_edge=False, show_edge=False)
         table.add_column("job", no_wrap=True)
         table.add_column("status", no_wrap=True)
         table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("test", no_wrap=True)
         table.add_column("", no_wrap=True)
         for job in jobs:
             detail = Text(_detail(job))
             detail.truncate(room, overflow="ellipsis")
-            table.add_row(job.id, Text(job.status, style=_STYLE[job.status]), _clock(job), detail)
+            test = Text(job.test_word, style="red" if job.test_word == "failed" else "")
+            status = Text(job.status, style=_STYLE[job.status])
+            table.add_row(job.id, status, _clock(job), test, detail)
         return table
 
     def changed(self, job: Job) -> None:

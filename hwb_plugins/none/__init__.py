@@ -6,12 +6,15 @@ Missing build requirements are named in the error. A warning says the build is n
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from hwb_core import hookimpl
+from hwb_core import hookimpl, process
 from hwb_core.errors import BuildError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import Capabilities, EnvRequest, IsolationInfo
@@ -88,8 +91,78 @@ def create_env(isolation: str, request: EnvRequest) -> object | None:
     return _none(request)
 
 
+class TestVenv(HostBuildEnv):
+    """Where a wheel built without isolation is tried: a throwaway virtual environment of the
+    same interpreter that sees its packages (``--system-site-packages``, as the build did), so
+    the wheel is installed there and never into the interpreter itself."""
+
+    __test__ = False  # not a pytest class
+    isolation = NAME
+
+    def __init__(self, *, env_dir: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.env_dir = env_dir
+        bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+        self.path_prefix = [str(bin_dir)]
+        self.extra_environ = {"VIRTUAL_ENV": str(env_dir)}
+        self.uv = _uv()
+
+    @property
+    def python_executable(self) -> str:
+        return str(
+            Path(self.path_prefix[0]) / ("python.exe" if sys.platform == "win32" else "python")
+        )
+
+    def create(self) -> None:
+        base = self.python.path
+        if self.uv:
+            cmd = [self.uv, "venv", "--quiet", "--no-config", "--system-site-packages"]
+            cmd += ["--python", base, str(self.env_dir)]
+        else:
+            cmd = [base, "-m", "venv", "--system-site-packages", str(self.env_dir)]
+        process.run(
+            cmd, reporter=self.reporter, env=self.environ(), what="making the test environment"
+        )
+
+    def install(self, requirements: Sequence[str]) -> None:
+        if self.uv:
+            cmd = [self.uv, "pip", "install", "--python", self.python_executable, *requirements]
+        else:
+            cmd = [self.python_executable, "-m", "pip", "install", *requirements]
+        process.run(cmd, reporter=self.reporter, env=self.environ(), what="installing for the test")
+
+
+def _uv() -> str | None:
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
 @contextmanager
-def _none(request: EnvRequest) -> Iterator[NoIsolationEnv]:
+def _test_env(request: EnvRequest) -> Iterator[TestVenv]:
+    env = TestVenv(
+        env_dir=request.work_dir / "env",
+        python=request.python,
+        source_dir=Path(request.project.root),
+        reporter=request.reporter,
+    )
+    env.target_environ = dict(request.extra_env)
+    try:
+        env.create()
+        yield env
+    finally:
+        shutil.rmtree(env.env_dir, ignore_errors=True)
+
+
+@contextmanager
+def _none(request: EnvRequest) -> Iterator[HostBuildEnv]:
+    if request.purpose == "test":
+        with _test_env(request) as tried:
+            yield tried
+        return
     request.reporter.warn(
         f"isolation none: building with {request.python.path} as it is; the build is not isolated"
     )

@@ -267,6 +267,15 @@ class VenvBuildEnv(HostBuildEnv):
                 details=exc.details,
             ) from None
 
+    def install_wheel(
+        self, wheel: Path, *, extras: Sequence[str] = (), requirements: Sequence[str] = ()
+    ) -> None:
+        """As the default, trying uv's cache alone first (a test's requirements are often
+        there already) and keeping no marker of it: the wheel's path is new every time."""
+        name = wheel.name.split("-", 1)[0]
+        spec = f"{name}[{','.join(extras)}]" if extras else name
+        self.install([f"{spec} @ {wheel.resolve().as_uri()}", *requirements], offline_first=True)
+
 
 @hookimpl
 def create_env(isolation: str, request: EnvRequest) -> object | None:
@@ -294,7 +303,8 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     uv = find_uv() if config.get("isolation.venv.use-uv") else None
     # The target's variables (macOS: MACOSX_DEPLOYMENT_TARGET, ARCHFLAGS), then the Windows table.
     target_environ = {**request.extra_env, **windows.environment(config, request.reporter)}
-    if config.get("isolation.venv.cache-envs"):
+    # A test environment is always new: a wheel installed into a cached one would linger.
+    if config.get("isolation.venv.cache-envs") and request.purpose == "build":
         max_age = config.get("isolation.venv.cache-max-age")
         if max_age < 0:
             raise ConfigError(
@@ -326,7 +336,8 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     env.target_environ = target_environ
     env.index_max_age = float(config.get("isolation.venv.index-max-age") or 0)
     try:
-        request.reporter.step(f"creating build environment with {'uv' if uv else 'venv'}")
+        what = "build" if request.purpose == "build" else request.purpose
+        request.reporter.step(f"creating {what} environment with {'uv' if uv else 'venv'}")
         env.create()
         yield env
     finally:

@@ -1,0 +1,28 @@
+"""Refuse to publish a wheel larger than ``[tool.hwb.size-budget] max-kilobytes``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hwb_core import hookimpl
+from hwb_core.interfaces import ConfigKey, WheelTestOutcome, WheelTestRequest
+
+KEY = "size-budget.max-kilobytes"
+
+
+@hookimpl
+def config_schema() -> dict[str, ConfigKey]:
+    return {KEY: ConfigKey("int", 0, "Largest wheel to publish, in KiB (0: no limit).")}
+
+
+@hookimpl
+def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
+    budget = request.config.get(KEY)
+    if not budget:
+        return None  # nothing to check: this plugin stays out of the record
+    size = wheel.stat().st_size // 1024
+    return WheelTestOutcome(
+        "size budget",
+        passed=size <= budget,
+        error=f"{wheel.name} is {size} KiB, over the budget of {budget} KiB ({KEY})",
+    )

@@ -1,0 +1,1 @@
+int hwb_helper_value(void) { return 7; }
