@@ -249,3 +249,29 @@ def test_without_isolation_the_wheel_is_tried_beside_the_interpreter_never_in_it
     assert record["test"]["passed"] is True, record
     listed = subprocess.run([*uv, "pip", "list", "--python", str(python)], capture_output=True, text=True)
     assert "hwbtested" not in listed.stdout and "pytest" not in listed.stdout, listed.stdout
+
+
+# --------------------------------------------------------------------------- sources, extras
+
+
+@pytest.mark.parametrize("isolation", ["venv", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.mark.xdist_group("docker-wheel-tests")
+def test_sources_are_copied_beside_a_list_command_and_extras_are_installed(
+    run_hwb: Run, tmp_path: Path, isolation: str
+) -> None:
+    """``sources`` copies the tests next to the run, a list command runs without a shell, and
+    the project's ``test`` extra brings pytest (from the host's wheelhouse in a container)."""
+    project = sample("tested", tmp_path, where="container" if isolation == "docker" else "host")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('version = "1.0"', 'version = "1.0"\n\n[project.optional-dependencies]\ntest = ["pytest"]')
+    text = text.replace('command = "pytest -p no:cacheprovider {project}/tests"\nrequires = ["pytest"]', (
+        'command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "tests/test_installed.py"]\n'
+        'extras = ["test"]\nsources = ["tests"]'
+    ))
+    (project / "pyproject.toml").write_text(text)
+    image = ["--image", BUILD_IMAGE, "--python", "3.12"] if isolation == "docker" else []
+    result = run_hwb("build", str(project), "-o", str(tmp_path / "out"), "--isolation", isolation, *image, "--json")
+    test = only_record(result)["test"]
+    assert test["passed"] is True, test
+    assert test["command"] == "python -m pytest -p no:cacheprovider tests/test_installed.py", test
+    assert "3 passed" in Path(test["log"]).read_text()
