@@ -33,6 +33,8 @@ def config_schema() -> dict[str, ConfigKey]:
 
 @hookimpl
 def add_commands(cli: CommandLine) -> None:
+    from hwb_plugins.matrix import collect
     from hwb_plugins.matrix.cli import register
 
     register(cli)
+    collect.register(cli)

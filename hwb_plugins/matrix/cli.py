@@ -85,6 +85,35 @@ def register(cli: CommandLine) -> None:
         metavar="",
         help="-v shows every job's output, -vv commands too.",
     )
+    @click.option(
+        "--list",
+        "list_jobs",
+        is_flag=True,
+        help="Print every job's identifier and the command that builds it alone; build nothing.",
+    )
+    @click.option(
+        "--only",
+        "only_list",
+        multiple=True,
+        metavar="IDS",
+        help="Run only these jobs, by identifier, comma-separated (cp312-manylinux_x86_64).",
+    )
+    @click.option(
+        "--shard",
+        metavar="K/N",
+        help="Run the K-th of N deterministic slices of the matrix (1/4 ... 4/4).",
+    )
+    @click.option(
+        "--emit",
+        type=click.Choice(["github", "gitlab"]),
+        help="Print the matrix for a CI system (JSON) and build nothing; see docs/ci.md.",
+    )
+    @click.option(
+        "--report",
+        type=click.Path(path_type=Path),
+        metavar="FILE",
+        help="Also write the --json report to FILE (hwb collect merges such reports).",
+    )
     @click.option("-q", "--quiet", is_flag=True, help="Only failures on stderr.")
     @click.option("--json", "as_json", is_flag=True, help='Print {"jobs": [...]} on stdout.')
     @click.pass_context
@@ -103,6 +132,11 @@ def register(cli: CommandLine) -> None:
         config_settings: tuple[str, ...],
         verbose: int,
         quiet: bool,
+        list_jobs: bool,
+        only_list: tuple[str, ...],
+        shard: str | None,
+        emit: str | None,
+        report: Path | None,
         as_json: bool,
         **plugin_values: Any,
     ) -> int:
@@ -116,6 +150,7 @@ def register(cli: CommandLine) -> None:
         from hwb_plugins.matrix.jobs import MatrixOptions
         from hwb_plugins.matrix.runner import run_matrix
         from hwb_plugins.matrix.settings import split_list
+        from hwb_plugins.matrix.slices import parse_shard
         from hwb_plugins.matrix.view import make_view, print_summary
 
         verbosity = -1 if quiet else verbose
@@ -136,10 +171,18 @@ def register(cli: CommandLine) -> None:
             config_settings=parse_config_settings(config_settings),
             overrides=cli.plugin_overrides(matrix, plugin_values),
             verbosity=verbosity,
+            only=split_list(only_list),
+            shard=parse_shard(shard),
+            plan_only=list_jobs or emit is not None,
         )
+        if options.plan_only:
+            _print_plan(options, session, emit, as_json)
+            return 0
         view = make_view(sys.stderr, verbosity)
         result = run_matrix(options, session, view)
         print_summary(result, sys.stderr, verbosity)
+        if report is not None:
+            _write_report(report, result.to_json())
         if as_json:
             print(json.dumps(result.to_json(), indent=2))
         if result.interrupted:
@@ -148,3 +191,49 @@ def register(cli: CommandLine) -> None:
         return 0
 
     cli.takes_plugin_options(matrix)
+
+
+def _print_plan(options: Any, session: Any, emit: str | None, as_json: bool) -> None:
+    """``--list`` and ``--emit``: the plan on stdout, nothing built or written."""
+    from hwb_plugins.matrix import ci
+    from hwb_plugins.matrix.runner import run_matrix
+
+    result = run_matrix(options, session, _NoView())
+    source = ci.source_text(options.source)
+    config = result.plan.config
+    if emit is not None:
+        # One line: what GitHub's $GITHUB_OUTPUT takes as it is (and valid YAML for GitLab).
+        print(json.dumps(ci.emit(emit, result.plan, options, config, source)))
+    elif as_json:
+        print(json.dumps({"jobs": ci.listing(result.plan, options, source)}, indent=2))
+    else:
+        for line in ci.list_lines(result.plan):
+            print(line)
+
+
+def _write_report(path: Path, data: dict[str, Any]) -> None:
+    """The report, written whole under a temporary name and renamed (a collect job never
+    reads half of one)."""
+    import os
+    import tempfile
+
+    from hwb_core.errors import UsageError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".hwb-report-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the report {path} ({exc.strerror or exc})",
+            hint="choose a writable path for --report",
+        ) from None
+
+
+class _NoView:
+    def start(self, plan: Any) -> None: ...
+    def changed(self, job: Any) -> None: ...
+    def message(self, job: Any, kind: str, text: str) -> None: ...
+    def stop(self) -> None: ...

@@ -115,6 +115,12 @@ class MatrixOptions:
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Configuration keys set by plugin options on the command line."""
     verbosity: int = 0
+    only: list[str] = dataclasses.field(default_factory=list)
+    """``--only``: the identifiers of the jobs to run."""
+    shard: tuple[int, int] | None = None
+    """``--shard K/N``: run the K-th of N slices."""
+    plan_only: bool = False
+    """``--list``, ``--emit``: plan, create nothing, run nothing."""
 
 
 @dataclasses.dataclass
@@ -128,6 +134,8 @@ class Plan:
     asked_isolation: str
     excluded: int = 0
     notes: list[str] = dataclasses.field(default_factory=list)
+    config: Any = None
+    """The run's resolved configuration (:class:`hwb_core.config.Config`)."""
 
     @property
     def runnable(self) -> list[Job]:

@@ -199,15 +199,16 @@ def make_plan(
     outdir = resolve_outdir(
         BuildRequest(source=options.source, outdir=options.outdir), config, project.root
     )
-    check_outdir(outdir)
     log_dir = (options.log_dir or outdir / LOG_DIR_NAME).absolute()
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"log directory {log_dir} cannot be created ({exc.strerror or exc})",
-            hint="choose another with --log-dir",
-        ) from None
+    if not options.plan_only:  # --list and --emit write nothing
+        check_outdir(outdir)
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"log directory {log_dir} cannot be created ({exc.strerror or exc})",
+                hint="choose another with --log-dir",
+            ) from None
     for job in jobs:
         job.log = log_dir / f"{job.id}.log"
 
@@ -227,6 +228,7 @@ def make_plan(
         asked_isolation=asked_isolation,
         excluded=excluded,
         notes=notes,
+        config=config,
     )
 
 

@@ -30,6 +30,7 @@ from hwb_plugins.matrix.jobs import (
 from hwb_plugins.matrix.plan import make_plan, this_machine
 from hwb_plugins.matrix.procs import signal_descendants
 from hwb_plugins.matrix.routing import Machine
+from hwb_plugins.matrix.slices import select
 
 
 class View(Protocol):
@@ -325,6 +326,9 @@ def run_matrix(
         plan = make_plan(
             options, session, project, config, machine or this_machine(session, config)
         )
+        plan.jobs = select(plan.jobs, options.only, options.shard)
+        if options.plan_only:
+            return MatrixResult(plan, time.monotonic() - started)
         for note in plan.notes:
             session.reporter.info(note)
         runner = Runner(plan, session, options, view)

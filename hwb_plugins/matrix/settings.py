@@ -44,6 +44,22 @@ MATRIX_KEYS: dict[str, ConfigKey] = {
         [],
         "Combinations to leave out: [[tool.hwb.matrix.exclude]] tables of python, platform, arch.",
     ),
+    "matrix.github.runners": ConfigKey(
+        "table",
+        {},
+        'Runner labels for --emit github, by PLATFORM-ARCH (linux-aarch64 = "ubuntu-24.04-arm"), '
+        "over the defaults in docs/ci.md.",
+    ),
+    "matrix.gitlab.runners": ConfigKey(
+        "table",
+        {},
+        "Runner tags for --emit gitlab, by PLATFORM-ARCH, over the defaults in docs/ci.md.",
+    ),
+    "matrix.gitlab.before-script": ConfigKey(
+        "list",
+        ["python3 -m pip install headless-wheel-builder"],
+        "Commands the --emit gitlab child pipeline runs before each build (installing hwb).",
+    ),
     "matrix.linux.architectures": ConfigKey(
         "list", [], "Linux architectures (default: this machine's): x86_64, aarch64, ..."
     ),

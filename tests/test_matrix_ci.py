@@ -1,0 +1,234 @@
+"""The matrix across CI machines: ``--list``, ``--only``, ``--shard``, ``--emit github|gitlab``,
+``--report`` and ``hwb collect``; the workflow files of docs/ci.md parsed as the CI systems
+would, and every Linux command they would run, run here, giving the wheels one ``hwb matrix``
+run gives. Real builds (a C extension, pyenv's interpreters, venv isolation)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, assert_clean_error, pyenv_python, write_project
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+FOUR = ("3.10", "3.11", "3.12", "3.13")
+CI_DIR = REPO / "docs" / "examples" / "ci"
+
+
+def c_extension(root: Path, pythons: tuple[str, ...] = FOUR, platforms: str = '"linux"') -> Path:
+    for version in pythons:
+        pyenv_python(version)  # fails (in CI) or skips when pyenv lacks it
+    listed = ", ".join(f'"{p}"' for p in pythons)
+    return write_project(root, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "cimatrix"
+            version = "1.0"
+
+            [tool.hwb.matrix]
+            python = [{listed}]
+            platforms = [{platforms}]
+        """,
+        "setup.py": """
+            from setuptools import Extension, setup
+            setup(ext_modules=[Extension("cimatrix", ["cimatrix.c"])])
+        """,
+        "cimatrix.c": """
+            #include <Python.h>
+            static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "cimatrix", NULL, -1, NULL};
+            PyMODINIT_FUNC PyInit_cimatrix(void) { return PyModule_Create(&m); }
+        """,
+    })
+
+
+def listed(run_hwb: Run, project: Path, *args: str) -> list[dict]:
+    result = run_hwb("matrix", str(project), "--list", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["jobs"]
+
+
+def members(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as zf:
+        return sorted(zf.namelist())
+
+
+# --------------------------------------------------------------------------- list, shard, only
+
+
+@pytest.mark.real
+def test_list_shards_and_only(run_hwb: Run, tmp_path: Path) -> None:
+    project = c_extension(tmp_path / "p")
+    jobs = listed(run_hwb, project)
+    ids = [job["id"] for job in jobs]
+    assert ids == [f"cp3{v[2:]}-manylinux_x86_64" for v in FOUR], ids
+    assert all(job["here"] and job["command"].startswith("hwb matrix ") for job in jobs), jobs
+    assert not (project / "dist").exists()  # --list writes nothing
+
+    first = [j["id"] for j in listed(run_hwb, project, "--shard", "1/2")]
+    second = [j["id"] for j in listed(run_hwb, project, "--shard", "2/2")]
+    assert sorted(first + second) == sorted(ids) and not set(first) & set(second)
+    assert len(first) == len(second) == 2
+    three = [listed(run_hwb, project, "--shard", f"{k}/3") for k in (1, 2, 3)]
+    assert sorted(j["id"] for part in three for j in part) == sorted(ids)
+
+    # --only one identifier builds exactly that wheel.
+    out = tmp_path / "out"
+    result = run_hwb("matrix", str(project), "--only", ids[2], "-o", str(out), "--json",
+                     "--isolation", "venv")
+    report = json.loads(result.stdout)["jobs"]
+    assert result.returncode == 0, result.stderr
+    assert [j["id"] for j in report] == [ids[2]] and report[0]["status"] == "ok", report
+    wheels = sorted(p.name for p in out.glob("*.whl"))
+    assert len(wheels) == 1 and "-cp312-cp312-" in wheels[0], wheels
+
+
+def test_bad_slices_are_one_line_usage_errors(run_hwb: Run, tmp_path: Path) -> None:
+    project = c_extension(tmp_path / "p", ("3.12",))
+    for shard in ("0/2", "3/2", "half", "1/0"):
+        line = assert_clean_error(run_hwb("matrix", str(project), "--shard", shard), 2)
+        assert "is not K/N" in line, line
+    line = assert_clean_error(run_hwb("matrix", str(project), "--only", "cp27-win32"), 2)
+    assert "not in this matrix: cp27-win32" in line and "cp312-manylinux_x86_64" in line, line
+
+
+# --------------------------------------------------------------------------- emit
+
+
+def test_emit_github_gives_a_native_runner_for_every_job(run_hwb: Run, tmp_path: Path) -> None:
+    project = c_extension(tmp_path / "p", ("3.12", "3.13"), '"linux", "macos", "windows"')
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.hwb.matrix.linux]\narchitectures = ["x86_64", "aarch64"]\n'
+                '[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "arm64"]\n')
+    result = run_hwb("matrix", str(project), "--emit", "github")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1  # one line, for $GITHUB_OUTPUT
+    include = json.loads(result.stdout)["include"]
+    runners = {e["id"]: e["runner"] for e in include}
+    assert len(include) == len(runners) == 2 * (2 + 2 + 2), sorted(runners)
+    assert runners["cp312-manylinux_x86_64"] == "ubuntu-latest"
+    assert runners["cp313-manylinux_aarch64"] == "ubuntu-24.04-arm"
+    assert runners["cp312-macosx_x86_64"] == "macos-13"
+    assert runners["cp312-macosx_arm64"] == "macos-14"
+    assert runners["cp313-win_amd64"] == "windows-latest"
+    assert runners["cp313-win_arm64"] == "windows-11-arm"
+    for entry in include:
+        assert entry["artifact"] == f"wheels-{entry['id']}"
+        argv = shlex.split(entry["command"])
+        assert argv[:2] == ["hwb", "matrix"] and argv[argv.index("--only") + 1] == entry["id"]
+
+    # A runner label from the configuration replaces the default.
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.hwb.matrix.github.runners]\nlinux-aarch64 = "my-arm-box"\n')
+    include = json.loads(run_hwb("matrix", str(project), "--emit", "github").stdout)["include"]
+    assert {e["runner"] for e in include if e["arch"] == "aarch64"} == {"my-arm-box"}
+
+
+def test_emit_gitlab_is_a_child_pipeline(run_hwb: Run, tmp_path: Path) -> None:
+    project = c_extension(tmp_path / "p", ("3.12",), '"linux", "macos"')
+    result = run_hwb("matrix", str(project), "--emit", "gitlab")
+    pipeline = yaml.safe_load(result.stdout)
+    entries = pipeline["build-wheel"]["parallel"]["matrix"]
+    assert {e["HWB_JOB"] for e in entries} == {
+        "cp312-manylinux_x86_64", "cp312-macosx_x86_64", "cp312-macosx_arm64"}
+    assert pipeline["build-wheel"]["tags"] == ["$HWB_RUNNER"]
+    assert pipeline["collect-wheels"]["script"] == ["hwb collect hwb-reports/*.json --plan plan.json"]
+
+
+# --------------------------------------------------------------------------- the documented workflows
+
+
+def test_the_documented_workflows_parse_and_wire_plan_build_and_collect() -> None:
+    github = yaml.safe_load((CI_DIR / "github-wheels.yml").read_text())
+    jobs = github["jobs"]
+    assert set(jobs) == {"plan", "build", "collect"}
+    plan_steps = " ".join(str(s.get("run", "")) for s in jobs["plan"]["steps"])
+    assert "hwb matrix --emit github" in plan_steps and "hwb matrix --list --json" in plan_steps
+    assert jobs["build"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert jobs["build"]["runs-on"] == "${{ matrix.runner }}"
+    assert any(s.get("run") == "${{ matrix.command }}" for s in jobs["build"]["steps"])
+    collect = " ".join(str(s.get("run", "")) for s in jobs["collect"]["steps"])
+    assert "hwb collect" in collect and "--plan" in collect
+    assert jobs["collect"]["needs"] == ["plan", "build"] and jobs["collect"]["if"] == "always()"
+
+    gitlab = yaml.safe_load((CI_DIR / "gitlab-ci.yml").read_text())
+    assert "hwb matrix --emit gitlab > wheels-pipeline.yml" in gitlab["plan"]["script"]
+    assert gitlab["wheels"]["trigger"]["include"][0] == {"artifact": "wheels-pipeline.yml", "job": "plan"}
+
+
+@pytest.mark.real
+def test_every_emitted_linux_command_gives_the_wheels_of_one_matrix_run(
+    run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
+) -> None:
+    """What the GitHub workflow does, here: plan, run each Linux entry's command in its own
+    checkout, collect the reports against the plan; then one ``hwb matrix`` of the same
+    project. The same wheels come out."""
+    project = c_extension(tmp_path / "p", ("3.11", "3.12"), '"linux", "macos"')
+    plan = listed(run_hwb, project)
+    (tmp_path / "plan.json").write_text(json.dumps({"jobs": plan}))
+    include = json.loads(run_hwb("matrix", str(project), "--emit", "github").stdout)["include"]
+    linux = [e for e in include if e["platform"] == "linux"]
+    assert len(linux) == 2
+
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    for entry in linux:
+        checkout = tmp_path / "runners" / entry["id"]
+        checkout.mkdir(parents=True)
+        subprocess.run(["cp", "-r", f"{project}/.", str(checkout)], check=True)
+        argv = shlex.split(entry["command"])
+        assert argv[2] == "." or Path(argv[2]).resolve() == project.resolve(), argv
+        argv[2] = "."
+        result = subprocess.run([sys.executable, "-m", "hwb_core", *argv[1:], "--isolation", "venv"],
+                                cwd=checkout, env=hwb_env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        subprocess.run(["cp", "-r", str(checkout), str(artifacts / entry["artifact"])], check=True)
+
+    reports = sorted(str(p) for p in artifacts.glob("wheels-*/hwb-reports/*.json"))
+    assert len(reports) == 2, reports
+    # The macOS jobs of the plan never ran here: the collection fails and names them ...
+    missing = run_hwb("collect", *reports, "--plan", str(tmp_path / "plan.json"))
+    line = assert_clean_error(missing, 1)
+    assert "4 planned but not reported (cp311-macosx_x86_64, cp311-macosx_arm64" in line, line
+    # ... and with a plan of the Linux jobs it passes.
+    (tmp_path / "linux.json").write_text(json.dumps({"include": linux}))
+    collected = run_hwb("collect", *reports, "--plan", str(tmp_path / "linux.json"), "--json")
+    assert collected.returncode == 0, collected.stderr
+    assert {j["status"] for j in json.loads(collected.stdout)["jobs"]} == {"ok"}
+
+    pieces = {p.name: members(p) for p in artifacts.glob("wheels-*/wheelhouse/*.whl")}
+    whole = tmp_path / "whole"
+    result = run_hwb("matrix", str(project), "--platform", "linux", "-o", str(whole), "--isolation", "venv")
+    assert result.returncode == 0, result.stderr
+    assert pieces == {p.name: members(p) for p in whole.glob("*.whl")}, sorted(pieces)
+
+
+def test_collect_refuses_what_is_not_a_report(run_hwb: Run, tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    line = assert_clean_error(run_hwb("collect", str(tmp_path / "bad.json")), 2)
+    assert "is not JSON" in line, line
+    (tmp_path / "other.json").write_text('{"wheels": []}')
+    assert "holds no list of jobs" in assert_clean_error(run_hwb("collect", str(tmp_path / "other.json")), 2)
+    assert "cannot read" in assert_clean_error(run_hwb("collect", str(tmp_path / "absent.json")), 2)
+    failed = {"jobs": [{"id": "cp312-manylinux_x86_64", "status": "failed", "error": "boom", "log": "x.log"},
+                       {"id": "cp313-manylinux_x86_64", "status": "ok", "wheel": "/w/a.whl"}]}
+    (tmp_path / "failed.json").write_text(json.dumps(failed))
+    line = assert_clean_error(run_hwb("collect", str(tmp_path / "failed.json")), 1)
+    assert "1 failed (cp312-manylinux_x86_64)" in line, line
+    # The same job run again and ok: the best record counts.
+    retried = {"jobs": [{"id": "cp312-manylinux_x86_64", "status": "ok", "wheel": "/w/b.whl"}]}
+    (tmp_path / "retried.json").write_text(json.dumps(retried))
+    result = run_hwb("collect", str(tmp_path / "failed.json"), str(tmp_path / "retried.json"))
+    assert result.returncode == 0, result.stderr
