@@ -140,6 +140,21 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
             return list(value)
         raise bad("a list of strings")
     if kind == "table":
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            # A repeated command-line option (--docker-host x86_64=A --docker-host x86_64=B):
+            # KEY=VALUE each, a key given twice holds the list of its values.
+            pairs: dict[str, Any] = {}
+            for item in value:
+                name, sep, val = item.partition("=")
+                if not sep or not name.strip():
+                    raise bad("KEY=VALUE")
+                name, val = name.strip(), val.strip()
+                if name in pairs:
+                    known = pairs[name]
+                    pairs[name] = [*known, val] if isinstance(known, list) else [known, val]
+                else:
+                    pairs[name] = val
+            return pairs
         if from_text:
             table: dict[str, str] = {}
             for part in filter(None, (p.strip() for p in value.split(","))):

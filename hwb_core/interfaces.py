@@ -250,6 +250,13 @@ class Capabilities:
     "isolation.NAME.manylinux"}`` (values like ``2_28`` or ``2014``)."""
     image_key: str | None = None
     """The key that names the image it builds in, when it uses one."""
+    hosts_key: str | None = None
+    """The key of a table that lists the engines it may build on, by architecture
+    (``{"aarch64": ["ssh://arm-box"]}``), when it can use several; ``hwb matrix`` spreads jobs
+    over them."""
+    host_key: str | None = None
+    """The key naming the one engine a build uses (a URL or a context name), which ``hwb
+    matrix`` sets for each job it sends to one of :attr:`hosts_key`'s engines."""
     rank: int = 50
     """Default place in the order of preference (lower first; ties by name). A user's
     ``isolation.preference`` list overrides it."""
@@ -269,6 +276,8 @@ class Capabilities:
             "target_key": self.target_key,
             "family_keys": dict(self.family_keys),
             "image_key": self.image_key,
+            "hosts_key": self.hosts_key,
+            "host_key": self.host_key,
             "rank": self.rank,
         }
 

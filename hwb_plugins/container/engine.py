@@ -44,6 +44,11 @@ class Engine:
     check: Callable[[], str | None]
     """``None`` when the engine can be used here, else why not and the fix, on one line.
     Cheap: it starts nothing that outlives it."""
+    connect_to: Callable[[Reporter, str], AbstractContextManager[docker.DockerClient]] | None = None
+    """A client of the engine at a URL or context name (``host``, ``hosts``), or ``None`` when
+    the engine is only ever the environment's."""
+    check_host: Callable[[str], str | None] | None = None
+    """:attr:`check` for the engine at a URL or context name."""
 
     @property
     def prefix(self) -> str:
@@ -124,6 +129,21 @@ def session(endpoint: Endpoint) -> Iterator[docker.DockerClient]:
         yield client
     finally:
         client.close()
+
+
+#: URL schemes of engines on this machine: hwb mounts its directories into build containers,
+#: which an engine on another machine cannot see.
+LOCAL_SCHEMES = ("unix://", "npipe://")
+
+
+def is_local(url: str) -> bool:
+    if url.startswith(LOCAL_SCHEMES):
+        return True
+    return url.startswith("tcp://") and url[len("tcp://") :].split(":")[0] in (
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+    )
 
 
 def security_options(client: docker.DockerClient) -> set[str]:

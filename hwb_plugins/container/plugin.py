@@ -49,6 +49,8 @@ def capabilities(name: str, rank: int) -> Capabilities:
         target_key=prefix + "platform",
         family_keys={"manylinux": prefix + "manylinux", "musllinux": prefix + "musllinux"},
         image_key=prefix + "image",
+        hosts_key=prefix + "hosts",
+        host_key=prefix + "host",
         rank=rank,
     )
 
@@ -59,8 +61,16 @@ class ContainerPlugin:
     def __init__(self, engine: Engine, summary: str, rank: int) -> None:
         self.engine = engine
         self.info = IsolationInfo(
-            engine.name, summary, check=engine.check, capabilities=capabilities(engine.name, rank)
+            engine.name, summary, check=self.check, capabilities=capabilities(engine.name, rank)
         )
+
+    def check(self, config: Any = None) -> str | None:
+        """The engine's availability: the one ``host`` names when set (``hwb matrix`` asks so
+        for each engine of ``hosts``), else the environment's."""
+        host = config.get(self.engine.prefix + "host") if config is not None else None
+        if host and self.engine.check_host is not None:
+            return self.engine.check_host(host)
+        return self.engine.check()
 
     @hookimpl
     def register_isolation(self) -> IsolationInfo:

@@ -40,7 +40,7 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
     settings = load(request.config, project.root, engine)
     cli = engine.name
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(engine.connect(reporter))
+        client = stack.enter_context(_connect(engine, settings.hosts, reporter))
         sweep_orphans(client, reporter, cli)
         image = images.resolve(client, settings, project.name, reporter)
 
@@ -155,6 +155,37 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
                 _describe_checkout(run, base_python, project.root, reporter)
         prepare_venv(env, run, image_pip)
         yield env
+
+
+@contextlib.contextmanager
+def _connect(engine: Engine, hosts: tuple[str, ...], reporter: Any) -> Iterator[Any]:
+    """A client of the first of ``hosts`` that answers (each that does not is reported), or
+    of the environment's engine when none is configured."""
+    from hwb_plugins.container.errors import EngineUnavailable
+
+    if not hosts or engine.connect_to is None:
+        with engine.connect(reporter) as client:
+            yield client
+        return
+    problems = []
+    for host in hosts:
+        try:
+            manager = engine.connect_to(reporter, host)
+            client = manager.__enter__()
+        except EngineUnavailable as exc:
+            problems.append(exc.message)
+            reporter.warn(f"{engine.display} engine {host}: {exc.message}; trying the next")
+            continue
+        reporter.step(f"building on the {engine.display} engine at {host}")
+        try:
+            yield client
+        finally:
+            manager.__exit__(None, None, None)
+        return
+    raise EngineUnavailable(
+        f"no {engine.display} engine answered: " + "; ".join(problems),
+        hint=f"check the engines in {engine.table} host/hosts (or --{engine.name}-host)",
+    )
 
 
 def _describe_checkout(run: Any, python: str, root: Path, reporter: Any) -> None:

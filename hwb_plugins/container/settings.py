@@ -114,6 +114,20 @@ def schema(name: str) -> dict[str, ConfigKey]:
             [],
             'GPUs to give the container (IDs or UUIDs, ["0", "1"]); empty with gpu = all.',
         ),
+        prefix + "host": ConfigKey(
+            "str",
+            None,
+            "The engine to build on: a URL (unix:///run/other.sock, ssh://user@box, tcp://...) "
+            "or a context name; default: the environment's (DOCKER_HOST, the current context, "
+            "the default socket).",
+        ),
+        prefix + "hosts": ConfigKey(
+            "table",
+            {},
+            'Engines by architecture (aarch64 = ["ssh://arm-box"]): a build for that '
+            "architecture runs natively on the first that answers; hwb matrix spreads its jobs "
+            "over all of them (--docker-host ARCH=URL, repeatable).",
+        ),
         prefix + "network": ConfigKey(
             "bool",
             False,
@@ -205,6 +219,13 @@ def cli_options(name: str, command: str) -> list[CliOption]:
             is_flag=True,
         ),
         CliOption(
+            (f"--{name}-host",),
+            prefix + "hosts",
+            f"{name}: an engine for an architecture, ARCH=URL (repeatable).",
+            metavar="ARCH=URL",
+            multiple=True,
+        ),
+        CliOption(
             ("--keep-container",),
             prefix + "keep-container",
             f"{name}: keep the build container and print its id.",
@@ -277,6 +298,9 @@ class ContainerSettings:
     refresh: bool = False
     use_uv: bool = True
     cache_envs: bool = True
+    hosts: tuple[str, ...] = ()
+    """The engines to try, in order: ``host``, else ``hosts`` for the target architecture;
+    empty for the environment's own."""
 
     @property
     def wants_gpu(self) -> bool:
@@ -425,7 +449,15 @@ def load(config: Config, project_root: Path, engine: Engine) -> ContainerSetting
         refresh=bool(get("refresh-envs")),
         use_uv=bool(get("use-uv")),
         cache_envs=bool(get("cache-envs")),
+        hosts=_engines(get("host"), get("hosts") or {}, arch),
     )
+
+
+def _engines(host: str | None, hosts: dict[str, Any], arch: str) -> tuple[str, ...]:
+    if host:
+        return (host,)
+    listed = hosts.get(arch) or ()
+    return (listed,) if isinstance(listed, str) else tuple(str(h) for h in listed)
 
 
 def _project_path(root: Path, text: str) -> Path:

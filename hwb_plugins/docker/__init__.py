@@ -33,9 +33,58 @@ PERMISSION_HINT = (
 )
 
 
-def _endpoint() -> Endpoint:
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    return Endpoint("Docker", None, where, START_HINT, PERMISSION_HINT)
+def _endpoint(host: str | None = None) -> Endpoint:
+    """The engine at ``host`` (a URL or a context name), else the environment's: ``DOCKER_HOST``,
+    else the current context (``DOCKER_CONTEXT``, ``docker context use``), else the default
+    socket."""
+    if host is None and not os.environ.get("DOCKER_HOST"):
+        host = os.environ.get("DOCKER_CONTEXT") or _current_context()
+    if not host:
+        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        return Endpoint("Docker", None, where, START_HINT, PERMISSION_HINT)
+    url = host if "://" in host else _context_host(host)
+    from hwb_plugins.container.engine import is_local
+    from hwb_plugins.container.errors import EngineUnavailable
+
+    if not is_local(url):
+        raise EngineUnavailable(
+            f"the Docker engine at {url} is on another machine: hwb mounts its directories "
+            "(the source, the wheelhouse) into build containers, which only an engine on this "
+            "machine can see",
+            hint="give engines on this machine (unix:// sockets), or run hwb where the engine is",
+        )
+    return Endpoint("Docker", url, url, START_HINT, PERMISSION_HINT)
+
+
+def _current_context() -> str | None:
+    """The context ``docker context use`` chose, unless it is the default one."""
+    import json
+    from pathlib import Path
+
+    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
+    try:
+        name = json.loads(config.read_text()).get("currentContext")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return None if name in (None, "", "default") else str(name)
+
+
+def _context_host(name: str) -> str:
+    from hwb_plugins.container.engine import sdk
+    from hwb_plugins.container.errors import EngineUnavailable
+
+    api = sdk()
+    try:
+        context = api.context.ContextAPI.get_context(name)
+    except Exception:  # the SDK raises its own errors and KeyError for a damaged store
+        context = None
+    host = getattr(context, "Host", None) if context is not None else None
+    if not host:
+        raise EngineUnavailable(
+            f"there is no Docker context named {name!r}",
+            hint="`docker context ls` lists them; or give the engine's URL (unix:///run/docker.sock)",
+        )
+    return str(host)
 
 
 def _connect(reporter: Reporter) -> AbstractContextManager[docker.DockerClient]:
@@ -44,13 +93,34 @@ def _connect(reporter: Reporter) -> AbstractContextManager[docker.DockerClient]:
     return session(_endpoint())
 
 
+def _connect_to(reporter: Reporter, host: str) -> AbstractContextManager[docker.DockerClient]:
+    from hwb_plugins.container.engine import session
+
+    return session(_endpoint(host))
+
+
 def _check() -> str | None:
+    return _check_host(None)
+
+
+def _check_host(host: str | None) -> str | None:
     from hwb_plugins.container.engine import ping
+    from hwb_plugins.container.errors import EngineUnavailable
 
-    return ping(_endpoint())
+    try:
+        return ping(_endpoint(host))
+    except EngineUnavailable as exc:
+        return exc.one_line()
 
 
-ENGINE = Engine(NAME, "Docker", connect=_connect, check=_check)
+ENGINE = Engine(
+    NAME,
+    "Docker",
+    connect=_connect,
+    check=_check,
+    connect_to=_connect_to,
+    check_host=_check_host,
+)
 PLUGIN = ContainerPlugin(
     ENGINE,
     "a hardened, offline container from a manylinux/musllinux image (portable Linux wheels)",

@@ -57,6 +57,12 @@ class Job:
     ``None`` when nothing was tried."""
     started: float | None = None
     finished: float | None = None
+    engines: list[str] = dataclasses.field(default_factory=list)
+    """Container engines this job may go to (``hosts`` of its strategy, those that answered)."""
+    engine_key: str | None = None
+    """The key that names the engine of one build (``isolation.docker.host``)."""
+    engine: str | None = None
+    """The engine the job went to."""
 
     @property
     def id(self) -> str:
@@ -85,6 +91,7 @@ class Job:
             "duration_s": round(self.duration_s, 3),
             "error": self.error,
             "log": str(self.log) if self.log else None,
+            "engine": self.engine,
             "test": self.test,
         }
 

@@ -13,6 +13,7 @@ from hwb_core.errors import ConfigError, IsolationUnavailable, PythonNotFound, U
 from hwb_core.interfaces import PythonInfo
 from hwb_core.pipeline import BuildRequest, Session, check_outdir, resolve_outdir
 from hwb_core.project import Project
+from hwb_plugins.matrix import engines
 from hwb_plugins.matrix.jobs import (
     FAILED,
     LOG_DIR_NAME,
@@ -192,6 +193,10 @@ def make_plan(
             )
             if job.status == WAITING and job.platform == "linux":
                 job.overrides.update(family_overrides(machine.strategies, config))
+        engines.route(jobs, machine.strategies, config, asked_isolation, notes)
+        for job in jobs:  # a job an engine elsewhere builds natively was skipped above
+            if job.engines and not any(k in job.overrides for k in family_keys(machine)):
+                job.overrides.update(family_overrides(machine.strategies, config))
     for job in jobs:  # a bad override is a configuration error, found before anything runs
         if job.overrides:
             config.with_overrides(job.overrides, source=f"hwb matrix job {job.id}")
@@ -267,6 +272,10 @@ def _pure_job(
         "serves every version and platform"
     )
     return Job(python=label, platform="any", arch="any", interpreter=info)
+
+
+def family_keys(machine: Machine) -> list[str]:
+    return [k for info in machine.strategies for k in info.capabilities.family_keys.values()]
 
 
 def this_machine(session: Session, config: Config | None = None) -> Machine:

@@ -15,6 +15,7 @@ from typing import IO, Protocol
 from hwb_core.errors import HwbError, WheelTestFailed
 from hwb_core.pipeline import BuildRequest, Session, archive_limits, build, prepared_source
 from hwb_core.project import Project
+from hwb_plugins.matrix.engines import Dispatcher
 from hwb_plugins.matrix.jobs import (
     FAILED,
     OK,
@@ -126,6 +127,7 @@ class Runner:
         self._reason = ""
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._engines = Dispatcher()
 
     # ----------------------------------------------------------------- the pool
 
@@ -225,6 +227,9 @@ class Runner:
             f"hwb matrix job {job.id}: {job.interpreter.describe()}, {job.platform} {job.arch}, "
             f"isolation {isolation or self.plan.asked_isolation}"
         )
+        self._engines.take(job)
+        if job.engine:
+            reporter.write(f"engine: {job.engine}")
         job.started = time.monotonic()
         self._set(job, RUNNING)
         status, error = FAILED, None
@@ -260,6 +265,7 @@ class Runner:
             reporter.write(traceback.format_exc())
             error = f"internal error: {type(exc).__name__}: {exc}; the traceback is in {job.log}"
         finally:
+            self._engines.give_back(job)
             job.finished = time.monotonic()
             reporter.write(
                 f"result: {status}"
