@@ -135,7 +135,7 @@ def _free_threaded_abi(abi_tag: str) -> bool:
     return re.fullmatch(r"cp\d+td?", abi_tag) is not None
 
 
-_CACHE_VERSION = 3
+_CACHE_VERSION = 2  # answers saved without "free_threaded" are read by the ABI tag
 _memory: dict[str, PythonInfo | None] = {}
 
 

@@ -393,3 +393,16 @@ def test_job_ids_are_written_like_cibuildwheel_identifiers() -> None:
     assert Job("3.12", "windows", "x86_64").id == "cp312-win_amd64"
     assert Job("3.12", "linux", "x86_64", family="musllinux").id == "cp312-musllinux_x86_64"
     assert Job("3.11,3.12", "any", "any").id == "py3-none-any"
+
+
+def test_a_matrix_exclude_of_313_leaves_the_free_threaded_job_alone() -> None:
+    from hwb_core.interfaces import PythonInfo
+    from hwb_plugins.matrix.settings import parse_excludes
+
+    (plain,) = parse_excludes([{"python": "3.13"}], "test")
+    (threaded,) = parse_excludes([{"python": "cp313t"}], "test")
+    ft = PythonInfo("/b/python3.13t", "3.13.5", "cpython", "cp313t", "pyenv", free_threaded=True)
+    for info in (ft, None):
+        assert not plain.matches("3.13t", info, "linux", "x86_64")
+        assert threaded.matches("3.13t", info, "linux", "x86_64")
+    assert plain.matches("3.13", None, "linux", "x86_64")
