@@ -322,7 +322,8 @@ def _make_cli(click: Any, pm: Any) -> Any:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
     @click.pass_context
     def pythons(ctx: Any, as_json: bool) -> int:
-        """List every interpreter the finders see: version, implementation, path and source."""
+        """List every interpreter the finders see: version, implementation, ABI tag, whether it
+        runs without the GIL (free-threaded), path and source."""
         from hwb_core import pythons as finder
 
         session = make_session(ctx)
@@ -332,11 +333,14 @@ def _make_cli(click: Any, pm: Any) -> Any:
             print(json.dumps({"pythons": [p.to_json() for p in found]}, indent=2))
             return 0
         width = max((len(p.version) for p in found), default=7)
+        abi = max((len(p.abi_tag) for p in found), default=7)
         if found:
-            print(f"{'VERSION':<{width}}  {'IMPL':<8} {'ABI':<7} {'SOURCE':<7} PATH")
+            print(f"{'VERSION':<{width}}  {'IMPL':<8} {'ABI':<{abi}} GIL {'SOURCE':<7} PATH")
         for p in found:
+            gil = "off" if p.free_threaded else "on"
             print(
-                f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<7} {p.source:<7} {p.path}"
+                f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<{abi}} {gil:<3} "
+                f"{p.source:<7} {p.path}"
             )
         if not found:
             print(

@@ -4,6 +4,7 @@
     host_arch("linux")           "x86_64", "aarch64": this machine, spelled as that platform's
                                  wheel tags spell it
     normalize_arch("linux", "arm64")  -> "aarch64"
+    not_buildable("pyodide")     why a platform hwb knows of cannot be built here (or None)
     OCI_PLATFORMS["aarch64"]     "linux/arm64": how container engines name a Linux architecture
     can_emulate("aarch64")       True when binfmt_misc runs that architecture's binaries (qemu)
 
@@ -114,9 +115,44 @@ def runs_natively(host: str, arch: str) -> bool:
     return arch == host or arch in _NATIVE_EXTRA.get(host, set())
 
 
+#: Platforms people build wheels for whose toolchains come from outside any package index
+#: (Emscripten and Pyodide's cross-build environment, Apple's iOS SDK, Android's NDK): asked
+#: for, they get a plain answer instead of "unknown platform". Keys are the first word of a
+#: platform or wheel tag (``pyodide_2024_0_wasm32``, ``ios_13_0_arm64_iphoneos``).
+NOT_BUILDABLE = {
+    "pyodide": ("Pyodide", "Emscripten and Pyodide's cross-build environment"),
+    "emscripten": ("Pyodide", "Emscripten and Pyodide's cross-build environment"),
+    "wasm32": ("Pyodide", "Emscripten and Pyodide's cross-build environment"),
+    "ios": ("iOS", "Apple's iOS SDK (Xcode, on a Mac) and an iOS build of Python"),
+    "iphoneos": ("iOS", "Apple's iOS SDK (Xcode, on a Mac) and an iOS build of Python"),
+    "iphonesimulator": ("iOS", "Apple's iOS SDK (Xcode, on a Mac) and an iOS build of Python"),
+    "android": ("Android", "Android's NDK and an Android build of Python"),
+}
+
+
+def not_buildable(text: str) -> UsageError | None:
+    """The error for a platform hwb cannot build here (Pyodide, iOS, Android), else ``None``."""
+    import re
+
+    word = re.split(r"[-_/.\s]", text.strip().lower(), maxsplit=1)[0]
+    known = NOT_BUILDABLE.get(word)
+    if known is None:
+        return None
+    name, toolchain = known
+    return UsageError(
+        f"{name} wheels cannot be built here: they need {toolchain}, which come from outside "
+        "any package index",
+        hint="build them where that toolchain is installed (cibuildwheel supports it); hwb "
+        "builds for " + ", ".join(PLATFORMS),
+    )
+
+
 def normalize_platform(text: str) -> str:
     name = _PLATFORM_ALIASES.get(text.strip().lower())
     if name is None:
+        refused = not_buildable(text)
+        if refused is not None:
+            raise refused
         raise UsageError(
             f"unknown platform {text.strip()!r}",
             hint="choose from: " + ", ".join(PLATFORMS),

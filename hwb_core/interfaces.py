@@ -42,6 +42,8 @@ class PythonInfo:
     """``sysconfig.get_platform()`` normalised as a wheel tag, ``"linux_x86_64"``."""
     marker_env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
     """PEP 508 marker environment of this interpreter (to evaluate requirements for it)."""
+    free_threaded: bool = False
+    """A CPython built without the GIL (``sysconfig.get_config_var("Py_GIL_DISABLED")``)."""
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
@@ -51,15 +53,23 @@ class PythonInfo:
     def short_version(self) -> str:
         return ".".join(str(p) for p in self.version_tuple[:2])
 
+    @property
+    def spec(self) -> str:
+        """The ``--python`` that names it in short: ``3.12``, ``3.13t``, ``pypy3.9``."""
+        prefix = "" if self.implementation == "cpython" else self.implementation
+        return prefix + self.short_version + ("t" if self.free_threaded else "")
+
     def describe(self) -> str:
         name = {"cpython": "CPython", "pypy": "PyPy"}.get(self.implementation, self.implementation)
-        return f"{name} {self.version} ({self.path})"
+        threads = " free-threaded" if self.free_threaded else ""
+        return f"{name} {self.version}{threads} ({self.path})"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "implementation": self.implementation,
             "abi_tag": self.abi_tag,
+            "free_threaded": self.free_threaded,
             "platform_tag": self.platform_tag,
             "path": self.path,
             "source": self.source,
@@ -71,13 +81,16 @@ _IMPL_PREFIXES = {"cp": "cpython", "pp": "pypy", "cpython": "cpython", "pypy": "
 
 @dataclasses.dataclass(frozen=True)
 class PythonSpec:
-    """What the user asked for with ``--python``: ``3.12``, ``3.12.1``, ``cp312``, ``pypy3.10``
-    or a path to an executable."""
+    """What the user asked for with ``--python``: ``3.12``, ``3.12.1``, ``cp312``, ``pypy3.10``,
+    a free-threaded CPython (``3.13t``, ``cp313t``) or a path to an executable.
+
+    A version without ``t`` never means a free-threaded build, even a newer one."""
 
     raw: str
     implementation: str | None = None
     version: tuple[int, ...] = ()
     path: str | None = None
+    free_threaded: bool = False
 
     @classmethod
     def parse(cls, text: str) -> PythonSpec:
@@ -91,21 +104,33 @@ class PythonSpec:
             )
         if "/" in raw or "\\" in raw or raw.startswith("."):
             return cls(raw=raw, path=raw)
-        m = re.fullmatch(r"(cpython|pypy|cp|pp|python)?-?(\d)(?:\.?(\d+))?(?:\.(\d+))?", raw, re.I)
+        m = re.fullmatch(
+            r"(cpython|pypy|cp|pp|python)?-?(\d)(?:\.?(\d+))?(?:\.(\d+))?(t)?", raw, re.I
+        )
         if not m:
             raise UsageError(
                 f"--python {raw!r} is not a version, tag or path",
-                hint="use a form like 3.12, 3.12.1, cp312, pypy3.10 or /usr/bin/python3",
+                hint="use a form like 3.12, 3.12.1, cp312, 3.13t, pypy3.10 or /usr/bin/python3",
             )
         impl_text = (m.group(1) or "").lower()
         impl = _IMPL_PREFIXES.get(impl_text)
-        parts = [int(g) for g in m.groups()[1:] if g is not None]
-        return cls(raw=raw, implementation=impl, version=tuple(parts))
+        parts = [int(g) for g in m.groups()[1:4] if g is not None]
+        free_threaded = m.group(5) is not None
+        if free_threaded and (impl == "pypy" or len(parts) < 2):
+            raise UsageError(
+                f"--python {raw!r}: only CPython 3.13 and later has free-threaded builds",
+                hint="name one with its minor version: 3.13t, cp313t, 3.14t",
+            )
+        if free_threaded:
+            impl = "cpython"
+        return cls(raw=raw, implementation=impl, version=tuple(parts), free_threaded=free_threaded)
 
     def matches(self, info: PythonInfo) -> bool:
         if self.path is not None:
             return False
         if self.implementation and info.implementation != self.implementation:
+            return False
+        if info.free_threaded != self.free_threaded:
             return False
         return info.version_tuple[: len(self.version)] == self.version
 

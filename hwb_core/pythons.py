@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 #: ``python -c PROBE DIR``, where DIR holds hwb's own ``packaging``, it prints one JSON line.
 #: The ABI tag is ``packaging.tags``' (the interpreter's first supported tag); interpreters too
 #: old for that ``packaging`` (before 3.9, and 2.7) get the same rule written out. Also: the
-#: C library (``["glibc", "2.36"]``, ``["musl", "1.2.4"]``) and the version of its pip, if any.
+#: C library (``["glibc", "2.36"]``, ``["musl", "1.2.4"]``), the version of its pip, if any, and
+#: whether it is a free-threaded build (``Py_GIL_DISABLED``).
 PROBE = r"""
 import json, os, platform, sys, sysconfig
 impl = getattr(sys, "implementation", None)
@@ -97,6 +99,7 @@ print(json.dumps({
     "version": platform.python_version(),
     "implementation": name,
     "abi_tag": tag,
+    "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     "platform_tag": sysconfig.get_platform().replace("-", "_").replace(".", "_"),
     "machine": platform.machine(),
     "libc": libc,
@@ -123,10 +126,16 @@ def info_from_probe(data: dict[str, Any], path: str, source: str) -> PythonInfo:
         source=source,
         platform_tag=data.get("platform_tag", ""),
         marker_env=data.get("marker_env", {}),
+        free_threaded=bool(data.get("free_threaded", _free_threaded_abi(data["abi_tag"]))),
     )
 
 
-_CACHE_VERSION = 2
+def _free_threaded_abi(abi_tag: str) -> bool:
+    """``cp313t`` (and the debug ``cp313td``): for answers saved before the probe said so."""
+    return re.fullmatch(r"cp\d+td?", abi_tag) is not None
+
+
+_CACHE_VERSION = 2  # answers saved without "free_threaded" are read by the ABI tag
 _memory: dict[str, PythonInfo | None] = {}
 
 
@@ -216,10 +225,17 @@ def _identity(path: str) -> str:
 def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
     """Ask each executable what it is (in parallel, cached); unusable ones are dropped."""
     unique: list[str] = []
+    files: set[tuple[int, int]] = set()  # hard links (python3.13 and python3.13t) are one
     for path in paths:
         real = _identity(path)
-        if real not in unique and os.access(real, os.X_OK) and os.path.isfile(real):
-            unique.append(real)
+        if real in unique or not os.access(real, os.X_OK) or not os.path.isfile(real):
+            continue
+        if real == os.path.realpath(real):  # not a virtual environment's link
+            st = os.stat(real)
+            if (st.st_dev, st.st_ino) in files:
+                continue
+            files.add((st.st_dev, st.st_ino))
+        unique.append(real)
     disk = None
     todo = []
     results: dict[str, dict[str, Any] | None] = {}
@@ -302,7 +318,8 @@ def find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
     if info is not None:
         return info  # type: ignore[no-any-return]
     found = list_all(pm, config)
-    listed = ", ".join(sorted({f"{p.short_version}" for p in found}, key=_version_key)) or "nothing"
+    ordered = sorted(found, key=lambda p: (p.implementation != "cpython", p.version_tuple))
+    listed = ", ".join(dict.fromkeys(p.spec for p in ordered)) or "nothing"
     raise PythonNotFound(
         f"no Python matching {text!r} was found (found: {listed})",
         hint=f"install it with `uv python install {text}` or `pyenv install {text}`, or pass a path",
@@ -318,12 +335,16 @@ def wanted(text: str) -> PythonInfo | None:
         return None
     major, minor = spec.version[:2]
     implementation = spec.implementation or "cpython"
-    abi = f"pypy{major}{minor}_pp73" if implementation == "pypy" else f"cp{major}{minor}"
+    if implementation == "pypy":
+        abi = f"pypy{major}{minor}_pp73"
+    else:
+        abi = f"cp{major}{minor}" + ("t" if spec.free_threaded else "")
     version = ".".join(str(p) for p in spec.version)
     return PythonInfo(
-        path="", version=version, implementation=implementation, abi_tag=abi, source="asked"
+        path="",
+        version=version,
+        implementation=implementation,
+        abi_tag=abi,
+        source="asked",
+        free_threaded=spec.free_threaded,
     )
-
-
-def _version_key(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split(".") if p.isdigit())

@@ -97,6 +97,9 @@ def parse_target(text: str) -> Target:
     raw = text.strip().lower()
     if not raw:
         raise UsageError("--platform is empty", hint=HINT)
+    refused = host.not_buildable(raw)
+    if refused is not None:
+        raise refused
     oci_arch = host.arch_of_oci_platform(raw)
     if oci_arch:
         return Target("linux", oci_arch, asked=True)

@@ -89,12 +89,12 @@ def test_expand_is_the_product_of_pythons_platforms_and_arches_in_that_order() -
     jobs, excluded = expand(pythons, ["linux", "macos"], ARCHES)
     assert excluded == 0
     assert [j.id for j in jobs] == [
-        "3.11-linux-x86_64",
-        "3.11-macos-x86_64",
-        "3.11-macos-arm64",
-        "3.12-linux-x86_64",
-        "3.12-macos-x86_64",
-        "3.12-macos-arm64",
+        "cp311-manylinux_x86_64",
+        "cp311-macosx_x86_64",
+        "cp311-macosx_arm64",
+        "cp312-manylinux_x86_64",
+        "cp312-macosx_x86_64",
+        "cp312-macosx_arm64",
     ]
     assert all(j.status == WAITING for j in jobs)
 
@@ -108,9 +108,9 @@ def test_an_exclude_removes_every_job_matching_all_its_fields() -> None:
     jobs, excluded = expand(pythons, ["linux", "macos"], ARCHES, excludes)
     ids = [j.id for j in jobs]
     assert excluded == 4
-    assert "3.11-macos-x86_64" not in ids and "3.11-macos-arm64" not in ids
-    assert "3.12-macos-arm64" not in ids and "3.13-macos-arm64" not in ids
-    assert "3.12-macos-x86_64" in ids and "3.11-linux-x86_64" in ids
+    assert "cp311-macosx_x86_64" not in ids and "cp311-macosx_arm64" not in ids
+    assert "cp312-macosx_arm64" not in ids and "cp313-macosx_arm64" not in ids
+    assert "cp312-macosx_x86_64" in ids and "cp311-manylinux_x86_64" in ids
 
 
 def test_an_exclude_matches_architecture_aliases_and_patch_versions() -> None:
@@ -119,7 +119,7 @@ def test_an_exclude_matches_architecture_aliases_and_patch_versions() -> None:
     )
     pythons = [("3.10", info("3.10.13")), ("3.12", info("3.12.1"))]
     jobs, excluded = expand(pythons, ["linux"], {"linux": ["x86_64", "aarch64"]}, excludes)
-    assert [j.id for j in jobs] == ["3.12-linux-x86_64"]
+    assert [j.id for j in jobs] == ["cp312-manylinux_x86_64"]
     assert excluded == 3
 
 

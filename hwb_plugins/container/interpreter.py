@@ -150,9 +150,12 @@ def choose_interpreter(
 
 
 def _describe_dir(name: str) -> str:
-    tag = name.split("-")[0]
+    """``cp313-cp313t`` -> ``CPython 3.13t``, ``pp39-pypy39_pp73`` -> ``PyPy 3.9``."""
+    tag, _, abi = name.partition("-")
     digits = tag[2:]
     version = f"{digits[0]}.{digits[1:]}" if len(digits) >= 2 and digits.isdigit() else digits
+    if tag.startswith("cp") and abi.endswith("t"):
+        version += "t"
     return f"{'PyPy' if tag.startswith('pp') else 'CPython'} {version}"
 
 

@@ -33,6 +33,7 @@ def route(
             continue
         info, urls = found
         caps = info.capabilities
+        assert caps.host_key is not None  # _engines_for only returns strategies that declare it
         usable = []
         for url in urls:
             if (info.name, url) not in answers:

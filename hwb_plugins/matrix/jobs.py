@@ -30,6 +30,32 @@ class MatrixFailed(BuildError):
 
 # --------------------------------------------------------------------------- jobs
 
+_WINDOWS_TAGS = {"x86_64": "win_amd64", "x86": "win32", "arm64": "win_arm64"}
+
+
+def python_tag(label: str, interpreter: PythonInfo | None) -> str:
+    """``cp312``, ``cp313t``, ``pp39`` for the interpreter found (or asked for: ``label``);
+    the label itself, made safe for a file name, when it names no version."""
+    from hwb_core.errors import UsageError
+    from hwb_core.interfaces import PythonSpec
+
+    if interpreter is not None:
+        impl, version, free = (
+            interpreter.implementation,
+            interpreter.version_tuple,
+            interpreter.free_threaded,
+        )
+    else:
+        try:
+            spec = PythonSpec.parse(label)
+        except UsageError:
+            spec = PythonSpec(raw=label, path=label)
+        impl, version, free = spec.implementation or "cpython", spec.version, spec.free_threaded
+        if spec.path is not None or len(version) < 2:
+            return "".join(c if c.isalnum() or c in "._" else "_" for c in label).strip("_")
+    prefix = {"cpython": "cp", "pypy": "pp"}.get(impl, impl)
+    return f"{prefix}{version[0]}{version[1]}" + ("t" if free else "")
+
 
 @dataclasses.dataclass
 class Job:
@@ -64,12 +90,30 @@ class Job:
     engine: str | None = None
     """The engine the job went to."""
 
+    family: str = "manylinux"
+    """The Linux wheel family the job makes (``manylinux``, ``musllinux``), for its id."""
+    suffix: str = ""
+    """Added to the id when two jobs would otherwise share one (``3.12`` and ``3.12.1``)."""
+
     @property
     def id(self) -> str:
-        label = "".join(c if c.isalnum() or c in "._-" else "_" for c in self.python).strip("_")
+        """The job's identifier, written as cibuildwheel writes its builds: the interpreter's
+        tag and the wheel's platform (``cp312-manylinux_x86_64``, ``cp313t-manylinux_x86_64``,
+        ``pp39-manylinux_x86_64``, ``cp312-macosx_arm64``, ``cp312-win_amd64``); a pure
+        project's one job is ``py3-none-any``."""
         if self.platform == "any":
-            return f"{label}-any"
-        return f"{label}-{self.platform}-{self.arch}"
+            return "py3-none-any" + self.suffix
+        return f"{python_tag(self.python, self.interpreter)}-{self.platform_tag}{self.suffix}"
+
+    @property
+    def platform_tag(self) -> str:
+        if self.platform == "linux":
+            return f"{self.family}_{self.arch}"
+        if self.platform == "macos":
+            return f"macosx_{self.arch}"
+        if self.platform == "windows":
+            return _WINDOWS_TAGS.get(self.arch, f"win_{self.arch}")
+        return f"{self.platform}_{self.arch}"
 
     @property
     def duration_s(self) -> float:

@@ -197,6 +197,7 @@ def make_plan(
         for job in jobs:  # a job an engine elsewhere builds natively was skipped above
             if job.engines and not any(k in job.overrides for k in family_keys(machine)):
                 job.overrides.update(family_overrides(machine.strategies, config))
+    _distinct_ids(jobs, config)
     for job in jobs:  # a bad override is a configuration error, found before anything runs
         if job.overrides:
             config.with_overrides(job.overrides, source=f"hwb matrix job {job.id}")
@@ -276,6 +277,21 @@ def _pure_job(
 
 def family_keys(machine: Machine) -> list[str]:
     return [k for info in machine.strategies for k in info.capabilities.family_keys.values()]
+
+
+def _distinct_ids(jobs: Sequence[Job], config: Config) -> None:
+    """Linux jobs of a musllinux matrix say so in their ids; two jobs that would share an id
+    (``3.12`` and ``3.12.1`` found as different interpreters) get the Python asked for added."""
+    if config.get("matrix.linux.musllinux") and not config.get("matrix.linux.manylinux"):
+        for job in jobs:
+            job.family = "musllinux"
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.id] = counts.get(job.id, 0) + 1
+    for job in jobs:
+        if counts[job.id] > 1:
+            label = "".join(c if c.isalnum() or c in "._" else "_" for c in job.python).strip("_")
+            job.suffix = f"-{label}"
 
 
 def this_machine(session: Session, config: Config | None = None) -> Machine:

@@ -140,7 +140,11 @@ def _python_matches(spec: PythonSpec, label: str, interpreter: PythonInfo | None
         asked = PythonSpec.parse(label)
     except UsageError:
         return False
-    return bool(spec.version) and asked.version[: len(spec.version)] == spec.version
+    return (
+        bool(spec.version)
+        and asked.version[: len(spec.version)] == spec.version
+        and asked.free_threaded == spec.free_threaded
+    )
 
 
 def parse_excludes(tables: Sequence[Mapping[str, Any]], source: str) -> list[Exclude]:

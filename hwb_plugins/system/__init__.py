@@ -1,4 +1,5 @@
-"""Finder ``system``: ``python3.X``, ``python3`` and ``python`` on ``PATH``, shims skipped."""
+"""Finder ``system``: ``python3.X``, ``python3.Xt`` (free-threaded), ``python3``, ``python``
+and PyPy's ``pypy3.X``, ``pypy3`` on ``PATH``, shims skipped."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hwb_core.interfaces import PythonInfo, PythonSpec
 from hwb_core.pythons import interrogate_many
 
 NAME = "system"
-_VERSIONED = re.compile(r"python3\.\d+$")
+_VERSIONED = re.compile(r"(python3\.\d+t?|pypy3\.\d+)$")
 
 
 def _is_shim_dir(directory: str) -> bool:
@@ -30,7 +31,7 @@ def candidates(path: str | None = None) -> list[str]:
         except OSError:
             continue
         versioned = sorted((n for n in names if _VERSIONED.match(n)), reverse=True)
-        for name in [*versioned, "python3", "python"]:
+        for name in [*versioned, "python3", "python", "pypy3"]:
             if name in names:
                 exe = os.path.join(directory, name)
                 if os.access(exe, os.X_OK) and not os.path.isdir(exe):
