@@ -140,7 +140,11 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
             return list(value)
         raise bad("a list of strings")
     if kind == "table":
-        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        if (
+            not toml
+            and isinstance(value, (list, tuple))
+            and all(isinstance(v, str) and "=" in v for v in value)
+        ):
             # A repeated command-line option (--docker-host x86_64=A --docker-host x86_64=B):
             # KEY=VALUE each, a key given twice holds the list of its values.
             pairs: dict[str, Any] = {}

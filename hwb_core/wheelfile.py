@@ -50,10 +50,13 @@ def _stem(wheel: Path) -> str:
 def identifier(python_tag: str, wheel: Path) -> str:
     """A build's identifier, as CI matrices name builds: the interpreter's tag (``cp312``,
     ``cp313t``, ``pp39``) and the wheel's platform without its version numbers
-    (``manylinux_x86_64``, ``musllinux_aarch64``, ``macosx_arm64``, ``win_amd64``, ``any``).
+    (``manylinux_x86_64``, ``musllinux_aarch64``, ``macosx_arm64``, ``win_amd64``); a pure
+    wheel's are its own tags (``py3-none-any``), as ``hwb matrix`` names its one job.
     ``python_tag`` may be an ABI tag (``pypy39_pp73`` gives ``pp39``)."""
     import re
 
+    if is_pure(wheel):  # one wheel for every interpreter: its own tags (py3-none-any)
+        return "-".join(_stem(wheel).split("-")[-3:])
     pypy = re.fullmatch(r"pypy(\d+)_pp\d+", python_tag)
     python = f"pp{pypy.group(1)}" if pypy else python_tag
     platform = platform_tags(wheel)[0]

@@ -275,3 +275,32 @@ def test_sources_are_copied_beside_a_list_command_and_extras_are_installed(
     assert test["passed"] is True, test
     assert test["command"] == "python -m pytest -p no:cacheprovider tests/test_installed.py", test
     assert "3 passed" in Path(test["log"]).read_text()
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_identifiers_read_like_the_matrix_jobs() -> None:
+    from hwb_core.wheelfile import identifier
+
+    assert identifier("cp312", Path("a-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")) == (
+        "cp312-manylinux_x86_64")
+    assert identifier("cp313t", Path("a-1-cp313-cp313t-musllinux_1_2_aarch64.whl")) == "cp313t-musllinux_aarch64"
+    assert identifier("pypy39_pp73", Path("a-1-pp39-pypy39_pp73-manylinux2014_x86_64.whl")) == (
+        "pp39-manylinux_x86_64")
+    assert identifier("cp312", Path("a-1-cp312-cp312-macosx_11_0_arm64.whl")) == "cp312-macosx_arm64"
+    assert identifier("cp312", Path("a-1-cp312-cp312-win_amd64.whl")) == "cp312-win_amd64"
+    assert identifier("cp312", Path("a-1-py3-none-any.whl")) == "py3-none-any"
+
+
+def test_the_import_check_imports_top_level_modules_then_nested_extensions() -> None:
+    from hwb_plugins.wheeltest.modules import failures, importable
+
+    members = [
+        "pkg/__init__.py", "pkg/_speed.cpython-312-x86_64-linux-gnu.so", "pkg/sub/_c.abi3.so",
+        "single.py", "_top.cpython-312-x86_64-linux-gnu.so", "pkg.libs/libfoo-1a2b.so.1",
+        "pkg-1.0.dist-info/RECORD", "pkg-1.0.data/scripts/tool", "hook.pth", "not-a-module/x.py",
+    ]
+    assert importable(members) == ["pkg", "single", "_top", "pkg._speed", "pkg.sub._c"]
+    assert failures("imported a\ncannot import b: ImportError: libx.so: cannot open\n") == (
+        "b (ImportError: libx.so: cannot open)")
