@@ -2,8 +2,8 @@
 
 Plugins are found through the ``hwb`` entry-point group (listed by
 :mod:`hwb_core.entry_points`) and registered in one pluggy ``PluginManager`` under their
-entry-point names. A plugin that fails to import or to
-validate is recorded with its error and left out; everything else keeps working.
+entry-point names. A plugin that fails to import or to validate is recorded with its error and
+left out; everything else keeps working.
 """
 
 from __future__ import annotations
