@@ -57,6 +57,10 @@ def build_wheel(
         except BuildError as exc:
             raise _failed(backend, hook_name, exc) from None
 
+    # Asked before any hook runs: an environment made on first use (a cached one) is found or
+    # made here, and what goes wrong there is its own error, not the backend's.
+    python = env.python_executable
+
     def pyproject_hooks() -> Any:
         # Imported only when the driver's one process was not enough (most builds need no more).
         from pyproject_hooks import BuildBackendHookCaller
@@ -66,7 +70,7 @@ def build_wheel(
             backend,
             backend_path=project.backend_path,
             runner=runner,
-            python_executable=env.python_executable,
+            python_executable=python,
         )
 
     # Backend warnings are the backend's output, not hwb's own warnings. They are routed per
