@@ -51,11 +51,12 @@ def listing(group: str) -> list[tuple[str, str]]:
 def _list_installed(group: str) -> list[tuple[str, str]]:
     """Read the entry points from the installed distributions, with ``importlib.metadata``.
 
-    Not with stevedore, which hwb used to list them: importing it costs 0.03 s of every start,
-    and its own listing between runs is keyed by modification times rounded to 32-bit floats
-    (about two minutes apart at today's dates) and kept for the life of a process. A plugin
-    reinstalled with other entry points a minute after the last run was listed as it was
-    before; here, where a changed fingerprint asks for the truth, the truth is read.
+    Not with stevedore, which hwb used to list them with: importing it costs 0.03 s of every
+    start, and its own listing between runs is keyed by modification times rounded to 32-bit
+    floats (steps of two minutes at today's dates) and kept for the life of a process, so an
+    ``entry_points.txt`` rewritten a minute after the last run was listed as it was before
+    (``tests/test_startup.py``). Here, where a changed fingerprint asks for the truth, the
+    distributions themselves are read.
     """
     from importlib.metadata import entry_points
 
@@ -79,7 +80,7 @@ def _fingerprint() -> list[Any] | None:
         try:
             with os.scandir(root) as children:
                 names = sorted(c.name for c in children if c.name.lower().endswith(_DIST_SUFFIXES))
-        except NotADirectoryError:  # a zip or an egg file: read inside, by its time and size
+        except NotADirectoryError:  # a zip or an egg file, read inside: by its own stat
             parts.append([root, *_stat(root)])
             continue
         except OSError:  # missing or unreadable: nothing found there
