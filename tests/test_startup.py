@@ -232,6 +232,44 @@ def test_concurrent_runs_leave_one_whole_cache_file(
     assert ["probe", "hwb_probe_a"] in json.loads(path.read_text())["entry_points"]
 
 
+def test_the_remembered_listing_is_what_importlib_metadata_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.metadata import entry_points as installed
+
+    from hwb_core import entry_points
+
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path))
+    expected = list(dict.fromkeys((ep.name, ep.value) for ep in installed(group="hwb")))
+    assert ("venv", "hwb_plugins.venv") in expected
+    assert entry_points.listing("hwb") == expected  # read, and written
+    [path] = (tmp_path / "plugins").iterdir()
+    written = path.stat().st_mtime_ns, path.stat().st_ino
+    assert entry_points.listing("hwb") == expected  # remembered
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == written
+
+
+class _DistributionFinder:
+    """An import hook that can provide distributions, as some installers' hooks do."""
+
+    def find_spec(self, *args: object) -> None:
+        return None
+
+    def find_distributions(self, *args: object) -> list[object]:
+        return []
+
+
+def test_nothing_is_remembered_when_an_import_hook_provides_distributions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hwb_core import entry_points
+
+    monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "meta_path", [_DistributionFinder(), *sys.meta_path])
+    assert ("venv", "hwb_plugins.venv") in entry_points.listing("hwb")
+    assert not (tmp_path / "plugins").exists()
+
+
 # --------------------------------------------------------------------------- a warm build
 
 
