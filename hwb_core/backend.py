@@ -33,8 +33,6 @@ def build_wheel(
 ) -> Path:
     """``run_hook`` replaces ``env.run`` for the hook subprocesses: an environment that cannot
     see host paths (a container) passes one that translates them."""
-    from pyproject_hooks import BuildBackendHookCaller
-
     backend = project.build_backend
     if project.build_requires:
         reporter.step("installing build requirements: " + ", ".join(project.build_requires))
@@ -59,13 +57,22 @@ def build_wheel(
         except BuildError as exc:
             raise _failed(backend, hook_name, exc) from None
 
-    hooks = BuildBackendHookCaller(
-        str(env.source_dir),
-        backend,
-        backend_path=project.backend_path,
-        runner=runner,
-        python_executable=env.python_executable,
-    )
+    # Asked before any hook runs: an environment made on first use (a cached one) is found or
+    # made here, and what goes wrong there is its own error, not the backend's.
+    python = env.python_executable
+
+    def pyproject_hooks() -> Any:
+        # Imported only when the driver's one process was not enough (most builds need no more).
+        from pyproject_hooks import BuildBackendHookCaller
+
+        return BuildBackendHookCaller(
+            str(env.source_dir),
+            backend,
+            backend_path=project.backend_path,
+            runner=runner,
+            python_executable=python,
+        )
+
     # Backend warnings are the backend's output, not hwb's own warnings. They are routed per
     # thread: warnings.catch_warnings() swaps process-wide state, which parallel builds
     # (hwb matrix) would clobber.
@@ -78,7 +85,7 @@ def build_wheel(
         requires, name = _one_process(env, project, settings, wheel_dir, reporter)
         if name is not None:
             return _built(project, wheel_dir, name)
-        return _call(hooks, project, env, settings, wheel_dir, reporter, requires)
+        return _call(pyproject_hooks(), project, env, settings, wheel_dir, reporter, requires)
     finally:
         _current.reporter = previous
 

@@ -7,7 +7,6 @@ names the key and the closest declared one.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -223,6 +222,8 @@ def load_config(
         if spec is None:
             if ignored.intersection(key.split(".")[:-1]):
                 continue
+            import difflib  # for this error only: not on every start
+
             close = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
             raise ConfigError(
                 f"unknown key {key!r} in {file_label}",

@@ -1,14 +1,14 @@
 """Plugin discovery and the typed facade over pluggy.
 
-Plugins are found through the ``hwb`` entry-point group (with stevedore) and registered in one
-pluggy ``PluginManager`` under their entry-point names. A plugin that fails to import or to
-validate is recorded with its error and left out; everything else keeps working.
+Plugins are found through the ``hwb`` entry-point group (listed by
+:mod:`hwb_core.entry_points`) and registered in one pluggy ``PluginManager`` under their
+entry-point names. A plugin that fails to import or to validate is recorded with its error and
+left out; everything else keeps working.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import importlib
 import sys
@@ -22,8 +22,6 @@ from hwb_core import hookspecs
 from hwb_core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
-
     from hwb_core.interfaces import CliOption, CommandLine, ConfigKey, IsolationInfo
 
 ENTRY_POINT_GROUP = "hwb"
@@ -122,6 +120,17 @@ def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
         return (names[0], None)
 
 
+def _load_target(value: str) -> object:
+    """The object an entry point's value names (``package.module`` or ``package.module:attr``,
+    extras ignored), as ``importlib.metadata.EntryPoint.load`` finds it."""
+    module_name, _, attrs = value.split("[")[0].partition(":")
+    found: object = importlib.import_module(module_name.strip())
+    for attr in attrs.strip().split("."):
+        if attr:
+            found = getattr(found, attr)
+    return found
+
+
 def blocked_from_environment(environ: Mapping[str, str]) -> set[str]:
     raw = environ.get("HWB_DISABLE_PLUGINS", "")
     return {part.strip() for part in raw.split(",") if part.strip()}
@@ -150,49 +159,39 @@ class PluginManager:
         self._register(defaults, CORE_PLUGIN_NAME, target="hwb_core.defaults", origin="core")
 
     def load_entry_points(self) -> None:
-        """Import every plugin of the ``hwb`` group that is not blocked, through stevedore's
-        public API: its cached entry-point list, ``NamedExtensionManager`` to import only the
-        names wanted, and its load-failure callback to record a plugin that fails."""
-        from stevedore import NamedExtensionManager
+        """Import every plugin of the ``hwb`` group that is not blocked, in the order the
+        entry points are listed (:mod:`hwb_core.entry_points`, which remembers the listing
+        between runs). A plugin that fails to import is recorded with its error; a name that
+        two distributions give different plugins is the first one's, the other recorded as a
+        duplicate."""
+        from hwb_core.entry_points import listing
 
-        def on_failure(_mgr: Any, ep: EntryPoint, err: BaseException) -> None:
-            self.records[ep.name] = PluginRecord(
-                ep.name, ep.value, "entry-point", status="failed", error=_describe_exception(err)
-            )
-
-        listing: Any = NamedExtensionManager(
-            ENTRY_POINT_GROUP, names=[], on_missing_entrypoints_callback=None
-        )
-        found: dict[str, list[EntryPoint]] = {}
-        for ep in listing.list_entry_points():
-            values = found.setdefault(ep.name, [])
-            if all(other.value != ep.value for other in values):  # a dist seen twice: once
-                values.append(ep)
-        wanted = [name for name in found if name not in self.blocked and name not in self.records]
-        manager: Any = NamedExtensionManager(
-            ENTRY_POINT_GROUP,
-            names=wanted,
-            on_load_failure_callback=on_failure,
-            on_missing_entrypoints_callback=None,
-        )
-        for extension in manager.extensions:
-            if extension.name not in self.records:
-                target = extension.entry_point.value
-                self._register(
-                    extension.plugin, extension.name, target=target, origin="entry-point"
-                )
-        for name, eps in found.items():
-            if name in self.blocked:
+        found: dict[str, list[str]] = {}
+        for name, value in listing(ENTRY_POINT_GROUP):
+            values = found.setdefault(name, [])
+            if value not in values:  # a distribution seen twice: once
+                values.append(value)
+        for name, values in found.items():
+            if name in self.blocked or name in self.records:
+                continue
+            try:
+                plugin = _load_target(values[0])
+            except Exception as exc:  # a broken plugin is reported, not fatal
                 self.records[name] = PluginRecord(
-                    name, eps[0].value, "entry-point", status="blocked"
+                    name, values[0], "entry-point", status="failed", error=_describe_exception(exc)
                 )
                 continue
+            self._register(plugin, name, target=values[0], origin="entry-point")
+        for name, values in found.items():
+            if name in self.blocked:
+                self.records[name] = PluginRecord(name, values[0], "entry-point", status="blocked")
+                continue
             taken = self.records.get(name)
-            for ep in eps:
-                if taken is not None and ep.value != taken.target:
+            for value in values:
+                if taken is not None and value != taken.target:
                     self.records[f"{name} (duplicate)"] = PluginRecord(
                         name,
-                        ep.value,
+                        value,
                         "entry-point",
                         status="failed",
                         error=f"the name {name!r} is already taken by {taken.target}",
@@ -247,6 +246,8 @@ class PluginManager:
         unknown = [hc.name for hc in self._pm.get_hookcallers(plugin) or [] if not hc.has_spec()]
         if unknown:
             self._pm.unregister(plugin)
+            import difflib
+
             known = [n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "hwb_spec")]
             hints = []
             for hook_name in unknown:

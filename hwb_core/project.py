@@ -222,15 +222,11 @@ def detect_extensions(project: Project) -> Extensions:
 
 def _requirement_name(requirement: str) -> str:
     """``"scikit-build-core>=0.9"`` -> ``"scikit_build_core"`` (as its import name is spelled);
-    ``""`` for text that is no requirement (the backend reports it when it installs)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    ``""`` for text that does not start with a name (the backend reports it when it installs).
+    Only the name is read: parsing the whole requirement would import a parser for nothing."""
+    from hwb_core.requirements import name_of
 
-    try:
-        name = Requirement(requirement).name
-    except InvalidRequirement:
-        return ""
-    return canonicalize_name(name).replace("-", "_")
+    return name_of(requirement).replace("-", "_")
 
 
 def _setup_py_has_extensions(path: Path) -> bool:

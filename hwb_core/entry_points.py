@@ -1,0 +1,149 @@
+"""The ``hwb`` group's entry points, remembered between runs.
+
+Listing entry points means importing ``importlib.metadata`` and reading what every installed
+distribution declares: 0.03 to 0.04 s, a third of what a warm cached build spends outside its
+backend. So the listing is kept in hwb's cache directory
+(``plugins/<environment>.json``) with a fingerprint of what it was read from, and used while the
+fingerprint still matches.
+
+The fingerprint is what ``importlib.metadata`` looks at: for every ``sys.path`` entry (in order)
+the names of its ``*.dist-info`` and ``*.egg-info`` directories, each with the modification time
+(in nanoseconds), size and inode of its ``entry_points.txt``; a zip or egg file on ``sys.path``
+by its own. Installing, upgrading, reinstalling or removing a distribution adds, removes or
+replaces one of those, so the next run lists the entry points again (installers that link files
+from their cache, as uv does, keep the cached file's time: the inode tells another build's file
+apart). Computing it costs a directory listing per ``sys.path`` entry and a ``stat`` per
+distribution, about a millisecond.
+
+When another finder on ``sys.meta_path`` can provide distributions (something a fingerprint of
+``sys.path`` cannot see), nothing is cached. The file is written atomically (a temporary file
+renamed into place), so concurrent runs never read half of one; a cache directory that cannot be
+written only means the listing is read each time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+_DIST_SUFFIXES = (".dist-info", ".egg-info")
+
+
+def listing(group: str) -> list[tuple[str, str]]:
+    """``(name, value)`` of every entry point of ``group``, in ``importlib.metadata``'s order
+    (``sys.path`` order); the same entry point of a distribution seen twice once."""
+    fingerprint = _fingerprint()
+    path = _cache_file(group) if fingerprint is not None else None
+    if fingerprint is None or path is None:
+        return _list_installed(group)
+    cached = _read(path, fingerprint)
+    if cached is not None:
+        return cached
+    found = _list_installed(group)
+    _write(path, fingerprint, found)
+    return found
+
+
+def _list_installed(group: str) -> list[tuple[str, str]]:
+    """Read the entry points from the installed distributions, with ``importlib.metadata``.
+
+    Not with stevedore, which hwb used to list them with: importing it costs 0.03 s of every
+    start, and its own listing between runs is keyed by modification times rounded to 32-bit
+    floats (steps of two minutes at today's dates) and kept for the life of a process, so an
+    ``entry_points.txt`` rewritten a minute after the last run was listed as it was before
+    (``tests/test_startup.py``). Here, where a changed fingerprint asks for the truth, the
+    distributions themselves are read.
+    """
+    from importlib.metadata import entry_points
+
+    found: list[tuple[str, str]] = []
+    for ep in entry_points(group=group):
+        if (ep.name, ep.value) not in found:
+            found.append((ep.name, ep.value))
+    return found
+
+
+def _fingerprint() -> list[Any] | None:
+    """What the listing depends on (see the module's docstring), or ``None`` when another
+    finder than the path finder provides distributions."""
+    from importlib.machinery import PathFinder
+
+    if any(f is not PathFinder and hasattr(f, "find_distributions") for f in sys.meta_path):
+        return None
+    parts: list[Any] = [FORMAT, sys.version]
+    for entry in sys.path:
+        root = os.path.abspath(entry or ".")
+        try:
+            with os.scandir(root) as children:
+                names = sorted(c.name for c in children if c.name.lower().endswith(_DIST_SUFFIXES))
+        except NotADirectoryError:  # a zip or an egg file, read inside: by its own stat
+            parts.append([root, *_stat(root)])
+            continue
+        except OSError:  # missing or unreadable: nothing found there
+            continue
+        if root.lower().endswith(".egg"):
+            names.append("EGG-INFO")  # an unpacked egg keeps its metadata there
+        dists = [[name, *_stat(os.path.join(root, name, "entry_points.txt"))] for name in names]
+        if dists:
+            parts.append([root, dists])
+    return parts
+
+
+def _stat(path: str) -> list[int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return []
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _cache_file(group: str) -> Path | None:
+    """One file per interpreter, environment (``sys.prefix``) and group."""
+    import hashlib
+
+    from hwb_core.paths import cache_dir
+
+    try:
+        root = cache_dir()
+    except Exception:  # no usable home directory: no cache
+        return None
+    key = hashlib.sha256(f"{sys.executable}\0{sys.prefix}\0{group}".encode()).hexdigest()[:20]
+    return root / "plugins" / f"{key}.json"
+
+
+def _read(path: Path, fingerprint: list[Any]) -> list[tuple[str, str]] | None:
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+        if data["fingerprint"] != fingerprint:
+            return None
+        return [(str(name), str(value)) for name, value in data["entry_points"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not written yet, written by another format, or damaged: list again
+
+
+def _write(path: Path, fingerprint: list[Any], found: list[tuple[str, str]]) -> None:
+    """Replace the file atomically; a directory that cannot be written is left alone."""
+    import tempfile
+
+    data = {"fingerprint": fingerprint, "entry_points": [list(item) for item in found]}
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(data, file)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError:
+        pass
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
