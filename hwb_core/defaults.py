@@ -77,6 +77,13 @@ def config_schema() -> dict[str, ConfigKey]:
             "tests, the import check, organizations' checks); false (--no-test) publishes "
             "untried.",
         ),
+        "build-constraint": ConfigKey(
+            "path",
+            None,
+            "A constraints file (pip/uv format) every install of build requirements obeys; "
+            "with hashes, hash checking is required (hwb lock writes one).",
+            env="HWB_BUILD_CONSTRAINT",
+        ),
         **REPAIR_KEYS,
         **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
@@ -132,6 +139,12 @@ def cli_options(command: str) -> list[CliOption] | None:
             "Publish wheels without trying them (no tests, no import check).",
             is_flag=True,
             flag_value="false",
+        ),
+        CliOption(
+            ("--build-constraint",),
+            "build-constraint",
+            "Install build requirements within the pins (and hashes) of FILE.",
+            metavar="FILE",
         ),
         CliOption(
             ("--in-place",),

@@ -429,6 +429,14 @@ class BuildEnv(abc.ABC):
     #: core once the environment is made; ``None``: the default rule.
     backend_environment: Any = None
 
+    #: The build's pinned requirements (:class:`hwb_core.constraints.BuildConstraints`, from
+    #: ``build-constraint``), set by the core while the backend's requirements are installed
+    #: (``None`` otherwise, and when there is no such file). :meth:`install` applies it: the
+    #: installer gets the file as constraints (``-c``), and when it has hashes, the
+    #: requirements as :meth:`~hwb_core.constraints.BuildConstraints.pinned_lines` with hash
+    #: checking required. A cached environment's key includes its ``sha256``.
+    build_constraints: Any = None
+
     def run_backend_process(
         self,
         cmd: Sequence[str],

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from hwb_core import deadline, host, isolation, pythons, snapshot, wheeltest
+from hwb_core import constraints, deadline, host, isolation, pythons, snapshot, wheeltest
 from hwb_core import target as targets
 from hwb_core.archive import Limits, extract_sdist, is_sdist
 from hwb_core.backend_env import BackendEnvironment
@@ -316,6 +316,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if request.isolation:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
+        build_constraints = constraints.load(config, project.root)
         python = find_python(pm, config)
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
@@ -406,13 +407,17 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                 )
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
-        wheel = pm.hook.run_backend(
-            env=env,
-            project=project,
-            config_settings=config_settings,
-            wheel_dir=wheel_dir,
-            reporter=reporter,
-        )
+        env.build_constraints = build_constraints
+        try:
+            wheel = pm.hook.run_backend(
+                env=env,
+                project=project,
+                config_settings=config_settings,
+                wheel_dir=wheel_dir,
+                reporter=reporter,
+            )
+        finally:
+            env.build_constraints = None
         if wheel is None:
             raise BuildError("no plugin ran the build backend")
         pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
