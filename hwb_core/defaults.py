@@ -19,6 +19,7 @@ from hwb_core.interfaces import (
     Reporter,
 )
 from hwb_core.project import Project
+from hwb_core.reproducible import KEYS as REPRODUCIBLE_KEYS
 from hwb_core.target import CLI_OPTIONS as PLATFORM_OPTIONS
 from hwb_core.target import PLATFORM_KEYS
 
@@ -85,6 +86,7 @@ def config_schema() -> dict[str, ConfigKey]:
             env="HWB_BUILD_CONSTRAINT",
         ),
         **REPAIR_KEYS,
+        **REPRODUCIBLE_KEYS,
         **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
@@ -159,6 +161,19 @@ def cli_options(command: str) -> list[CliOption] | None:
             metavar="SECONDS",
         ),
         *(PLATFORM_OPTIONS if command == "build" else []),
+        *(
+            [
+                CliOption(
+                    ("--check-reproducible",),
+                    "reproducible.check",
+                    "Build a second time in fresh environments and report the members that "
+                    "differ (exit code 1 when any does).",
+                    is_flag=True,
+                )
+            ]
+            if command == "build"
+            else []
+        ),
     ]
 
 

@@ -223,6 +223,16 @@ class ContainerBuildEnv(BuildEnv):
     def describe(self) -> str:
         return f"{self.isolation} {self.image.ref} ({self.python.describe()})"
 
+    def identity(self) -> dict[str, Any]:
+        """The image: its reference, its id and the registry digests it is known by (none
+        for an image built here)."""
+        digests: list[str] = []
+        try:
+            digests = list(self.client.images.get(self.image.id).attrs.get("RepoDigests") or [])
+        except Exception:  # the engine is asked only for the record
+            pass
+        return {"image": self.image.ref, "image_id": self.image.id, "image_digests": digests}
+
     # ----------------------------------------------------------------- PEP 517 hooks
 
     def run_hook(

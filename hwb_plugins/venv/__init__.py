@@ -339,7 +339,7 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     # The target's variables (macOS: MACOSX_DEPLOYMENT_TARGET, ARCHFLAGS), then the Windows table.
     target_environ = {**request.extra_env, **windows.environment(config, request.reporter)}
     # A test environment is always new: a wheel installed into a cached one would linger.
-    if config.get("isolation.venv.cache-envs") and request.purpose == "build":
+    if config.get("isolation.venv.cache-envs") and request.purpose == "build" and not request.fresh:
         max_age = config.get("isolation.venv.cache-max-age")
         if max_age < 0:
             raise ConfigError(
