@@ -86,14 +86,8 @@ def test_a_cache_directory_in_the_way_is_a_one_line_error(run_hwb: Run, tmp_path
     cache = tmp_path / "cache"
     (cache / "logs").mkdir(parents=True)
     (cache / "envs").write_text("in the way\n")
-    result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "venv",
-        "--cache-envs",
-        env={"HWB_CACHE_DIR": str(cache)},
-    )
+    result = run_hwb("build", str(project), "--isolation", "venv", "--cache-envs",
+                     env={"HWB_CACHE_DIR": str(cache)})
     error = fails_cleanly(result, 1, tmp_path)
     assert f"cannot keep cached environments in {cache / 'envs'}" in error
     assert "internal error" not in error
@@ -168,9 +162,7 @@ def test_a_value_of_the_wrong_type_names_the_key(
 def test_the_hint_for_a_quoted_value_is_valid_toml(
     run_hwb: Run, tmp_path: Path, setting: str, hint: str
 ) -> None:
-    project = tiny_project(
-        tmp_path / "proj", pyproject_extra=f"[tool.hwb.isolation.venv]\n{setting}\n"
-    )
+    project = tiny_project(tmp_path / "proj", pyproject_extra=f"[tool.hwb.isolation.venv]\n{setting}\n")
     error = fails_cleanly(run_hwb("build", str(project)), USAGE, tmp_path)
     assert hint in error, error
     if "without quotes" in hint:  # what it suggests parses, as TOML, to the right type
@@ -461,9 +453,7 @@ def test_a_failing_get_requires_is_blamed_on_that_hook(
     assert result.returncode == BUILD_FAILED, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, errors
-    assert errors[0].startswith(
-        f"error: the build backend 'early_backend' {says}; the output above"
-    )
+    assert errors[0].startswith(f"error: the build backend 'early_backend' {says}; the output above")
     assert not [line for line in result.stderr.splitlines() if line.startswith("Traceback")]
     assert_no_wheel(tmp_path)
 
@@ -487,8 +477,6 @@ def test_a_backend_outside_its_backend_path_is_refused(run_hwb: Run, tmp_path: P
             "_b/other.py": "",
         },
     )
-    error = fails_cleanly(
-        run_hwb("build", str(project), "--isolation", "venv"), BUILD_FAILED, tmp_path
-    )
+    error = fails_cleanly(run_hwb("build", str(project), "--isolation", "venv"), BUILD_FAILED, tmp_path)
     assert "build-backend 'json' could not be imported" in error
     assert "not from backend-path" in error

@@ -390,9 +390,7 @@ def test_jobs_for_other_systems_are_reported_as_skipped_with_the_reason(
     assert "3.12-macos-x86_64, 3.12-macos-arm64: macOS wheels are built on macOS" in result.stderr
 
 
-def test_another_architecture_without_an_emulating_isolation_is_skipped(
-    run_hwb, tmp_path: Path
-) -> None:
+def test_another_architecture_without_an_emulating_isolation_is_skipped(run_hwb, tmp_path: Path) -> None:
     need("3.12")
     project = c_extension(tmp_path / "cext")
     result = run_hwb(

@@ -25,10 +25,8 @@ def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> P
         if pid_file
         else "pass"
     )
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f"""
             [build-system]
             requires = []
             build-backend = "hanging_backend"
@@ -38,7 +36,7 @@ def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> P
             name = "{name}"
             version = "1.0"
             """,
-            "hanging_backend.py": f"""
+        "hanging_backend.py": f"""
             import os, subprocess, sys, time
 
             def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
@@ -47,8 +45,7 @@ def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> P
                 print("compiling forever", flush=True)
                 time.sleep(600)
             """,
-        },
-    )
+    })
 
 
 def alive(pid: int) -> bool:
@@ -102,18 +99,8 @@ def test_matrix_applies_the_limit_to_each_job(run_hwb: Any, tmp_path: Path) -> N
     pids = tmp_path / "pids"
     project = hanging_project(tmp_path / "p", pids)
     result = run_hwb(
-        "matrix",
-        str(project),
-        "--python",
-        sys.executable,
-        "--isolation",
-        "venv",
-        "--timeout",
-        "3",
-        "--json",
-        "-o",
-        str(tmp_path / "out"),
-        timeout=120,
+        "matrix", str(project), "--python", sys.executable, "--isolation", "venv",
+        "--timeout", "3", "--json", "-o", str(tmp_path / "out"), timeout=120,
     )
     assert result.returncode == 1, result.stderr
     (job,) = json.loads(result.stdout)["jobs"]
@@ -137,17 +124,8 @@ def test_a_hanging_backend_in_a_container_is_stopped_with_its_container(
     project = hanging_project(tmp_path / "p", None, name="hangs-in-docker")
     started = time.monotonic()
     result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.12",
-        "--timeout",
-        "15",
-        timeout=300,
+        "build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+        "--python", "3.12", "--timeout", "15", timeout=300,
     )
     elapsed = time.monotonic() - started
     assert result.returncode == EXIT_TIMEOUT, result.stderr
