@@ -284,6 +284,10 @@ def _make_cli(click: Any, pm: Any) -> Any:
                 f"built {result.path} ({result.isolation}{repaired}, {result.duration_s:.1f}s)",
                 file=sys.stderr,
             )
+        if result.reproducible is not None and not result.reproducible.identical:
+            from hwb_core.errors import BuildError
+
+            raise BuildError(result.reproducible.describe(), hint="docs/reproducibility.md")
         return 0
 
     takes_plugin_options(build)

@@ -19,6 +19,7 @@ from hwb_core.interfaces import (
     Reporter,
 )
 from hwb_core.project import Project
+from hwb_core.reproducible import KEYS as REPRODUCIBLE_KEYS
 from hwb_core.target import CLI_OPTIONS as PLATFORM_OPTIONS
 from hwb_core.target import PLATFORM_KEYS
 
@@ -77,7 +78,15 @@ def config_schema() -> dict[str, ConfigKey]:
             "tests, the import check, organizations' checks); false (--no-test) publishes "
             "untried.",
         ),
+        "build-constraint": ConfigKey(
+            "path",
+            None,
+            "A constraints file (pip/uv format) every install of build requirements obeys; "
+            "with hashes, hash checking is required (hwb lock writes one).",
+            env="HWB_BUILD_CONSTRAINT",
+        ),
         **REPAIR_KEYS,
+        **REPRODUCIBLE_KEYS,
         **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
@@ -134,6 +143,12 @@ def cli_options(command: str) -> list[CliOption] | None:
             flag_value="false",
         ),
         CliOption(
+            ("--build-constraint",),
+            "build-constraint",
+            "Install build requirements within the pins (and hashes) of FILE.",
+            metavar="FILE",
+        ),
+        CliOption(
             ("--in-place",),
             "in-place",
             "Build in the source tree itself (default: a private copy); one at a time.",
@@ -146,6 +161,19 @@ def cli_options(command: str) -> list[CliOption] | None:
             metavar="SECONDS",
         ),
         *(PLATFORM_OPTIONS if command == "build" else []),
+        *(
+            [
+                CliOption(
+                    ("--check-reproducible",),
+                    "reproducible.check",
+                    "Build a second time in fresh environments and report the members that "
+                    "differ (exit code 1 when any does).",
+                    is_flag=True,
+                )
+            ]
+            if command == "build"
+            else []
+        ),
     ]
 
 

@@ -392,6 +392,29 @@ def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None
 
 
 @hookspec
+def publish_files(result: Any, reporter: Reporter) -> Mapping[str, bytes] | None:
+    """Files to publish beside a wheel, atomically with it (a provenance record, a
+    signature).
+
+    **Called** once per build, after :func:`try_wheel` and before the wheel reaches the
+    output directory, with the :class:`hwb_core.interfaces.BuildResult` it will have
+    (``result.path`` is where the wheel is about to be; its bytes are those of the wheel about
+    to be published, readable at ``result.repair.path``). Not called for the second build of
+    ``--check-reproducible``.
+
+    **Returns** file names (no directories) mapped to their content, or ``None``. The core
+    writes each under a temporary name in the output directory, renames the wheel into place
+    and then each file; when any step fails none of them is left, nor the wheel. They are
+    listed in ``result.files`` and ``--json``'s ``files``.
+
+    **Combining**: every implementation is called; a name given twice is written once, with
+    the last content.
+
+    .. versionadded:: 0.3
+    """
+
+
+@hookspec
 def wheel_built(result: Any, reporter: Reporter) -> None:
     """Observe a published wheel (notifications, signing, upload queues).
 

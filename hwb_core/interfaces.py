@@ -399,6 +399,9 @@ class EnvRequest:
     """Variables the build's target needs (the ``prepare_target`` hook:
     ``MACOSX_DEPLOYMENT_TARGET``, ``ARCHFLAGS``, ``_PYTHON_HOST_PLATFORM`` on macOS). An
     environment must pass them to every command it runs, over the host's own."""
+    fresh: bool = False
+    """Make the environment afresh: reuse no cached or prepared environment (each build of
+    ``--check-reproducible`` is made so)."""
     purpose: str = "build"
     """``"build"``, or ``"test"`` for an environment where a built wheel is installed and
     tried (the ``try_wheel`` hook): nothing is built there, so it needs no writable copy of the
@@ -463,6 +466,14 @@ class BuildEnv(abc.ABC):
     #: core once the environment is made; ``None``: the default rule.
     backend_environment: Any = None
 
+    #: The build's pinned requirements (:class:`hwb_core.constraints.BuildConstraints`, from
+    #: ``build-constraint``), set by the core while the backend's requirements are installed
+    #: (``None`` otherwise, and when there is no such file). :meth:`install` applies it: the
+    #: installer gets the file as constraints (``-c``), and when it has hashes, the
+    #: requirements as :meth:`~hwb_core.constraints.BuildConstraints.pinned_lines` with hash
+    #: checking required. A cached environment's key includes its ``sha256``.
+    build_constraints: Any = None
+
     def run_backend_process(
         self,
         cmd: Sequence[str],
@@ -498,6 +509,58 @@ class BuildEnv(abc.ABC):
     def describe(self) -> str:
         return f"{self.isolation} ({self.python.describe()})"
 
+    def identity(self) -> dict[str, Any]:
+        """What a provenance record says of this environment beyond its interpreter: a
+        container's image reference and digest (``{"image": ..., "image_digest": ...}``).
+        The default says nothing."""
+        return {}
+
+    def installed_distributions(self, scratch: Path) -> list[dict[str, Any]]:
+        """Every distribution :attr:`python_executable` sees (``{"name", "version",
+        "files_sha256"}``; ``files_sha256`` is a digest of its RECORD's hashed entries inside
+        ``site-packages``: it tells apart two installs of different files), asked with :meth:`run` and
+        written to a file in ``scratch`` (a new directory in the build's work directory, which
+        the environment sees: :meth:`env_path`). An empty list when the interpreter cannot
+        say."""
+        import json
+
+        scratch.mkdir(parents=True, exist_ok=True)
+        answer = scratch / "distributions.json"
+        try:
+            cmd = [self.python_executable, "-c", LIST_DISTRIBUTIONS, self.env_path(answer)]
+            result = self.run(cmd, check=False)
+            if result.returncode != 0:
+                return []
+            found: list[dict[str, Any]] = json.loads(answer.read_text(encoding="utf-8"))
+        except Exception:  # the record says less; the build is not failed for it
+            return []
+        return found
+
+
+#: Run by :meth:`BuildEnv.installed_distributions` (Python 3.8 and later).
+LIST_DISTRIBUTIONS = r"""
+import hashlib, json
+from importlib import metadata
+found = {}
+for dist in metadata.distributions():
+    name = dist.metadata["Name"]
+    if not name:
+        continue
+    rows = []
+    for entry in dist.files or ():
+        text = str(entry)
+        if entry.hash is None or text.startswith("..") or "__pycache__" in text:
+            continue
+        if text.endswith(("/INSTALLER", "/REQUESTED", "/direct_url.json", "/RECORD")):
+            continue
+        rows.append(text + "," + entry.hash.mode + "=" + entry.hash.value)
+    digest = hashlib.sha256(chr(10).join(sorted(rows)).encode()).hexdigest()
+    found.setdefault(name.lower(), {"name": name, "version": dist.version, "files_sha256": digest})
+import sys
+with open(sys.argv[1], "w") as stream:
+    json.dump(sorted(found.values(), key=lambda d: d["name"].lower()), stream)
+"""
+
 
 # --------------------------------------------------------------------------- repair
 
@@ -523,6 +586,10 @@ class RepairRequest:
     target: Target | None = None
     """What the wheel was built for (:class:`hwb_core.target.Target`: operating system,
     architectures, macOS deployment target); ``None`` for ``hwb repair`` of outside wheels."""
+    source_date_epoch: int | None = None
+    """The build's ``SOURCE_DATE_EPOCH`` (:mod:`hwb_core.reproducible`): a repairer that
+    rewrites the wheel gives it to its tool (auditwheel honours it), so that the same input
+    gives the same bytes. ``None``: none is known."""
 
 
 @dataclasses.dataclass
@@ -620,6 +687,32 @@ class BuildResult:
     """The build's whole log (``hwb build``), ``None`` when none was kept."""
     tests: list[WheelTestOutcome] = dataclasses.field(default_factory=list)
     """What the ``try_wheel`` checks found (empty: none ran, ``--no-test``)."""
+    source_date_epoch: int | None = None
+    """The ``SOURCE_DATE_EPOCH`` the build ran with (``None``: none)."""
+    source: Path | None = None
+    """The source as given: a directory or an sdist."""
+    build_requirements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """What the build environment held when the backend had run: ``{"name", "version",
+    "files_sha256"}`` each (:meth:`BuildEnv.installed_distributions`); empty when the
+    environment could not say."""
+    build_constraints: Any = None
+    """The :class:`hwb_core.constraints.BuildConstraints` the requirements were installed
+    within, if any."""
+    isolation_detail: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """What the environment tells of itself (:meth:`BuildEnv.identity`: a container's image
+    and its digest)."""
+    files: list[Path] = dataclasses.field(default_factory=list)
+    """Files published beside the wheel, atomically with it (the ``publish_files`` hook: a
+    provenance record)."""
+    reproducible: Any = None
+    """With ``--check-reproducible``: the :class:`hwb_core.reproducible.Comparison` of the
+    wheel with a second build's."""
+    config: Any = None
+    """The build's resolved :class:`hwb_core.config.Config` (a plugin's own settings)."""
+    config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The PEP 517 config settings the backend got."""
+    plugins: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """The plugins loaded for the build: ``{"name", "distribution", "version"}`` each."""
 
     def test_record(self) -> dict[str, Any] | None:
         """``--json``'s ``test``: every check's outcome, summed up; ``None`` when none ran."""
@@ -653,4 +746,7 @@ class BuildResult:
             "duration_s": round(self.duration_s, 3),
             "log": str(self.log) if self.log else None,
             "test": self.test_record(),
+            "source_date_epoch": self.source_date_epoch,
+            "files": [str(path) for path in self.files],
+            "reproducible": self.reproducible.to_json() if self.reproducible else None,
         }

@@ -1,7 +1,8 @@
 """The one way from a request to a published wheel.
 
     request -> Project -> Config -> find_python -> select_isolation -> create_env
-            -> run_backend -> repair_wheel -> try_wheel -> publish (atomic) -> BuildResult
+            -> run_backend -> repair_wheel -> try_wheel -> publish_files
+            -> publish (atomic, with the files beside the wheel) -> wheel_built
 
 ``hwb build`` runs it once, ``hwb matrix`` once per job.
 """
@@ -18,7 +19,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from hwb_core import deadline, host, isolation, pythons, snapshot, wheeltest
+from hwb_core import (
+    constraints,
+    deadline,
+    host,
+    isolation,
+    pythons,
+    reproducible,
+    snapshot,
+    wheeltest,
+)
 from hwb_core import target as targets
 from hwb_core.archive import Limits, extract_sdist, is_sdist
 from hwb_core.backend_env import BackendEnvironment
@@ -62,6 +72,9 @@ class BuildRequest:
     keep_log: bool = False
     """Write everything the build reports, in full, to a log file in hwb's cache directory
     (``hwb build`` does; ``hwb matrix`` keeps a log per job itself)."""
+    rebuild: bool = False
+    """The second build of ``--check-reproducible``: in fresh environments, untried, and
+    announced to no plugin (no ``publish_files``, no ``wheel_built``)."""
 
 
 #: How many build logs hwb's cache keeps (``logs/`` in the cache directory), newest first.
@@ -171,27 +184,43 @@ def check_outdir(outdir: Path) -> None:
         ) from None
 
 
-def publish(wheel: Path, outdir: Path) -> Path:
-    """Move ``wheel`` into ``outdir`` atomically: a reader never sees a partial wheel."""
+def publish(
+    wheel: Path, outdir: Path, beside: Mapping[str, bytes] | None = None
+) -> tuple[Path, list[Path]]:
+    """Move ``wheel`` into ``outdir`` atomically: a reader never sees a partial wheel. Files
+    ``beside`` it (name: content, the ``publish_files`` hook) are written first under
+    temporary names and renamed into place right after the wheel; when anything fails, none
+    of them, and not the wheel, is left behind. Returns the wheel's path and theirs."""
     final = outdir / wheel.name
-    tmp: Path | None = None
+    staged: list[tuple[Path, Path]] = []  # (temporary, final)
+    done: list[Path] = []
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=outdir, prefix=f".{wheel.name}.", suffix=".part")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        shutil.copyfile(wheel, tmp)
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, final)
+        for name, content in [(wheel.name, None), *sorted((beside or {}).items())]:
+            if "/" in name or "\\" in name or name in ("", ".", ".."):
+                raise BuildError(f"a plugin asked to publish {name!r} beside the wheel")
+            fd, tmp_name = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=".part")
+            os.close(fd)
+            staged.append((Path(tmp_name), outdir / name))
+            if content is None:
+                shutil.copyfile(wheel, tmp_name)
+            else:
+                Path(tmp_name).write_bytes(content)
+            os.chmod(tmp_name, 0o644 & ~_umask())
+        for tmp, target in staged:
+            os.replace(tmp, target)
+            done.append(target)
     except BaseException as exc:
-        if tmp is not None:
+        for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+        for path in done:  # the wheel and what was renamed after it
+            path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise BuildError(
                 f"could not publish {wheel.name} into {outdir} ({exc.strerror or exc})",
                 hint="check the output directory: free space, permissions, what is in the way",
             ) from None
         raise
-    return final
+    return final, done[1:]
 
 
 def _umask() -> int:
@@ -260,14 +289,46 @@ def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
 
 def build(request: BuildRequest, session: Session) -> BuildResult:
     """Build, repair and publish one wheel. Raises :class:`HwbError` on any expected failure
-    (with the path of the build's log in ``log`` once there is one)."""
+    (with the path of the build's log in ``log`` once there is one). With
+    ``reproducible.check`` the source is built a second time and the wheels compared
+    (``result.reproducible``)."""
     log: list[Path] = []
     try:
-        return _build(request, session, log)
+        result = _build(request, session, log)
+        if result.reproducible is CHECK_ASKED:
+            result.reproducible = check_reproducible(request, session, result)
+        return result
     except HwbError as exc:
         if log:
             exc.log = str(log[0])
         raise
+
+
+#: ``BuildResult.reproducible`` between the first build of ``--check-reproducible`` and the second.
+CHECK_ASKED = object()
+
+
+def check_reproducible(
+    request: BuildRequest, session: Session, first: BuildResult
+) -> reproducible.Comparison:
+    """Build ``request`` again into a temporary directory, in fresh environments and without
+    tests, and compare the wheel with the first build's."""
+    session.reporter.step("building a second time to compare (--check-reproducible)")
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX + "again-") as tmp:
+        again = dataclasses.replace(
+            request,
+            outdir=Path(tmp),
+            overrides={**request.overrides, reproducible.CHECK: False, "test.enabled": False},
+            keep_log=False,
+            rebuild=True,
+        )
+        second = _build(again, session, [])
+        comparison = reproducible.compare(first.path, second.path, first.source_date_epoch)
+    if comparison.identical:
+        session.reporter.step(comparison.describe())
+    else:
+        session.reporter.warn(comparison.describe())
+    return comparison
 
 
 def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
@@ -316,6 +377,10 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if request.isolation:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
+        build_constraints = constraints.load(config, project.root)
+        epoch, epoch_from = reproducible.source_date_epoch(request.source, config, session.environ)
+        stack.enter_context(reproducible.using(epoch))
+        fresh = request.rebuild or bool(config.get(reproducible.CHECK))
         python = find_python(pm, config)
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
@@ -366,6 +431,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                 reporter=reporter,
                 work_dir=work,
                 extra_env=backend_env,
+                fresh=fresh,
             )
             manager = pm.hook.create_env(isolation=choice.name, request=env_request)
             if manager is None:
@@ -397,6 +463,17 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             reporter.step(f"the environment's interpreter: {python.describe()}")
         target = targets.check_environment(target, env)
         env.backend_environment = BackendEnvironment.from_config(config, target.os)
+        if epoch is not None:
+            rule = env.backend_environment
+            fixed = {"SOURCE_DATE_EPOCH": str(epoch)}
+            if env.on_host and target.os in ("linux", "macos"):
+                # The source and the environment are in new temporary directories each time.
+                paths = {str(env.source_dir): ".", str(work): "/hwb-build"}
+                fixed.update(reproducible.compiler_flags(paths, os.environ, rule.set))
+            env.backend_environment = dataclasses.replace(rule, set={**fixed, **rule.set})
+            reporter.debug(f"SOURCE_DATE_EPOCH={epoch} ({epoch_from})")
+        else:
+            reporter.debug(f"no SOURCE_DATE_EPOCH: {epoch_from}")
         if env.on_host and reporter.verbosity >= 1:
             withheld = env.backend_environment.withheld(os.environ)
             if withheld:
@@ -406,13 +483,18 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                 )
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
-        wheel = pm.hook.run_backend(
-            env=env,
-            project=project,
-            config_settings=config_settings,
-            wheel_dir=wheel_dir,
-            reporter=reporter,
-        )
+        env.build_constraints = build_constraints
+        try:
+            wheel = pm.hook.run_backend(
+                env=env,
+                project=project,
+                config_settings=config_settings,
+                wheel_dir=wheel_dir,
+                reporter=reporter,
+            )
+        finally:
+            env.build_constraints = None
+        installed = [] if request.rebuild else env.installed_distributions(work / "installed")
         if wheel is None:
             raise BuildError("no plugin ran the build backend")
         pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
@@ -431,9 +513,8 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             work_dir=work / "test",
             target=target,
         )
-        final = publish(repaired.path, outdir)
         result = BuildResult(
-            path=final,
+            path=outdir / repaired.path.name,
             python=python,
             isolation=choice.name,
             isolation_reason=choice.reason,
@@ -441,8 +522,28 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             duration_s=time.monotonic() - started,
             log=log[0] if log else None,
             tests=tests,
+            source_date_epoch=epoch,
+            source=request.source.absolute(),
+            build_requirements=installed,
+            build_constraints=build_constraints,
+            isolation_detail=env.identity(),
+            config=config,
+            config_settings=config_settings,
+            plugins=[
+                {"name": r.name, "distribution": r.distribution[0], "version": r.distribution[1]}
+                for r in pm.records.values()
+                if r.status == "loaded"
+            ],
         )
-        pm.hook.wheel_built(result=result, reporter=reporter)
+        beside: dict[str, bytes] = {}
+        if not request.rebuild:
+            for files in pm.hook.publish_files(result=result, reporter=reporter):
+                beside.update(files or {})
+        result.files = publish(repaired.path, outdir, beside)[1]
+        if config.get(reproducible.CHECK) and not request.rebuild:
+            result.reproducible = CHECK_ASKED
+        if not request.rebuild:
+            pm.hook.wheel_built(result=result, reporter=reporter)
         return result
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -484,6 +585,7 @@ def repair_request(
         lib_sdir=config.get("repair.lib-sdir") or None,
         strip=bool(config.get("repair.strip")),
         target=target,
+        source_date_epoch=reproducible.current(),
     )
 
 

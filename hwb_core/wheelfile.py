@@ -112,8 +112,17 @@ def rewrite(
 ) -> Path:
     """Write a copy of ``wheel`` into ``out_dir`` with files added (or replaced) and removed,
     and its RECORD computed again. Returns the new wheel's path (``name`` or the same file
-    name). The file appears atomically; when it has the input's path, it replaces the input."""
-    additions = dict(add or {})
+    name). The file appears atomically; when it has the input's path, it replaces the input.
+
+    Members keep their order (additions follow, sorted, and RECORD comes last); during a build
+    with a ``SOURCE_DATE_EPOCH`` (:func:`hwb_core.reproducible.current`) every member is
+    stamped with that time and given normalised permissions, so that the same input gives the
+    same bytes."""
+    from hwb_core.reproducible import current, zip_time
+
+    epoch = current()
+    stamp = zip_time(epoch) if epoch is not None else None
+    additions = dict(sorted((add or {}).items()))
     removals = set(remove)
     target = out_dir / (name or wheel.name)
     record_name = dist_info(wheel) + "/RECORD"
@@ -130,12 +139,12 @@ def rewrite(
                 if member in removals:
                     continue
                 data = additions.pop(member) if member in additions else src.read(info)
-                dst.writestr(_copy_info(info), data)
+                dst.writestr(_copy_info(info, stamp), data)
                 if not member.endswith("/"):
                     rows.append((member, _digest(data), str(len(data))))
             for member, data in additions.items():
-                info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
-                info.external_attr = 0o644 << 16
+                info = zipfile.ZipInfo(member, date_time=stamp or (2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o100644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 dst.writestr(info, data)
                 rows.append((member, _digest(data), str(len(data))))
@@ -143,7 +152,10 @@ def rewrite(
             writer = csv.writer(text, lineterminator="\n")
             writer.writerows(rows)
             writer.writerow((record_name, "", ""))
-            dst.writestr(record_name, text.getvalue())
+            record = zipfile.ZipInfo(record_name, date_time=stamp or (2020, 1, 1, 0, 0, 0))
+            record.external_attr = 0o100644 << 16
+            record.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(record, text.getvalue())
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -151,9 +163,20 @@ def rewrite(
     return target
 
 
-def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+def _copy_info(
+    info: zipfile.ZipInfo, stamp: tuple[int, int, int, int, int, int] | None
+) -> zipfile.ZipInfo:
+    """The member's entry for the copy: with a build's ``SOURCE_DATE_EPOCH`` (``stamp``), its
+    time is that and its permissions are 644, or 755 when any execute bit was set (a
+    directory: 755); without, as it was."""
+    copy = zipfile.ZipInfo(info.filename, date_time=stamp or info.date_time)
     copy.external_attr = info.external_attr
+    if stamp is not None:
+        mode = (info.external_attr >> 16) & 0o7777
+        if info.is_dir():
+            copy.external_attr = (0o40755 << 16) | 0x10
+        else:
+            copy.external_attr = (0o100755 if mode & 0o111 else 0o100644) << 16
     copy.compress_type = zipfile.ZIP_DEFLATED
     return copy
 

@@ -271,7 +271,8 @@ def test_a_missing_outdir_is_created_and_no_temporary_files_remain(
     outdir = tmp_path / "not" / "there" / "yet"
     result = hwb_build(run_hwb, src, outdir, "--isolation", "venv")
     assert result.returncode == 0, result.stderr
-    assert [p.name for p in outdir.iterdir()] == ["hwbt_pdm-0.9.0-py3-none-any.whl"]
+    wheel = "hwbt_pdm-0.9.0-py3-none-any.whl"  # and its provenance record
+    assert sorted(p.name for p in outdir.iterdir()) == [wheel, wheel + ".provenance.json"]
     assert leftovers(temp_dir_of(hwb_env), outdir) == []
 
 

@@ -49,6 +49,7 @@ _SHARED_LIBRARY = re.compile(r"\.so(\.|$)")
 
 class Runner(Protocol):
     on_host: bool
+    extra: dict[str, str]
 
     def where(self) -> str: ...
 
@@ -66,6 +67,8 @@ class HostRunner:
         self.reporter = reporter
         self.scripts = sysconfig.get_path("scripts")
         self.path = os.pathsep.join([self.scripts, os.environ.get("PATH", "")])
+        self.extra: dict[str, str] = {}
+        """Variables for auditwheel: the build's ``SOURCE_DATE_EPOCH``."""
 
     def where(self) -> str:
         return "on this machine"
@@ -101,7 +104,7 @@ class HostRunner:
         return "manylinux" if platform.libc_ver()[0] == "glibc" else "musllinux"
 
     def auditwheel(self, args: Sequence[str | Path]) -> RunResult:
-        environ = dict(os.environ, PATH=self.path)
+        environ = dict(os.environ, PATH=self.path, **self.extra)
         return process.run(
             [sys.executable, "-m", "auditwheel", *(str(a) for a in args)],
             reporter=self.reporter,
@@ -122,6 +125,7 @@ class EnvRunner:
     def __init__(self, env: BuildEnv) -> None:
         self.env = env
         self.command: list[str] | None = None
+        self.extra: dict[str, str] = {}
 
     def where(self) -> str:
         return f"in the build environment ({self.env.describe()})"
@@ -169,7 +173,7 @@ class EnvRunner:
 
     def _run(self, cmd: list[str]) -> RunResult:
         try:
-            return self.env.run(cmd, check=False)
+            return self.env.run(cmd, check=False, extra_env=self.extra)
         except BuildError as exc:
             raise RepairError(exc.message, hint=exc.hint, details=exc.details) from None
 
@@ -186,6 +190,8 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
         runner = host
     else:
         runner = EnvRunner(env)
+    if request.source_date_epoch is not None:  # auditwheel stamps what it writes with it
+        runner.extra = {"SOURCE_DATE_EPOCH": str(request.source_date_epoch)}
     out = request.output_dir
     out.mkdir(parents=True, exist_ok=True)
     before = set(out.glob("*.whl"))

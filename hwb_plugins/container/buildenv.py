@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from hwb_core.constraints import BuildConstraints, InstallFiles
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
 from hwb_plugins.container import pep517
@@ -108,34 +109,51 @@ class ContainerBuildEnv(BuildEnv):
             return
         reqs = list(requirements)
         installer = "pip"
+        files = self._constraint_files(reqs)
         if self.layers is not None and self.wheelhouse is not None:
-            self.wheelhouse.fetch(reqs)
-            self._add_layer(self.layers.get(reqs), reqs)
+            self.wheelhouse.fetch(reqs, files)
+            self._add_layer(self.layers.get(reqs, files), reqs)
             return
+        # The installer's arguments: the requirements, or the constraints files (a container
+        # path: the scratch directory is mounted) with them.
+        wanted = files.args(self.env_path) if files is not None else reqs
         if self.wheelhouse is not None:
-            self.wheelhouse.fetch(reqs)
+            self.wheelhouse.fetch(reqs, files)
             links = ["--no-index", "--find-links", self.wheelhouse.container_path(WHEELHOUSE)]
             if self.uv is not None:
                 installer = "uv"
                 argv = [self.uv, "pip", "install", "--python", self.python_executable, *_UV_FLAGS]
-                argv += [*links, *reqs]
+                argv += [*links, *wanted]
             else:
-                argv = [*self.pip_cmd, "install", "--no-compile", *links, *reqs]
+                argv = [*self.pip_cmd, "install", "--no-compile", *links, *wanted]
             hint = f"the output above (or -v) shows {installer}'s error; or " + network_hint(
                 self.settings.engine.table
             )
         else:
-            argv = [*self.pip_cmd, "install", "--no-compile", *reqs]
+            argv = [*self.pip_cmd, "install", "--no-compile", *wanted]
             hint = "check the names and versions (-v shows pip's output) and that the container can reach your index"
         self.reporter.step("installing in the container: " + ", ".join(reqs))
         try:
             self.exec(argv, what=f"{installer} install")
         except BuildError as exc:
+            if self.build_constraints is not None:
+                explained = self.build_constraints.install_failure(exc.details or "")
+                if explained is not None:
+                    raise explained from None
             raise BuildError(
                 "could not install in the build container: " + ", ".join(reqs),
                 hint=hint,
                 details=exc.details,
             ) from None
+
+    def _constraint_files(self, reqs: Sequence[str]) -> InstallFiles | None:
+        """The build constraints' files for installing ``reqs``, in the scratch directory
+        (mounted): ``None`` when the build has none."""
+        constraints: BuildConstraints | None = self.build_constraints
+        if constraints is None:
+            return None
+        directory = self.scratch / f"constraints-{next(self._hook_calls)}"
+        return constraints.install_files(reqs, self.python.marker_env, directory)
 
     def install_wheel(
         self, wheel: Path, *, extras: Sequence[str] = (), requirements: Sequence[str] = ()
@@ -204,6 +222,16 @@ class ContainerBuildEnv(BuildEnv):
 
     def describe(self) -> str:
         return f"{self.isolation} {self.image.ref} ({self.python.describe()})"
+
+    def identity(self) -> dict[str, Any]:
+        """The image: its reference, its id and the registry digests it is known by (none
+        for an image built here)."""
+        digests: list[str] = []
+        try:
+            digests = list(self.client.images.get(self.image.id).attrs.get("RepoDigests") or [])
+        except Exception:  # the engine is asked only for the record
+            pass
+        return {"image": self.image.ref, "image_id": self.image.id, "image_digests": digests}
 
     # ----------------------------------------------------------------- PEP 517 hooks
 

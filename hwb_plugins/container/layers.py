@@ -41,6 +41,7 @@ from hwb_core.interfaces import Reporter
 if TYPE_CHECKING:
     import docker
 
+    from hwb_core.constraints import InstallFiles
     from hwb_plugins.container.images import Image
     from hwb_plugins.container.settings import ContainerSettings
     from hwb_plugins.container.wheelhouse import Wheelhouse
@@ -59,10 +60,16 @@ def envs_root() -> Path:
     return cache_dir() / "container-envs"
 
 
-def layer_key(image_id: str, python: str, requirements: Sequence[str]) -> str:
+def layer_key(
+    image_id: str, python: str, requirements: Sequence[str], constraints: str = ""
+) -> str:
+    """The layer's name; ``constraints``: the digest of the build constraints it obeys."""
     from hwb_core.requirements import normalize_all
 
-    text = json.dumps([FORMAT, image_id, python, normalize_all(requirements)])
+    parts: list[Any] = [FORMAT, image_id, python, normalize_all(requirements)]
+    if constraints:
+        parts.append(constraints)
+    text = json.dumps(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -88,10 +95,14 @@ class Layers:
         self.reporter = reporter
         self.root = envs_root()
 
-    def get(self, requirements: Sequence[str]) -> dict[str, Any]:
+    def get(
+        self, requirements: Sequence[str], constraints: InstallFiles | None = None
+    ) -> dict[str, Any]:
         """The record of the layer for ``requirements`` (its ``key``, ``purelib``, ``bin``:
-        container paths), made first when there is no fresh one."""
-        key = layer_key(self.image.id, self.base_python, requirements)
+        container paths), made first when there is no fresh one; within the build
+        constraints' ``constraints`` files when given."""
+        digest = constraints.digest() if constraints is not None else ""
+        key = layer_key(self.image.id, self.base_python, requirements, digest)
         record = self.root / key / RECORD
         found = self._fresh(record)
         if found is not None:
@@ -105,7 +116,7 @@ class Layers:
                 return found
             staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
             try:
-                made = self._make(key, staging, requirements)
+                made = self._make(key, staging, requirements, constraints)
                 (staging / RECORD).write_text(json.dumps(made, indent=1))
                 final = self.root / key
                 if final.exists():
@@ -161,10 +172,16 @@ class Layers:
             return None
         return found
 
-    def _make(self, key: str, staging: Path, requirements: Sequence[str]) -> dict[str, Any]:
+    def _make(
+        self,
+        key: str,
+        staging: Path,
+        requirements: Sequence[str],
+        constraints: InstallFiles | None,
+    ) -> dict[str, Any]:
         """Make the layer in a container of its own, where only uv runs."""
         from hwb_plugins.container.execution import exec_in
-        from hwb_plugins.container.layout import HOME, UV, WHEELHOUSE
+        from hwb_plugins.container.layout import HOME, UV, WHEELHOUSE, WORK
         from hwb_plugins.container.lifecycle import (
             create_container,
             remove_container,
@@ -179,6 +196,12 @@ class Layers:
             for name in ("src", "scratch", "work"):
                 (empty / name).mkdir()
             (empty / "scratch" / "home").mkdir()
+            wanted = list(requirements)
+            if constraints is not None:  # the files, seen in the work directory's mount
+                for path in (constraints.constraints, constraints.requirements):
+                    if path is not None:
+                        shutil.copyfile(path, empty / "work" / path.name)
+                wanted = constraints.args(lambda path: f"{WORK}/{path.name}")
             container_id = create_container(
                 self.client,
                 self.settings,
@@ -213,9 +236,13 @@ class Layers:
             links = self.wheelhouse.container_path(WHEELHOUSE)
             install = [UV, "pip", "install", "--python", f"{inside}/bin/python", *flags]
             install += ["--no-build", "--compile-bytecode", "--no-index", "--find-links", links]
-            run([*install, *requirements], "uv pip install")
+            run([*install, *wanted], "uv pip install")
             purelib = run([f"{inside}/bin/python", "-c", _PURELIB], "asking the layer").strip()
         except BuildError as exc:
+            if constraints is not None:
+                explained = constraints.owner.install_failure(exc.details or "")
+                if explained is not None:
+                    raise explained from None
             raise BuildError(
                 f"could not prepare a build environment for {', '.join(requirements)}",
                 hint="the output above (or -v) shows why; or build without prepared "

@@ -145,7 +145,12 @@ def container_env(engine: Engine, request: EnvRequest) -> Iterator[ContainerBuil
         )
         env.base_python = base_python
         env.uv = UV if uv is not None else None
-        if uv is not None and layers_root is not None and wheelhouse is not None:
+        if (
+            uv is not None
+            and layers_root is not None
+            and wheelhouse is not None
+            and not request.fresh
+        ):
             env.layers = Layers(client, settings, image, base_python, wheelhouse, uv, reporter)
 
         if request.purpose == "build":

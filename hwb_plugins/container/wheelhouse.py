@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hwb_core import process
+from hwb_core.constraints import InstallFiles
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import PythonInfo, Reporter
 from hwb_plugins.container.errors import WheelNotAvailable
@@ -125,12 +126,15 @@ class Wheelhouse:
         ``inside_root``."""
         return f"{inside_root}/{self.key}"
 
-    def fetch(self, requirements: Sequence[str]) -> None:
+    def fetch(self, requirements: Sequence[str], constraints: InstallFiles | None = None) -> None:
         """Make sure ``requirements`` and everything they need are here: from an earlier
-        build's record when it is fresh, else downloaded; raise when one has no wheel."""
+        build's record when it is fresh, else downloaded; raise when one has no wheel.
+        ``constraints``: the build constraints' files the download obeys (part of the set's
+        key)."""
         if not requirements:
             return
-        record = self.path / "sets" / f"{requirement_set_key(requirements)}.json"
+        key = requirement_set_key(requirements, constraints)
+        record = self.path / "sets" / f"{key}.json"
         if self._fresh(record):
             self.reporter.debug(
                 f"{', '.join(requirements)}: in the host's wheelhouse ({self.path}), no download"
@@ -150,7 +154,7 @@ class Wheelhouse:
                 return
             staging = Path(tempfile.mkdtemp(prefix=".download-", dir=self.path))
             try:
-                self._download(requirements, staging)
+                self._download(requirements, staging, constraints)
                 files = sorted(p.name for p in staging.iterdir() if p.is_file())
                 for name in files:
                     os.replace(staging / name, self.path / name)
@@ -174,7 +178,9 @@ class Wheelhouse:
             return False
         return all((self.path / name).is_file() for name in document.get("files", []))
 
-    def _download(self, requirements: Sequence[str], dest: Path) -> None:
+    def _download(
+        self, requirements: Sequence[str], dest: Path, constraints: InstallFiles | None = None
+    ) -> None:
         target = self.target
         self.reporter.step(
             f"downloading {', '.join(requirements)} on the host for the container ({target.describe()})"
@@ -200,11 +206,15 @@ class Wheelhouse:
         ]
         for tag in target.platform_tags():
             cmd += ["--platform", tag]
-        cmd += list(requirements)
+        cmd += constraints.args() if constraints is not None else list(requirements)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         result = process.run(cmd, reporter=self.reporter, env=env, check=False, what="pip download")
         if result.returncode == 0:
             return
+        if constraints is not None:
+            explained = constraints.owner.install_failure(result.output)
+            if explained is not None:
+                raise explained
         missing = re.findall(r"No matching distribution found for (\S+)", result.output)
         if missing:
             raise WheelNotAvailable(
@@ -231,11 +241,16 @@ class Wheelhouse:
         return self._pip
 
 
-def requirement_set_key(requirements: Sequence[str]) -> str:
-    """The same set, however it was spelled or ordered, gives the same key."""
+def requirement_set_key(
+    requirements: Sequence[str], constraints: InstallFiles | None = None
+) -> str:
+    """The same set, however it was spelled or ordered, gives the same key (and the same
+    build constraints)."""
     from hwb_core.requirements import normalize_all
 
     text = "\n".join(normalize_all(requirements))
+    if constraints is not None:
+        text += "\n" + constraints.digest()
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -52,9 +52,26 @@ class NoIsolationEnv(HostBuildEnv):
                 f"build requirements missing from {self.python.path}: " + ", ".join(missing),
                 hint=f"install them into that interpreter ({self.python.path} -m pip install ...) or use --isolation venv",
             )
+        constraints = self.build_constraints
+        if constraints is None:
+            return
+        # Nothing is installed here: the interpreter's packages must be within the pins.
+        outside = constraints.violations(self.installed(), self.python.marker_env)
+        if outside:
+            raise BuildError(
+                f"packages of {self.python.path} are outside the build constraints "
+                f"({constraints.path}): " + ", ".join(outside),
+                hint=f"install the pinned versions ({self.python.path} -m pip install -c "
+                f"{constraints.path} ...) or use --isolation venv",
+            )
+        if constraints.hashed:
+            self.reporter.warn(
+                f"isolation none installs nothing: the hashes in {constraints.path} are not "
+                "checked, only the versions"
+            )
 
-    def missing(self, requirements: Sequence[str]) -> list[str]:
-        from packaging.requirements import InvalidRequirement, Requirement
+    def installed(self) -> dict[str, str]:
+        """The interpreter's distributions: canonical name to version."""
         from packaging.utils import canonicalize_name
 
         out = subprocess.run(
@@ -66,7 +83,13 @@ class NoIsolationEnv(HostBuildEnv):
         )
         if out.returncode != 0:
             raise BuildError(f"cannot list the packages of {self.python.path}", details=out.stderr)
-        installed = {canonicalize_name(k): v for k, v in json.loads(out.stdout).items() if k}
+        return {canonicalize_name(k): v for k, v in json.loads(out.stdout).items() if k}
+
+    def missing(self, requirements: Sequence[str]) -> list[str]:
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.utils import canonicalize_name
+
+        installed = self.installed()
         missing = []
         for text in requirements:
             try:

@@ -192,7 +192,7 @@ def repair_wheels(
                     session.reporter.warn(f"{wheel.name}: {exc.one_line()}")
                 continue
             if not fuse:
-                final = publish(results[-1].path, outdir)
+                final = publish(results[-1].path, outdir)[0]
                 results[-1].path = final
                 run.items.append(Repaired([wheel], results[-1]))
         if fuse:
@@ -204,7 +204,7 @@ def repair_wheels(
                     hint="--fuse merges thin macOS wheels (x86_64 and arm64) with the delocate plugin",
                 )
             merged.bundled = sorted({*merged.bundled, *(lib for r in results for lib in r.bundled)})
-            merged.path = publish(merged.path, outdir)
+            merged.path = publish(merged.path, outdir)[0]
             run.items.append(Repaired(list(wheels), merged))
     return run
 

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from hwb_core import hookimpl, process
 from hwb_core.config import Config
+from hwb_core.constraints import BuildConstraints
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
@@ -198,13 +200,30 @@ class VenvBuildEnv(HostBuildEnv):
         from hwb_core.paths import cache_dir
 
         key, _ = _cache.env_key(
-            self.python, requirements, self._pip_mode, {**os.environ, **self.target_environ}
+            self.python,
+            requirements,
+            self._pip_mode,
+            {**os.environ, **self.target_environ},
+            _constraints_digest(self),
         )
         return cache_dir() / "resolved" / key
 
     def install(self, requirements: Sequence[str], *, offline_first: bool = False) -> None:
         if not requirements:
             return
+        if self.build_constraints is not None:
+            with tempfile.TemporaryDirectory(prefix="hwb-constraints-") as tmp:
+                constrained = constraint_args(
+                    self.build_constraints, requirements, self.python, Path(tmp)
+                )
+                self._install(requirements, constrained, offline_first=offline_first)
+            return
+        self._install(requirements, list(requirements), offline_first=offline_first)
+
+    def _install(
+        self, requirements: Sequence[str], args: Sequence[str], *, offline_first: bool
+    ) -> None:
+        """Install ``requirements``, given to the installer as ``args``."""
         marker = None
         if self._pip_mode == "uv" and self.index_max_age > 0 and not offline_first:
             marker = self._recently_resolved(requirements)
@@ -214,7 +233,7 @@ class VenvBuildEnv(HostBuildEnv):
                 offline_first = False
         if self._pip_mode == "uv":
             assert self.uv is not None
-            cmd = [self.uv, "pip", "install", "--python", self.python_executable, *requirements]
+            cmd = [self.uv, "pip", "install", "--python", self.python_executable, *args]
             if offline_first:
                 # Everything may be in uv's cache already: no request to the index then.
                 offline = [*cmd[:3], "--offline", *cmd[3:]]
@@ -237,7 +256,7 @@ class VenvBuildEnv(HostBuildEnv):
                 self.python_executable,
                 "install",
                 "--disable-pip-version-check",
-                *requirements,
+                *args,
             ]
         else:
             cmd = [
@@ -246,7 +265,7 @@ class VenvBuildEnv(HostBuildEnv):
                 "pip",
                 "install",
                 "--disable-pip-version-check",
-                *requirements,
+                *args,
             ]
         try:
             process.run(
@@ -261,6 +280,10 @@ class VenvBuildEnv(HostBuildEnv):
                     marker.parent.mkdir(parents=True, exist_ok=True)
                     marker.touch()
         except BuildError as exc:
+            if self.build_constraints is not None:
+                explained = self.build_constraints.install_failure(exc.details or "")
+                if explained is not None:
+                    raise explained from None
             raise BuildError(
                 "could not install build requirements: " + ", ".join(requirements),
                 hint="check the names and versions in [build-system] requires (run with -v for the installer's output)",
@@ -275,6 +298,18 @@ class VenvBuildEnv(HostBuildEnv):
         name = wheel.name.split("-", 1)[0]
         spec = f"{name}[{','.join(extras)}]" if extras else name
         self.install([f"{spec} @ {wheel.resolve().as_uri()}", *requirements], offline_first=True)
+
+
+def constraint_args(
+    constraints: BuildConstraints, requirements: Sequence[str], python: PythonInfo, tmp: Path
+) -> list[str]:
+    """The installer's arguments (uv and pip alike) for ``requirements`` within the build
+    constraints (:meth:`~hwb_core.constraints.BuildConstraints.install_files` in ``tmp``)."""
+    return constraints.install_files(requirements, python.marker_env, tmp).args()
+
+
+def _constraints_digest(env: VenvBuildEnv) -> str:
+    return env.build_constraints.sha256 if env.build_constraints is not None else ""
 
 
 @hookimpl
@@ -304,7 +339,7 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     # The target's variables (macOS: MACOSX_DEPLOYMENT_TARGET, ARCHFLAGS), then the Windows table.
     target_environ = {**request.extra_env, **windows.environment(config, request.reporter)}
     # A test environment is always new: a wheel installed into a cached one would linger.
-    if config.get("isolation.venv.cache-envs") and request.purpose == "build":
+    if config.get("isolation.venv.cache-envs") and request.purpose == "build" and not request.fresh:
         max_age = config.get("isolation.venv.cache-max-age")
         if max_age < 0:
             raise ConfigError(
@@ -394,7 +429,11 @@ class CachedVenvBuildEnv(VenvBuildEnv):
 
     def _resolve(self) -> None:
         key, identity = _cache.env_key(
-            self.python, self.requested, self._pip_mode, {**os.environ, **self.target_environ}
+            self.python,
+            self.requested,
+            self._pip_mode,
+            {**os.environ, **self.target_environ},
+            _constraints_digest(self),
         )
         refresh = False
         if self.refresh:
@@ -402,6 +441,7 @@ class CachedVenvBuildEnv(VenvBuildEnv):
                 refresh = key not in _refreshed
                 _refreshed.add(key)
         requirements = list(self.requested)
+        constraints = self.build_constraints
 
         def build(tmp: Path) -> None:
             self.reporter.step(
@@ -415,6 +455,7 @@ class CachedVenvBuildEnv(VenvBuildEnv):
                 uv=self.uv,
             )
             fresh.target_environ = self.target_environ
+            fresh.build_constraints = constraints
             fresh.create()
             fresh.install(requirements, offline_first=not refresh)
 

@@ -11,7 +11,8 @@ Layout, under ``hwb_core.paths.cache_dir() / "envs"``::
     .tmp-<key>-XXXX/       an environment being made; renamed to <key> when complete
 
 The key is a hash of the interpreter (resolved path, version, size and modification time of its
-executable), the installer and its index settings, and the exact set of requirements.
+executable), the installer and its index settings, the exact set of requirements, and the
+content of the build constraints file (``build-constraint``) when there is one.
 """
 
 from __future__ import annotations
@@ -95,10 +96,15 @@ def interpreter_identity(python: PythonInfo) -> dict[str, Any]:
 
 
 def env_key(
-    python: PythonInfo, requirements: Sequence[str], installer: str, environ: Mapping[str, str]
+    python: PythonInfo,
+    requirements: Sequence[str],
+    installer: str,
+    environ: Mapping[str, str],
+    constraints: str = "",
 ) -> tuple[str, dict[str, Any]]:
-    """``(key, what it was made from)`` for an environment holding exactly ``requirements``."""
-    identity = {
+    """``(key, what it was made from)`` for an environment holding exactly ``requirements``,
+    installed within the build constraints whose content has sha256 ``constraints``."""
+    identity: dict[str, Any] = {
         "format": FORMAT,
         "python": interpreter_identity(python),
         "installer": installer,
@@ -106,6 +112,8 @@ def env_key(
         "target": {k: environ[k] for k in TARGET_VARIABLES if environ.get(k)},
         "requirements": normalize_requirements(requirements),
     }
+    if constraints:
+        identity["build_constraints"] = constraints
     blob = json.dumps(identity, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:20], identity
 

@@ -1,0 +1,16 @@
+"""``hwb lock``: write a build constraints file (``build-constraint``) that pins, with hashes,
+the project's build requirements and what the backend asks for, resolved by uv for the
+interpreters and platforms asked for. The command is this plugin's; builds apply the file in
+every isolation (:mod:`hwb_core.constraints`)."""
+
+from __future__ import annotations
+
+from hwb_core import hookimpl
+from hwb_core.interfaces import CommandLine
+
+
+@hookimpl
+def add_commands(cli: CommandLine) -> None:
+    from hwb_plugins.lock_command.cli import register
+
+    register(cli)

@@ -1,0 +1,152 @@
+"""Provenance records (the ``provenance`` plugin on the ``publish_files`` hook) and
+``hwb verify``: a real venv build and a real container build each publish an in-toto statement
+beside the wheel whose subject digest is the wheel's and whose build requirements are what the
+environment held (setuptools pinned by a constraints file); ``hwb verify`` passes the wheel as
+built and fails it once changed; the record is published atomically with the wheel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hwb_core.errors import BuildError
+from hwb_core.pipeline import publish
+from tests.conftest import assert_clean_error, json_out, write_project
+from tests.docker.support import BUILD_IMAGE, client_with_images
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+PINNED = "70.3.0"
+PROJECT = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "hwbprov"
+        version = "1.0"
+    """,
+    "src/hwbprov/__init__.py": "X = 1\n",
+}
+
+
+def build(run_hwb: Run, tmp_path: Path, *extra: str) -> tuple[dict, dict]:
+    root = write_project(tmp_path / "p", PROJECT)
+    pins = tmp_path / "pins.txt"
+    pins.write_text(f"setuptools=={PINNED}\n")
+    result = run_hwb(
+        "build",
+        str(root),
+        "-o",
+        str(tmp_path / "out"),
+        "--build-constraint",
+        str(pins),
+        "--json",
+        *extra,
+    )
+    record = json_out(result)["wheels"][0]
+    (path,) = record["files"]
+    assert path == record["path"] + ".provenance.json"
+    return record, json.loads(Path(path).read_text())
+
+
+def check_statement(record: dict, statement: dict) -> None:
+    wheel = Path(record["path"])
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicateType"] == "https://slsa.dev/provenance/v1"
+    (subject,) = statement["subject"]
+    assert subject["name"] == wheel.name
+    assert subject["digest"]["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+    installed = {
+        d["name"]: d["annotations"]["version"] for d in deps if d["uri"].startswith("pkg:pypi/")
+    }
+    assert installed.get("setuptools") == PINNED, deps
+    with zipfile.ZipFile(wheel) as zf:
+        generator = zf.read("hwbprov-1.0.dist-info/WHEEL").decode()
+    assert f"Generator: setuptools ({installed['setuptools']})" in generator
+    params = statement["predicate"]["buildDefinition"]["externalParameters"]
+    assert params["buildConstraint"]["sha256"]
+    versions = statement["predicate"]["runDetails"]["builder"]["version"]
+    assert versions["hwb"]
+
+
+@pytest.mark.real
+def test_a_venv_build_publishes_a_record_that_hwb_verify_checks(
+    run_hwb: Run, tmp_path: Path
+) -> None:
+    record, statement = build(run_hwb, tmp_path, "--isolation", "venv")
+    check_statement(record, statement)
+    wheel = Path(record["path"])
+    ok = run_hwb("verify", str(wheel), "--json")
+    assert json_out(ok)["wheels"][0]["verified"] is True
+    assert f"setuptools=={PINNED}" in json_out(ok)["wheels"][0]["build_requirements"]
+    # Changed afterwards: a member rewritten, the file name kept.
+    with zipfile.ZipFile(wheel, "a") as zf:
+        zf.writestr("hwbprov/extra.py", "EVIL = 1\n")
+    failed = run_hwb("verify", str(wheel))
+    line = assert_clean_error(failed, 1)
+    assert f"{wheel.name} has sha256" in line and "changed after it was built" in line, line
+
+
+@pytest.mark.real
+def test_verify_without_a_record_is_a_usage_error(run_hwb: Run, tmp_path: Path) -> None:
+    record, _ = build(run_hwb, tmp_path, "--isolation", "venv")
+    Path(record["files"][0]).unlink()
+    line = assert_clean_error(run_hwb("verify", record["path"]), 2)
+    assert "no provenance record" in line, line
+
+
+@pytest.mark.real
+def test_no_provenance_publishes_the_wheel_alone(run_hwb: Run, tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", PROJECT)
+    result = run_hwb(
+        "build",
+        str(root),
+        "-o",
+        str(tmp_path / "out"),
+        "--isolation",
+        "venv",
+        "--no-provenance",
+        "--json",
+    )
+    record = json_out(result)["wheels"][0]
+    assert record["files"] == []
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [record["filename"]]
+
+
+@pytest.mark.docker
+@pytest.mark.xdist_group("docker-provenance")
+def test_a_container_build_records_its_image(run_hwb: Run, tmp_path: Path) -> None:
+    client = client_with_images()
+    record, statement = build(
+        run_hwb, tmp_path, "--isolation", "docker", "--image", BUILD_IMAGE, "--python", "3.12"
+    )
+    check_statement(record, statement)
+    deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+    (image,) = [d for d in deps if d["name"] == "image"]
+    assert image["uri"] == f"oci:{BUILD_IMAGE}"
+    assert "sha256:" + image["digest"]["sha256"] == client.images.get(BUILD_IMAGE).id
+
+
+def test_publish_leaves_nothing_when_a_file_beside_the_wheel_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    wheel = tmp_path / "w-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"zip")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "w-1.0-py3-none-any.whl.provenance.json").mkdir()  # in the way of the rename
+    with pytest.raises(BuildError):
+        publish(wheel, out, {"w-1.0-py3-none-any.whl.provenance.json": b"{}"})
+    assert sorted(p.name for p in out.iterdir()) == ["w-1.0-py3-none-any.whl.provenance.json"]
+    (tmp_path / "ok").mkdir()
+    final, files = publish(wheel, tmp_path / "ok", {"a.json": b"{}"})
+    assert final.read_bytes() == b"zip" and [f.name for f in files] == ["a.json"]
