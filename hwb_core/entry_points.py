@@ -29,13 +29,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
 
 
 def listing(group: str) -> list[tuple[str, str]]:
     """``(name, value)`` of every entry point of ``group``, in ``importlib.metadata``'s order
     (``sys.path`` order); the same entry point of a distribution seen twice once."""
+    return [(name, value) for name, value, _, _ in _entries(group)]
+
+
+def owners(group: str) -> dict[str, tuple[str, str]]:
+    """``{value: (distribution, version)}`` of ``group``'s entry points, from the same
+    remembered listing (what ``hwb plugins`` and a provenance record name)."""
+    found: dict[str, tuple[str, str]] = {}
+    for _, value, dist, version in _entries(group):
+        if dist and value not in found:
+            found[value] = (dist, version)
+    return found
+
+
+def _entries(group: str) -> list[tuple[str, str, str, str]]:
     fingerprint = _fingerprint()
     path = _cache_file(group) if fingerprint is not None else None
     if fingerprint is None or path is None:
@@ -48,8 +62,9 @@ def listing(group: str) -> list[tuple[str, str]]:
     return found
 
 
-def _list_installed(group: str) -> list[tuple[str, str]]:
-    """Read the entry points from the installed distributions, with ``importlib.metadata``.
+def _list_installed(group: str) -> list[tuple[str, str, str, str]]:
+    """Read the entry points from the installed distributions, with ``importlib.metadata``:
+    each with its distribution's name and version.
 
     Not with stevedore, which hwb used to list them with: importing it costs 0.03 s of every
     start, and its own listing between runs is keyed by modification times rounded to 32-bit
@@ -60,10 +75,19 @@ def _list_installed(group: str) -> list[tuple[str, str]]:
     """
     from importlib.metadata import entry_points
 
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    by_dist: dict[int, tuple[str, str]] = {}  # entry points of one distribution share it
     for ep in entry_points(group=group):
-        if (ep.name, ep.value) not in found:
-            found.append((ep.name, ep.value))
+        if (ep.name, ep.value) in seen:
+            continue
+        seen.add((ep.name, ep.value))
+        dist = getattr(ep, "dist", None)
+        if dist is not None and id(dist) not in by_dist:
+            meta = dist.metadata  # parsed on every access: read it once
+            by_dist[id(dist)] = (str(meta["Name"] or ""), str(meta["Version"] or ""))
+        name, version = by_dist.get(id(dist), ("", "")) if dist is not None else ("", "")
+        found.append((ep.name, ep.value, name, version))
     return found
 
 
@@ -115,18 +139,18 @@ def _cache_file(group: str) -> Path | None:
     return root / "plugins" / f"{key}.json"
 
 
-def _read(path: Path, fingerprint: list[Any]) -> list[tuple[str, str]] | None:
+def _read(path: Path, fingerprint: list[Any]) -> list[tuple[str, str, str, str]] | None:
     try:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)
         if data["fingerprint"] != fingerprint:
             return None
-        return [(str(name), str(value)) for name, value in data["entry_points"]]
+        return [(str(n), str(v), str(d), str(ver)) for n, v, d, ver in data["entry_points"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None  # not written yet, written by another format, or damaged: list again
 
 
-def _write(path: Path, fingerprint: list[Any], found: list[tuple[str, str]]) -> None:
+def _write(path: Path, fingerprint: list[Any], found: list[tuple[str, str, str, str]]) -> None:
     """Replace the file atomically; a directory that cannot be written is left alone."""
     import tempfile
 

@@ -711,8 +711,18 @@ class BuildResult:
     """The build's resolved :class:`hwb_core.config.Config` (a plugin's own settings)."""
     config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The PEP 517 config settings the backend got."""
-    plugins: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    """The plugins loaded for the build: ``{"name", "distribution", "version"}`` each."""
+    plugin_records: list[Any] = dataclasses.field(default_factory=list)
+    """The plugin manager's records of the plugins loaded for the build."""
+
+    @property
+    def plugins(self) -> list[dict[str, Any]]:
+        """The plugins loaded for the build: ``{"name", "distribution", "version"}`` each
+        (their distributions are looked up when asked: a build that records nothing pays
+        nothing for it)."""
+        return [
+            {"name": r.name, "distribution": r.distribution[0], "version": r.distribution[1]}
+            for r in self.plugin_records
+        ]
 
     def test_record(self) -> dict[str, Any] | None:
         """``--json``'s ``test``: every check's outcome, summed up; ``None`` when none ran."""

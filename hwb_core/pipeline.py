@@ -529,11 +529,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             isolation_detail=env.identity(),
             config=config,
             config_settings=config_settings,
-            plugins=[
-                {"name": r.name, "distribution": r.distribution[0], "version": r.distribution[1]}
-                for r in pm.records.values()
-                if r.status == "loaded"
-            ],
+            plugin_records=[r for r in pm.records.values() if r.status == "loaded"],
         )
         beside: dict[str, bytes] = {}
         if not request.rebuild:

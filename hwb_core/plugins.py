@@ -66,25 +66,11 @@ class PluginRecord:
 
 @functools.cache
 def _entry_point_dists(group: str) -> dict[str, tuple[str, str]]:
-    """``{entry point value: (distribution, version)}`` of ``group``, from one scan of the
-    installed distributions per process (each scan reads every distribution's metadata)."""
-    found: dict[str, tuple[str, str]] = {}
-    by_dist: dict[int, tuple[str, str]] = {}  # entry points of one distribution share it
-    for ep in _all_entry_points().select(group=group):
-        if ep.dist is None or ep.value in found:
-            continue
-        if id(ep.dist) not in by_dist:
-            meta = ep.dist.metadata  # parsed on every access: read it once
-            by_dist[id(ep.dist)] = (meta["Name"], meta["Version"])
-        found[ep.value] = by_dist[id(ep.dist)]
-    return found
+    """``{entry point value: (distribution, version)}`` of ``group``, from the listing
+    remembered between runs (:mod:`hwb_core.entry_points`): no scan on a warm start."""
+    from hwb_core import entry_points
 
-
-@functools.cache
-def _all_entry_points() -> Any:
-    from importlib import metadata
-
-    return metadata.entry_points()
+    return entry_points.owners(group)
 
 
 @functools.cache
@@ -97,8 +83,6 @@ def _packages_distributions() -> Mapping[str, list[str]]:
 def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
     if origin == "project":
         return ("(project)", None)
-    from importlib import metadata
-
     if origin == "entry-point" and target:
         # The entry point knows its distribution, also for editable installs, whose modules
         # packages_distributions() cannot map.
@@ -114,6 +98,8 @@ def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
     names = _packages_distributions().get(top, [])
     if not names:
         return (None, None)
+    from importlib import metadata
+
     try:
         return (names[0], metadata.version(names[0]))
     except metadata.PackageNotFoundError:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from hwb_core import hookimpl, process
 from hwb_core.config import Config
@@ -477,6 +478,25 @@ class CachedVenvBuildEnv(VenvBuildEnv):
         self.env_dir = acquired.path
         self.path_prefix = [str(env_python(acquired.path).parent)]
         self.extra_environ = {"VIRTUAL_ENV": str(acquired.path), "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def installed_distributions(self, scratch: Path) -> list[dict[str, Any]]:
+        """As every environment's, asked once per cached environment: a complete one never
+        changes, so the answer is kept in it (``.hwb-distributions.json``) for the next build."""
+        import json
+
+        kept = self.env_dir / ".hwb-distributions.json"
+        try:
+            found: list[dict[str, Any]] = json.loads(kept.read_text(encoding="utf-8"))
+            return found
+        except (OSError, ValueError):
+            pass
+        found = super().installed_distributions(scratch)
+        if found:
+            with contextlib.suppress(OSError):
+                temporary = kept.with_name(f".hwb-distributions-{os.getpid()}.tmp")
+                temporary.write_text(json.dumps(found), encoding="utf-8")
+                os.replace(temporary, kept)
+        return found
 
     def release(self) -> None:
         for acquired in self.acquired:
