@@ -145,6 +145,8 @@ def last_commit_time(directory: Path) -> int | None:
 
 
 def _git(directory: Path, *args: str) -> str | None:
+    if not _in_checkout(directory):
+        return None  # no git process for a tree outside any checkout
     git = shutil.which("git")
     if git is None:
         return None
@@ -160,6 +162,15 @@ def _git(directory: Path, *args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _in_checkout(directory: Path) -> bool:
+    """Whether ``directory`` or a parent holds ``.git`` (a directory, or a worktree's file)."""
+    current = directory.absolute()
+    for candidate in (current, *current.parents):
+        if (candidate / ".git").exists():
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- comparing
