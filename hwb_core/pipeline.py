@@ -481,6 +481,11 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                     f"withholding {len(withheld)} variables that look like credentials from the "
                     "build backend ([tool.hwb.env] pass lets one through)"
                 )
+        prefetched = wheeltest.prefetch(
+            pm, config, project, choice.name, env_request, work / "test"
+        )
+        if prefetched is not None:
+            stack.callback(prefetched.close)
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
         env.build_constraints = build_constraints
@@ -512,6 +517,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             env_request=env_request,
             work_dir=work / "test",
             target=target,
+            prefetched=prefetched,
         )
         result = BuildResult(
             path=outdir / repaired.path.name,

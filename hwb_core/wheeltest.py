@@ -7,8 +7,10 @@ the build's isolation), collects the outcomes and turns a failed one into the bu
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -43,6 +45,7 @@ def try_wheel(
     env_request: EnvRequest,
     work_dir: Path,
     target: Target | None,
+    prefetched: Prefetched | None = None,
 ) -> list[WheelTestOutcome]:
     """Call ``try_wheel`` and return what every check found; raise :class:`WheelTestFailed`
     (nothing is published) for the first that failed. ``env_request`` is the build's, made
@@ -58,7 +61,7 @@ def try_wheel(
         isolation=isolation,
         identifier=identifier(python.abi_tag, wheel),
         work_dir=work_dir,
-        fresh_env=_env_maker(pm, isolation, env_request, work_dir),
+        fresh_env=_first_prefetched(prefetched, _env_maker(pm, isolation, env_request, work_dir)),
         target=target,
     )
     started = time.monotonic()
@@ -102,6 +105,81 @@ def _env_maker(
         return manager  # type: ignore[no-any-return]
 
     return fresh_env
+
+
+def _first_prefetched(
+    prefetched: Prefetched | None, make: Callable[[], AbstractContextManager[BuildEnv]]
+) -> Callable[[], AbstractContextManager[BuildEnv]]:
+    def fresh_env() -> AbstractContextManager[BuildEnv]:
+        if prefetched is not None and not prefetched.taken:
+            return prefetched.take()
+        return make()
+
+    return fresh_env
+
+
+def prefetch(
+    pm: PluginManager,
+    config: Config,
+    project: Project,
+    isolation: str,
+    env_request: EnvRequest,
+    work_dir: Path,
+) -> Prefetched | None:
+    """Start making the first fresh environment while the wheel is being built, where that
+    takes long (a container: a few tenths of a second) and a check will want one (the project
+    has extension modules: the import check, at least, tries its platform wheel). ``None``
+    otherwise."""
+    if not config.get("test.enabled") or not project.extensions.detected:
+        return None
+    info = pm.isolations().get(isolation)
+    if info is None or not info.capabilities.container:
+        return None
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return Prefetched(_env_maker(pm, isolation, env_request, work_dir))
+
+
+class Prefetched:
+    """A fresh environment entered in a thread of its own; the first ``fresh_env()`` gets it,
+    and :meth:`close` (always called by the pipeline) removes it, used or not."""
+
+    def __init__(self, make: Callable[[], AbstractContextManager[BuildEnv]]) -> None:
+        self._make = make
+        self._manager: AbstractContextManager[BuildEnv] | None = None
+        self._env: BuildEnv | None = None
+        self._error: BaseException | None = None
+        self.taken = False
+        self._thread = threading.Thread(target=self._enter, daemon=True, name="hwb-test-env")
+        self._thread.start()
+
+    def _enter(self) -> None:
+        try:
+            manager = self._make()
+            self._env = manager.__enter__()
+            self._manager = manager
+        except BaseException as exc:  # handed to whoever takes it
+            self._error = exc
+
+    @contextlib.contextmanager
+    def take(self) -> Iterator[BuildEnv]:
+        self.taken = True
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._env is not None
+        try:
+            yield self._env
+        finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        manager, self._manager = self._manager, None
+        if manager is not None:
+            manager.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self._thread.join()
+        self._leave()
 
 
 def _tail(output: str) -> str | None:
