@@ -140,46 +140,47 @@ def prefetch(
 
 
 class Prefetched:
-    """A fresh environment entered in a thread of its own; the first ``fresh_env()`` gets it,
-    and :meth:`close` (always called by the pipeline) removes it, used or not."""
+    """A fresh environment made in a thread of its own, which also removes it: the first
+    ``fresh_env()`` gets it, and :meth:`close` (always called by the pipeline) has it removed,
+    used or not. The thread lives as long as the environment, since what it started may be
+    tied to it (a podman service dies with the thread that started it)."""
 
     def __init__(self, make: Callable[[], AbstractContextManager[BuildEnv]]) -> None:
         self._make = make
-        self._manager: AbstractContextManager[BuildEnv] | None = None
         self._env: BuildEnv | None = None
         self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._done = threading.Event()
         self.taken = False
-        self._thread = threading.Thread(target=self._enter, daemon=True, name="hwb-test-env")
+        self._thread = threading.Thread(target=self._hold, daemon=True, name="hwb-test-env")
         self._thread.start()
 
-    def _enter(self) -> None:
+    def _hold(self) -> None:
         try:
-            manager = self._make()
-            self._env = manager.__enter__()
-            self._manager = manager
+            with self._make() as env:
+                self._env = env
+                self._ready.set()
+                self._done.wait()
         except BaseException as exc:  # handed to whoever takes it
             self._error = exc
+        finally:
+            self._ready.set()
 
     @contextlib.contextmanager
     def take(self) -> Iterator[BuildEnv]:
         self.taken = True
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._env is not None
+        self._ready.wait()
+        if self._env is None:
+            self.close()
+            raise self._error or RuntimeError("the test environment was not made")
         try:
             yield self._env
         finally:
-            self._leave()
-
-    def _leave(self) -> None:
-        manager, self._manager = self._manager, None
-        if manager is not None:
-            manager.__exit__(None, None, None)
+            self.close()
 
     def close(self) -> None:
+        self._done.set()
         self._thread.join()
-        self._leave()
 
 
 def _tail(output: str) -> str | None:
