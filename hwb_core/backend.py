@@ -153,6 +153,10 @@ def _one_process(
         answer = json.loads(result.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(control, ignore_errors=True)
+    if env.on_host and "modules" in answer:
+        from hwb_core import prestart
+
+        prestart.remember(project.build_backend, answer["modules"])
     if "unavailable" in answer:
         raise _unavailable(project.build_backend, str(answer["unavailable"]))
     for message in answer.get("warnings", []):

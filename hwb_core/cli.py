@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread
         pass
+    if argv is None:  # the command itself, not a caller in-process
+        from hwb_core import prestart
+
+        prestart.begin(args)
     try:
         return _run(args)
     except HwbError as exc:

@@ -65,10 +65,14 @@ class HostBuildEnv(BuildEnv):
         cwd: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> RunResult:
-        return process.run(
-            cmd,
-            reporter=self.reporter,
-            cwd=cwd or self.source_dir,
-            env=self.environ(extra_env, backend=True),
-            what="the build backend",
-        )
+        from hwb_core import prestart
+
+        env = self.environ(extra_env, backend=True)
+        where = cwd or self.source_dir
+        ahead = prestart.adopt(cmd, where, env)
+        if ahead is None:
+            return process.run(
+                cmd, reporter=self.reporter, cwd=where, env=env, what="the build backend"
+            )
+        self.reporter.debug("$ " + " ".join(str(c) for c in cmd) + "  (started ahead)")
+        return process.follow(ahead, cmd, reporter=self.reporter, what="the build backend")

@@ -43,23 +43,48 @@ def run(
 ) -> RunResult:
     """Run ``cmd``; its combined output goes to ``reporter.output`` line by line."""
     reporter.debug("$ " + " ".join(str(c) for c in cmd))
-    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     try:
-        proc = subprocess.Popen(
-            [str(c) for c in cmd],
-            cwd=str(cwd) if cwd else None,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            # Its own process group, so that stopping it reaches what it started too (uv's
-            # build backends, compilers), also when a signal reached hwb alone.
-            start_new_session=_OWN_GROUP,
-        )
+        proc = spawn(cmd, cwd=cwd, env=env)
     except FileNotFoundError:
         raise BuildError(f"{cmd[0]} was not found", hint=hint) from None
+    return follow(proc, cmd, reporter=reporter, check=check, what=what, hint=hint)
+
+
+def spawn(
+    cmd: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: int = subprocess.DEVNULL,
+) -> subprocess.Popen[str]:
+    """Start ``cmd`` with its output (stdout and stderr together) on a pipe for :func:`follow`."""
+    return subprocess.Popen(
+        [str(c) for c in cmd],
+        cwd=str(cwd) if cwd else None,
+        env=dict(env) if env is not None else None,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        # Its own process group, so that stopping it reaches what it started too (uv's
+        # build backends, compilers), also when a signal reached hwb alone.
+        start_new_session=_OWN_GROUP,
+    )
+
+
+def follow(
+    proc: subprocess.Popen[str],
+    cmd: Sequence[str],
+    *,
+    reporter: Reporter,
+    check: bool = True,
+    what: str | None = None,
+    hint: str | None = None,
+) -> RunResult:
+    """Read a started command's output to its end (see :func:`run`), stopping it on Ctrl-C,
+    an error or the build's time limit."""
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     watchdog = _watchdog(proc)
     heartbeat = Heartbeat(reporter, what or os.path.basename(str(cmd[0])))
     try:
@@ -78,12 +103,14 @@ def run(
             continued = 0 if piece.endswith("\n") else continued + len(text)
         returncode = proc.wait()
     except BaseException:
-        _stop(proc)
+        stop(proc)
         raise
     finally:
         heartbeat.cancel()
         if watchdog is not None:
             watchdog.cancel()
+        if proc.stdout is not None:
+            proc.stdout.close()
     if watchdog is not None and watchdog.fired:
         raise deadline.expired(what or os.path.basename(str(cmd[0])))
     output = "\n".join(tail)
@@ -133,7 +160,7 @@ class _Watchdog:
 
     def _fire(self) -> None:
         self.fired = True
-        _stop(self._proc)
+        stop(self._proc)
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -150,7 +177,7 @@ def _shorten(kept: str, length: int) -> str:
     return f"{head} [... {length - len(head)} more characters]"
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def stop(proc: subprocess.Popen[str]) -> None:
     """Stop a child on Ctrl-C or error, waiting for it so its files can be removed after."""
     if proc.poll() is not None:
         return

@@ -10,9 +10,16 @@ pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path`
 environment). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
 ``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
 blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
-issued (as pyproject-hooks reports them). A backend that cannot be imported gives
-``{"unavailable": TEXT}``; a hook that raises prints its traceback and exits 1. It imports nothing from hwb (it runs under the
+issued (as pyproject-hooks reports them), and ``"modules"``: what the hooks imported from
+outside the project. A backend that cannot be imported gives ``{"unavailable": TEXT}``; a hook
+that raises prints its traceback and exits 1. It imports nothing from hwb (it runs under the
 build's interpreter, 3.8 and newer).
+
+    python hook_driver.py --wait PLAN_JSON
+
+is the same process started ahead of time (:mod:`hwb_core.prestart`): it imports the plan's
+modules while hwb is still starting, then reads ``{"argv": [REQUEST_JSON, RESULT_JSON],
+"cwd": DIR}`` from stdin, or exits quietly when stdin closes first.
 """
 
 from __future__ import annotations
@@ -46,10 +53,59 @@ def load_backend(spec: str, backend_path: list[str] | None) -> Any:
     return backend
 
 
+def preload(plan_json: str) -> list[str] | None:
+    """Started ahead (``--wait PLAN_JSON``): import what the same build imported last time,
+    then wait for the real arguments on stdin (one JSON line: ``argv`` and ``cwd``). The plan
+    holds ``backend`` and ``modules``; an import that fails is left for the hooks to meet.
+    ``None`` when stdin closes first: hwb did not need this process."""
+    try:
+        with open(plan_json, encoding="utf-8") as stream:
+            plan = json.load(stream)
+        os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = plan["backend"]
+        modules = list(plan["modules"])
+    except (OSError, ValueError, KeyError, TypeError):
+        modules = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except (Exception, SystemExit):  # the hooks will meet it again, and report it
+                pass
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    order = json.loads(line)
+    os.chdir(order["cwd"])
+    return list(order["argv"])
+
+
+def imported_since(before: set[str], root: str) -> list[str]:
+    """The modules imported since ``before`` that came from outside the project ``root``
+    (what a process started ahead next time may import before it knows the request)."""
+    root = os.path.normcase(os.path.realpath(root)) + os.sep
+    names = []
+    for name, module in list(sys.modules.items()):
+        if name in before or name == "__main__":
+            continue
+        where = getattr(module, "__file__", None)
+        if where and os.path.normcase(os.path.realpath(where)).startswith(root):
+            continue
+        names.append(name)
+    return names
+
+
 def main() -> int:
     here = os.path.normcase(os.path.realpath(os.path.dirname(os.path.abspath(__file__))))
     sys.path[:] = [p for p in sys.path if os.path.normcase(os.path.realpath(p or ".")) != here]
-    request_json, result_json = sys.argv[1:3]
+    args = sys.argv[1:]
+    before = set(sys.modules)
+    if args[:1] == ["--wait"]:
+        argv = preload(args[1])
+        if argv is None:
+            return 0
+        args = argv
+    request_json, result_json = args[:2]
     with open(request_json, encoding="utf-8") as stream:
         request = json.load(stream)
 
@@ -86,7 +142,10 @@ def main() -> int:
             return 0
         write_with_warnings({"requires": requires, "started": True})
         name = backend.build_wheel(request["wheel_directory"], settings)
-        write_with_warnings({"requires": requires, "started": True, "wheel": name})
+        modules = imported_since(before, os.getcwd())
+        write_with_warnings(
+            {"requires": requires, "started": True, "wheel": name, "modules": modules}
+        )
     return 0
 
 

@@ -1,0 +1,179 @@
+"""The backend process started ahead: a repeated ``hwb build`` starts its backend's interpreter
+while hwb itself is still starting.
+
+A warm rebuild spends about as long starting hwb (imports, plugins, configuration) as running
+the backend. When a ``hwb build`` on the host ran its backend through the driver
+(``_driver/hook_driver.py``), the driver lists the modules the hooks imported, and hwb keeps a
+*plan* for the same command line in the same directory: the interpreter, the driver, the
+process's environment and those modules. The next such command starts that interpreter as its
+very first act (:func:`begin`, before hwb imports anything of weight), and it imports the
+modules while hwb works out what to build. When the build's environment then asks to run the
+driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
+started: the same interpreter, the same driver, exactly the same environment variables.
+Anything else (another interpreter, a changed variable, a build in a container, an error
+before the backend runs) and the waiting process is stopped unused; it has only imported
+modules. Importing the modules a backend will import anyway is all it does ahead: the hooks
+run only with the real request, in the real working directory.
+
+The waiting process reads its orders on stdin and exits when stdin closes, so a hwb that dies
+takes it along. ``HWB_NO_PRESTART=1`` turns all of this off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+DRIVER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_driver", "hook_driver.py")
+
+#: Days a plan is kept after its command line last wrote it.
+KEEP_DAYS = 30
+
+_lock = threading.Lock()
+# The plan file of this command line (set by begin: only ``hwb build`` has one), the process
+# started from it, and what it was started with.
+_state: dict[str, Any] = {"plan": None, "proc": None, "cmd": None, "env": None, "ran": None}
+
+
+def plans_dir() -> Path:
+    from hwb_core.paths import cache_dir
+
+    return cache_dir() / "prestart"
+
+
+def _plan_path(args: Sequence[str]) -> Path:
+    from hwb_core import __version__
+
+    key = json.dumps([__version__, sys.executable, os.getcwd(), list(args)])
+    return plans_dir() / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
+
+
+def begin(args: Sequence[str]) -> None:
+    """For ``hwb build ...``: start the backend process the plan for this command line names,
+    if there is one and its interpreter still exists."""
+    if not args or args[0] != "build" or os.environ.get("HWB_NO_PRESTART"):
+        return
+    try:
+        plan_file = _plan_path(args)
+        _state["plan"] = plan_file
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+        python, env = plan["python"], plan["env"]
+        if plan["driver"] != DRIVER or not os.path.isfile(python):
+            return
+        from hwb_core.process import spawn
+
+        cmd = [python, DRIVER, "--wait", str(plan_file)]
+        proc = spawn(cmd, cwd=os.path.dirname(DRIVER), env=env, stdin=subprocess.PIPE)
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    _state.update(proc=proc, cmd=cmd, env=env)
+    atexit.register(discard)
+
+
+def adopt(
+    cmd: Sequence[str], cwd: Path | str, env: Mapping[str, str]
+) -> subprocess.Popen[str] | None:
+    """The waiting process, given ``cmd``'s arguments and ``cwd``, if it is the one
+    ``cmd`` (``python DRIVER REQUEST RESULT``) with ``env`` would start; else ``None`` (and
+    the waiting one is stopped). Each process is adopted at most once."""
+    with _lock:
+        proc: subprocess.Popen[str] | None = _state["proc"]
+        started: list[str] = _state["cmd"]
+        _state["proc"] = None
+        if _state["plan"] is not None and _state["ran"] is None:
+            _state["ran"] = ([str(c) for c in cmd], dict(env))
+        if proc is None:
+            return None
+        same = (
+            len(cmd) == 4
+            and [str(c) for c in cmd[:2]] == started[:2]
+            and dict(env) == _state["env"]
+            and proc.poll() is None
+        )
+        if not same:
+            _finish(proc)
+            return None
+        assert proc.stdin is not None
+        try:
+            order = {"argv": [str(c) for c in cmd[2:]], "cwd": str(cwd)}
+            proc.stdin.write(json.dumps(order) + "\n")
+            proc.stdin.close()
+        except OSError:
+            _finish(proc)
+            return None
+        return proc
+
+
+def remember(backend: str, modules: Sequence[str]) -> None:
+    """After the driver ran on the host and listed the ``modules`` its hooks imported: keep
+    the plan for the next run of this command line (a no-op in any other command, and after
+    the first backend process of this one)."""
+    with _lock:
+        plan_file, _state["plan"] = _state["plan"], None
+        ran = _state["ran"]
+    if plan_file is None or ran is None:
+        return
+    cmd, env = ran
+    if len(cmd) != 4 or cmd[1] != DRIVER:
+        return
+    plan = {
+        "python": str(cmd[0]),
+        "driver": DRIVER,
+        "backend": backend,
+        "env": env,
+        "modules": [m for m in modules if isinstance(m, str)],
+    }
+    try:
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
+        partial.write_text(json.dumps(plan), encoding="utf-8")
+        os.replace(partial, plan_file)
+        _prune(plan_file.parent)
+    except OSError:
+        pass  # a cache that cannot be written only costs the next run its head start
+
+
+def _prune(where: Path) -> None:
+    """Remove plans no command line has used for :data:`KEEP_DAYS` days."""
+    import time
+
+    oldest = time.time() - KEEP_DAYS * 86400
+    for entry in os.scandir(where):
+        try:
+            if entry.stat().st_mtime < oldest:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def discard() -> None:
+    """Stop a waiting process nobody adopted (at exit, and when the build cannot use it)."""
+    with _lock:
+        proc, _state["proc"] = _state["proc"], None
+    if proc is not None:
+        _finish(proc)
+
+
+def _finish(proc: subprocess.Popen[str]) -> None:
+    """Close the waiting process's stdin (it exits) and wait for it briefly; kill it if it
+    is still busy importing."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=0.05)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()

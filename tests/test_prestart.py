@@ -1,0 +1,219 @@
+"""The backend process started ahead (``hwb_core.prestart``): a repeated ``hwb build`` on the host
+starts its backend's interpreter while hwb is still starting, and uses it only when it is exactly
+the process it would have started.
+
+Real builds through hatchling in cached environments (``--cache-envs``), by the real command in a
+subprocess; each test has its own cache directory, so its own plans.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import assert_clean_error, wheel_members, write_project
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+pytestmark = pytest.mark.real
+
+AHEAD = "(started ahead)"
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def hwb(run_hwb: Run, cache: Path) -> Run:
+    def run(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return run_hwb(*args, env={"HWB_CACHE_DIR": str(cache), **(env or {})}, **kwargs)
+
+    return run
+
+
+def project(root: Path, extra_toml: str = "") -> Path:
+    return write_project(root, {
+        "pyproject.toml": f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "aheaddemo"
+        version = "1.0"
+        {extra_toml}
+        """,
+        "src/aheaddemo/__init__.py": "VALUE = 1\n",
+    })
+
+
+def plans(cache: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((cache / "prestart").glob("*.json"))]
+
+
+def waiting_drivers(cache: Path) -> list[int]:
+    """Pids of driver processes started ahead from a plan in ``cache`` that still run."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if b"--wait" in cmdline and any(str(cache).encode() in part for part in cmdline):
+            if state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def build(hwb: Run, root: Path, keep: Path, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Build into ``root/dist`` (the same command line every time: plans are per command line)
+    and move the wheel to ``keep``."""
+    result = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv", *args, **kwargs)
+    assert result.returncode == 0, result.stderr
+    keep.mkdir()
+    for wheel in (root / "dist").glob("*.whl"):
+        wheel.rename(keep / wheel.name)
+    return result
+
+
+def driver_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("$ ") and "hook_driver.py" in line]
+
+
+def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = project(tmp_path / "proj")
+    first = build(hwb, root, tmp_path / "out1")
+    assert [AHEAD in line for line in driver_lines(first.stderr)] == [False]
+    [plan] = plans(cache)
+    # The plan lists what the hooks imported from outside the project: hatchling's modules.
+    assert "hatchling.build" in plan["modules"]
+    assert plan["python"].startswith(str(cache / "envs"))
+
+    second = build(hwb, root, tmp_path / "out2")
+    assert [AHEAD in line for line in driver_lines(second.stderr)] == [True], second.stderr
+    [one] = (tmp_path / "out1").glob("*.whl")
+    [two] = (tmp_path / "out2").glob("*.whl")
+    assert one.name == two.name == "aheaddemo-1.0-py2.py3-none-any.whl"
+    assert wheel_members(one).keys() == wheel_members(two).keys()
+    assert waiting_drivers(cache) == []
+
+
+def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """The process started ahead has the last run's variables; with any other value it is
+    stopped unused and the backend runs in a process started now, which sees the new value."""
+    root = write_project(tmp_path / "proj", {
+        "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "aheaddemo"
+        dynamic = ["version"]
+
+        [tool.hatch.version]
+        path = "version.py"
+
+        [tool.hatch.build.hooks.custom]
+        path = "hook.py"
+        """,
+        "version.py": '__version__ = "1.0"\n',
+        "ahead_helper.py": "X = 1\n",
+        "hook.py": """
+        import os
+        from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+        import sys
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import ahead_helper  # in the project: imported into sys.modules by the hooks
+
+        class Hook(BuildHookInterface):
+            def initialize(self, version, build_data):
+                path = os.path.join(self.root, "src", "aheaddemo", "flavour.txt")
+                with open(path, "w") as f:
+                    f.write(os.environ.get("AHEAD_FLAVOUR", "none"))
+        """,
+        "src/aheaddemo/__init__.py": "",
+    })
+    build(hwb, root, tmp_path / "out1", env={"AHEAD_FLAVOUR": "vanilla"})
+    changed = build(hwb, root, tmp_path / "out2", env={"AHEAD_FLAVOUR": "chocolate"})
+    assert [AHEAD in line for line in driver_lines(changed.stderr)] == [False], changed.stderr
+    [wheel] = (tmp_path / "out2").glob("*.whl")
+    assert wheel_members(wheel)["aheaddemo/flavour.txt"] == b"chocolate"
+    same = build(hwb, root, tmp_path / "out3", env={"AHEAD_FLAVOUR": "chocolate"})
+    assert [AHEAD in line for line in driver_lines(same.stderr)] == [True], same.stderr
+    [wheel] = (tmp_path / "out3").glob("*.whl")
+    assert wheel_members(wheel)["aheaddemo/flavour.txt"] == b"chocolate"
+    # The in-tree hook is the project's: never imported ahead of the request.
+    assert "hatchling.build" in plans(cache)[0]["modules"]
+    assert "ahead_helper" not in plans(cache)[0]["modules"]
+    assert waiting_drivers(cache) == []
+
+
+def test_a_plan_whose_interpreter_is_gone_is_ignored(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1")
+    clear = hwb("cache", "clear")
+    assert clear.returncode == 0, clear.stderr
+    again = build(hwb, root, tmp_path / "out2")
+    assert [AHEAD in line for line in driver_lines(again.stderr)] == [False]
+    assert list((tmp_path / "out2").glob("*.whl"))
+
+
+def test_an_error_before_the_backend_stops_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.hwb]\nnot-a-key = 1\n")
+    result = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv")
+    assert "not-a-key" in assert_clean_error(result, 2)
+    assert waiting_drivers(cache) == []
+    assert not list((root / "dist").glob("*.whl"))
+
+
+def test_a_killed_hwb_takes_the_waiting_process_along(hwb_env: dict[str, str], hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """hwb killed (SIGKILL: no clean-up of its own) while the process started ahead waits: the
+    waiting process's stdin closes, and it exits."""
+    root = project(tmp_path / "proj", extra_toml='[tool.hwb]\nplugins = ["stall"]\n')
+    (root / "stall.py").write_text(
+        "import os, time\nif os.environ.get('AHEAD_STALL'):\n    time.sleep(60)\n"
+    )
+    args = ["build", str(root), "--isolation", "venv", "--cache-envs", "-vv"]
+    build(hwb, root, tmp_path / "out")
+    env = {**hwb_env, "HWB_CACHE_DIR": str(cache), "AHEAD_STALL": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "hwb_core", *args], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not waiting_drivers(cache):
+            assert proc.poll() is None, "hwb ended before it stalled"
+            assert time.monotonic() < deadline, "no process was started ahead"
+            time.sleep(0.02)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while waiting_drivers(cache):
+        assert time.monotonic() < deadline, "the process started ahead outlived hwb"
+        time.sleep(0.05)
+
+
+def test_hwb_no_prestart_turns_it_off(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1")
+    off = build(hwb, root, tmp_path / "out2", env={"HWB_NO_PRESTART": "1"})
+    assert [AHEAD in line for line in driver_lines(off.stderr)] == [False]
