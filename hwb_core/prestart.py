@@ -5,7 +5,8 @@ A warm rebuild spends about as long starting hwb (imports, plugins, configuratio
 the backend. When a ``hwb build`` on the host ran its backend through the driver
 (``_driver/hook_driver.py``), the driver lists the modules the hooks imported, and hwb keeps a
 *plan* for the same command line in the same directory: the interpreter, the driver, the
-process's environment and those modules. The next such command starts that interpreter as its
+process's environment (as changes to hwb's own, so that nothing hwb inherited is written down)
+and those modules. The next such command starts that interpreter as its
 very first act (:func:`begin`, before hwb imports anything of weight), and it imports the
 modules while hwb works out what to build. When the build's environment then asks to run the
 driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
@@ -65,7 +66,9 @@ def begin(args: Sequence[str]) -> None:
         plan_file = _plan_path(args)
         _state["plan"] = plan_file
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
-        python, env = plan["python"], plan["env"]
+        python, unset = plan["python"], set(plan["env_unset"])
+        env = {k: v for k, v in os.environ.items() if k not in unset}
+        env.update(plan["env_set"])
         if plan["driver"] != DRIVER or not os.path.isfile(python):
             return
         from hwb_core.process import spawn
@@ -128,13 +131,17 @@ def remember(backend: str, modules: Sequence[str]) -> None:
         "python": str(cmd[0]),
         "driver": DRIVER,
         "backend": backend,
-        "env": env,
+        # The process's variables as changes to hwb's own: what hwb inherited (which may
+        # hold secrets) is not written down.
+        "env_set": {k: v for k, v in env.items() if os.environ.get(k) != v},
+        "env_unset": sorted(k for k in os.environ if k not in env),
         "modules": [m for m in modules if isinstance(m, str)],
     }
     try:
         plan_file.parent.mkdir(parents=True, exist_ok=True)
         partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
-        partial.write_text(json.dumps(plan), encoding="utf-8")
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            json.dump(plan, out)
         os.replace(partial, plan_file)
         _prune(plan_file.parent)
     except OSError:

@@ -113,31 +113,32 @@ def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(hwb: Run
 
 
 def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_path: Path, cache: Path) -> None:
-    """The process started ahead has the last run's variables; with any other value it is
-    stopped unused and the backend runs in a process started now, which sees the new value."""
-    root = write_project(tmp_path / "proj", {
-        "pyproject.toml": """
+    """The process started ahead gets hwb's own variables with the last run's changes (here
+    ``env.set``); when the build would set another value it is stopped unused and the backend
+    runs in a process started now. A variable hwb inherits reaches a process started ahead."""
+    toml = """
         [build-system]
         requires = ["hatchling"]
         build-backend = "hatchling.build"
 
         [project]
         name = "aheaddemo"
-        dynamic = ["version"]
-
-        [tool.hatch.version]
-        path = "version.py"
+        version = "1.0"
 
         [tool.hatch.build.hooks.custom]
         path = "hook.py"
-        """,
-        "version.py": '__version__ = "1.0"\n',
+
+        [tool.hwb.env.set]
+        AHEAD_FLAVOUR = "{flavour}"
+        """
+    root = write_project(tmp_path / "proj", {
+        "pyproject.toml": toml.format(flavour="vanilla"),
         "ahead_helper.py": "X = 1\n",
         "hook.py": """
         import os
+        import sys
         from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-        import sys
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import ahead_helper  # in the project: imported into sys.modules by the hooks
 
@@ -145,22 +146,32 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_
             def initialize(self, version, build_data):
                 path = os.path.join(self.root, "src", "aheaddemo", "flavour.txt")
                 with open(path, "w") as f:
-                    f.write(os.environ.get("AHEAD_FLAVOUR", "none"))
+                    f.write(os.environ["AHEAD_FLAVOUR"] + " " + os.environ.get("AHEAD_TOPPING", "-"))
         """,
         "src/aheaddemo/__init__.py": "",
     })
-    build(hwb, root, tmp_path / "out1", env={"AHEAD_FLAVOUR": "vanilla"})
-    changed = build(hwb, root, tmp_path / "out2", env={"AHEAD_FLAVOUR": "chocolate"})
+
+    def flavour(keep: Path) -> bytes:
+        [wheel] = keep.glob("*.whl")
+        return wheel_members(wheel)["aheaddemo/flavour.txt"]
+
+    build(hwb, root, tmp_path / "out1")
+    assert flavour(tmp_path / "out1") == b"vanilla -"
+    write_project(root, {"pyproject.toml": toml.format(flavour="chocolate")})
+    changed = build(hwb, root, tmp_path / "out2")
     assert [AHEAD in line for line in driver_lines(changed.stderr)] == [False], changed.stderr
-    [wheel] = (tmp_path / "out2").glob("*.whl")
-    assert wheel_members(wheel)["aheaddemo/flavour.txt"] == b"chocolate"
-    same = build(hwb, root, tmp_path / "out3", env={"AHEAD_FLAVOUR": "chocolate"})
+    assert flavour(tmp_path / "out2") == b"chocolate -"
+    same = build(hwb, root, tmp_path / "out3", env={"AHEAD_TOPPING": "nuts"})
     assert [AHEAD in line for line in driver_lines(same.stderr)] == [True], same.stderr
-    [wheel] = (tmp_path / "out3").glob("*.whl")
-    assert wheel_members(wheel)["aheaddemo/flavour.txt"] == b"chocolate"
-    # The in-tree hook is the project's: never imported ahead of the request.
-    assert "hatchling.build" in plans(cache)[0]["modules"]
-    assert "ahead_helper" not in plans(cache)[0]["modules"]
+    assert flavour(tmp_path / "out3") == b"chocolate nuts"
+    # The in-tree hook's import is the project's: never imported ahead of the request.
+    [plan] = plans(cache)
+    assert "hatchling.build" in plan["modules"]
+    assert "ahead_helper" not in plan["modules"]
+    # What hwb inherited is not written down; what the build set is.
+    assert plan["env_set"]["AHEAD_FLAVOUR"] == "chocolate"
+    assert "AHEAD_TOPPING" not in json.dumps(plan)
+    assert (cache / "prestart").glob("*.json").__next__().stat().st_mode & 0o077 == 0
     assert waiting_drivers(cache) == []
 
 
