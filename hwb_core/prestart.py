@@ -1,13 +1,12 @@
-"""The backend process started ahead: a repeated ``hwb build`` starts its backend's interpreter
+"""The backend process started ahead: ``hwb build`` starts the last build's backend interpreter
 while hwb itself is still starting.
 
 A warm rebuild spends about as long starting hwb (imports, plugins, configuration) as running
 the backend. When a ``hwb build`` on the host ran its backend through the driver
 (``_driver/hook_driver.py``), the driver lists the modules the hooks imported, and hwb keeps a
-*plan* for the same command line in the same directory: the interpreter, the driver, the
-process's environment (as changes to hwb's own, so that nothing hwb inherited is written down)
-and those modules. The next such command starts that interpreter as its
-very first act (:func:`begin`, before hwb imports anything of weight), and it imports the
+*plan*: the interpreter, the driver, the process's environment (as changes to hwb's own, so
+that nothing hwb inherited is written down) and those modules. The next ``hwb build`` (of the
+same working directory, or else of this hwb) starts that interpreter as its very first act (:func:`begin`, before hwb imports anything of weight), and it imports the
 modules while hwb works out what to build. When the build's environment then asks to run the
 driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
 started: the same interpreter, the same driver, exactly the same environment variables.
@@ -23,7 +22,6 @@ takes it along. ``HWB_NO_PRESTART=1`` turns all of this off.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import subprocess
@@ -39,8 +37,8 @@ DRIVER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_driver", "h
 KEEP_DAYS = 30
 
 _lock = threading.Lock()
-# The plan file of this command line (set by begin: only ``hwb build`` has one), the process
-# started from it, and what it was started with.
+# The plan files of this run (set by begin: only ``hwb build`` has them), the process started
+# from one, what it was started with, and the backend process the build ran (for the next plan).
 _state: dict[str, Any] = {"plan": None, "proc": None, "cmd": None, "env": None, "ran": None}
 
 
@@ -50,11 +48,20 @@ def plans_dir() -> Path:
     return cache_dir() / "prestart"
 
 
-def _plan_path(args: Sequence[str]) -> Path:
+def _plan_paths() -> list[Path]:
+    """Where this run looks for its plan, most specific first: the plan of the last build
+    started in this working directory, then the plan of the last build of this hwb (the
+    paths on the command line play no part: a benchmark or a CI job builds a fresh copy of
+    the same project each time)."""
+    import zlib
+
     from hwb_core import __version__
 
-    key = json.dumps([__version__, sys.executable, os.getcwd(), list(args)])
-    return plans_dir() / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
+    paths = []
+    for key in ([__version__, sys.executable, os.getcwd()], [__version__, sys.executable]):
+        raw = json.dumps(key).encode()
+        paths.append(plans_dir() / f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.json")
+    return paths
 
 
 def begin(args: Sequence[str]) -> None:
@@ -63,8 +70,10 @@ def begin(args: Sequence[str]) -> None:
     if not args or args[0] != "build" or os.environ.get("HWB_NO_PRESTART"):
         return
     try:
-        plan_file = _plan_path(args)
-        _state["plan"] = plan_file
+        _state["plan"] = plan_files = _plan_paths()
+        for plan_file in plan_files:
+            if plan_file.is_file():
+                break
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
         python, unset = plan["python"], set(plan["env_unset"])
         env = {k: v for k, v in os.environ.items() if k not in unset}
@@ -117,12 +126,12 @@ def adopt(
 
 def remember(backend: str, modules: Sequence[str]) -> None:
     """After the driver ran on the host and listed the ``modules`` its hooks imported: keep
-    the plan for the next run of this command line (a no-op in any other command, and after
-    the first backend process of this one)."""
+    the plan for the next ``hwb build`` (a no-op in any other command, and after the first
+    backend process of this one)."""
     with _lock:
-        plan_file, _state["plan"] = _state["plan"], None
+        plan_files, _state["plan"] = _state["plan"], None
         ran = _state["ran"]
-    if plan_file is None or ran is None:
+    if plan_files is None or ran is None:
         return
     cmd, env = ran
     if len(cmd) != 4 or cmd[1] != DRIVER:
@@ -137,13 +146,22 @@ def remember(backend: str, modules: Sequence[str]) -> None:
         "env_unset": sorted(k for k in os.environ if k not in env),
         "modules": [m for m in modules if isinstance(m, str)],
     }
+    # Written as hwb exits, once the build's environment is removed or kept: a throwaway
+    # environment's interpreter is gone by then, and its plan would only displace a lasting one.
+    atexit.register(_write, plan_files, plan)
+
+
+def _write(plan_files: list[Path], plan: dict[str, Any]) -> None:
+    if not os.path.isfile(plan["python"]):
+        return
     try:
-        plan_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
-        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-            json.dump(plan, out)
-        os.replace(partial, plan_file)
-        _prune(plan_file.parent)
+        plan_files[0].parent.mkdir(parents=True, exist_ok=True)
+        for plan_file in plan_files:
+            partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
+            with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+                json.dump(plan, out)
+            os.replace(partial, plan_file)
+        _prune(plan_files[0].parent)
     except OSError:
         pass  # a cache that cannot be written only costs the next run its head start
 

@@ -98,7 +98,8 @@ def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(hwb: Run
     root = project(tmp_path / "proj")
     first = build(hwb, root, tmp_path / "out1")
     assert [AHEAD in line for line in driver_lines(first.stderr)] == [False]
-    [plan] = plans(cache)
+    plan = plans(cache)[0]
+    assert plans(cache) == [plan, plan]  # the working directory's and the last one
     # The plan lists what the hooks imported from outside the project: hatchling's modules.
     assert "hatchling.build" in plan["modules"]
     assert plan["python"].startswith(str(cache / "envs"))
@@ -165,7 +166,7 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_
     assert [AHEAD in line for line in driver_lines(same.stderr)] == [True], same.stderr
     assert flavour(tmp_path / "out3") == b"chocolate nuts"
     # The in-tree hook's import is the project's: never imported ahead of the request.
-    [plan] = plans(cache)
+    plan = plans(cache)[0]
     assert "hatchling.build" in plan["modules"]
     assert "ahead_helper" not in plan["modules"]
     # What hwb inherited is not written down; what the build set is.
@@ -173,6 +174,27 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_
     assert "AHEAD_TOPPING" not in json.dumps(plan)
     assert (cache / "prestart").glob("*.json").__next__().stat().st_mode & 0o077 == 0
     assert waiting_drivers(cache) == []
+
+
+def test_a_fresh_copy_elsewhere_finds_the_last_plan(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """A benchmark or a CI job builds a fresh copy of the project each time, at another path."""
+    build(hwb, project(tmp_path / "copy1"), tmp_path / "out1")
+    again = build(hwb, project(tmp_path / "copy2"), tmp_path / "out2")
+    assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
+    assert [p.name for p in (tmp_path / "out2").glob("*.whl")] == ["aheaddemo-1.0-py2.py3-none-any.whl"]
+
+
+def test_a_throwaway_environment_leaves_the_last_plan_alone(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """A build without --cache-envs (its environment removed at the end) between two cached
+    ones: the second cached build still finds the first one's plan."""
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1")
+    before = plans(cache)
+    fresh = hwb("build", str(root), "--isolation", "venv", "-vv")
+    assert fresh.returncode == 0, fresh.stderr
+    assert plans(cache) == before
+    again = build(hwb, root, tmp_path / "out2")
+    assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
 
 
 def test_a_plan_whose_interpreter_is_gone_is_ignored(hwb: Run, tmp_path: Path, cache: Path) -> None:
