@@ -39,7 +39,14 @@ KEEP_DAYS = 30
 _lock = threading.Lock()
 # The plan files of this run (set by begin: only ``hwb build`` has them), the process started
 # from one, what it was started with, and the backend process the build ran (for the next plan).
-_state: dict[str, Any] = {"plan": None, "proc": None, "cmd": None, "env": None, "ran": None}
+_state: dict[str, Any] = {
+    "plan": None,
+    "flags": None,
+    "proc": None,
+    "cmd": None,
+    "env": None,
+    "ran": None,
+}
 
 
 def plans_dir() -> Path:
@@ -64,13 +71,22 @@ def _plan_paths() -> list[Path]:
     return paths
 
 
+def _flags(args: Sequence[str]) -> list[str]:
+    """The options a command line gives, without their values: a plan is used only by a
+    command line with the same ones (``hwb build --cache-envs`` does not start ahead for a
+    plain ``hwb build``, whose fresh environment could never take the process)."""
+    return sorted({arg.split("=", 1)[0] for arg in args if arg.startswith("-")})
+
+
 def begin(args: Sequence[str]) -> None:
     """For ``hwb build ...``: start the backend process the plan for this command line names,
     if there is one and its interpreter still exists."""
     if not args or args[0] != "build" or os.environ.get("HWB_NO_PRESTART"):
         return
+    flags = _flags(args)
     try:
-        _state["plan"] = plan_files = _plan_paths()
+        _state.update(plan=_plan_paths(), flags=flags)
+        plan_files = _state["plan"]
         for plan_file in plan_files:
             if plan_file.is_file():
                 break
@@ -78,7 +94,7 @@ def begin(args: Sequence[str]) -> None:
         python, unset = plan["python"], set(plan["env_unset"])
         env = {k: v for k, v in os.environ.items() if k not in unset}
         env.update(plan["env_set"])
-        if plan["driver"] != DRIVER or not os.path.isfile(python):
+        if plan["driver"] != DRIVER or plan["flags"] != flags or not os.path.isfile(python):
             return
         from hwb_core.process import spawn
 
@@ -145,6 +161,7 @@ def remember(backend: str, modules: Sequence[str]) -> None:
         "env_set": {k: v for k, v in env.items() if os.environ.get(k) != v},
         "env_unset": sorted(k for k in os.environ if k not in env),
         "modules": [m for m in modules if isinstance(m, str)],
+        "flags": _state["flags"],
     }
     # Written as hwb exits, once the build's environment is removed or kept: a throwaway
     # environment's interpreter is gone by then, and its plan would only displace a lasting one.
