@@ -1,13 +1,14 @@
-"""The backend process started ahead: ``hwb build`` starts the last build's backend interpreter
+"""The backend process started ahead: a repeated ``hwb build`` starts its backend's interpreter
 while hwb itself is still starting.
 
 A warm rebuild spends about as long starting hwb (imports, plugins, configuration) as running
 the backend. When a ``hwb build`` on the host ran its backend through the driver
 (``_driver/hook_driver.py``), the driver lists the modules the hooks imported, and hwb keeps a
 *plan*: the interpreter, the driver, the process's environment (as changes to hwb's own, so
-that nothing hwb inherited is written down) and those modules. The next ``hwb build`` (of the
-same working directory, or else of this hwb) starts that interpreter as its very first act (:func:`begin`, before hwb imports anything of weight), and it imports the
-modules while hwb works out what to build. When the build's environment then asks to run the
+that nothing hwb inherited is written down) and those modules, under a key made of the command
+line's options and the project's ``pyproject.toml`` (:func:`_plan_path`). The next such
+``hwb build`` starts that interpreter as its very first act (:func:`begin`, before hwb imports
+anything of weight), and it imports the modules while hwb works out what to build. When the build's environment then asks to run the
 driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
 started: the same interpreter, the same driver, exactly the same environment variables.
 Anything else (another interpreter, a changed variable, a build in a container, an error
@@ -33,15 +34,16 @@ from typing import Any
 
 DRIVER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_driver", "hook_driver.py")
 
-#: Days a plan is kept after its command line last wrote it.
+#: Days a plan is kept after it was last written.
 KEEP_DAYS = 30
+#: The largest project file (``pyproject.toml``, ``setup.py``, an sdist) read to find a plan.
+MAX_PROJECT_FILE = 16 * 1024 * 1024
 
 _lock = threading.Lock()
-# The plan files of this run (set by begin: only ``hwb build`` has them), the process started
-# from one, what it was started with, and the backend process the build ran (for the next plan).
+# The plan file of this run (set by begin: only ``hwb build`` has one), the process started
+# from it, what it was started with, and the backend process the build ran (for the next plan).
 _state: dict[str, Any] = {
     "plan": None,
-    "flags": None,
     "proc": None,
     "cmd": None,
     "env": None,
@@ -55,27 +57,42 @@ def plans_dir() -> Path:
     return cache_dir() / "prestart"
 
 
-def _plan_paths() -> list[Path]:
-    """Where this run looks for its plan, most specific first: the plan of the last build
-    started in this working directory, then the plan of the last build of this hwb (the
-    paths on the command line play no part: a benchmark or a CI job builds a fresh copy of
-    the same project each time)."""
+def _project_file(args: Sequence[str]) -> Path | None:
+    """The file that says which project a ``hwb build`` command line builds, found without
+    parsing it: the first argument that is a directory with ``pyproject.toml`` (else
+    ``setup.py``) or an sdist, else the working directory's."""
+    for arg in [*[a for a in args[1:] if not a.startswith("-")], "."]:
+        if arg.endswith((".tar.gz", ".zip")) and os.path.isfile(arg):
+            return Path(arg)
+        for name in ("pyproject.toml", "setup.py"):
+            candidate = Path(arg, name)
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _flags(args: Sequence[str]) -> list[str]:
+    """The options a command line gives, without their values (``hwb build --cache-envs``
+    and a plain ``hwb build``, whose fresh environment could never take the process, have
+    plans of their own)."""
+    return sorted({arg.split("=", 1)[0] for arg in args if arg.startswith("-")})
+
+
+def _plan_path(args: Sequence[str]) -> Path | None:
+    """The plan of this command line: keyed by hwb's version and interpreter, the command
+    line's options (values aside) and the bytes of the project's ``pyproject.toml`` (or its
+    sdist), never by paths, so a fresh copy of a project (a CI job, a benchmark) finds the plan
+    of the last copy, and two projects built in turn each keep their own."""
     import zlib
 
     from hwb_core import __version__
 
-    paths = []
-    for key in ([__version__, sys.executable, os.getcwd()], [__version__, sys.executable]):
-        raw = json.dumps(key).encode()
-        paths.append(plans_dir() / f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.json")
-    return paths
-
-
-def _flags(args: Sequence[str]) -> list[str]:
-    """The options a command line gives, without their values: a plan is used only by a
-    command line with the same ones (``hwb build --cache-envs`` does not start ahead for a
-    plain ``hwb build``, whose fresh environment could never take the process)."""
-    return sorted({arg.split("=", 1)[0] for arg in args if arg.startswith("-")})
+    found = _project_file(args)
+    if found is None or found.stat().st_size > MAX_PROJECT_FILE:
+        return None
+    key = json.dumps([__version__, sys.executable, _flags(args)]).encode()
+    key += b"\0" + found.read_bytes()
+    return plans_dir() / f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}.json"
 
 
 def begin(args: Sequence[str]) -> None:
@@ -83,18 +100,16 @@ def begin(args: Sequence[str]) -> None:
     if there is one and its interpreter still exists."""
     if not args or args[0] != "build" or os.environ.get("HWB_NO_PRESTART"):
         return
-    flags = _flags(args)
     try:
-        _state.update(plan=_plan_paths(), flags=flags)
-        plan_files = _state["plan"]
-        for plan_file in plan_files:
-            if plan_file.is_file():
-                break
+        plan_file = _plan_path(args)
+        if plan_file is None:
+            return
+        _state["plan"] = plan_file
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
         python, unset = plan["python"], set(plan["env_unset"])
         env = {k: v for k, v in os.environ.items() if k not in unset}
         env.update(plan["env_set"])
-        if plan["driver"] != DRIVER or plan["flags"] != flags or not os.path.isfile(python):
+        if plan["driver"] != DRIVER or not os.path.isfile(python):
             return
         from hwb_core.process import spawn
 
@@ -145,9 +160,9 @@ def remember(backend: str, modules: Sequence[str]) -> None:
     the plan for the next ``hwb build`` (a no-op in any other command, and after the first
     backend process of this one)."""
     with _lock:
-        plan_files, _state["plan"] = _state["plan"], None
+        plan_file, _state["plan"] = _state["plan"], None
         ran = _state["ran"]
-    if plan_files is None or ran is None:
+    if plan_file is None or ran is None:
         return
     cmd, env = ran
     if len(cmd) != 4 or cmd[1] != DRIVER:
@@ -161,24 +176,22 @@ def remember(backend: str, modules: Sequence[str]) -> None:
         "env_set": {k: v for k, v in env.items() if os.environ.get(k) != v},
         "env_unset": sorted(k for k in os.environ if k not in env),
         "modules": [m for m in modules if isinstance(m, str)],
-        "flags": _state["flags"],
     }
     # Written as hwb exits, once the build's environment is removed or kept: a throwaway
     # environment's interpreter is gone by then, and its plan would only displace a lasting one.
-    atexit.register(_write, plan_files, plan)
+    atexit.register(_write, plan_file, plan)
 
 
-def _write(plan_files: list[Path], plan: dict[str, Any]) -> None:
+def _write(plan_file: Path, plan: dict[str, Any]) -> None:
     if not os.path.isfile(plan["python"]):
         return
     try:
-        plan_files[0].parent.mkdir(parents=True, exist_ok=True)
-        for plan_file in plan_files:
-            partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
-            with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-                json.dump(plan, out)
-            os.replace(partial, plan_file)
-        _prune(plan_files[0].parent)
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            json.dump(plan, out)
+        os.replace(partial, plan_file)
+        _prune(plan_file.parent)
     except OSError:
         pass  # a cache that cannot be written only costs the next run its head start
 
@@ -205,17 +218,16 @@ def discard() -> None:
 
 
 def _finish(proc: subprocess.Popen[str]) -> None:
-    """Close the waiting process's stdin (it exits) and wait for it briefly; kill it if it
-    is still busy importing."""
+    """Stop a waiting process at once (it has only imported modules: nothing of it is lost),
+    rather than let it finish importing on a processor the build could use."""
     try:
-        if proc.stdin is not None:
-            proc.stdin.close()
+        proc.kill()
     except OSError:
         pass
-    try:
-        proc.wait(timeout=0.05)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
