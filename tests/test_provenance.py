@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -150,3 +151,43 @@ def test_publish_leaves_nothing_when_a_file_beside_the_wheel_cannot_be_written(
     (tmp_path / "ok").mkdir()
     final, files = publish(wheel, tmp_path / "ok", {"a.json": b"{}"})
     assert final.read_bytes() == b"zip" and [f.name for f in files] == ["a.json"]
+
+
+# What the listing must equal: importlib.metadata's view of the same interpreter.
+_REFERENCE = r"""
+import hashlib, json, sys
+from importlib import metadata
+found = {}
+for dist in metadata.distributions():
+    name = dist.metadata["Name"]
+    if not name:
+        continue
+    rows = []
+    for entry in dist.files or ():
+        text = str(entry)
+        if entry.hash is None or text.startswith("..") or "__pycache__" in text:
+            continue
+        if text.endswith(("/INSTALLER", "/REQUESTED", "/direct_url.json", "/RECORD")):
+            continue
+        rows.append(text + "," + entry.hash.mode + "=" + entry.hash.value)
+    digest = hashlib.sha256(chr(10).join(sorted(rows)).encode()).hexdigest()
+    found.setdefault(name.lower(), {"name": name, "version": dist.version, "files_sha256": digest})
+with open(sys.argv[1], "w") as stream:
+    json.dump(sorted(found.values(), key=lambda d: d["name"].lower()), stream)
+"""
+
+
+@pytest.mark.parametrize("python", [sys.executable, "/usr/bin/python3"], ids=["this", "debian"])
+def test_the_listing_of_installed_distributions_matches_importlib_metadata(python: str, tmp_path: Path) -> None:
+    """The build environment's distributions are read from the ``*.dist-info`` and
+    ``*.egg-info`` directories on ``sys.path`` without importing ``importlib.metadata``; on
+    this venv (with an editable install) and Debian's python3 (``*.egg-info`` files and
+    directories in dist-packages) the answer is importlib.metadata's."""
+    from hwb_core.interfaces import LIST_DISTRIBUTIONS
+
+    ours, reference = tmp_path / "ours.json", tmp_path / "reference.json"
+    subprocess.run([python, "-c", LIST_DISTRIBUTIONS, str(ours)], check=True)
+    subprocess.run([python, "-c", _REFERENCE, str(reference)], check=True)
+    listed = json.loads(ours.read_text())
+    assert len(listed) > 1
+    assert listed == json.loads(reference.read_text())
