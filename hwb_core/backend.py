@@ -127,6 +127,8 @@ def _one_process(
         driver = DRIVER
         if not env.on_host:
             driver = Path(shutil.copyfile(DRIVER, control / DRIVER.name))
+            shutil.copyfile(DRIVER.with_name("distributions.py"), control / "distributions.py")
+        distributions = control / "distributions.json"
         request.write_text(
             json.dumps(
                 {
@@ -135,6 +137,7 @@ def _one_process(
                     "config_settings": settings,
                     "wheel_directory": env.env_path(Path(os.path.abspath(wheel_dir))),
                     "installed": list(project.build_requires),
+                    "distributions": env.env_path(distributions),
                 }
             ),
             encoding="utf-8",
@@ -151,6 +154,8 @@ def _one_process(
                 raise deadline.expired(f"the build backend {backend!r} (in {hook})") from None
             raise _failed(project.build_backend, hook, exc) from None
         answer = json.loads(result.read_text(encoding="utf-8"))
+        if distributions.is_file():
+            env.distributions_seen = json.loads(distributions.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(control, ignore_errors=True)
     if env.on_host and "modules" in answer:

@@ -461,6 +461,10 @@ class BuildEnv(abc.ABC):
     #: elsewhere (a container) sets it False and translates paths with :meth:`env_path`.
     on_host: bool = True
 
+    #: What the environment held when the backend's driver had built the wheel (listed in
+    #: that process: :meth:`installed_distributions` then runs nothing); ``None``: not known.
+    distributions_seen: list[dict[str, Any]] | None = None
+
     #: What the backend's processes see of hwb's environment
     #: (:class:`hwb_core.backend_env.BackendEnvironment`, from ``[tool.hwb.env]``), set by the
     #: core once the environment is made; ``None``: the default rule.
@@ -527,7 +531,10 @@ class BuildEnv(abc.ABC):
         scratch.mkdir(parents=True, exist_ok=True)
         answer = scratch / "distributions.json"
         try:
-            cmd = [self.python_executable, "-c", LIST_DISTRIBUTIONS, self.env_path(answer)]
+            if self.distributions_seen is not None:
+                return list(self.distributions_seen)
+            script = list_distributions_script()
+            cmd = [self.python_executable, "-c", script, self.env_path(answer)]
             result = self.run(cmd, check=False)
             if result.returncode != 0:
                 return []
@@ -537,63 +544,10 @@ class BuildEnv(abc.ABC):
         return found
 
 
-#: Run by :meth:`BuildEnv.installed_distributions` (Python 3.8 and later). It reads the
-#: ``*.dist-info`` (and ``*.egg-info``) directories on ``sys.path`` itself, first one of a name
-#: winning as in ``importlib.metadata.distributions()``: importing ``importlib.metadata`` would
-#: cost the build three times as long as the listing.
-LIST_DISTRIBUTIONS = r"""
-import csv, hashlib, json, os, sys
-def headers(path):
-    found = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            for line in stream:
-                if not line.strip():
-                    break
-                key, sep, value = line.partition(":")
-                if sep and not key[:1].isspace():
-                    found.setdefault(key.strip().lower(), value.strip())
-    except OSError:
-        pass
-    return found
-found = {}
-for entry in sys.path:
-    try:
-        names = sorted(os.listdir(entry or "."))
-    except OSError:
-        continue
-    for info in names:
-        where = os.path.join(entry or ".", info)
-        if info.endswith(".dist-info"):
-            meta = headers(os.path.join(where, "METADATA"))
-        elif info.endswith(".egg-info"):
-            meta = headers(os.path.join(where, "PKG-INFO") if os.path.isdir(where) else where)
-        else:
-            continue
-        name = meta.get("name")
-        if not name:
-            continue
-        rows = []
-        try:
-            with open(os.path.join(where, "RECORD"), encoding="utf-8", newline="") as stream:
-                records = list(csv.reader(stream))
-        except OSError:
-            records = []
-        for record in records:
-            if len(record) < 2 or not record[1]:
-                continue
-            text = record[0]
-            if text.startswith("..") or "__pycache__" in text:
-                continue
-            if text.endswith(("/INSTALLER", "/REQUESTED", "/direct_url.json", "/RECORD")):
-                continue
-            rows.append(text + "," + record[1])
-        digest = hashlib.sha256(chr(10).join(sorted(rows)).encode()).hexdigest()
-        version = meta.get("version", "")
-        found.setdefault(name.lower(), {"name": name, "version": version, "files_sha256": digest})
-with open(sys.argv[1], "w") as stream:
-    json.dump(sorted(found.values(), key=lambda d: d["name"].lower()), stream)
-"""
+def list_distributions_script() -> str:
+    """The text of ``_driver/distributions.py``, run by :meth:`BuildEnv.installed_distributions`
+    with ``python -c`` (the environment may not see hwb's files: a container)."""
+    return (Path(__file__).resolve().parent / "_driver" / "distributions.py").read_text("utf-8")
 
 
 # --------------------------------------------------------------------------- repair

@@ -183,11 +183,23 @@ def test_the_listing_of_installed_distributions_matches_importlib_metadata(pytho
     ``*.egg-info`` directories on ``sys.path`` without importing ``importlib.metadata``; on
     this venv (with an editable install) and Debian's python3 (``*.egg-info`` files and
     directories in dist-packages) the answer is importlib.metadata's."""
-    from hwb_core.interfaces import LIST_DISTRIBUTIONS
+    from hwb_core.interfaces import list_distributions_script
 
     ours, reference = tmp_path / "ours.json", tmp_path / "reference.json"
-    subprocess.run([python, "-c", LIST_DISTRIBUTIONS, str(ours)], check=True)
-    subprocess.run([python, "-c", _REFERENCE, str(reference)], check=True)
+    subprocess.run([python, "-c", list_distributions_script(), str(ours)], check=True, cwd=tmp_path)
+    subprocess.run([python, "-c", _REFERENCE, str(reference)], check=True, cwd=tmp_path)
     listed = json.loads(ours.read_text())
     assert len(listed) > 1
     assert listed == json.loads(reference.read_text())
+
+
+def test_the_backend_process_lists_what_the_environment_held(run_hwb: Run, tmp_path: Path) -> None:
+    """In a throwaway venv the driver lists the distributions once the wheel is built, in the
+    backend's own process: no other process asks the environment, and the record has them."""
+    project = write_project(tmp_path / "proj", PROJECT)
+    result = run_hwb("build", str(project), "--isolation", "venv", "--json", "-vv", "--no-test")
+    wheel = json_out(result)["wheels"][0]["path"]
+    commands = [line for line in result.stderr.splitlines() if line.startswith("$ ")]
+    assert not [line for line in commands if "dist-info" in line], commands
+    listed = json_out(run_hwb("verify", wheel, "--json"))["wheels"][0]["build_requirements"]
+    assert any(entry.startswith("setuptools==") for entry in listed), listed

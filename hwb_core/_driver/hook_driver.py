@@ -6,8 +6,9 @@ interpreter, when the backend asks for nothing beyond what is installed.
 Started by :mod:`hwb_core.backend` in a build environment on the host, with the project root as
 its working directory. It speaks PEP 517 itself (the interface is the specification's, not
 pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path``,
-``config_settings``, ``wheel_directory`` and ``installed`` (the requirements already in the
-environment). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
+``config_settings``, ``wheel_directory``, ``installed`` (the requirements already in the
+environment) and, optionally, ``distributions``: where to write what the environment holds once
+``build_wheel`` has run (``distributions.py``). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
 ``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
 blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
 issued (as pyproject-hooks reports them), and ``"modules"``: what the hooks imported from
@@ -95,6 +96,22 @@ def imported_since(before: set[str], root: str) -> list[str]:
     return names
 
 
+def list_distributions(out_json: str, paths: list[str]) -> None:
+    """What the environment holds, once the wheel is built: ``distributions.py`` beside this
+    file, in this process (it saves the build a process of its own)."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "_hwb_distributions", os.path.join(here, "distributions.py")
+    )
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write(out_json, paths)
+
+
 def main() -> int:
     here = os.path.normcase(os.path.realpath(os.path.dirname(os.path.abspath(__file__))))
     sys.path[:] = [p for p in sys.path if os.path.normcase(os.path.realpath(p or ".")) != here]
@@ -106,6 +123,7 @@ def main() -> int:
             return 0
         args = argv
     request_json, result_json = args[:2]
+    installed_paths = [p for p in sys.path if p]  # before a backend-path is added
     with open(request_json, encoding="utf-8") as stream:
         request = json.load(stream)
 
@@ -143,6 +161,8 @@ def main() -> int:
         write_with_warnings({"requires": requires, "started": True})
         name = backend.build_wheel(request["wheel_directory"], settings)
         modules = imported_since(before, os.getcwd())
+        if request.get("distributions"):
+            list_distributions(request["distributions"], installed_paths)
         write_with_warnings(
             {"requires": requires, "started": True, "wheel": name, "modules": modules}
         )
