@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -249,6 +248,8 @@ def interrogate_many(paths: Iterable[str], source: str) -> list[PythonInfo]:
         else:
             todo.append(real)
     if todo:
+        from concurrent.futures import ThreadPoolExecutor  # only when an interpreter is asked
+
         with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
             for real, data in zip(todo, pool.map(_ask, todo), strict=True):
                 results[real] = data

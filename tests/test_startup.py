@@ -349,3 +349,18 @@ def test_the_name_of_a_requirement(text: str, name: str) -> None:
     assert name_of(text) == name
     if name:
         assert name == canonicalize_name(Requirement(text).name)
+
+
+@pytest.mark.parametrize("xdg", [None, "", "   ", "/tmp/somewhere-else"])
+def test_the_cache_directory_is_platformdirs_one(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
+    """On Linux hwb finds its cache directory without importing platformdirs, by the same rule."""
+    import platformdirs
+
+    from hwb_core.paths import cache_dir
+
+    monkeypatch.delenv("HWB_CACHE_DIR", raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert cache_dir() == Path(platformdirs.user_cache_dir("hwb", appauthor=False))
