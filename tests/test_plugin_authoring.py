@@ -418,8 +418,10 @@ def test_the_backend_runs_once_through_the_driver_in_the_source_directory(
         "config_settings",
         "wheel_directory",
         "installed",
+        "distributions",
     }
     assert call["request"]["wheel_directory"] == str(wheel.parent)
+    assert call["request"]["distributions"] == str(control / "distributions.json")
     assert call["request"]["backend_path"] == ["_backend"]  # the driver resolves it in its cwd
     assert (call["cwd"], call["extra_env"]) == (root, {})
     assert not control.exists()  # removed once the process ended
