@@ -7,12 +7,17 @@ A kept resource is entered, and later exited, by a thread of its own that lives 
 as the resource: what a thread starts may die with it (a podman service does), so neither the
 build that asked first nor the thread that closes the scope may own it.
 
+A build that runs something out of reach of a signal to hwb's children (a command in a
+container) registers how to stop it (:meth:`Scope.on_stop`); the command stops the session
+(:meth:`Scope.stop`) on Ctrl-C or ``--fail-fast``.
+
 The scope also holds its builds' work directories, in one directory of its own (:attr:`root`),
 so that a kept container sees every build's files through the mounts it was created with.
 """
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 import threading
@@ -35,6 +40,9 @@ class Scope:
         self._lock = threading.Lock()
         self._held: dict[Hashable, _Held[Any]] = {}
         self._closed = False
+        self._stopped = False
+        self._on_stop: dict[int, Callable[[], None]] = {}
+        self._handles = itertools.count()
 
     def work_dir(self) -> Path:
         """A new private work directory for one build, inside :attr:`root`."""
@@ -76,6 +84,34 @@ class Scope:
                 del self._held[key]
         held.release()
 
+    def on_stop(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Have ``callback`` called when the session is stopped (:meth:`stop`), or now if it
+        has been; returns what forgets it (an environment that ended). What a build runs out
+        of hwb's reach (in a container) is stopped so: a signal to hwb's children cannot."""
+        with self._lock:
+            stopped = self._stopped
+            handle = next(self._handles)
+            if not stopped:
+                self._on_stop[handle] = callback
+        if stopped:
+            _quietly(callback)
+
+        def forget() -> None:
+            with self._lock:
+                self._on_stop.pop(handle, None)
+
+        return forget
+
+    def stop(self) -> None:
+        """The session is stopping (Ctrl-C, ``--fail-fast``): call every :meth:`on_stop`
+        callback, once; their errors are ignored."""
+        with self._lock:
+            self._stopped = True
+            callbacks = list(self._on_stop.values())
+            self._on_stop.clear()
+        for callback in callbacks:
+            _quietly(callback)
+
     def close(self) -> None:
         """Release everything kept, newest first, then remove :attr:`root`."""
         with self._lock:
@@ -96,6 +132,13 @@ class Scope:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _quietly(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:
+        pass
 
 
 class _Released(Exception):

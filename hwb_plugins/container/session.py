@@ -95,6 +95,8 @@ def own_container(
         else:
             stack.callback(remove_container, client, container_id, reporter, cli)
         start_container(client, container_id, settings)
+        if request.scope is not None:  # hwb matrix: Ctrl-C reaches no command in a container
+            stack.callback(request.scope.on_stop(lambda: client.api.kill(container_id)))
         place = Place(
             scratch=scratch, scratch_inside=SCRATCH, source_view=SRC_MOUNT, work_inside=WORK
         )

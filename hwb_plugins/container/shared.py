@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from hwb_core.interfaces import EnvRequest, Reporter
+from hwb_core.scope import Scope
 from hwb_plugins.container import images
 from hwb_plugins.container.buildenv import ContainerBuildEnv
 from hwb_plugins.container.engine import Engine, security_options
@@ -154,7 +155,7 @@ def build_env(
     for unique in ("name", "labels"):
         spec.pop(unique)
     key = ("container", engine.name, settings.hosts, json.dumps(spec, sort_keys=True, default=repr))
-    make = functools.partial(_container, client, settings, image, project.name, scope.root, mounts)
+    make = functools.partial(_container, client, settings, image, project.name, scope, mounts)
     kept = scope.keep(key, make)
     if not kept.running():
         reporter.warn(
@@ -206,10 +207,12 @@ def _container(
     settings: ContainerSettings,
     image: Image,
     project_name: str,
-    root: Path,
+    scope: Scope,
     mounts: HostMounts,
 ) -> Iterator[Kept]:
-    """Create and start a container for the session's builds; remove it at the end."""
+    """Create and start a container for the session's builds; remove it at the end. When the
+    session is stopped (Ctrl-C, ``--fail-fast``) the container is killed at once: every build's
+    command in it ends, which no signal to hwb's children would do."""
     cli = settings.engine.name
     reporter = _Quiet()
     scratch = Path(tempfile.mkdtemp(prefix=f"hwb-{cli}-"))
@@ -219,18 +222,20 @@ def _container(
             settings,
             image,
             project_name,
-            root,
+            scope.root,
             scratch,
-            root,
+            scope.root,
             mounts.wheelhouse,
             mounts.uv,
             extra_volumes=mounts.extra_volumes,
             shared=True,
         )
+        forget = scope.on_stop(lambda: client.api.kill(container_id))
         try:
             start_container(client, container_id, settings)
             yield Kept(client, container_id, scratch)
         finally:
+            forget()
             remove_container(client, container_id, reporter, cli)
     finally:
         rmtree(scratch)

@@ -199,6 +199,8 @@ class Runner:
         signals = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)]
         stage = 0
         signal_descendants(signals[stage])
+        if self.scope is not None:
+            self.scope.stop()  # what runs where no signal reaches: commands in containers
         stage_started = time.monotonic()
         interrupts = 0
         while pending:
