@@ -7,11 +7,13 @@ past its time limit, Ctrl-C, and a kill (the next hwb's sweep)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -30,7 +32,8 @@ from tests.docker.support import (
     tree_digest,
 )
 
-pytestmark = pytest.mark.docker
+# One run serves the first tests here: keep the module on one xdist worker (--dist loadgroup).
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-shared")]
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -141,21 +144,42 @@ def scripted_project(root: Path, name: str, on_311: str) -> Path:
     })
 
 
-def created_containers(client: Any, project: str, since: float, until: float) -> list[str]:
-    """Ids of the containers the engine created for ``project`` between the two times."""
-    events = client.events(
-        since=int(since), until=int(until) + 1, decode=True,
+@contextlib.contextmanager
+def containers_created(client: Any, project: str) -> Iterator[list[str]]:
+    """The ids of the containers the engine creates for ``project`` while the block runs, from
+    its event stream, listened to live (the engine keeps only its last 256 events, and every
+    ``exec`` makes three)."""
+    stream = client.events(
+        decode=True,
         filters={"type": "container", "event": "create", "label": [f"hwb.project={project}"]},
     )
-    return [event["id"] for event in events]
+    created: list[str] = []
+
+    def listen() -> None:
+        try:
+            for event in stream:
+                created.append(event["id"])
+        except Exception:  # the stream closed under it
+            pass
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    found: list[str] = []
+    try:
+        yield found
+    finally:
+        time.sleep(1)  # the last events reach the stream
+        stream.close()
+        listener.join(10)
+        found.extend(created)
 
 
-def matrix(run_hwb: Run, project: Path, out: Path, *args: str,
-           env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], float, float]:
-    started = time.time()
-    result = run_hwb("matrix", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
-                     "--python", "3.11,3.12", "-o", str(out), "--json", *args, env=env)
-    return result, started, time.time()
+def matrix(client: Any, run_hwb: Run, project: Path, out: Path,
+           *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    with containers_created(client, project.name) as created:
+        result = run_hwb("matrix", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+                         "--python", "3.11,3.12", "-o", str(out), "--json", *args)
+    return result, created
 
 
 def jobs_of(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
@@ -175,21 +199,23 @@ def nothing_left(client: Any, project: str, tmp: Path) -> None:
 def shared_run(tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> Iterator[dict[str, Any]]:
     client = client_with_images()
     root = tmp_path_factory.mktemp("shared")
-    project = probe_project(root, "hwb-shared-probe")
+    # Its own name in each process: should two xdist workers both run this fixture, neither
+    # must count the other's container.
+    name = f"hwb-shared-probe-{os.getpid()}"
+    project = probe_project(root, name)
     before = tree_digest(project)
     tmp = root / "tmp"
     tmp.mkdir()
     env = dict(os.environ, HWB_CACHE_DIR=str(hwb_cache), TMPDIR=str(tmp),
                HWB_TEST_SECRET=SECRET, HWB_TEST_PASSED="passed-value")
     env.pop("HWB_DISABLE_PLUGINS", None)
-    started = time.time()
-    result = subprocess.run(
-        [sys.executable, "-m", "hwb_core", "matrix", str(project), "--isolation", "docker",
-         "--image", BUILD_IMAGE, "--python", "3.11,3.12", "--parallel", "2", "--json",
-         "-o", str(root / "out")],
-        env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-    )
-    finished = time.time()
+    with containers_created(client, name) as created:
+        result = subprocess.run(
+            [sys.executable, "-m", "hwb_core", "matrix", str(project), "--isolation", "docker",
+             "--image", BUILD_IMAGE, "--python", "3.11,3.12", "--parallel", "2", "--json",
+             "-o", str(root / "out")],
+            env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        )
     assert result.returncode == 0, result.stderr
     records = {}
     wheels = {}
@@ -202,18 +228,16 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> Ite
         tag = wheel.name.split("-")[2]
         records[tag], wheels[tag] = record, (wheel, names)
     yield {
-        "client": client, "records": records, "wheels": wheels, "tmp": tmp, "project": project,
+        "client": client, "name": name, "records": records, "wheels": wheels, "tmp": tmp, "project": project,
         "before": before, "after": tree_digest(project), "stderr": result.stderr,
-        "created": created_containers(client, "hwb-shared-probe", started, finished),
+        "created": created,
     }
 
 
-@pytest.mark.xdist_group("docker-shared")
 def test_a_two_python_matrix_starts_one_container(shared_run: dict[str, Any]) -> None:
     assert len(shared_run["created"]) == 1, shared_run["created"]
 
 
-@pytest.mark.xdist_group("docker-shared")
 def test_two_jobs_at_once_in_it_build_correct_distinct_wheels(shared_run: dict[str, Any]) -> None:
     records, wheels = shared_run["records"], shared_run["wheels"]
     assert sorted(records) == ["cp311", "cp312"]
@@ -227,7 +251,6 @@ def test_two_jobs_at_once_in_it_build_correct_distinct_wheels(shared_run: dict[s
         assert len(record["builds_seen"]) == 2, record["builds_seen"]
 
 
-@pytest.mark.xdist_group("docker-shared")
 def test_each_job_has_its_own_directories(shared_run: dict[str, Any]) -> None:
     records = list(shared_run["records"].values())
     places = [record["cwd"].rsplit("/", 1)[0] for record in records]
@@ -241,7 +264,6 @@ def test_each_job_has_its_own_directories(shared_run: dict[str, Any]) -> None:
         assert record["tree"] == "writable"
 
 
-@pytest.mark.xdist_group("docker-shared")
 def test_every_job_keeps_the_hardening_of_a_single_build(shared_run: dict[str, Any]) -> None:
     for record in shared_run["records"].values():
         assert record["interfaces"] == ["lo"]
@@ -257,10 +279,9 @@ def test_every_job_keeps_the_hardening_of_a_single_build(shared_run: dict[str, A
             "/hwb/bin/uv", "/hwb/envs", "/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
 
 
-@pytest.mark.xdist_group("docker-shared")
 def test_the_source_is_untouched_and_nothing_is_left(shared_run: dict[str, Any]) -> None:
     assert shared_run["after"] == shared_run["before"]
-    nothing_left(shared_run["client"], "hwb-shared-probe", shared_run["tmp"])
+    nothing_left(shared_run["client"], shared_run["name"], shared_run["tmp"])
 
 
 # --------------------------------------------------------------------------- when a job goes wrong
@@ -271,12 +292,12 @@ def test_a_failing_job_does_not_stop_the_other_in_the_same_container(
 ) -> None:
     client = client_with_images()
     project = scripted_project(tmp_path, "hwb-shared-fails", "sys.exit('this build fails on purpose')")
-    result, started, finished = matrix(run_hwb, project, tmp_path / "out", "--parallel", "2")
+    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed" and jobs["cp312"]["status"] == "ok", jobs
     assert "this build fails on purpose" in Path(jobs["cp311"]["log"]).read_text()
-    assert len(created_containers(client, "hwb-shared-fails", started, finished)) == 1
+    assert len(created) == 1, created
     nothing_left(client, "hwb-shared-fails", Path(hwb_env["TMPDIR"]))
 
 
@@ -287,11 +308,11 @@ def test_a_job_that_kills_the_container_leaves_the_next_job_a_new_one(
     ``sleep``) dies with them, so the container stops: the next job starts another."""
     client = client_with_images()
     project = scripted_project(tmp_path, "hwb-shared-killer", "os.kill(-1, 9); time.sleep(30)")
-    result, started, finished = matrix(run_hwb, project, tmp_path / "out", "--parallel", "1")
+    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "1")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed" and jobs["cp312"]["status"] == "ok", jobs
-    assert len(created_containers(client, "hwb-shared-killer", started, finished)) == 2
+    assert len(created) == 2, created
     nothing_left(client, "hwb-shared-killer", Path(hwb_env["TMPDIR"]))
 
 
@@ -305,14 +326,14 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_container_serves_the_next(
         tmp_path, "hwb-shared-hangs",
         f"import subprocess; subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])",
     )
-    result, started, finished = matrix(run_hwb, project, tmp_path / "out", "--parallel", "1",
-                                       "--timeout", "30")
+    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "1",
+                             "--timeout", "30")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed", jobs
     assert "ran past the build's time limit of 30 s" in jobs["cp311"]["error"]
     assert jobs["cp312"]["status"] == "ok", jobs
-    assert len(created_containers(client, "hwb-shared-hangs", started, finished)) == 1
+    assert len(created) == 1, created
     assert processes_mentioning(marker) == []
     nothing_left(client, "hwb-shared-hangs", Path(hwb_env["TMPDIR"]))
 

@@ -166,8 +166,6 @@ def build_env(
     number = next(kept.jobs)
     build_id = f"{os.getpid()}-{number}"
     host = kept.scratch / f"job-{number}"
-    for name in ("hooks", "home", "tmp"):
-        (host / name).mkdir(parents=True)
     inside = f"{SCRATCH}/job-{number}"
     place = Place(
         scratch=host,
@@ -177,10 +175,13 @@ def build_env(
         environment={"HOME": f"{inside}/home", "TMPDIR": f"{inside}/tmp", BUILD_ID: build_id},
         stop=functools.partial(kept.kill, build_id),
     )
-    reporter.debug(
-        f"building in the session's container {kept.container_id[:12]} ({image.ref}), in {inside}"
-    )
     try:
+        for name in ("hooks", "home", "tmp"):
+            (host / name).mkdir(parents=True)
+        reporter.debug(
+            f"building in the session's container {kept.container_id[:12]} ({image.ref}), "
+            f"in {inside}"
+        )
         yield prepare(client, kept.container_id, image, settings, mounts, request, place)
     finally:
         # Nothing the build started outlives it: what an error or Ctrl-C left running, a
