@@ -274,7 +274,11 @@ def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[Bu
     **Called** once per build, after the interpreter and strategy are known.
 
     **Returns** a context manager that yields a :class:`BuildEnv` and, on exit, removes all it
-    made, also after an error or Ctrl-C. Return ``None`` when ``isolation`` is not yours.
+    made, also after an error or Ctrl-C. Return ``None`` when ``isolation`` is not yours. When
+    ``request.scope`` is set (``hwb matrix``: one :class:`~hwb_core.scope.Scope` for all its
+    builds), what is costly to make and safe to share may be kept there for the next builds
+    instead (the container isolations keep their started container, one per image); what is the
+    build's own must still go on exit.
 
     **Combining**: the first non-``None`` result wins.
 
@@ -375,7 +379,8 @@ def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None
     output directory, with the wheel to publish (in a private directory). Not called when
     ``[tool.hwb.test] enabled`` is false (``--no-test``). ``request.fresh_env()`` makes a new
     environment of the isolation the wheel was built in (a new container of the same image,
-    without network), removed when its ``with`` block ends; install the wheel there with
+    without network; in ``hwb matrix``, a new virtual environment in a new directory of the
+    run's container for the image), removed when its ``with`` block ends; install the wheel there with
     ``env.install_wheel`` and run commands from a directory under ``request.work_dir``.
 
     **Returns** a :class:`~hwb_core.interfaces.WheelTestOutcome` (``passed``, the command, its

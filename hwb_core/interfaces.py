@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.project import Project
+    from hwb_core.scope import Scope
     from hwb_core.target import Target
 
 
@@ -407,6 +408,12 @@ class EnvRequest:
     tried (the ``try_wheel`` hook): nothing is built there, so it needs no writable copy of the
     source (the project may be visible read-only), and it must be new, never a cached
     environment that a later build would reuse."""
+    scope: Scope | None = None
+    """Resources an isolation may keep for the builds still to come (:class:`hwb_core.scope.Scope`):
+    ``hwb matrix`` opens one for all its jobs, and a container isolation keeps its started
+    container there for the next job of the same image. ``None`` (``hwb build``): make
+    everything for this build and remove it when the environment's context exits. With a scope,
+    ``work_dir`` is inside ``scope.root``."""
 
 
 @dataclasses.dataclass

@@ -55,6 +55,7 @@ from hwb_core.interfaces import (
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
 from hwb_core.report import LogReporter
+from hwb_core.scope import Scope
 
 TEMP_PREFIX = "hwb-"
 
@@ -89,10 +90,14 @@ class Session:
         pm: PluginManager,
         reporter: Reporter,
         environ: Mapping[str, str] | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self.pm = pm
         self.reporter = reporter
         self.environ = dict(os.environ if environ is None else environ)
+        self.scope = scope
+        """What outlives one build, when a command runs several (``hwb matrix``): their work
+        directories, and what isolations keep for the next build (``EnvRequest.scope``)."""
 
     def config_for(
         self, project: Project | None, overrides: Mapping[str, Any] | None = None
@@ -404,7 +409,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             log.append(path)
             stream.write(f"hwb build {request.source}: {python.describe()}, in {choice.name}\n")
             reporter = LogReporter(reporter, stream)
-            session = Session(pm, reporter, session.environ)
+            session = Session(pm, reporter, session.environ, session.scope)
 
         config_settings = dict(config.get("config-settings") or {})
         config_settings.update(request.config_settings)
@@ -414,7 +419,10 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             target=target, project=project, environ=session.environ, reporter=reporter
         ):
             backend_env.update(found or {})
-        work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
+        if session.scope is not None:
+            work = session.scope.work_dir()
+        else:
+            work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
         stack.callback(shutil.rmtree, work, True)
         caps = pm.isolations()[choice.name].capabilities if choice.name in pm.isolations() else None
         # A container builds with its image's interpreter, known once it runs: name the version.
@@ -432,6 +440,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                 work_dir=work,
                 extra_env=backend_env,
                 fresh=fresh,
+                scope=session.scope,
             )
             manager = pm.hook.create_env(isolation=choice.name, request=env_request)
             if manager is None:

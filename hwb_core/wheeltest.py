@@ -96,6 +96,7 @@ def _env_maker(
             work_dir=work_dir,
             extra_env=env_request.extra_env,
             purpose="test",
+            scope=env_request.scope,
         )
         manager = pm.hook.create_env(isolation=isolation, request=request)
         if manager is None:

@@ -210,6 +210,51 @@ def test_no_container_or_service_is_left_after_an_interrupted_podman_build(
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+def test_a_podman_matrix_builds_both_pythons_in_one_container_and_leaves_nothing(
+    run_hwb: Any, hwb_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The jobs share the run's podman service and one container (docker.md, "Matrix jobs share
+    a container"); both go when the run ends."""
+    import time
+
+    podman_with_images()
+    name = "hwb-podman-shared"
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+        """,
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('shared', ['shared.c'])])\n",
+        "shared.c": "#include <Python.h>\n"
+                    "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"shared\", NULL, -1, NULL};\n"
+                    "PyMODINIT_FUNC PyInit_shared(void) { return PyModule_Create(&m); }\n",
+    })
+    env = {"CONTAINER_HOST": ""}
+    started = int(time.time())
+    result = run_hwb("matrix", str(project), "--isolation", "podman", "--image", BUILD_IMAGE,
+                     "--python", "3.11,3.12", "--parallel", "2", "-o", str(tmp_path / "out"),
+                     "--json", "-vv", env=env)
+    finished = int(time.time()) + 1
+    assert result.returncode == 0, result.stderr
+    jobs = json.loads(result.stdout)["jobs"]
+    assert sorted(Path(job["wheel"]).name.split("-")[2] for job in jobs) == ["cp311", "cp312"]
+    events = subprocess.run(
+        ["podman", "events", "--since", str(started), "--until", str(finished),
+         "--filter", "event=create", "--filter", f"label=hwb.project={name}", "--format", "{{.ID}}"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert len(events.stdout.split()) == 1, events.stdout
+    assert left_containers(podman_containers, name) == []
+    assert processes_mentioning(hwb_env["TMPDIR"]) == []  # the service hwb started, if it did
+    assert [p.name for p in Path(hwb_env["TMPDIR"]).iterdir()] == []
+
+
 # --------------------------------------------------------------------------- availability
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from hwb_plugins.container import pep517
 from hwb_plugins.container.execution import exec_in
 from hwb_plugins.container.images import Image
 from hwb_plugins.container.interpreter import Runner
-from hwb_plugins.container.layout import BUILD_SRC, SCRATCH, VENV, WHEELHOUSE, WORK
+from hwb_plugins.container.layout import BUILD_SRC, SCRATCH, WHEELHOUSE, WORK
 from hwb_plugins.container.settings import ContainerSettings
 from hwb_plugins.container.wheelhouse import Wheelhouse, network_hint
 
@@ -51,6 +51,8 @@ class ContainerBuildEnv(BuildEnv):
         wheelhouse: Wheelhouse | None,
         image_path: str,
         source_inside: str = BUILD_SRC,
+        scratch_inside: str = SCRATCH,
+        work_inside: str = WORK,
     ) -> None:
         super().__init__(python=python, source_dir=source_dir, reporter=reporter)
         self.isolation = settings.engine.name
@@ -59,6 +61,16 @@ class ContainerBuildEnv(BuildEnv):
         self.image = image
         self.settings = settings
         self.scratch = scratch
+        """The host directory of this build's scratch files (its container path: ``scratch_inside``)."""
+        self.scratch_inside = scratch_inside
+        self.build_src = f"{scratch_inside}/src"
+        """The writable copy of the source that the backend builds in."""
+        self.job_environment: dict[str, str] = {}
+        """Variables every command of this build gets beyond the container's own (a build in a
+        kept container: its own ``HOME`` and ``TMPDIR``, and the tag its processes are found by)."""
+        self.stop: Callable[[], None] | None = None
+        """Stops this build's processes at its time limit, where stopping the container would
+        stop other builds' too (a kept container); ``None``: the container is stopped."""
         self.wheelhouse = wheelhouse
         self.base_python = ""
         self.pip_cmd: list[str] = []
@@ -67,13 +79,13 @@ class ContainerBuildEnv(BuildEnv):
         self.layers: Layers | None = None
         """Prepared environments (``cache-envs``), when uv runs and the build is offline."""
         self._layer_bins: list[str] = []
-        self.venv = VENV
+        self.venv = f"{scratch_inside}/env"
         self._image_path = image_path
         self.source_inside = source_inside
         """Where the project is: the writable copy (a build), or the read-only mount (a test)."""
         # Longest host prefix first, so a nested directory wins over its parent.
         self._paths: list[tuple[Path, str]] = sorted(
-            [(source_dir, source_inside), (scratch, SCRATCH), (work_dir, WORK)]
+            [(source_dir, source_inside), (scratch, scratch_inside), (work_dir, work_inside)]
             + ([(wheelhouse.root, WHEELHOUSE)] if wheelhouse else []),
             key=lambda item: len(str(item[0])),
             reverse=True,
@@ -84,7 +96,7 @@ class ContainerBuildEnv(BuildEnv):
     def default_cwd(self) -> str:
         """Where commands run unless told: the build's copy of the source, or the scratch
         directory of a test environment (which has no copy)."""
-        return BUILD_SRC if self.source_inside == BUILD_SRC else SCRATCH
+        return self.build_src if self.source_inside == self.build_src else self.scratch_inside
 
     # ----------------------------------------------------------------- BuildEnv
 
@@ -201,7 +213,7 @@ class ContainerBuildEnv(BuildEnv):
         )
         pth = f"{own}/hwb-{layer['key']}.pth"
         try:  # the scratch directory is the host's: no exec needed (0.05 s each)
-            (self.scratch / pth[len(SCRATCH) + 1 :]).write_text(line)
+            (self.scratch / pth[len(self.scratch_inside) + 1 :]).write_text(line)
         except OSError:  # a user namespace may own it differently: the container writes it
             write = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
             self.exec(
@@ -257,7 +269,7 @@ class ContainerBuildEnv(BuildEnv):
 
     def exec_environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         path = ":".join([f"{self.venv}/bin", *reversed(self._layer_bins), self._image_path])
-        env = {"PATH": path, "VIRTUAL_ENV": self.venv}
+        env = {"PATH": path, "VIRTUAL_ENV": self.venv, **self.job_environment}
         if extra:
             env.update(extra)
         return env
@@ -281,6 +293,7 @@ class ContainerBuildEnv(BuildEnv):
             check=check,
             what=what,
             settings=self.settings,
+            stop=self.stop,
         )
 
 

@@ -7,7 +7,7 @@ import codecs
 import collections
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from hwb_core import deadline
@@ -43,8 +43,11 @@ def exec_in(
     settings: ContainerSettings,
     check: bool = True,
     what: str | None = None,
+    stop: Callable[[], None] | None = None,
 ) -> RunResult:
-    """``exec``: output streamed to the reporter line by line, its tail kept for errors."""
+    """``exec``: output streamed to the reporter line by line, its tail kept for errors. At the
+    build's time limit the container is stopped, or ``stop`` is called when given (a kept
+    container, where only this build's processes may be stopped)."""
     from docker.errors import APIError, NotFound
 
     engine = settings.engine
@@ -77,7 +80,7 @@ def exec_in(
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pending = ""
-    watchdog = _watchdog(client, container_id)
+    watchdog = _watchdog(client, container_id, stop)
     heartbeat = Heartbeat(reporter, what or os.path.basename(str(argv[0])))
     try:
         for chunk in stream:
@@ -129,15 +132,26 @@ def exec_in(
 class _Watchdog(threading.Timer):
     """Stops the build container at the build's time limit (its processes with it)."""
 
-    def __init__(self, client: docker.DockerClient, container_id: str, seconds: float) -> None:
-        super().__init__(seconds, self._fire, args=(client, container_id))
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        container_id: str,
+        seconds: float,
+        stop: Callable[[], None] | None,
+    ) -> None:
+        super().__init__(seconds, self._fire, args=(client, container_id, stop))
         self.daemon = True
         self._fired = threading.Event()
 
-    def _fire(self, client: docker.DockerClient, container_id: str) -> None:
+    def _fire(
+        self, client: docker.DockerClient, container_id: str, stop: Callable[[], None] | None
+    ) -> None:
         self._fired.set()
         try:
-            client.api.kill(container_id)
+            if stop is not None:
+                stop()
+            else:
+                client.api.kill(container_id)
         except Exception:
             pass  # gone already; the stream ends either way
 
@@ -145,11 +159,13 @@ class _Watchdog(threading.Timer):
         return self._fired.is_set()
 
 
-def _watchdog(client: docker.DockerClient, container_id: str) -> _Watchdog | None:
+def _watchdog(
+    client: docker.DockerClient, container_id: str, stop: Callable[[], None] | None
+) -> _Watchdog | None:
     left = deadline.remaining()
     if left is None:
         return None
-    timer = _Watchdog(client, container_id, left)
+    timer = _Watchdog(client, container_id, left, stop)
     timer.start()
     return timer
 

@@ -68,10 +68,12 @@ def probe(
     arch: str,
     scratch: Path,
     facts: ImageFacts | None = None,
+    scratch_inside: str = SCRATCH,
 ) -> tuple[PythonInfo, Target, str]:
     """The container's interpreter as hwb describes interpreters (the kernel's one probe,
     :data:`hwb_core.pythons.PROBE`, with hwb's ``packaging`` copied into the scratch mount),
-    the wheelhouse's target, and the version of the image's pip (``""`` when it has none)."""
+    the wheelhouse's target, and the version of the image's pip (``""`` when it has none).
+    ``scratch`` is the host directory seen at ``scratch_inside`` in the container."""
     answer = facts.get("probe", base_python) if facts is not None else None
     if answer is None:
         lib = scratch / "probe-lib"
@@ -82,7 +84,8 @@ def probe(
                 ignore=shutil.ignore_patterns("__pycache__"),
             )
         output = run(
-            [base_python, "-c", pythons.PROBE, f"{SCRATCH}/probe-lib"], "probing the interpreter"
+            [base_python, "-c", pythons.PROBE, f"{scratch_inside}/probe-lib"],
+            "probing the interpreter",
         )
         answer = json.loads(output.output.strip().splitlines()[-1])
         if facts is not None:

@@ -50,23 +50,30 @@ def container_spec(
     selinux: bool = False,
     uv: Path | None = None,
     extra_volumes: Mapping[str, Mapping[str, str]] | None = None,
+    shared: bool = False,
 ) -> dict[str, Any]:
-    """The arguments of ``containers.create``: every hardening and limit in one place."""
+    """The arguments of ``containers.create``: every hardening and limit in one place.
+    ``shared``: a container kept for several builds (:mod:`.shared`), labelled so."""
     from docker.types import DeviceRequest
 
     # On SELinux hosts a bind mount must be relabelled (z: shared) for the container to read it.
     relabel = ",z" if selinux else ""
-    volumes = {
-        str(source): {"bind": SRC_MOUNT, "mode": "ro" + relabel},
-        str(scratch): {"bind": SCRATCH, "mode": "rw" + relabel},
-        str(work_dir): {"bind": WORK, "mode": "rw" + relabel},
-    }
+    mounts = [
+        (str(source), SRC_MOUNT, "ro"),
+        (str(scratch), SCRATCH, "rw"),
+        (str(work_dir), WORK, "rw"),
+    ]
     if wheelhouse is not None:
-        volumes[str(wheelhouse)] = {"bind": WHEELHOUSE, "mode": "ro" + relabel}
+        mounts.append((str(wheelhouse), WHEELHOUSE, "ro"))
     if uv is not None:
-        volumes[str(uv)] = {"bind": UV, "mode": "ro" + relabel}
+        mounts.append((str(uv), UV, "ro"))
     for host, mount in (extra_volumes or {}).items():
-        volumes[host] = {"bind": mount["bind"], "mode": mount["mode"] + relabel}
+        mounts.append((host, mount["bind"], mount["mode"]))
+    volumes: dict[str, dict[str, str]] | list[str] = {
+        host: {"bind": bind, "mode": mode + relabel} for host, bind, mode in mounts
+    }
+    if len(volumes) < len(mounts):  # one host directory at two places (a kept container's)
+        volumes = [f"{host}:{bind}:{mode}{relabel}" for host, bind, mode in mounts]
     environment = {
         "HOME": HOME,
         "LANG": "C.UTF-8",
@@ -102,6 +109,8 @@ def container_spec(
         "volumes": volumes,
         "detach": True,
     }
+    if shared:
+        spec["labels"]["hwb.shared"] = "1"
     if user is not None:
         spec["user"] = user
     if settings.memory is not None:
@@ -133,6 +142,7 @@ def create_container(
     uv: Path | None = None,
     *,
     extra_volumes: Mapping[str, Mapping[str, str]] | None = None,
+    shared: bool = False,
 ) -> str:
     from docker.errors import APIError
 
@@ -149,6 +159,7 @@ def create_container(
         selinux="selinux" in security,
         uv=uv,
         extra_volumes=extra_volumes,
+        shared=shared,
     )
     try:
         container = client.containers.create(**spec)

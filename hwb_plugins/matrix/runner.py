@@ -15,6 +15,7 @@ from typing import IO, Protocol
 from hwb_core.errors import HwbError, WheelTestFailed
 from hwb_core.pipeline import BuildRequest, Session, archive_limits, build, prepared_source
 from hwb_core.project import Project
+from hwb_core.scope import Scope
 from hwb_plugins.matrix.engines import Dispatcher
 from hwb_plugins.matrix.jobs import (
     FAILED,
@@ -118,9 +119,19 @@ class Runner:
     #: Seconds the running jobs get to stop after SIGINT, then after SIGTERM, before SIGKILL.
     GRACE = (3.0, 5.0)
 
-    def __init__(self, plan: Plan, session: Session, options: MatrixOptions, view: View) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        session: Session,
+        options: MatrixOptions,
+        view: View,
+        scope: Scope | None = None,
+    ) -> None:
         self.plan = plan
         self.session = session
+        self.scope = scope
+        """Shared by every job's build: what isolations keep between jobs (one container per
+        image), released when the run ends."""
         self.options = options
         self.view = view
         self._cancel = threading.Event()
@@ -188,6 +199,8 @@ class Runner:
         signals = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)]
         stage = 0
         signal_descendants(signals[stage])
+        if self.scope is not None:
+            self.scope.stop()  # what runs where no signal reaches: commands in containers
         stage_started = time.monotonic()
         interrupts = 0
         while pending:
@@ -244,7 +257,8 @@ class Runner:
                 config_settings=dict(self.options.config_settings),
                 overrides={**self.options.overrides, **job.overrides},
             )
-            result = build(request, Session(self.session.pm, reporter, self.session.environ))
+            job_session = Session(self.session.pm, reporter, self.session.environ, self.scope)
+            result = build(request, job_session)
             job.wheel, job.isolation_used = result.path, result.isolation
             job.test = result.test_record()
             status = OK
@@ -337,9 +351,12 @@ def run_matrix(
             return MatrixResult(plan, time.monotonic() - started)
         for note in plan.notes:
             session.reporter.info(note)
-        runner = Runner(plan, session, options, view)
-        try:
-            runner.run()
-        except KeyboardInterrupt:
-            return MatrixResult(plan, time.monotonic() - started, interrupted=True)
+        # Containers (and whatever else isolations keep for the next job) are released when
+        # the run ends, however it ends.
+        with Scope() as scope:
+            runner = Runner(plan, session, options, view, scope)
+            try:
+                runner.run()
+            except KeyboardInterrupt:
+                return MatrixResult(plan, time.monotonic() - started, interrupted=True)
     return MatrixResult(plan, time.monotonic() - started)
