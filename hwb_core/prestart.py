@@ -10,8 +10,9 @@ line's options and the project's ``pyproject.toml`` (:func:`_plan_path`). The ne
 ``hwb build`` starts that interpreter as its very first act (:func:`begin`, before hwb imports
 anything of weight), and it imports the modules while hwb works out what to build. When the build's environment then asks to run the
 driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
-started: the same interpreter, the same driver, exactly the same environment variables.
-Anything else (another interpreter, a changed variable, a build in a container, an error
+started: the same interpreter, the same driver, exactly the same environment variables, and an
+environment not made again in the meantime. Anything else (another interpreter, a changed
+variable, a cached environment replaced at its age limit, a build in a container, an error
 before the backend runs) and the waiting process is stopped unused; it has only imported
 modules. Importing the modules a backend will import anyway is all it does ahead: the hooks
 run only with the real request, in the real working directory.
@@ -47,6 +48,7 @@ _state: dict[str, Any] = {
     "proc": None,
     "cmd": None,
     "env": None,
+    "stamp": None,
     "ran": None,
 }
 
@@ -114,11 +116,26 @@ def begin(args: Sequence[str]) -> None:
         from hwb_core.process import spawn
 
         cmd = [python, DRIVER, "--wait", str(plan_file)]
+        stamp = _stamp(python)
         proc = spawn(cmd, cwd=os.path.dirname(DRIVER), env=env, stdin=subprocess.PIPE)
     except (OSError, ValueError, KeyError, TypeError):
         return
-    _state.update(proc=proc, cmd=cmd, env=env)
+    _state.update(proc=proc, cmd=cmd, env=env, stamp=stamp)
     atexit.register(discard)
+
+
+def _stamp(python: str) -> tuple[int, int] | None:
+    """What tells whether the environment of ``python`` was made again since the process
+    started ahead imported from it (a cached environment past its age limit is replaced at the
+    same path): its ``pyvenv.cfg`` (inode, modification time), else the interpreter's."""
+    where = os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg")
+    for path in (where, python):
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        return (info.st_ino, info.st_mtime_ns)
+    return None
 
 
 def adopt(
@@ -139,6 +156,7 @@ def adopt(
             len(cmd) == 4
             and [str(c) for c in cmd[:2]] == started[:2]
             and dict(env) == _state["env"]
+            and _stamp(str(cmd[0])) == _state["stamp"]
             and proc.poll() is None
         )
         if not same:

@@ -204,6 +204,18 @@ def test_a_throwaway_environment_leaves_the_last_plan_alone(hwb: Run, tmp_path: 
     assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
 
 
+def test_an_environment_made_again_is_not_imported_from_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """A cached environment past its age limit is replaced at the same path by the build: the
+    process started ahead imported from the old one, so the backend runs in a new process."""
+    root = project(tmp_path / "proj", extra_toml="[tool.hwb.isolation.venv]\ncache-max-age = 0.00002\n")
+    build(hwb, root, tmp_path / "out1")
+    time.sleep(2.5)  # past the age limit (about 1.7 s)
+    again = build(hwb, root, tmp_path / "out2")
+    assert "older than the age limit" in again.stderr, again.stderr
+    assert [AHEAD in line for line in driver_lines(again.stderr)] == [False], again.stderr
+    assert waiting_drivers(cache) == []
+
+
 def test_a_plan_whose_interpreter_is_gone_is_ignored(hwb: Run, tmp_path: Path, cache: Path) -> None:
     root = project(tmp_path / "proj")
     build(hwb, root, tmp_path / "out1")
