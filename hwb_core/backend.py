@@ -161,7 +161,7 @@ def _one_process(
     if env.on_host and "modules" in answer:
         from hwb_core import prestart
 
-        prestart.remember(project.build_backend, answer["modules"])
+        prestart.remember(project.build_backend, answer["modules"], answer.get("paths", []))
     if "unavailable" in answer:
         raise _unavailable(project.build_backend, str(answer["unavailable"]))
     for message in answer.get("warnings", []):

@@ -11,9 +11,9 @@ line's options and the project's ``pyproject.toml`` (:func:`_plan_path`). The ne
 anything of weight), and it imports the modules while hwb works out what to build. When the build's environment then asks to run the
 driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
 started: the same interpreter, the same driver, exactly the same environment variables, and an
-environment not made again in the meantime. Anything else (another interpreter, a changed
-variable, a cached environment replaced at its age limit, a build in a container, an error
-before the backend runs) and the waiting process is stopped unused; it has only imported
+environment not made again or installed into in the meantime. Anything else (another
+interpreter, a changed variable, a cached environment replaced at its age limit, a build in a
+container, an error before the backend runs) and the waiting process is stopped unused; it has only imported
 modules. Importing the modules a backend will import anyway is all it does ahead: the hooks
 run only with the real request, in the real working directory.
 
@@ -49,6 +49,7 @@ _state: dict[str, Any] = {
     "cmd": None,
     "env": None,
     "stamp": None,
+    "paths": (),
     "ran": None,
 }
 
@@ -116,26 +117,31 @@ def begin(args: Sequence[str]) -> None:
         from hwb_core.process import spawn
 
         cmd = [python, DRIVER, "--wait", str(plan_file)]
-        stamp = _stamp(python)
+        paths = [p for p in plan.get("paths", []) if isinstance(p, str)]
+        stamp = _stamp(python, paths)
         proc = spawn(cmd, cwd=os.path.dirname(DRIVER), env=env, stdin=subprocess.PIPE)
     except (OSError, ValueError, KeyError, TypeError):
         return
-    _state.update(proc=proc, cmd=cmd, env=env, stamp=stamp)
+    _state.update(proc=proc, cmd=cmd, env=env, stamp=stamp, paths=paths)
     atexit.register(discard)
 
 
-def _stamp(python: str) -> tuple[int, int] | None:
-    """What tells whether the environment of ``python`` was made again since the process
-    started ahead imported from it (a cached environment past its age limit is replaced at the
-    same path): its ``pyvenv.cfg`` (inode, modification time), else the interpreter's."""
-    where = os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg")
-    for path in (where, python):
+def _stamp(python: str, paths: Sequence[str]) -> list[Any]:
+    """What tells whether the environment of ``python`` changed since the process started
+    ahead imported from it: its ``pyvenv.cfg`` (else the interpreter), made again when a cached
+    environment past its age limit is replaced at the same path, and the directories on its
+    ``sys.path``, whose modification time changes when a distribution is installed into them,
+    upgraded or removed."""
+    found: list[Any] = []
+    venv_cfg = os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg")
+    for path in (venv_cfg if os.path.exists(venv_cfg) else python, *paths):
         try:
             info = os.stat(path)
         except OSError:
+            found.append(None)
             continue
-        return (info.st_ino, info.st_mtime_ns)
-    return None
+        found.append([info.st_ino, info.st_mtime_ns])
+    return found
 
 
 def adopt(
@@ -156,7 +162,7 @@ def adopt(
             len(cmd) == 4
             and [str(c) for c in cmd[:2]] == started[:2]
             and dict(env) == _state["env"]
-            and _stamp(str(cmd[0])) == _state["stamp"]
+            and _stamp(str(cmd[0]), _state["paths"]) == _state["stamp"]
             and proc.poll() is None
         )
         if not same:
@@ -173,7 +179,7 @@ def adopt(
         return proc
 
 
-def remember(backend: str, modules: Sequence[str]) -> None:
+def remember(backend: str, modules: Sequence[str], paths: Sequence[str] = ()) -> None:
     """After the driver ran on the host and listed the ``modules`` its hooks imported: keep
     the plan for the next ``hwb build`` (a no-op in any other command, and after the first
     backend process of this one)."""
@@ -194,6 +200,7 @@ def remember(backend: str, modules: Sequence[str]) -> None:
         "env_set": {k: v for k, v in env.items() if os.environ.get(k) != v},
         "env_unset": sorted(k for k in os.environ if k not in env),
         "modules": [m for m in modules if isinstance(m, str)],
+        "paths": [p for p in paths if isinstance(p, str)],
     }
     # Written as hwb exits, once the build's environment is removed or kept: a throwaway
     # environment's interpreter is gone by then, and its plan would only displace a lasting one.

@@ -216,6 +216,25 @@ def test_an_environment_made_again_is_not_imported_from_ahead(hwb: Run, tmp_path
     assert waiting_drivers(cache) == []
 
 
+def test_an_environment_installed_into_is_not_imported_from_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """Something installed into the environment after the process started ahead imported from
+    it (here a project plugin adds a distribution to its site-packages while hwb starts): the
+    backend runs in a new process."""
+    root = project(tmp_path / "proj", extra_toml='[tool.hwb]\nplugins = ["installer"]\n')
+    (root / "installer.py").write_text(
+        "import glob, os\n"
+        "if os.environ.get('AHEAD_INSTALL'):\n"
+        "    for site in glob.glob(os.path.join(os.environ['HWB_CACHE_DIR'], 'envs', '*', 'lib', '*', 'site-packages')):\n"
+        "        os.makedirs(os.path.join(site, 'extra-1.0.dist-info'), exist_ok=True)\n"
+    )
+    build(hwb, root, tmp_path / "out1")
+    quiet = build(hwb, root, tmp_path / "out2")
+    assert [AHEAD in line for line in driver_lines(quiet.stderr)] == [True], quiet.stderr
+    changed = build(hwb, root, tmp_path / "out3", env={"AHEAD_INSTALL": "1"})
+    assert [AHEAD in line for line in driver_lines(changed.stderr)] == [False], changed.stderr
+    assert waiting_drivers(cache) == []
+
+
 def test_a_plan_whose_interpreter_is_gone_is_ignored(hwb: Run, tmp_path: Path, cache: Path) -> None:
     root = project(tmp_path / "proj")
     build(hwb, root, tmp_path / "out1")

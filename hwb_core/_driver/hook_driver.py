@@ -11,10 +11,10 @@ environment) and, optionally, ``distributions``: where to write what the environ
 ``build_wheel`` has run (``distributions.py``). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
 ``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
 blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
-issued (as pyproject-hooks reports them), and ``"modules"``: what the hooks imported from
-outside the project. A backend that cannot be imported gives ``{"unavailable": TEXT}``; a hook
-that raises prints its traceback and exits 1. It imports nothing from hwb (it runs under the
-build's interpreter, 3.8 and newer).
+issued (as pyproject-hooks reports them), ``"modules"``: what the hooks imported from outside
+the project, and ``"paths"``: the interpreter's own ``sys.path``. A backend that cannot be
+imported gives ``{"unavailable": TEXT}``; a hook that raises prints its traceback and exits 1.
+It imports nothing from hwb (it runs under the build's interpreter, 3.8 and newer).
 
     python hook_driver.py --wait PLAN_JSON
 
@@ -163,9 +163,9 @@ def main() -> int:
         modules = imported_since(before, os.getcwd())
         if request.get("distributions"):
             list_distributions(request["distributions"], installed_paths)
-        write_with_warnings(
-            {"requires": requires, "started": True, "wheel": name, "modules": modules}
-        )
+        result = {"requires": requires, "started": True, "wheel": name, "modules": modules}
+        result["paths"] = installed_paths
+        write_with_warnings(result)
     return 0
 
 
