@@ -178,10 +178,28 @@ def _unavailable(backend: str, trace: str) -> BackendError:
 
 
 def _built(project: Project, wheel_dir: Path, name: object) -> Path:
-    path: Path = wheel_dir / str(name)
-    if not path.is_file():
+    """The wheel the backend says it wrote: a plain file name in ``wheel_dir``, a regular file
+    there (never a link: a backend in a container could point one at a file of the host)."""
+    import os
+    import stat
+
+    text = str(name)
+    path: Path = wheel_dir / text
+    if os.path.basename(text) != text or text in ("", ".", "..") or not text.endswith(".whl"):
         raise BackendError(
-            f"build-backend {project.build_backend!r} reported {name!r} but wrote no such file"
+            f"build-backend {project.build_backend!r} reported {text!r}, which is not the file "
+            "name of a wheel in the wheel directory",
+            hint="a backend returns the base name of the .whl file it wrote",
+        )
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        mode = 0
+    if not stat.S_ISREG(mode):
+        what = "a link or special file" if mode else "no such file"
+        raise BackendError(
+            f"build-backend {project.build_backend!r} reported {text!r} but wrote {what}",
+            hint="the backend must write the wheel itself into the wheel directory",
         )
     return path
 

@@ -5,7 +5,9 @@ host it used to get every variable hwb has, so a CI job's ``GITHUB_TOKEN`` or cl
 ``os.environ`` away. By default a backend process now runs without the variables that look like
 credentials: a name matching one of :data:`CREDENTIAL_PATTERNS` (case-insensitive shell patterns)
 or a value holding a password in a URL (``https://user:secret@host/``). Installers are not
-affected (a private index keeps working); containers get no host variables at all.
+affected by ``set``, and keep the index settings they need (:data:`INSTALLER_PATTERNS`: a
+private index keeps working) but not the other credentials; containers get no host variables
+at all.
 
 ``[tool.hwb.env]`` changes it: ``pass`` (names or patterns let through all the same), ``block``
 (more names or patterns withheld) and ``set`` (variables set for the backend, on every platform);
@@ -76,6 +78,42 @@ KEYS.update(
         for key, label in zip(OS_SET_KEYS.values(), ("Linux", "macOS", "Windows"), strict=True)
     }
 )
+
+
+#: What an installer needs to reach your indexes: kept for the installers hwb runs for a build
+#: on the host even when they look like credentials.
+INSTALLER_PATTERNS: tuple[str, ...] = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_CERT",
+    "PIP_CLIENT_CERT",
+    "PIP_KEYRING_PROVIDER",
+    "UV_INDEX",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_KEYRING_PROVIDER",
+    "UV_INDEX_*_USERNAME",
+    "UV_INDEX_*_PASSWORD",
+)
+
+
+def installer_environment(
+    environ: Mapping[str, str], rule: BackendEnvironment | None = None
+) -> dict[str, str]:
+    """``environ`` for an installer or resolver hwb runs on the host for a build (the
+    containers' wheelhouse download, ``hwb lock``, a build environment's installs): what the
+    backend's ``rule`` withholds is withheld, except the index settings of
+    :data:`INSTALLER_PATTERNS`."""
+    rule = rule or BackendEnvironment()
+    return {
+        k: v
+        for k, v in environ.items()
+        if not rule.withholds(k, v)
+        or any(fnmatch.fnmatchcase(k.upper(), p) for p in INSTALLER_PATTERNS)
+    }
 
 
 @dataclasses.dataclass(frozen=True)

@@ -189,6 +189,27 @@ def check_outdir(outdir: Path) -> None:
         ) from None
 
 
+def _copy_regular(source: Path, target: Path) -> None:
+    """Copy ``source`` unless it is a link or not a regular file (a build in a container
+    writes where the wheel is taken from: a link there could name any file of the host)."""
+    import stat
+
+    try:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if source.is_symlink():
+            raise BuildError(
+                f"{source.name} is a link, not a wheel: nothing was published",
+                hint="the build must write the wheel itself, not a link to another file",
+            ) from None
+        raise exc
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise BuildError(f"{source.name} is not a regular file: nothing was published")
+        with open(target, "wb") as out:
+            shutil.copyfileobj(stream, out)
+
+
 def publish(
     wheel: Path, outdir: Path, beside: Mapping[str, bytes] | None = None
 ) -> tuple[Path, list[Path]]:
@@ -207,7 +228,7 @@ def publish(
             os.close(fd)
             staged.append((Path(tmp_name), outdir / name))
             if content is None:
-                shutil.copyfile(wheel, tmp_name)
+                _copy_regular(wheel, Path(tmp_name))
             else:
                 Path(tmp_name).write_bytes(content)
             os.chmod(tmp_name, 0o644 & ~_umask())

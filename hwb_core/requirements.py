@@ -47,3 +47,22 @@ def name_of(text: str) -> str:
     ``"scikit-build-core"``; ``""`` when the text does not start with a name."""
     match = _NAME.match(text)
     return canonical_name(match.group(1)) if match else ""
+
+
+def from_index_only(text: str) -> bool:
+    """True when ``text`` is a requirement an installer can only satisfy from an index: a name,
+    with extras, versions and markers. A direct reference (``name @ URL``), a path, a VCS URL,
+    an installer option (``-e DIR``, ``--index-url ...``) or anything else would make the
+    installer read or build something the requirement points at."""
+    if text.lstrip().startswith("-"):
+        return False
+    match = _NAME.match(text)
+    if match and not text[match.end() :].strip(" \t"):
+        # A bare name that an installer would take for a local archive (``x.tar.gz``).
+        return not match.group(1).lower().endswith((".whl", ".zip", ".tar", ".gz", ".bz2", ".xz"))
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text).url is None
+    except InvalidRequirement:
+        return False

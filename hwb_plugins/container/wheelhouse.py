@@ -4,6 +4,14 @@ hwb's cache directory), mounted read-only. The wheelhouse lasts: a requirement s
 downloaded once per target and age limit, and later builds find it there without asking the
 index (``refresh-envs`` downloads it afresh).
 
+What a build asks for is data, never code on the host. Only requirements from an index are
+fetched (:func:`check_requirements`: no URL, path, VCS reference or installer option, unless a
+wheel with its hash is listed in ``allow-direct-references``), as wheels only, in an empty
+working directory, with the credentials a backend would not get withheld. Each set has a
+directory of its own (``sets/<key>/``), which is all the container's installer sees, and its
+record holds every wheel's sha256: a set changed since it was downloaded (something on the host
+wrote into it) is downloaded again.
+
 The host runs ``pip download --only-binary=:all:`` with the container's Python version,
 implementation, ABI and every platform tag its C library accepts (``manylinux_2_36`` down to
 ``manylinux_2_5``, or ``musllinux_1_2`` down to ``musllinux_1_0``). A requirement with no such
@@ -27,9 +35,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hwb_core import process
+from hwb_core.backend_env import installer_environment
 from hwb_core.constraints import InstallFiles
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import PythonInfo, Reporter
+from hwb_core.requirements import from_index_only
 from hwb_plugins.container.errors import WheelNotAvailable
 
 
@@ -94,6 +104,10 @@ def wheelhouse_root() -> Path:
     return cache_dir() / "wheelhouse"
 
 
+#: Bumped when sets recorded by an older hwb no longer do (2: a directory per set, hashes).
+SET_FORMAT = 2
+
+
 class Wheelhouse:
     """The wheels of one container target (interpreter and platform) in the host's wheelhouse,
     kept between builds. A requirement set downloaded once is recorded in ``sets/``; the next
@@ -109,6 +123,7 @@ class Wheelhouse:
         *,
         max_age_days: float = 7.0,
         refresh: bool = False,
+        allowed: Sequence[str] = (),
     ) -> None:
         self.root = root
         self.key = target.key()
@@ -119,27 +134,30 @@ class Wheelhouse:
         self.reporter = reporter
         self.max_age_days = max_age_days
         self.refresh = refresh
+        self.table = table
+        self.allowed = tuple(allowed)
         self._pip: list[str] | None = None
 
-    def container_path(self, inside_root: str) -> str:
-        """This target's directory inside the container, the root being mounted at
-        ``inside_root``."""
-        return f"{inside_root}/{self.key}"
+    def container_path(self, inside_root: str, set_key: str | None = None) -> str:
+        """This target's directory inside the container (the root being mounted at
+        ``inside_root``), or that of its requirement set ``set_key``."""
+        base = f"{inside_root}/{self.key}"
+        return f"{base}/sets/{set_key}" if set_key else base
 
-    def fetch(self, requirements: Sequence[str], constraints: InstallFiles | None = None) -> None:
+    def fetch(self, requirements: Sequence[str], constraints: InstallFiles | None = None) -> str:
         """Make sure ``requirements`` and everything they need are here: from an earlier
-        build's record when it is fresh, else downloaded; raise when one has no wheel.
-        ``constraints``: the build constraints' files the download obeys (part of the set's
-        key)."""
-        if not requirements:
-            return
+        build's set when it is fresh and unchanged, else downloaded; raise when one has no
+        wheel, or is not a requirement from an index. ``constraints``: the build constraints'
+        files the download obeys (part of the set's key). The set's key is returned: its
+        directory (:meth:`container_path`) holds its wheels and nothing else."""
+        check_requirements(requirements, self.allowed, self.table)
         key = requirement_set_key(requirements, constraints)
         record = self.path / "sets" / f"{key}.json"
         if self._fresh(record):
             self.reporter.debug(
                 f"{', '.join(requirements)}: in the host's wheelhouse ({self.path}), no download"
             )
-            return
+            return key
         from filelock import FileLock
 
         try:
@@ -151,32 +169,83 @@ class Wheelhouse:
             ) from None
         with FileLock(str(self.path / ".lock")):
             if self._fresh(record):  # another build fetched the same set meanwhile
-                return
+                return key
             staging = Path(tempfile.mkdtemp(prefix=".download-", dir=self.path))
             try:
                 self._download(requirements, staging, constraints)
-                files = sorted(p.name for p in staging.iterdir() if p.is_file())
-                for name in files:
-                    os.replace(staging / name, self.path / name)
+                files = {p.name: _sha256(p) for p in sorted(staging.iterdir()) if p.is_file()}
+                final = record.with_suffix("")
+                shutil.rmtree(final, ignore_errors=True)
+                os.replace(staging, final)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            document = {"requirements": list(requirements), "files": files, "created": time.time()}
+            document = {
+                "format": SET_FORMAT,
+                "requirements": list(requirements),
+                "files": files,
+                "created": time.time(),
+            }
             partial = record.with_name(record.name + ".part")
             partial.write_text(json.dumps(document, indent=1))
             os.replace(partial, record)
+        return key
+
+    def installable(self, requirements: Sequence[str], set_key: str) -> list[str]:
+        """``requirements`` as the container's offline installer gets them: a direct reference
+        allowed by ``allow-direct-references`` becomes ``name==version`` of the wheel the set
+        holds (its directory has no other)."""
+        if not self.allowed:
+            return list(requirements)
+        from packaging.requirements import Requirement
+        from packaging.specifiers import SpecifierSet
+        from packaging.utils import parse_wheel_filename
+
+        out = []
+        for text in requirements:
+            if text.lstrip().startswith("-") or from_index_only(text):
+                out.append(text)
+                continue
+            requirement = Requirement(text)
+            url = requirement.url or ""
+            version = parse_wheel_filename(url.split("#")[0].rsplit("/", 1)[-1])[1]
+            requirement.url = None
+            requirement.specifier = SpecifierSet(f"=={version}")
+            out.append(str(requirement))
+        return out
 
     def _fresh(self, record: Path) -> bool:
-        """A set recorded within the age limit whose files are all still here."""
+        """A set recorded within the age limit whose directory holds its wheels, unchanged
+        (their sha256 as downloaded) and nothing else. A changed set is said and downloaded
+        again: something wrote into hwb's cache (a build on this host runs as you)."""
         if self.refresh:
             return False
         try:
             document = json.loads(record.read_text())
         except (OSError, ValueError):
             return False
+        if not isinstance(document, dict) or document.get("format") != SET_FORMAT:
+            return False
         age_days = (time.time() - float(document.get("created", 0))) / 86400
         if self.max_age_days and age_days > self.max_age_days:
             return False
-        return all((self.path / name).is_file() for name in document.get("files", []))
+        files: dict[str, str] = document.get("files") or {}
+        directory = record.with_suffix("")
+        try:
+            found = {p.name: p for p in directory.iterdir()}
+            same = set(found) == set(files) and all(
+                found[name].is_file()
+                and not found[name].is_symlink()
+                and _sha256(found[name]) == digest
+                for name, digest in files.items()
+            )
+        except OSError:
+            return False
+        if not same:
+            self.reporter.warn(
+                f"the wheelhouse's set {directory.name} ({', '.join(document.get('requirements') or [])}) "
+                "changed since it was downloaded: downloading it again"
+            )
+        return same
 
     def _download(
         self, requirements: Sequence[str], dest: Path, constraints: InstallFiles | None = None
@@ -190,8 +259,6 @@ class Wheelhouse:
             "download",
             "--dest",
             str(dest),
-            "--find-links",
-            str(self.path),
             "--only-binary=:all:",
             "--disable-pip-version-check",
             "--no-input",
@@ -207,8 +274,13 @@ class Wheelhouse:
         for tag in target.platform_tags():
             cmd += ["--platform", tag]
         cmd += constraints.args() if constraints is not None else list(requirements)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        result = process.run(cmd, reporter=self.reporter, env=env, check=False, what="pip download")
+        env = installer_environment(os.environ)
+        env = {k: v for k, v in env.items() if not k.startswith("PYTHON")}
+        # In the empty staging directory: a requirement never names a file of the working
+        # directory, and no configuration found there applies.
+        result = process.run(
+            cmd, reporter=self.reporter, env=env, cwd=dest, check=False, what="pip download"
+        )
         if result.returncode == 0:
             return
         if constraints is not None:
@@ -231,14 +303,47 @@ class Wheelhouse:
             details=result.output,
         )
 
-    def files(self) -> list[str]:
-        return sorted(p.name for p in self.path.glob("*.whl"))
+    def files(self, set_key: str) -> list[str]:
+        return sorted(p.name for p in (self.path / "sets" / set_key).glob("*.whl"))
 
     def pip(self) -> list[str]:
         """A pip on the host: hwb's own, else the one of the interpreter found for --python."""
         if self._pip is None:
             self._pip = host_pip(self.python, self.network_hint)
         return self._pip
+
+
+def check_requirements(requirements: Sequence[str], allowed: Sequence[str], table: str) -> None:
+    """Refuse what a build asks the host to fetch unless it is a requirement from an index (or a
+    wheel listed in ``allow-direct-references``): a path, a VCS URL, a URL of an sdist or an
+    installer option would make the host read, build or run what the project chose."""
+    for text in requirements:
+        if from_index_only(text) or _normal(text) in allowed:
+            continue
+        raise BuildError(
+            f"the build asked the host to fetch {text.strip()!r}, which is not a requirement "
+            "from an index (a URL, path or VCS reference is never fetched for a container)",
+            hint="name it by version from your index; or list the wheel with its hash in "
+            f"allow-direct-references in {table}; or let the container fetch it itself: "
+            f"network = true in {table}",
+        )
+
+
+def _normal(text: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return str(Requirement(text))
+    except InvalidRequirement:
+        return text
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def requirement_set_key(

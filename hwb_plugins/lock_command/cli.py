@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hwb_core.backend_env import BackendEnvironment, installer_environment
 from hwb_core.constraints import BuildConstraints, parse
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import CommandLine, PythonInfo, Reporter
@@ -96,7 +97,8 @@ def register(cli: CommandLine) -> None:
                 from hwb_core import pythons as finder
 
                 python = finder.find(session.pm, config, pythons[0] if pythons else None)
-                asked = backend_requires(project, "\n".join(lines) + "\n", python, reporter)
+                rule = BackendEnvironment.from_config(config)
+                asked = backend_requires(project, "\n".join(lines) + "\n", python, reporter, rule)
                 extra = [r for r in asked if r not in requirements]
                 if extra:
                     reporter.step("the backend asks for " + ", ".join(extra) + ": resolving again")
@@ -148,10 +150,16 @@ def header(
 
 
 def backend_requires(
-    project: Project, pins: str, python: PythonInfo, reporter: Reporter
+    project: Project,
+    pins: str,
+    python: PythonInfo,
+    reporter: Reporter,
+    rule: BackendEnvironment | None = None,
 ) -> list[str]:
     """What the backend's ``get_requires_for_build_wheel`` answers, run with ``python`` in a
-    throwaway environment holding the pinned requirements, in a private copy of the source."""
+    throwaway environment holding the pinned requirements, in a private copy of the source,
+    with the variables a build's backend gets (``rule``: no credentials); the installer gets
+    them too, with the index settings, and runs outside the source tree."""
     import subprocess
 
     from pyproject_hooks import BuildBackendHookCaller
@@ -171,18 +179,24 @@ def backend_requires(
         reporter.step(f"asking the backend what it needs ({python.describe()})")
         files = constraints.install_files(project.build_requires, python.marker_env, work / "in")
         bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
-        env = dict(
-            os.environ,
-            VIRTUAL_ENV=str(env_dir),
-            PATH=os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
-        )
+        venv = {
+            "VIRTUAL_ENV": str(env_dir),
+            "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
+        }
+        installer = {**installer_environment(os.environ, rule), **venv}
+        env = {**(rule or BackendEnvironment()).apply(os.environ), **venv}
         for cmd in (
             [uv, "venv", "--quiet", "--no-config", "--python", python.path, str(env_dir)],
             [uv, "pip", "install", "--quiet", "--python", str(bin_dir / "python"), *files.args()],
         ):
             if project.build_requires or cmd[1] == "venv":
                 done = subprocess.run(
-                    cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
+                    cmd,
+                    capture_output=True,
+                    text=True,
+                    env=installer,
+                    cwd=work,
+                    stdin=subprocess.DEVNULL,
                 )
                 if done.returncode != 0:
                     raise BuildError(

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from hwb_core.backend_env import installer_environment
 from hwb_core.constraints import Pin, parse
 from hwb_core.errors import BuildError, UsageError
 
@@ -66,7 +67,12 @@ def _compile(requirements: Sequence[str], args: Sequence[str]) -> str:
         cmd = [find_uv(), "pip", "compile", "--quiet", "--no-header", "--no-annotate"]
         cmd += ["--generate-hashes", "--no-config", *args, str(wanted)]
         done = subprocess.run(
-            cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=dict(os.environ)
+            cmd,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp,
+            env=installer_environment(os.environ),
         )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["uv failed"])[-1]

@@ -149,6 +149,10 @@ def env_python(env_dir: Path) -> Path:
 
 class VenvBuildEnv(HostBuildEnv):
     isolation = NAME
+    #: uv's ``--link-mode``: ``None`` for its default (hard links into uv's cache on Linux);
+    #: ``copy`` for a cached environment, whose files then share nothing with uv's cache and
+    #: whose fingerprint (change times) no other install can disturb.
+    link_mode: str | None = None
 
     def __init__(
         self,
@@ -172,6 +176,15 @@ class VenvBuildEnv(HostBuildEnv):
     @property
     def python_executable(self) -> str:
         return str(env_python(self.env_dir))
+
+    def installer_environ(self) -> dict[str, str]:
+        """The installer's variables: the credentials the backend does not get are withheld
+        from it too (index settings kept), and it runs in the environment's directory, so
+        nothing in the source tree (a ``uv.toml``, a ``pip.conf``, a file named like a
+        requirement) applies."""
+        from hwb_core.backend_env import installer_environment
+
+        return installer_environment(self.environ(), self.backend_environment)
 
     def create(self) -> None:
         base = self.python.path
@@ -235,14 +248,16 @@ class VenvBuildEnv(HostBuildEnv):
         if self._pip_mode == "uv":
             assert self.uv is not None
             cmd = [self.uv, "pip", "install", "--python", self.python_executable, *args]
+            if self.link_mode:
+                cmd[3:3] = ["--link-mode", self.link_mode]
             if offline_first:
                 # Everything may be in uv's cache already: no request to the index then.
                 offline = [*cmd[:3], "--offline", *cmd[3:]]
                 result = process.run(
                     offline,
                     reporter=self.reporter,
-                    cwd=self.source_dir,
-                    env=self.environ(),
+                    cwd=self.env_dir,
+                    env=self.installer_environ(),
                     check=False,
                 )
                 if result.returncode == 0:
@@ -272,8 +287,8 @@ class VenvBuildEnv(HostBuildEnv):
             process.run(
                 cmd,
                 reporter=self.reporter,
-                cwd=self.source_dir,
-                env=self.environ(),
+                cwd=self.env_dir,
+                env=self.installer_environ(),
                 what="installing build requirements",
             )
             if marker is not None:
@@ -418,6 +433,15 @@ class CachedVenvBuildEnv(VenvBuildEnv):
             self._resolve()
         return str(env_python(self.env_dir))
 
+    def installer_environ(self) -> dict[str, str]:
+        """The installer's variables: the credentials the backend does not get are withheld
+        from it too (index settings kept), and it runs in the environment's directory, so
+        nothing in the source tree (a ``uv.toml``, a ``pip.conf``, a file named like a
+        requirement) applies."""
+        from hwb_core.backend_env import installer_environment
+
+        return installer_environment(self.environ(), self.backend_environment)
+
     def create(self) -> None:  # made on first use instead
         pass
 
@@ -456,6 +480,7 @@ class CachedVenvBuildEnv(VenvBuildEnv):
                 uv=self.uv,
             )
             fresh.target_environ = self.target_environ
+            fresh.link_mode = "copy"
             fresh.build_constraints = constraints
             fresh.create()
             fresh.install(requirements, offline_first=not refresh)

@@ -33,7 +33,7 @@ from typing import Any
 from hwb_core.interfaces import PythonInfo, Reporter
 from hwb_plugins.venv.windows import env_python
 
-FORMAT = 1
+FORMAT = 2
 MARKER = "hwb-env.json"
 LAST_USED = ".hwb-last-used"
 TMP_PREFIX = ".tmp-"
@@ -212,6 +212,12 @@ def problem(
     python = env_python(env_dir)
     if not os.access(python, os.X_OK):  # follows the link to the base interpreter
         return f"its interpreter {python} is missing"
+    try:
+        same = record.get("tree") == _fingerprint(env_dir)
+    except OSError:
+        same = False
+    if not same:
+        return CHANGED
     # Not started to check it (that costs a warm build 20 to 40 ms): the key holds the base
     # interpreter's size and mtime, so a replaced interpreter has another key, and a venv whose
     # link resolves runs. An environment broken in a way this cannot see fails its build;
@@ -264,6 +270,8 @@ def acquire(
         reason = (
             "refresh asked for" if refresh and final.exists() else problem(final, key, max_age_days)
         )
+        if reason == CHANGED:
+            reporter.warn(f"the cached build environment {key} {CHANGED}: making it again")
         if reason is None:
             use.acquire(exclusive=False)
             touch_last_used(final)
@@ -285,6 +293,7 @@ def acquire(
                 "format": FORMAT,
                 "key": key,
                 "created": time.time(),
+                "tree": _fingerprint(tmp),
                 "python": identity.get("python", {}),
                 "installer": identity.get("installer"),
                 "requirements": list(identity.get("requirements", [])),
@@ -297,6 +306,19 @@ def acquire(
         use.acquire(exclusive=False)
         touch_last_used(final)
         return Acquired(key, final, False, reason, use)
+
+
+#: Why an environment is made again when something wrote into it after it was made (a build
+#: on the host runs as you: its backend can write into hwb's cache).
+CHANGED = "changed since it was made"
+
+
+def _fingerprint(env_dir: Path) -> str:
+    """Everything of the environment but its record and what hwb keeps in it for later builds
+    (``.hwb-*``: the last use, the list of its distributions)."""
+    from hwb_core.paths import tree_fingerprint
+
+    return tree_fingerprint(env_dir, (MARKER, ".hwb-"))
 
 
 def touch_last_used(env_dir: Path) -> None:
