@@ -359,6 +359,143 @@ def test_nothing_is_started_ahead_for_a_build_that_may_run_in_a_container(hwb: R
     assert waiting_drivers(cache) == []
 
 
+@pytest.mark.parametrize("where", ["_backend", "."])
+def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(hwb: Run, tmp_path: Path, cache: Path, where: str) -> None:
+    """The hooks import ``colorsys`` (the standard library's, imported ahead next time); then
+    the project adds its own ``colorsys.py``, in ``backend-path`` (first on ``sys.path``) or
+    at its root (which the build hook puts first)."""
+    root = write_project(tmp_path / "proj", {
+        "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "inbackend"
+        backend-path = ["_backend"]
+
+        [project]
+        name = "aheaddemo"
+        version = "1.0"
+
+        [tool.hatch.build.hooks.custom]
+        path = "hook.py"
+        """,
+        "_backend/inbackend.py": "from hatchling.build import *  # noqa: F403\n",
+        "hook.py": """
+        import os
+        import sys
+        from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import colorsys
+
+        class Hook(BuildHookInterface):
+            def initialize(self, version, build_data):
+                with open(os.path.join(self.root, "src", "aheaddemo", "colour.txt"), "w") as f:
+                    f.write(getattr(colorsys, "MARK", "stdlib"))
+        """,
+        "src/aheaddemo/__init__.py": "",
+    })
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    assert "colorsys" in plans(cache)[0]["modules"]
+    (root / where / "colorsys.py").write_text("MARK = 'in-tree'\n")
+    again = build(hwb, root, tmp_path / "out2", env=EPOCH)
+    [wheel] = (tmp_path / "out2").glob("*.whl")
+    assert wheel_members(wheel)["aheaddemo/colour.txt"] == b"in-tree"
+    assert wheel.read_bytes() == without_prestart(hwb, root, tmp_path / "out3", EPOCH)
+    assert AFRESH in again.stderr, again.stderr
+
+
+def hooked_project(root: Path, module: str) -> Path:
+    """A project whose build hook imports ``module`` (from the environment, when it is there)
+    and writes its ``VALUE`` into the wheel."""
+    return write_project(root, {
+        "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "aheaddemo"
+        version = "1.0"
+
+        [tool.hatch.build.hooks.custom]
+        path = "hook.py"
+
+        [tool.hwb]
+        plugins = ["editor"]
+        """,
+        "hook.py": f"""
+        import os
+        from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+        try:
+            import {module} as found
+        except ImportError:
+            found = None
+
+        class Hook(BuildHookInterface):
+            def initialize(self, version, build_data):
+                with open(os.path.join(self.root, "src", "aheaddemo", "value.txt"), "w") as f:
+                    f.write(getattr(found, "VALUE", "-"))
+        """,
+        # A project plugin, run while hwb starts: with AHEAD_EDIT, it waits until the process
+        # started ahead has imported the module, then edits the module in place.
+        "editor.py": f"""
+        import glob, os, time
+        if os.environ.get("AHEAD_EDIT"):
+            [site] = glob.glob(os.path.join(os.environ["HWB_CACHE_DIR"], "envs", "*", "lib", "*", "site-packages"))
+            marker = os.path.join(os.environ["HWB_CACHE_DIR"], "{module}.imported")
+            deadline = time.time() + 30
+            while not os.path.exists(marker) and time.time() < deadline:
+                time.sleep(0.01)
+            with open(os.path.join(site, "{module}.py")) as f:
+                text = f.read()
+            with open(os.path.join(site, "{module}.py"), "w") as f:
+                f.write(text.replace("original", "modified"))
+        """,
+        "src/aheaddemo/__init__.py": "",
+    })
+
+
+def test_warnings_issued_while_importing_ahead_appear_as_without_it(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = hooked_project(tmp_path / "proj", "aheadwarn")
+    build(hwb, root, tmp_path / "out0", env=EPOCH)
+    (site_packages(cache) / "aheadwarn.py").write_text(
+        "import warnings\nwarnings.warn('aheadwarn says hello', UserWarning)\nVALUE = 'warned'\n"
+    )
+    first = build(hwb, root, tmp_path / "out1", env=EPOCH)
+    again = build(hwb, root, tmp_path / "out2", env=EPOCH)
+    assert "aheadwarn" in plans(cache)[0]["modules"]
+    plain = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv", env={**EPOCH, "HWB_NO_PRESTART": "1"})
+
+    def warned(result: subprocess.CompletedProcess[str]) -> list[str]:
+        return [line for line in result.stderr.splitlines() if "aheadwarn says hello" in line]
+
+    assert warned(again) == warned(first) == warned(plain) != []
+    [wheel] = (root / "dist").glob("*.whl")
+    assert wheel_bytes(tmp_path / "out2") == wheel.read_bytes()
+    assert AFRESH in again.stderr, again.stderr
+
+
+def test_a_module_edited_after_it_was_imported_ahead_is_imported_again(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = hooked_project(tmp_path / "proj", "aheadmod")
+    build(hwb, root, tmp_path / "out0", env=EPOCH)
+    module = site_packages(cache) / "aheadmod.py"
+    module.write_text(
+        "import os\nopen(os.path.join(os.environ['HWB_CACHE_DIR'], 'aheadmod.imported'), 'w').close()\n"
+        "VALUE = 'original'\n"
+    )
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    assert "aheadmod" in plans(cache)[0]["modules"]
+    (cache / "aheadmod.imported").unlink()
+    time.sleep(0.2)  # the module is not new: only the edit can make it suspect
+    edited = build(hwb, root, tmp_path / "out2", env={**EPOCH, "AHEAD_EDIT": "1"})
+    assert "modified" in module.read_text()
+    [wheel] = (tmp_path / "out2").glob("*.whl")
+    assert wheel_members(wheel)["aheaddemo/value.txt"] == b"modified"
+    assert wheel.read_bytes() == without_prestart(hwb, root, tmp_path / "out3", EPOCH)
+    assert AFRESH in edited.stderr, edited.stderr
+
+
 def test_a_source_date_epoch_build_uses_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """With SOURCE_DATE_EPOCH the compiler flags map the build's temporary directory: the
     plan's is replaced by this build's, made ahead."""
