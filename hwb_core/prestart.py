@@ -87,9 +87,9 @@ def _plan_path(args: Sequence[str]) -> Path | None:
     """The plan of this command line: keyed by hwb's version and interpreter, the command
     line's options with their values, hwb's ``HWB_*`` variables (all that decides the
     configuration, hence the isolation and the backend's variables) and the bytes of the
-    project's ``pyproject.toml`` (or its sdist), not by the project's path, so a fresh copy of a
-    project (a CI job, a benchmark) finds the plan of the last copy, and two projects built in
-    turn each keep their own."""
+    project's ``pyproject.toml`` (or its sdist), not by the project's path or the output
+    directory's, so a fresh copy of a project (a CI job, a benchmark) finds the plan of the last
+    copy, and two projects built in turn each keep their own."""
     import zlib
 
     from hwb_core import __version__
@@ -97,7 +97,11 @@ def _plan_path(args: Sequence[str]) -> Path | None:
     found = _project_file(args)
     if found is None or found[1].stat().st_size > MAX_PROJECT_FILE:
         return None
-    options = [arg for i, arg in enumerate(args) if i != found[0]]
+    options = []  # less the project and the output directory (a new one each run, maybe)
+    for i, arg in enumerate(args):
+        if i != found[0] and not (i and args[i - 1] in ("-o", "--outdir")):
+            outdir = arg == "--outdir" or arg.startswith(("--outdir=", "-o"))
+            options.append("-o" if outdir else arg)
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("HWB_"))
     key = json.dumps([__version__, sys.executable, options, settings]).encode()
     key += b"\0" + found[1].read_bytes()

@@ -180,6 +180,14 @@ def test_a_fresh_copy_elsewhere_finds_the_last_plan(hwb: Run, tmp_path: Path, ca
     again = build(hwb, project(tmp_path / "copy2"), tmp_path / "out2")
     assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
     assert [p.name for p in (tmp_path / "out2").glob("*.whl")] == ["aheaddemo-1.0-py2.py3-none-any.whl"]
+    # An output directory of its own each time (as bench/run.py gives) does not change the plan.
+    for n, outdir in enumerate(["-o", "--outdir=", "-o", "--outdir"]):
+        where = tmp_path / f"wheels{n}"
+        args = [outdir + str(where)] if outdir.endswith("=") else [outdir, str(where)]
+        result = hwb("build", str(project(tmp_path / f"copy-o{n}")), "--isolation", "venv", "--cache-envs", "-vv", *args)
+        assert result.returncode == 0, result.stderr
+        assert [AHEAD in line for line in driver_lines(result.stderr)] == [n > 0], result.stderr
+        assert list(where.glob("*.whl"))
 
 
 def test_two_projects_built_in_turn_keep_a_plan_each(hwb: Run, tmp_path: Path, cache: Path) -> None:
