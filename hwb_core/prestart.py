@@ -270,8 +270,10 @@ def _write(plan_file: Path, plan: dict[str, Any]) -> None:
         return
     try:
         plan_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.stat(plan_file.parent).st_uid == getattr(os, "geteuid", lambda: -1)():
+            os.chmod(plan_file.parent, 0o700)  # made open to others by a umask of 002, say
         if not _ours(os.stat(plan_file.parent)):
-            return  # another user's, or open to others: never ours to fill
+            return  # another user's: never ours to fill
         partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         with open(os.open(partial, flags, 0o600), "w") as out:

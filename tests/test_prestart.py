@@ -539,3 +539,6 @@ def test_a_plan_someone_else_could_have_written_is_not_used(hwb: Run, tmp_path: 
         os.chown(plan_file, 65534, 65534)
     build(hwb, root, tmp_path / "out2", env=EPOCH)
     assert ran.exists() == (planted == "ours")
+    # The directory is this user's: hwb closes it again, and writes its own plan there.
+    assert plan_file.parent.stat().st_mode & 0o777 == 0o700
+    assert json.loads(plan_file.read_text())["python"] != str(evil)
