@@ -162,6 +162,8 @@ def _one_process(
         from hwb_core import prestart
 
         prestart.remember(project.build_backend, answer["modules"], answer.get("paths", []))
+    if answer.get("restarted"):
+        reporter.debug(f"the process started ahead started afresh: {answer['restarted']}")
     if "unavailable" in answer:
         raise _unavailable(project.build_backend, str(answer["unavailable"]))
     for message in answer.get("warnings", []):

@@ -5,12 +5,23 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hwb_core import process
 from hwb_core.interfaces import BuildEnv, RunResult
 
+if TYPE_CHECKING:
+    from hwb_core.backend_env import BackendEnvironment
+
 # Variables that would let the host's packages leak into an isolated build.
 _LEAKY = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "__PYVENV_LAUNCHER__")
+
+
+def host_environ(rule: BackendEnvironment | None = None) -> dict[str, str]:
+    """hwb's variables less the leaky ones, and for a backend's process less what ``rule``
+    withholds, with its ``set`` (the same for the process started ahead, :mod:`prestart`)."""
+    env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
+    return rule.apply(env) if rule is not None else env
 
 
 class HostBuildEnv(BuildEnv):
@@ -29,11 +40,7 @@ class HostBuildEnv(BuildEnv):
     ) -> dict[str, str]:
         """The host's variables less the leaky ones (and, for a ``backend`` process, less those
         that look like credentials, with ``env.set``), then this environment's own."""
-        env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
-        if backend:
-            from hwb_core.backend_env import BackendEnvironment
-
-            env = (self.backend_environment or BackendEnvironment()).apply(env)
+        env = host_environ(self._rule() if backend else None)
         if self.path_prefix:
             env["PATH"] = os.pathsep.join([*self.path_prefix, env.get("PATH", "")])
         env.update(self.target_environ)
@@ -41,6 +48,11 @@ class HostBuildEnv(BuildEnv):
         if extra:
             env.update(extra)
         return env
+
+    def _rule(self) -> BackendEnvironment:
+        from hwb_core.backend_env import BackendEnvironment
+
+        return self.backend_environment or BackendEnvironment()
 
     def run(
         self,
@@ -69,7 +81,7 @@ class HostBuildEnv(BuildEnv):
 
         env = self.environ(extra_env, backend=True)
         where = cwd or self.source_dir
-        ahead = prestart.adopt(cmd, where, env)
+        ahead = prestart.adopt(cmd, where, env, self._rule())
         if ahead is None:
             return process.run(
                 cmd, reporter=self.reporter, cwd=where, env=env, what="the build backend"

@@ -24,6 +24,7 @@ from hwb_core import (
     deadline,
     host,
     isolation,
+    prestart,
     pythons,
     reproducible,
     snapshot,
@@ -443,7 +444,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if session.scope is not None:
             work = session.scope.work_dir()
         else:
-            work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "build-"))
+            work = prestart.work_dir()
         stack.callback(shutil.rmtree, work, True)
         caps = pm.isolations()[choice.name].capabilities if choice.name in pm.isolations() else None
         # A container builds with its image's interpreter, known once it runs: name the version.
@@ -488,6 +489,8 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                     config,
                 )
         config = env_request.config
+        if choice.name != asked:
+            prestart.forget()
         if env.python.path != python.path:  # the environment's own (a container's image)
             python = env.python
             reporter.step(f"the environment's interpreter: {python.describe()}")

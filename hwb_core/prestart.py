@@ -3,23 +3,24 @@ while hwb itself is still starting.
 
 A warm rebuild spends about as long starting hwb (imports, plugins, configuration) as running
 the backend. When a ``hwb build`` on the host ran its backend through the driver
-(``_driver/hook_driver.py``), the driver lists the modules the hooks imported, and hwb keeps a
-*plan*: the interpreter, the driver, the process's environment (as changes to hwb's own, so
-that nothing hwb inherited is written down) and those modules, under a key made of the command
-line's options and the project's ``pyproject.toml`` (:func:`_plan_path`). The next such
-``hwb build`` starts that interpreter as its very first act (:func:`begin`, before hwb imports
-anything of weight), and it imports the modules while hwb works out what to build. When the build's environment then asks to run the
-driver (:func:`adopt`), it gets the waiting process, if that process is the one it would have
-started: the same interpreter, the same driver, exactly the same environment variables, and an
-environment not made again or installed into in the meantime. Anything else (another
-interpreter, a changed variable, a cached environment replaced at its age limit, a build in a
-container, an error before the backend runs) and the waiting process is stopped unused; it has only imported
-modules. Importing the modules a backend will import anyway is all it does ahead: the hooks
-run only with the real request, in the real working directory.
+(``_driver/hook_driver.py``) in an isolation asked for by name (``auto`` may choose a container
+next time), the driver lists the modules the hooks imported, and hwb keeps a *plan*: the
+interpreter, the driver, the backend's ``[tool.hwb.env]`` rule and the variables the build set,
+and those modules, under a key made of everything the configuration comes from
+(:func:`_plan_path`), in a directory of this user's alone. The next such ``hwb build`` starts
+that interpreter as its very first act (:func:`begin`, before hwb imports anything of weight),
+with the variables the backend will get, computed as the build computes them (credentials
+withheld), and it imports the modules while hwb works out what to build. When the build's
+environment then asks to run the driver (:func:`adopt`), it gets the waiting process if that
+process is the one it would have started: the same interpreter, the same driver, exactly the
+same environment variables, and an environment not made again or installed into in the
+meantime; else the waiting process is stopped unused (it has only imported modules). The
+waiting process itself starts afresh (``exec``) when it cannot be told from a new one: its
+imports warned, shadow the project's or ``backend-path``'s modules, or their files changed. The
+hooks run only with the real request, in the real working directory.
 
 The waiting process reads its orders on stdin and exits when stdin closes, so a hwb that dies
-takes it along. ``HWB_NO_PRESTART=1`` turns all of this off.
-"""
+takes it along. ``HWB_NO_PRESTART=1`` turns all of this off."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hwb_core.backend_env import BackendEnvironment
 
 DRIVER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_driver", "hook_driver.py")
 
@@ -51,7 +55,11 @@ _state: dict[str, Any] = {
     "stamp": None,
     "paths": (),
     "ran": None,
+    "work": None,
+    "built_in": None,
 }
+#: The build's temporary directory (:func:`work_dir`).
+WORK_PREFIX = "hwb-build-"
 
 
 def plans_dir() -> Path:
@@ -60,47 +68,56 @@ def plans_dir() -> Path:
     return cache_dir() / "prestart"
 
 
-def _project_file(args: Sequence[str]) -> Path | None:
+def _project_file(args: Sequence[str]) -> tuple[int, Path] | None:
     """The file that says which project a ``hwb build`` command line builds, found without
-    parsing it: the first argument that is a directory with ``pyproject.toml`` (else
-    ``setup.py``) or an sdist, else the working directory's."""
-    for arg in [*[a for a in args[1:] if not a.startswith("-")], "."]:
+    parsing it, and the argument that named it (``-1``: none): the first argument that is a
+    directory with ``pyproject.toml`` (else ``setup.py``) or an sdist, else the working
+    directory's."""
+    for index, arg in [*[(i, a) for i, a in enumerate(args) if i and a[:1] != "-"], (-1, ".")]:
         if arg.endswith((".tar.gz", ".zip")) and os.path.isfile(arg):
-            return Path(arg)
+            return index, Path(arg)
         for name in ("pyproject.toml", "setup.py"):
             candidate = Path(arg, name)
             if candidate.is_file():
-                return candidate
+                return index, candidate
     return None
-
-
-def _flags(args: Sequence[str]) -> list[str]:
-    """The options a command line gives, without their values (``hwb build --cache-envs``
-    and a plain ``hwb build``, whose fresh environment could never take the process, have
-    plans of their own)."""
-    return sorted({arg.split("=", 1)[0] for arg in args if arg.startswith("-")})
 
 
 def _plan_path(args: Sequence[str]) -> Path | None:
     """The plan of this command line: keyed by hwb's version and interpreter, the command
-    line's options (values aside) and the bytes of the project's ``pyproject.toml`` (or its
-    sdist), never by paths, so a fresh copy of a project (a CI job, a benchmark) finds the plan
-    of the last copy, and two projects built in turn each keep their own."""
+    line's options with their values, hwb's ``HWB_*`` variables (all that decides the
+    configuration, hence the isolation and the backend's variables) and the bytes of the
+    project's ``pyproject.toml`` (or its sdist), not by the project's path or the output
+    directory's, so a fresh copy of a project (a CI job, a benchmark) finds the plan of the last
+    copy, and two projects built in turn each keep their own."""
     import zlib
 
     from hwb_core import __version__
 
     found = _project_file(args)
-    if found is None or found.stat().st_size > MAX_PROJECT_FILE:
+    if found is None or found[1].stat().st_size > MAX_PROJECT_FILE:
         return None
-    key = json.dumps([__version__, sys.executable, _flags(args)]).encode()
-    key += b"\0" + found.read_bytes()
+    options = []  # less the project and the output directory (a new one each run, maybe)
+    for i, arg in enumerate(args):
+        if i != found[0] and not (i and args[i - 1] in ("-o", "--outdir")):
+            outdir = arg == "--outdir" or arg.startswith(("--outdir=", "-o"))
+            options.append("-o" if outdir else arg)
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("HWB_"))
+    key = json.dumps([__version__, sys.executable, options, settings]).encode()
+    key += b"\0" + found[1].read_bytes()
     return plans_dir() / f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}.json"
+
+
+def _ours(info: os.stat_result) -> bool:
+    """Owned by this user and writable by no one else: a plan names a program to run, and a
+    cache directory may be shared."""
+    return hasattr(os, "geteuid") and info.st_uid == os.geteuid() and not info.st_mode & 0o022
 
 
 def begin(args: Sequence[str]) -> None:
     """For ``hwb build ...``: start the backend process the plan for this command line names,
-    if there is one and its interpreter still exists."""
+    if there is one, it and its directory are this user's alone, and its interpreter still
+    exists."""
     if not args or args[0] != "build" or os.environ.get("HWB_NO_PRESTART"):
         return
     try:
@@ -108,22 +125,58 @@ def begin(args: Sequence[str]) -> None:
         if plan_file is None:
             return
         _state["plan"] = plan_file
-        plan = json.loads(plan_file.read_text(encoding="utf-8"))
-        python, unset = plan["python"], set(plan["env_unset"])
-        env = {k: v for k, v in os.environ.items() if k not in unset}
-        env.update(plan["env_set"])
+        if not _ours(os.stat(plan_file.parent)):
+            return
+        with open(plan_file, encoding="utf-8") as stream:
+            if not _ours(os.fstat(stream.fileno())):
+                return
+            plan = json.load(stream)
+        python = plan["python"]
         if plan["driver"] != DRIVER or not os.path.isfile(python):
             return
+        from hwb_core.backend_env import BackendEnvironment
+        from hwb_core.hostenv import host_environ
+
+        # The backend's variables, computed as the build will (withheld credentials
+        # included), then the build's own; the last build's temporary directory, which the
+        # compiler flags of a SOURCE_DATE_EPOCH map, is made anew for this one.
+        env = host_environ(BackendEnvironment(tuple(plan["pass"]), tuple(plan["block"])))
+        env.update(plan["env_set"])
+        if plan["work"]:
+            import tempfile
+
+            _state["work"] = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+            env = {k: v.replace(plan["work"], str(_state["work"])) for k, v in env.items()}
         from hwb_core.process import spawn
 
         cmd = [python, DRIVER, "--wait", str(plan_file)]
         paths = [p for p in plan.get("paths", []) if isinstance(p, str)]
         stamp = _stamp(python, paths)
         proc = spawn(cmd, cwd=os.path.dirname(DRIVER), env=env, stdin=subprocess.PIPE)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return
+    finally:
+        atexit.register(discard)
     _state.update(proc=proc, cmd=cmd, env=env, stamp=stamp, paths=paths)
-    atexit.register(discard)
+
+
+def work_dir() -> Path:
+    """A new temporary directory for the build (``hwb-build-*``): the one :func:`begin` made
+    for the process it started, if any."""
+    import tempfile
+
+    with _lock:
+        work, _state["work"] = _state["work"], None
+        work = work or Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+        _state["built_in"] = _state["built_in"] or work
+    return work
+
+
+def forget() -> None:
+    """Write no plan for this build: ``--isolation auto`` chose its isolation, and may choose
+    a container next time, for which nothing may be started on this machine."""
+    with _lock:
+        _state["plan"] = None
 
 
 def _stamp(python: str, paths: Sequence[str]) -> list[Any]:
@@ -145,17 +198,17 @@ def _stamp(python: str, paths: Sequence[str]) -> list[Any]:
 
 
 def adopt(
-    cmd: Sequence[str], cwd: Path | str, env: Mapping[str, str]
+    cmd: Sequence[str], cwd: Path | str, env: Mapping[str, str], rule: BackendEnvironment
 ) -> subprocess.Popen[str] | None:
     """The waiting process, given ``cmd``'s arguments and ``cwd``, if it is the one
-    ``cmd`` (``python DRIVER REQUEST RESULT``) with ``env`` would start; else ``None`` (and
-    the waiting one is stopped). Each process is adopted at most once."""
+    ``cmd`` (``python DRIVER REQUEST RESULT``) with ``env`` (made by ``rule``) would start;
+    else ``None`` (and the waiting one is stopped). Each process is adopted at most once."""
     with _lock:
         proc: subprocess.Popen[str] | None = _state["proc"]
         started: list[str] = _state["cmd"]
         _state["proc"] = None
         if _state["plan"] is not None and _state["ran"] is None:
-            _state["ran"] = ([str(c) for c in cmd], dict(env))
+            _state["ran"] = ([str(c) for c in cmd], dict(env), rule)
         if proc is None:
             return None
         same = (
@@ -183,22 +236,27 @@ def remember(backend: str, modules: Sequence[str], paths: Sequence[str] = ()) ->
     """After the driver ran on the host and listed the ``modules`` its hooks imported: keep
     the plan for the next ``hwb build`` (a no-op in any other command, and after the first
     backend process of this one)."""
+    from hwb_core.hostenv import host_environ
+
     with _lock:
         plan_file, _state["plan"] = _state["plan"], None
-        ran = _state["ran"]
+        ran, work = _state["ran"], _state["built_in"]
     if plan_file is None or ran is None:
         return
-    cmd, env = ran
+    cmd, env, rule = ran
     if len(cmd) != 4 or cmd[1] != DRIVER:
         return
+    # The variables the backend got as its rule and the changes the build made: nothing of
+    # hwb's own (which may hold secrets) is written down.
+    base = host_environ(type(rule)(rule.passed, rule.blocked))
     plan = {
         "python": str(cmd[0]),
         "driver": DRIVER,
         "backend": backend,
-        # The process's variables as changes to hwb's own: what hwb inherited (which may
-        # hold secrets) is not written down.
-        "env_set": {k: v for k, v in env.items() if os.environ.get(k) != v},
-        "env_unset": sorted(k for k in os.environ if k not in env),
+        "pass": list(rule.passed),
+        "block": list(rule.blocked),
+        "env_set": {k: v for k, v in env.items() if base.get(k) != v},
+        "work": str(work) if work else None,
         "modules": [m for m in modules if isinstance(m, str)],
         "paths": [p for p in paths if isinstance(p, str)],
     }
@@ -211,9 +269,14 @@ def _write(plan_file: Path, plan: dict[str, Any]) -> None:
     if not os.path.isfile(plan["python"]):
         return
     try:
-        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        plan_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.stat(plan_file.parent).st_uid == getattr(os, "geteuid", lambda: -1)():
+            os.chmod(plan_file.parent, 0o700)  # made open to others by a umask of 002, say
+        if not _ours(os.stat(plan_file.parent)):
+            return  # another user's: never ours to fill
         partial = plan_file.with_name(f".{plan_file.name}.{os.getpid()}")
-        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with open(os.open(partial, flags, 0o600), "w") as out:
             json.dump(plan, out)
         os.replace(partial, plan_file)
         _prune(plan_file.parent)
@@ -238,8 +301,14 @@ def discard() -> None:
     """Stop a waiting process nobody adopted (at exit, and when the build cannot use it)."""
     with _lock:
         proc, _state["proc"] = _state["proc"], None
+        work, _state["work"] = _state["work"], None
     if proc is not None:
         _finish(proc)
+    if work is not None:  # made for a build that never came
+        try:
+            os.rmdir(work)
+        except OSError:
+            pass
 
 
 def _finish(proc: subprocess.Popen[str]) -> None:

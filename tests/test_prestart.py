@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_clean_error, wheel_members, write_project
+from tests.conftest import assert_clean_error, require, wheel_members, write_project
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 pytestmark = pytest.mark.real
 
 AHEAD = "(started ahead)"
+AFRESH = "the process started ahead started afresh"
 
 
 @pytest.fixture
@@ -105,6 +106,7 @@ def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(hwb: Run
 
     second = build(hwb, root, tmp_path / "out2")
     assert [AHEAD in line for line in driver_lines(second.stderr)] == [True], second.stderr
+    assert AFRESH not in second.stderr
     [one] = (tmp_path / "out1").glob("*.whl")
     [two] = (tmp_path / "out2").glob("*.whl")
     assert one.name == two.name == "aheaddemo-1.0-py2.py3-none-any.whl"
@@ -114,9 +116,9 @@ def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(hwb: Run
 
 def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """The process started ahead gets hwb's own variables with the last run's changes (here
-    ``env.set``, from ``HWB_ENV_SET``); when the build would set another value it is killed
-    unused and the backend runs in a process started now. A variable hwb inherits reaches a
-    process started ahead."""
+    ``env.set``, from ``HWB_ENV_SET``, which being an ``HWB_*`` setting also keys the plan);
+    another value finds no plan, and the backend runs in a process started now. A variable hwb
+    inherits reaches a process started ahead."""
     toml = """
         [build-system]
         requires = ["hatchling"]
@@ -162,13 +164,13 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_
     assert [AHEAD in line for line in driver_lines(same.stderr)] == [True], same.stderr
     assert flavour(tmp_path / "out3") == b"chocolate nuts"
     # The in-tree hook's import is the project's: never imported ahead of the request.
-    [plan] = plans(cache)
+    [plan] = [p for p in plans(cache) if p["env_set"]["AHEAD_FLAVOUR"] == "chocolate"]
     assert "hatchling.build" in plan["modules"]
     assert "ahead_helper" not in plan["modules"]
     # What hwb inherited is not written down; what the build set is.
     assert plan["env_set"]["AHEAD_FLAVOUR"] == "chocolate"
     assert "AHEAD_TOPPING" not in json.dumps(plan)
-    assert (cache / "prestart").glob("*.json").__next__().stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in [cache / "prestart", *(cache / "prestart").glob("*")])
     assert waiting_drivers(cache) == []
 
 
@@ -178,6 +180,14 @@ def test_a_fresh_copy_elsewhere_finds_the_last_plan(hwb: Run, tmp_path: Path, ca
     again = build(hwb, project(tmp_path / "copy2"), tmp_path / "out2")
     assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
     assert [p.name for p in (tmp_path / "out2").glob("*.whl")] == ["aheaddemo-1.0-py2.py3-none-any.whl"]
+    # An output directory of its own each time (as bench/run.py gives) does not change the plan.
+    for n, outdir in enumerate(["-o", "--outdir=", "-o", "--outdir"]):
+        where = tmp_path / f"wheels{n}"
+        args = [outdir + str(where)] if outdir.endswith("=") else [outdir, str(where)]
+        result = hwb("build", str(project(tmp_path / f"copy-o{n}")), "--isolation", "venv", "--cache-envs", "-vv", *args)
+        assert result.returncode == 0, result.stderr
+        assert [AHEAD in line for line in driver_lines(result.stderr)] == [n > 0], result.stderr
+        assert list(where.glob("*.whl"))
 
 
 def test_two_projects_built_in_turn_keep_a_plan_each(hwb: Run, tmp_path: Path, cache: Path) -> None:
@@ -288,3 +298,247 @@ def test_hwb_no_prestart_turns_it_off(hwb: Run, tmp_path: Path, cache: Path) -> 
     build(hwb, root, tmp_path / "out1")
     off = build(hwb, root, tmp_path / "out2", env={"HWB_NO_PRESTART": "1"})
     assert [AHEAD in line for line in driver_lines(off.stderr)] == [False]
+
+
+# Issue 25: the process started ahead gets what the build's backend would get, and runs only
+# where a process started now would behave the same. Each test below plays the attacker (or the
+# surprise) and compares the wheel, byte for byte, with one built with HWB_NO_PRESTART=1.
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+
+
+def site_packages(cache: Path) -> Path:
+    [site] = (cache / "envs").glob("*/lib/python*/site-packages")
+    return site
+
+
+def probe(cache: Path, log: Path, expression: str) -> None:
+    """Log ``expression`` from every interpreter the cached environment starts, before it runs
+    anything else (a ``.pth`` file: what a hostile build requirement could install)."""
+    (site_packages(cache) / "aheadprobe.pth").write_text(
+        f"import os, sys; open({str(log)!r}, 'a').write(repr({expression}) + chr(10))\n"
+    )
+
+
+def used_ahead(result: subprocess.CompletedProcess[str]) -> bool:
+    return [AHEAD in line for line in driver_lines(result.stderr)] == [True] and AFRESH not in result.stderr
+
+
+def wheel_bytes(keep: Path) -> bytes:
+    [wheel] = keep.glob("*.whl")
+    return wheel.read_bytes()
+
+
+def without_prestart(hwb: Run, root: Path, keep: Path, env: dict[str, str]) -> bytes:
+    build(hwb, root, keep, env={**env, "HWB_NO_PRESTART": "1"})
+    return wheel_bytes(keep)
+
+
+@pytest.mark.parametrize("backend", ["hatchling", "setuptools"])
+def test_a_credential_set_since_the_plan_never_reaches_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path, backend: str) -> None:
+    root = project(tmp_path / "proj")
+    if backend == "setuptools":
+        pyproject = root / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('"hatchling"', '"setuptools"').replace("hatchling.build", "setuptools.build_meta"))
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    seen = tmp_path / "seen.txt"
+    probe(cache, seen, "(sys.argv[1:2], os.environ.get('GITHUB_TOKEN'), os.environ.get('AHEAD_OTHER'))")
+    secret = {**EPOCH, "GITHUB_TOKEN": "ghp_attacker_reads_this", "AHEAD_OTHER": "kept"}
+    again = build(hwb, root, tmp_path / "out2", env=secret)
+    assert "ghp_attacker" not in seen.read_text()
+    # (a .pth file runs twice in an environment whose lib64 links to lib)
+    assert set(seen.read_text().splitlines()) == {"(['--wait'], None, 'kept')"}
+    assert used_ahead(again), again.stderr
+    assert wheel_bytes(tmp_path / "out2") == without_prestart(hwb, root, tmp_path / "out3", secret)
+
+
+@pytest.mark.parametrize("isolation", ["docker", "auto"])
+def test_nothing_is_started_ahead_for_a_build_that_may_run_in_a_container(hwb: Run, tmp_path: Path, cache: Path, isolation: str) -> None:
+    """A plan is keyed by the options' values: ``--isolation docker`` never finds the venv
+    build's plan. ``auto`` may choose a container next time, so its builds write none."""
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    seen = tmp_path / "seen.txt"
+    probe(cache, seen, "sys.argv[1:2]")
+    env = {**EPOCH, "GITHUB_TOKEN": "ghp_attacker_reads_this", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    for _ in range(2):
+        hwb("build", str(root), "--isolation", isolation, "--cache-envs", "-vv", env=env)
+    assert "--wait" not in (seen.read_text() if seen.exists() else "")
+    assert waiting_drivers(cache) == []
+
+
+@pytest.mark.parametrize("where", ["_backend", "."])
+def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(hwb: Run, tmp_path: Path, cache: Path, where: str) -> None:
+    """The hooks import ``colorsys`` (the standard library's, imported ahead next time); then
+    the project adds its own ``colorsys.py``, in ``backend-path`` (first on ``sys.path``) or
+    at its root (which the build hook puts first)."""
+    root = write_project(tmp_path / "proj", {
+        "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "inbackend"
+        backend-path = ["_backend"]
+
+        [project]
+        name = "aheaddemo"
+        version = "1.0"
+
+        [tool.hatch.build.hooks.custom]
+        path = "hook.py"
+        """,
+        "_backend/inbackend.py": "from hatchling.build import *  # noqa: F403\n",
+        "hook.py": """
+        import os
+        import sys
+        from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import colorsys
+
+        class Hook(BuildHookInterface):
+            def initialize(self, version, build_data):
+                with open(os.path.join(self.root, "src", "aheaddemo", "colour.txt"), "w") as f:
+                    f.write(getattr(colorsys, "MARK", "stdlib"))
+        """,
+        "src/aheaddemo/__init__.py": "",
+    })
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    assert "colorsys" in plans(cache)[0]["modules"]
+    (root / where / "colorsys.py").write_text("MARK = 'in-tree'\n")
+    again = build(hwb, root, tmp_path / "out2", env=EPOCH)
+    [wheel] = (tmp_path / "out2").glob("*.whl")
+    assert wheel_members(wheel)["aheaddemo/colour.txt"] == b"in-tree"
+    assert wheel.read_bytes() == without_prestart(hwb, root, tmp_path / "out3", EPOCH)
+    assert AFRESH in again.stderr, again.stderr
+
+
+def hooked_project(root: Path, module: str) -> Path:
+    """A project whose build hook imports ``module`` (from the environment, when it is there)
+    and writes its ``VALUE`` into the wheel."""
+    return write_project(root, {
+        "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "aheaddemo"
+        version = "1.0"
+
+        [tool.hatch.build.hooks.custom]
+        path = "hook.py"
+
+        [tool.hwb]
+        plugins = ["editor"]
+        """,
+        "hook.py": f"""
+        import os
+        from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+        try:
+            import {module} as found
+        except ImportError:
+            found = None
+
+        class Hook(BuildHookInterface):
+            def initialize(self, version, build_data):
+                with open(os.path.join(self.root, "src", "aheaddemo", "value.txt"), "w") as f:
+                    f.write(getattr(found, "VALUE", "-"))
+        """,
+        # A project plugin, run while hwb starts: with AHEAD_EDIT, it waits until the process
+        # started ahead has imported the module, then edits the module in place.
+        "editor.py": f"""
+        import glob, os, time
+        if os.environ.get("AHEAD_EDIT"):
+            [site] = glob.glob(os.path.join(os.environ["HWB_CACHE_DIR"], "envs", "*", "lib", "*", "site-packages"))
+            marker = os.path.join(os.environ["HWB_CACHE_DIR"], "{module}.imported")
+            deadline = time.time() + 30
+            while not os.path.exists(marker) and time.time() < deadline:
+                time.sleep(0.01)
+            with open(os.path.join(site, "{module}.py")) as f:
+                text = f.read()
+            with open(os.path.join(site, "{module}.py"), "w") as f:
+                f.write(text.replace("original", "modified"))
+        """,
+        "src/aheaddemo/__init__.py": "",
+    })
+
+
+def test_warnings_issued_while_importing_ahead_appear_as_without_it(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = hooked_project(tmp_path / "proj", "aheadwarn")
+    build(hwb, root, tmp_path / "out0", env=EPOCH)
+    (site_packages(cache) / "aheadwarn.py").write_text(
+        "import warnings\nwarnings.warn('aheadwarn says hello', UserWarning)\nVALUE = 'warned'\n"
+    )
+    first = build(hwb, root, tmp_path / "out1", env=EPOCH)
+    again = build(hwb, root, tmp_path / "out2", env=EPOCH)
+    assert "aheadwarn" in plans(cache)[0]["modules"]
+    plain = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv", env={**EPOCH, "HWB_NO_PRESTART": "1"})
+
+    def warned(result: subprocess.CompletedProcess[str]) -> list[str]:
+        return [line for line in result.stderr.splitlines() if "aheadwarn says hello" in line]
+
+    assert warned(again) == warned(first) == warned(plain) != []
+    [wheel] = (root / "dist").glob("*.whl")
+    assert wheel_bytes(tmp_path / "out2") == wheel.read_bytes()
+    assert AFRESH in again.stderr, again.stderr
+
+
+def test_a_module_edited_after_it_was_imported_ahead_is_imported_again(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    root = hooked_project(tmp_path / "proj", "aheadmod")
+    build(hwb, root, tmp_path / "out0", env=EPOCH)
+    module = site_packages(cache) / "aheadmod.py"
+    module.write_text(
+        "import os\nopen(os.path.join(os.environ['HWB_CACHE_DIR'], 'aheadmod.imported'), 'w').close()\n"
+        "VALUE = 'original'\n"
+    )
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    assert "aheadmod" in plans(cache)[0]["modules"]
+    (cache / "aheadmod.imported").unlink()
+    time.sleep(0.2)  # the module is not new: only the edit can make it suspect
+    edited = build(hwb, root, tmp_path / "out2", env={**EPOCH, "AHEAD_EDIT": "1"})
+    assert "modified" in module.read_text()
+    [wheel] = (tmp_path / "out2").glob("*.whl")
+    assert wheel_members(wheel)["aheaddemo/value.txt"] == b"modified"
+    assert wheel.read_bytes() == without_prestart(hwb, root, tmp_path / "out3", EPOCH)
+    assert AFRESH in edited.stderr, edited.stderr
+
+
+def test_a_source_date_epoch_build_uses_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
+    """With SOURCE_DATE_EPOCH the compiler flags map the build's temporary directory: the
+    plan's is replaced by this build's, made ahead."""
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    [plan] = plans(cache)
+    assert plan["work"] and f"-ffile-prefix-map={plan['work']}=/hwb-build" in plan["env_set"]["CFLAGS"]
+    again = build(hwb, root, tmp_path / "out2", env=EPOCH)
+    assert used_ahead(again), again.stderr
+    assert wheel_bytes(tmp_path / "out2") == without_prestart(hwb, root, tmp_path / "out3", EPOCH)
+    assert not list((tmp_path / "tmp").glob("hwb-build-*"))
+
+
+@pytest.mark.parametrize("planted", ["ours", "group-writable directory", "other-writable plan", "another user's plan"])
+def test_a_plan_someone_else_could_have_written_is_not_used(hwb: Run, tmp_path: Path, cache: Path, planted: str) -> None:
+    """In a shared cache directory an attacker plants a plan that names their program as the
+    interpreter. Only a plan of this user's, in a directory of this user's that no one else can
+    write to, is used (``ours``: the same plan, left as hwb wrote it, runs the program)."""
+    root = project(tmp_path / "proj")
+    build(hwb, root, tmp_path / "out1", env=EPOCH)
+    [plan_file] = (cache / "prestart").glob("*.json")
+    ran = tmp_path / "attacker-ran"
+    evil = tmp_path / "evil-python"
+    evil.write_text(f"#!/bin/sh\ntouch {ran}\n")
+    evil.chmod(0o755)
+    plan_file.write_text(json.dumps({**json.loads(plan_file.read_text()), "python": str(evil)}))
+    if planted == "group-writable directory":
+        plan_file.parent.chmod(0o770)
+    elif planted == "other-writable plan":
+        plan_file.chmod(0o602)
+    elif planted == "another user's plan":
+        require(os.geteuid() == 0, "root, to give a plan to another user")
+        os.chown(plan_file, 65534, 65534)
+    build(hwb, root, tmp_path / "out2", env=EPOCH)
+    assert ran.exists() == (planted == "ours")
+    # The directory is this user's: hwb closes it again, and writes its own plan there.
+    assert plan_file.parent.stat().st_mode & 0o777 == 0o700
+    assert json.loads(plan_file.read_text())["python"] != str(evil)

@@ -20,8 +20,9 @@ It imports nothing from hwb (it runs under the build's interpreter, 3.8 and newe
 
 is the same process started ahead of time (:mod:`hwb_core.prestart`): it imports the plan's
 modules while hwb is still starting, then reads ``{"argv": [REQUEST_JSON, RESULT_JSON],
-"cwd": DIR}`` from stdin, or exits quietly when stdin closes first.
-"""
+"cwd": DIR}`` from stdin, or exits quietly when stdin closes first. When it could behave
+otherwise than a process started now, it becomes one, and RESULT_JSON then holds
+``"restarted"``: why."""
 
 from __future__ import annotations
 
@@ -29,9 +30,13 @@ import importlib
 import json
 import os
 import sys
+import time
 import traceback
 import warnings
 from typing import Any
+
+#: The variables the process started ahead was given (:func:`restart` passes them on).
+_inherited: dict[str, str] = {}
 
 
 def load_backend(spec: str, backend_path: list[str] | None) -> Any:
@@ -58,27 +63,83 @@ def preload(plan_json: str) -> list[str] | None:
     """Started ahead (``--wait PLAN_JSON``): import what the same build imported last time,
     then wait for the real arguments on stdin (one JSON line: ``argv`` and ``cwd``). The plan
     holds ``backend`` and ``modules``; an import that fails is left for the hooks to meet.
-    ``None`` when stdin closes first: hwb did not need this process."""
+    ``None`` when stdin closes first: hwb did not need this process.
+
+    The process then runs the hooks only if nothing tells it from a process started now
+    (:func:`restart` otherwise): no warning and no change to the warning filters while
+    importing, no module imported whose name is also in the project or a ``backend-path``
+    directory (which comes first there), no file of an imported module changed since."""
+    began = time.time_ns() - 5 * 10**7  # the clock of file times may lag a little
     try:
         with open(plan_json, encoding="utf-8") as stream:
             plan = json.load(stream)
+        _inherited.update(os.environ)
         os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = plan["backend"]
         modules = list(plan["modules"])
     except (OSError, ValueError, KeyError, TypeError):
         modules = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    before, filters = set(sys.modules), list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shown = warnings.showwarning
         for name in modules:
             try:
                 importlib.import_module(name)
             except (Exception, SystemExit):  # the hooks will meet it again, and report it
                 pass
+        quiet = not caught and warnings.filters[1:] == filters and warnings.showwarning is shown
+    imported = set(sys.modules) - before
+    files = {
+        f: _stat(f) for f in (getattr(sys.modules[n], "__file__", None) for n in imported) if f
+    }
     line = sys.stdin.readline()
     if not line:
         return None
     order = json.loads(line)
     os.chdir(order["cwd"])
-    return list(order["argv"])
+    argv = list(order["argv"])
+    with open(argv[0], encoding="utf-8") as stream:
+        backend_path = json.load(stream)["backend_path"] or []
+    in_tree: set[str] = set()
+    for where in [".", *backend_path]:
+        try:
+            in_tree.update(entry.partition(".")[0] for entry in os.listdir(where))
+        except OSError:
+            pass
+    if not quiet:
+        restart(argv, "its imports issued warnings or changed the warning filters")
+    if in_tree.intersection(name.partition(".")[0] for name in imported):
+        restart(argv, "a module it imported has a namesake in the project or backend-path")
+    for path, stat in files.items():
+        coarse = 2 * 10**9 if stat and not stat[2] % 10**9 else 0  # whole seconds: ext3, FAT
+        if stat is None or stat[2] >= began - coarse or _stat(path) != stat:
+            restart(argv, f"{path} changed while it imported")
+    return argv
+
+
+def _stat(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def restart(argv: list[str], why: str) -> None:
+    """Become the process hwb would have started (``python DRIVER REQUEST RESULT``), noting
+    ``why`` in the result for hwb to report."""
+    os.environ.clear()  # as hwb gave it, whatever the imports did to it
+    os.environ.update(_inherited)
+    with open(argv[1], "w", encoding="utf-8") as stream:
+        json.dump({"restarted": why}, stream)
+    cmd = [sys.executable, os.path.abspath(__file__), *argv]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execv(cmd[0], cmd)
+    import subprocess
+
+    sys.exit(subprocess.call(cmd))
 
 
 def imported_since(before: set[str], root: str) -> list[str]:
@@ -123,11 +184,17 @@ def main() -> int:
             return 0
         args = argv
     request_json, result_json = args[:2]
+    restarted = None
+    if os.path.exists(result_json):  # a process started ahead that became this one
+        with open(result_json, encoding="utf-8") as stream:
+            restarted = json.load(stream).get("restarted")
     installed_paths = [p for p in sys.path if p]  # before a backend-path is added
     with open(request_json, encoding="utf-8") as stream:
         request = json.load(stream)
 
     def write(result: dict[str, Any]) -> None:
+        if restarted:
+            result["restarted"] = restarted
         with open(result_json, "w", encoding="utf-8") as stream:
             json.dump(result, stream)
 
