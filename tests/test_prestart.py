@@ -312,12 +312,23 @@ def site_packages(cache: Path) -> Path:
     return site
 
 
+def as_if_made_so(cache: Path) -> None:
+    """Record the cached environment's files as they are now, as if what a test wrote into it
+    had been installed when it was made (a write hwb did not record would make it anew)."""
+    from hwb_plugins.venv.cache import MARKER, fingerprint
+
+    env = site_packages(cache).parents[2]
+    record = json.loads((env / MARKER).read_text())
+    (env / MARKER).write_text(json.dumps({**record, "tree": fingerprint(env)}))
+
+
 def probe(cache: Path, log: Path, expression: str) -> None:
     """Log ``expression`` from every interpreter the cached environment starts, before it runs
     anything else (a ``.pth`` file: what a hostile build requirement could install)."""
     (site_packages(cache) / "aheadprobe.pth").write_text(
         f"import os, sys; open({str(log)!r}, 'a').write(repr({expression}) + chr(10))\n"
     )
+    as_if_made_so(cache)
 
 
 def used_ahead(result: subprocess.CompletedProcess[str]) -> bool:
@@ -459,6 +470,12 @@ def hooked_project(root: Path, module: str) -> Path:
                 text = f.read()
             with open(os.path.join(site, "{module}.py"), "w") as f:
                 f.write(text.replace("original", "modified"))
+            # Recorded as made so: an edit hwb's fingerprint of the environment does not see.
+            import json, pathlib
+            from hwb_plugins.venv.cache import MARKER, fingerprint
+            env = pathlib.Path(site).parents[2]
+            record = json.loads((env / MARKER).read_text())
+            (env / MARKER).write_text(json.dumps({{**record, "tree": fingerprint(env)}}))
         """,
         "src/aheaddemo/__init__.py": "",
     })
@@ -470,6 +487,7 @@ def test_warnings_issued_while_importing_ahead_appear_as_without_it(hwb: Run, tm
     (site_packages(cache) / "aheadwarn.py").write_text(
         "import warnings\nwarnings.warn('aheadwarn says hello', UserWarning)\nVALUE = 'warned'\n"
     )
+    as_if_made_so(cache)
     first = build(hwb, root, tmp_path / "out1", env=EPOCH)
     again = build(hwb, root, tmp_path / "out2", env=EPOCH)
     assert "aheadwarn" in plans(cache)[0]["modules"]
@@ -492,6 +510,7 @@ def test_a_module_edited_after_it_was_imported_ahead_is_imported_again(hwb: Run,
         "import os\nopen(os.path.join(os.environ['HWB_CACHE_DIR'], 'aheadmod.imported'), 'w').close()\n"
         "VALUE = 'original'\n"
     )
+    as_if_made_so(cache)
     build(hwb, root, tmp_path / "out1", env=EPOCH)
     assert "aheadmod" in plans(cache)[0]["modules"]
     (cache / "aheadmod.imported").unlink()

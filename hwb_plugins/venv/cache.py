@@ -213,7 +213,7 @@ def problem(
     if not os.access(python, os.X_OK):  # follows the link to the base interpreter
         return f"its interpreter {python} is missing"
     try:
-        same = record.get("tree") == _fingerprint(env_dir)
+        same = record.get("tree") == fingerprint(env_dir)
     except OSError:
         same = False
     if not same:
@@ -293,7 +293,7 @@ def acquire(
                 "format": FORMAT,
                 "key": key,
                 "created": time.time(),
-                "tree": _fingerprint(tmp),
+                "tree": fingerprint(tmp),
                 "python": identity.get("python", {}),
                 "installer": identity.get("installer"),
                 "requirements": list(identity.get("requirements", [])),
@@ -313,7 +313,7 @@ def acquire(
 CHANGED = "changed since it was made"
 
 
-def _fingerprint(env_dir: Path) -> str:
+def fingerprint(env_dir: Path) -> str:
     """Everything of the environment but its record and what hwb keeps in it for later builds
     (``.hwb-*``: the last use, the list of its distributions)."""
     from hwb_core.paths import tree_fingerprint
