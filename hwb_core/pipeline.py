@@ -390,13 +390,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
         )
-        limit = float(config.get("timeout") or 0)
-        if limit < 0:
-            raise ConfigError(
-                f"timeout ({config.source('timeout')}) is {limit:g}: it must be 0 or more seconds",
-                hint="0 means no limit",
-            )
-        stack.enter_context(deadline.limit(limit or None))
+        stack.enter_context(deadline.limit(config.get("timeout")))
         asked = config.get("isolation.strategy")
         foreign = target.arch if target.asked and target.os == "linux" else None
         choice = isolation.choose(pm, reporter, project, python, config, asked, foreign)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import write_project
+from tests.conftest import assert_clean_error, write_project
+from tests.plugins.backends import tiny_project
 
 EXIT_TIMEOUT = 124
 
@@ -86,11 +87,50 @@ def test_a_hanging_backend_is_stopped_at_the_limit(
     assert not (project / "dist").exists() or not list((project / "dist").iterdir())
 
 
-def test_a_negative_timeout_is_a_usage_error(run_hwb: Any, tmp_path: Path) -> None:
-    project = hanging_project(tmp_path / "p", tmp_path / "pids")
-    result = run_hwb("build", str(project), "--isolation", "venv", "--timeout", "-1")
-    assert result.returncode == 2
-    assert "timeout (command line) is -1: it must be 0 or more seconds" in result.stderr
+@pytest.mark.parametrize("command", ["build", "matrix"])
+@pytest.mark.parametrize("how", ["option", "variable", "key"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("-1", "0 or more"), ("nan", "a finite number"), ("inf", "a finite number")],
+)
+def test_an_impossible_timeout_is_a_usage_error_before_anything_runs(
+    run_hwb: Any, tmp_path: Path, command: str, how: str, value: str, expected: str
+) -> None:
+    """Before: nan stopped the first command at once (exit 124), inf ran with no limit after
+    three OverflowError tracebacks (exit 0), and hwb matrix failed each job on -1 (exit 1)."""
+    pids = tmp_path / "pids"
+    project = hanging_project(tmp_path / "p", pids)
+    args: tuple[str, ...] = ()
+    env = {}
+    if how == "option":
+        args = ("--timeout", value)
+    elif how == "variable":
+        env = {"HWB_TIMEOUT": value}
+    else:
+        toml = {"-1": "-1", "nan": "nan", "inf": "inf"}[value]
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + f"\n[tool.hwb]\ntimeout = {toml}\n")
+    result = run_hwb(command, str(project), "--isolation", "venv", *args, env=env, timeout=120)
+    error = assert_clean_error(result, 2)
+    where = {"option": "command line", "variable": "HWB_TIMEOUT", "key": "[tool.hwb]"}[how]
+    assert error.startswith(f"error: timeout in {where}"), error
+    assert f"must be {expected}, not " in error and "(0: no limit)" in error, error
+    assert not pids.exists()  # the backend never started
+
+
+@pytest.mark.parametrize("command", ["build", "matrix"])
+def test_a_limit_no_timer_can_wait_for_is_no_limit(
+    run_hwb: Any, tmp_path: Path, command: str
+) -> None:
+    """1e10 s is past threading.TIMEOUT_MAX: each command's timer raised OverflowError."""
+    project = tiny_project(tmp_path / "p")
+    out = tmp_path / "out"
+    result = run_hwb(
+        command, str(project), "--isolation", "venv", "--timeout", "1e10", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "OverflowError" not in result.stderr
+    assert len(list(out.glob("tiny-1.0-*.whl"))) == 1
 
 
 def test_matrix_applies_the_limit_to_each_job(run_hwb: Any, tmp_path: Path) -> None:
