@@ -35,6 +35,7 @@ from hwb_core.backend_env import BackendEnvironment
 from hwb_core.config import Config, load_config
 from hwb_core.errors import (
     BuildError,
+    BuildTimeout,
     ConfigError,
     HwbError,
     IsolationUnavailable,
@@ -304,9 +305,18 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
             result.reproducible = check_reproducible(request, session, result)
         return result
     except HwbError as exc:
+        # A plugin that words a failed step its own way (could not prepare ...) hides the time
+        # limit that stopped it: the limit is what the user must hear of, with its exit code.
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, BuildTimeout):
+            cause = cause.__cause__ or cause.__context__
+        error = cause if isinstance(cause, BuildTimeout) else exc
         if log:
-            exc.log = str(log[0])
-        raise
+            error.log = str(log[0])
+        error.details = error.details or exc.details
+        if error is exc:
+            raise
+        raise error from None
 
 
 #: ``BuildResult.reproducible`` between the first build of ``--check-reproducible`` and the second.

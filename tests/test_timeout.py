@@ -172,3 +172,97 @@ def test_a_hanging_backend_in_a_container_is_stopped_with_its_container(
     assert elapsed < 15 + 30, elapsed
     assert "ran past the build's time limit of 15 s" in result.stderr.strip().splitlines()[-1]
     assert hwb_containers(client, "hangs-in-docker") == []
+
+
+@pytest.fixture
+def silent_index() -> Any:
+    """The URL of a package index that takes connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/simple"
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def test_the_limit_reached_while_installing_build_requirements_says_so(
+    run_hwb: Any, tmp_path: Path, silent_index: str
+) -> None:
+    """The venv isolation wrapped the stopped installer in "could not install build
+    requirements ... check the names" (exit 1)."""
+    project = tiny_project(tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("requires = []", 'requires = ["hwb-never-answered"]')
+    )
+    index = {"UV_INDEX_URL": silent_index, "UV_DEFAULT_INDEX": silent_index,
+             "PIP_INDEX_URL": silent_index}
+    result = run_hwb(
+        "build", str(project), "--isolation", "venv", "--timeout", "4", env=index, timeout=120
+    )
+    error = assert_clean_error(result, EXIT_TIMEOUT)
+    assert "ran past the build's time limit of 4 s and was stopped" in error, error
+    assert "could not install" not in result.stderr
+
+
+@pytest.mark.docker
+def test_the_limit_reached_while_preparing_a_container_environment_says_so(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """The container isolations wrapped it in "could not prepare a build environment" (exit
+    1). The image's interpreter hangs in the environment being prepared (its sitecustomize
+    sleeps there), so the limit is reached in that step."""
+    from tests.docker.support import BUILD_IMAGE, client_with_images, hwb_containers
+
+    client = client_with_images()
+    name = "hwb-slow-layer"
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+
+            [tool.hwb.isolation.docker]
+            dockerfile = "ci/Dockerfile"
+            """,
+        "ci/Dockerfile": f"""
+            FROM {BUILD_IMAGE}
+            COPY sitecustomize.py /opt/python/cp312-cp312/lib/python3.12/sitecustomize.py
+            """,
+        "ci/sitecustomize.py": """
+            import sys, time
+            if sys.prefix.startswith("/hwb/envs/"):
+                time.sleep(600)
+            """,
+    })
+    try:
+        result = run_hwb(
+            "build", str(project), "--isolation", "docker", "--image", "", "--python", "3.12",
+            "--timeout", "10", timeout=300,
+        )
+    finally:
+        for image in client.images.list(f"hwb-dockerfile/{name}"):
+            client.images.remove(image.id, force=True)
+    error = assert_clean_error(result, EXIT_TIMEOUT)
+    assert "preparing a build environment for setuptools>=68" in result.stderr
+    assert "ran past the build's time limit of 10 s and was stopped" in error, error
+    assert "could not prepare" not in result.stderr
+    assert hwb_containers(client, name) == []
