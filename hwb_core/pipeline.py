@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import shutil
 import tempfile
@@ -317,6 +318,23 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         if error is exc:
             raise
         raise error from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise no_room(exc) from None
+
+
+def no_room(exc: OSError) -> HwbError:
+    """The error for a full disk: the directory (the temporary one, when it is in there) and
+    the fix."""
+    path = os.path.abspath(str(exc.filename2 or exc.filename or tempfile.gettempdir()))
+    tmp = os.path.realpath(tempfile.gettempdir())
+    if os.path.commonpath([os.path.realpath(path), tmp]) == tmp:
+        return HwbError(
+            f"no space left in the temporary directory {tmp}",
+            hint="free space there, or point TMPDIR at a directory with room",
+        )
+    return HwbError(f"no space left for {path}", hint="free space on its disk")
 
 
 #: ``BuildResult.reproducible`` between the first build of ``--check-reproducible`` and the second.
