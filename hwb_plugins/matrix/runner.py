@@ -346,7 +346,18 @@ def run_matrix(
         plan = make_plan(
             options, session, project, config, machine or this_machine(session, config)
         )
-        plan.jobs = select(plan.jobs, options.only, options.shard)
+        named = select(plan.jobs, options.only, None)
+        plan.jobs = select(named, [], options.shard)
+        if options.shard is not None and named and not plan.jobs:
+            # Fewer jobs than shards (a CI matrix of fixed size over a plan that shrank): this
+            # shard has nothing to do, which is no failure; hwb collect checks the whole.
+            index, count = options.shard
+            jobs = "1 job" if len(named) == 1 else f"{len(named)} jobs"
+            plan.empty_shard = (
+                f"shard {index}/{count} has no jobs: the matrix's {jobs} over {count} shards "
+                f"{'leaves' if len(named) == 1 else 'leave'} none for it"
+            )
+            plan.notes.append(plan.empty_shard)
         if options.plan_only:
             return MatrixResult(plan, time.monotonic() - started)
         for note in plan.notes:
