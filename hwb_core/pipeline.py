@@ -371,16 +371,36 @@ def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
 
     directory = cache_dir() / "logs"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         _prune_logs(directory)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = directory / f"build-{project.name}-{python.abi_tag}-{stamp}-{os.getpid()}.log"
-        return path, open(path, "w", encoding="utf-8", errors="replace")
+        return path, open_private(path)
     except OSError as exc:
         raise UsageError(
             f"cannot write the build log in {directory} ({exc.strerror or exc})",
             hint="set HWB_CACHE_DIR to a writable directory",
         ) from None
+
+
+def private_dir(directory: Path) -> None:
+    """Make ``directory`` (and its parents), readable by its owner alone: logs hold what a
+    build printed, its environment's secrets perhaps."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        os.chmod(directory, 0o700)  # made by an earlier hwb, with the umask's mode
+
+
+def open_private(path: Path) -> IO[str]:
+    """``path`` opened for writing text, afresh, readable by its owner alone (0600)."""
+
+    def opener(name: str, flags: int) -> int:
+        fd = os.open(name, flags, 0o600)
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)  # a file there already kept its mode
+        return fd
+
+    return open(path, "w", encoding="utf-8", errors="replace", opener=opener)
 
 
 def _prune_logs(directory: Path) -> None:
