@@ -315,6 +315,9 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         if log:
             error.log = str(log[0])
         error.details = error.details or exc.details
+        if error is exc and "No space left on device" in (exc.details or ""):
+            # An installer's words, not the project's: "check the names" would mislead.
+            exc.hint = f"{_free_tmp_hint()} (the output says which disk)"
         if error is exc:
             raise
         raise error from None
@@ -324,16 +327,18 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
         raise no_room(exc) from None
 
 
+def _free_tmp_hint() -> str:
+    tmp = os.path.realpath(tempfile.gettempdir())
+    return f"free space in {tmp}, or point TMPDIR at a directory with room"
+
+
 def no_room(exc: OSError) -> HwbError:
     """The error for a full disk: the directory (the temporary one, when it is in there) and
     the fix."""
     path = os.path.abspath(str(exc.filename2 or exc.filename or tempfile.gettempdir()))
     tmp = os.path.realpath(tempfile.gettempdir())
     if os.path.commonpath([os.path.realpath(path), tmp]) == tmp:
-        return HwbError(
-            f"no space left in the temporary directory {tmp}",
-            hint="free space there, or point TMPDIR at a directory with room",
-        )
+        return HwbError(f"no space left in the temporary directory {tmp}", hint=_free_tmp_hint())
     return HwbError(f"no space left for {path}", hint="free space on its disk")
 
 

@@ -393,9 +393,31 @@ def test_a_full_temporary_directory_is_named_with_the_fix(
     )
     error = fails_cleanly(result, BUILD_FAILED, tmp_path)
     assert error == (
-        f"error: no space left in the temporary directory {full_tmpdir}; free space there, or "
+        f"error: no space left in the temporary directory {full_tmpdir}; free space in {full_tmpdir}, or "
         "point TMPDIR at a directory with room"
     ), error
+    assert sorted(p.name for p in full_tmpdir.iterdir()) == ["filler"]
+
+
+@pytest.mark.real
+def test_an_installer_that_fills_the_temporary_directory_is_not_blamed_on_the_names(
+    run_hwb: Run, tmp_path: Path, full_tmpdir: Path
+) -> None:
+    """uv's "No space left on device" came with "check the names and versions in
+    [build-system] requires"."""
+    project = tiny_project(tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("requires = []", 'requires = ["setuptools>=68"]')
+    )
+    result = run_hwb(
+        "build", str(project), "--isolation", "venv", "-o", str(tmp_path / "out"),
+        env={"TMPDIR": str(full_tmpdir)},
+    )
+    error = fails_cleanly(result, BUILD_FAILED, tmp_path)
+    assert error.startswith("error: could not install build requirements: setuptools>=68; "), error
+    assert f"free space in {full_tmpdir}, or point TMPDIR at a directory with room" in error
+    assert "check the names" not in error
     assert sorted(p.name for p in full_tmpdir.iterdir()) == ["filler"]
 
 
