@@ -8,6 +8,7 @@ lead out of the extraction directory, no devices, and no more members or bytes t
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import posixpath
 import tarfile
@@ -78,6 +79,8 @@ def extract_sdist(archive: Path, dest: Path, limits: Limits | None = None) -> Pa
         else:
             _extract_tar(archive, dest, limits)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # the disk's, not the archive's: the pipeline says which disk
         if isinstance(exc, getattr(tarfile, "FilterError", ())):
             # PEP 706's data filter saw through what the member checks cannot (a chain of
             # links that leads out): the archive is hostile, not unreadable.

@@ -135,7 +135,11 @@ def _start(args: list[str]) -> tuple[Any, Any]:
         if _wants_help(args):
             import rich_click
 
+            from hwb_core.report import use_color
+
             click = rich_click
+            if not use_color(sys.stdout):  # NO_COLOR, TERM=dumb: not even bold
+                rich_click.rich_click.COLOR_SYSTEM = None
         blocked = blocked_from_environment(os.environ)
         blocked.update(v[3:] for v in _leading_plugin_flags(args) if v.startswith("no:"))
         pm = PluginManager(blocked=blocked)

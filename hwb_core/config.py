@@ -7,6 +7,8 @@ names the key and the closest declared one.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -111,21 +113,22 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
         if from_text and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise bad("true or false")
-    if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if from_text and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
-        raise bad("an integer")
-    if kind == "float":
+    if kind in ("int", "float"):
+        number: float | None = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if from_text:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise bad("a number")
+            number = value if kind == "float" or isinstance(value, int) else None
+        elif from_text and kind == "int" and re.fullmatch(r"-?\d+", value.strip()):
+            number = int(value)
+        elif from_text and kind == "float":
+            with contextlib.suppress(ValueError):
+                number = float(value)
+        if number is None:
+            raise bad("an integer" if kind == "int" else "a number")
+        if not math.isfinite(number):
+            raise bad("a finite number")
+        if spec.minimum is not None and number < spec.minimum:
+            raise bad(f"{spec.minimum:g} or more")
+        return float(number) if kind == "float" else number
     if kind == "command":
         if isinstance(value, str):
             return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 import time
 from collections.abc import Iterator
 
@@ -19,11 +20,17 @@ _deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.Cont
 )
 
 
+#: Longer limits are no limit: a timer cannot wait longer (``threading.TIMEOUT_MAX`` is 49 days
+#: on Windows; waiting past 292 years overflows elsewhere), and no build would reach them.
+FOREVER = min(1e9, threading.TIMEOUT_MAX / 2)
+
+
 @contextlib.contextmanager
 def limit(seconds: float | None) -> Iterator[None]:
-    """Within the block, commands of the build must end ``seconds`` from now (``None`` or 0:
-    no limit)."""
-    token = _deadline.set((time.monotonic() + seconds, seconds) if seconds else None)
+    """Within the block, commands of the build must end ``seconds`` from now (``None``, 0 or
+    :data:`FOREVER` and more: no limit)."""
+    running = seconds is not None and 0 < seconds < FOREVER
+    token = _deadline.set((time.monotonic() + (seconds or 0), seconds or 0) if running else None)
     try:
         yield
     finally:

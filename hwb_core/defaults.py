@@ -64,6 +64,7 @@ def config_schema() -> dict[str, ConfigKey]:
             "Seconds a build may take once its environment is being made (0: no limit); past "
             "it the backend, its process group or its container is stopped (exit code 124).",
             env="HWB_TIMEOUT",
+            minimum=0,
         ),
         "isolation.preference": ConfigKey(
             "list",

@@ -156,6 +156,9 @@ class ConfigKey:
     choices: Sequence[str] | None = None
     env: str | None = None
     """Name of the ``HWB_*`` variable that sets it; derived from the key when omitted."""
+    minimum: float | None = None
+    """For ``"int"`` and ``"float"``: the least value accepted (a ``"float"`` must be finite
+    too: ``nan`` and ``inf`` are refused)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import shutil
 import tempfile
@@ -36,6 +37,7 @@ from hwb_core.backend_env import BackendEnvironment
 from hwb_core.config import Config, load_config
 from hwb_core.errors import (
     BuildError,
+    BuildTimeout,
     ConfigError,
     HwbError,
     IsolationUnavailable,
@@ -326,9 +328,40 @@ def build(request: BuildRequest, session: Session) -> BuildResult:
             result.reproducible = check_reproducible(request, session, result)
         return result
     except HwbError as exc:
+        # A plugin that words a failed step its own way (could not prepare ...) hides the time
+        # limit that stopped it: the limit is what the user must hear of, with its exit code.
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, BuildTimeout):
+            cause = cause.__cause__ or cause.__context__
+        error = cause if isinstance(cause, BuildTimeout) else exc
         if log:
-            exc.log = str(log[0])
-        raise
+            error.log = str(log[0])
+        error.details = error.details or exc.details
+        if error is exc and "No space left on device" in (exc.details or ""):
+            # An installer's words, not the project's: "check the names" would mislead.
+            exc.hint = f"{_free_tmp_hint()} (the output says which disk)"
+        if error is exc:
+            raise
+        raise error from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise no_room(exc) from None
+
+
+def _free_tmp_hint() -> str:
+    tmp = os.path.realpath(tempfile.gettempdir())
+    return f"free space in {tmp}, or point TMPDIR at a directory with room"
+
+
+def no_room(exc: OSError) -> HwbError:
+    """The error for a full disk: the directory (the temporary one, when it is in there) and
+    the fix."""
+    path = os.path.abspath(str(exc.filename2 or exc.filename or tempfile.gettempdir()))
+    tmp = os.path.realpath(tempfile.gettempdir())
+    if os.path.commonpath([os.path.realpath(path), tmp]) == tmp:
+        return HwbError(f"no space left in the temporary directory {tmp}", hint=_free_tmp_hint())
+    return HwbError(f"no space left for {path}", hint="free space on its disk")
 
 
 #: ``BuildResult.reproducible`` between the first build of ``--check-reproducible`` and the second.
@@ -365,16 +398,36 @@ def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
 
     directory = cache_dir() / "logs"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         _prune_logs(directory)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = directory / f"build-{project.name}-{python.abi_tag}-{stamp}-{os.getpid()}.log"
-        return path, open(path, "w", encoding="utf-8", errors="replace")
+        return path, open_private(path)
     except OSError as exc:
         raise UsageError(
             f"cannot write the build log in {directory} ({exc.strerror or exc})",
             hint="set HWB_CACHE_DIR to a writable directory",
         ) from None
+
+
+def private_dir(directory: Path) -> None:
+    """Make ``directory`` (and its parents), readable by its owner alone: logs hold what a
+    build printed, its environment's secrets perhaps."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        os.chmod(directory, 0o700)  # made by an earlier hwb, with the umask's mode
+
+
+def open_private(path: Path) -> IO[str]:
+    """``path`` opened for writing text, afresh, readable by its owner alone (0600)."""
+
+    def opener(name: str, flags: int) -> int:
+        fd = os.open(name, flags, 0o600)
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)  # a file there already kept its mode
+        return fd
+
+    return open(path, "w", encoding="utf-8", errors="replace", opener=opener)
 
 
 def _prune_logs(directory: Path) -> None:
@@ -412,13 +465,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
         )
-        limit = float(config.get("timeout") or 0)
-        if limit < 0:
-            raise ConfigError(
-                f"timeout ({config.source('timeout')}) is {limit:g}: it must be 0 or more seconds",
-                hint="0 means no limit",
-            )
-        stack.enter_context(deadline.limit(limit or None))
+        stack.enter_context(deadline.limit(config.get("timeout")))
         asked = config.get("isolation.strategy")
         foreign = target.arch if target.asked and target.os == "linux" else None
         choice = isolation.choose(pm, reporter, project, python, config, asked, foreign)

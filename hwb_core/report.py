@@ -13,13 +13,14 @@ DISPLAY_CHARS = 1000
 
 
 def use_color(stream: TextIO) -> bool:
-    """Colour on a terminal; ``NO_COLOR`` (any value) turns it off, ``FORCE_COLOR`` on
-    (https://no-color.org, https://force-color.org; ``NO_COLOR`` wins)."""
+    """Colour and bold on a terminal; ``NO_COLOR`` (any value) turns them off, ``FORCE_COLOR``
+    on (https://no-color.org, https://force-color.org; ``NO_COLOR`` wins), and a terminal
+    that says it understands no escapes (``TERM=dumb``) gets none unless forced."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return stream.isatty()
+    return os.environ.get("TERM") != "dumb" and stream.isatty()
 
 
 def live_wanted(stream: TextIO) -> bool:

@@ -61,10 +61,23 @@ def copy_tree(root: Path, dest: Path, skip: Iterable[Path] = ()) -> tuple[Path, 
                 return dst
             except OSError:
                 pass  # another file system, or links not allowed: a copy then
-        return str(shutil.copy2(src, dst))
+        try:
+            return str(shutil.copy2(src, dst))
+        except OSError as exc:  # stop at the first: copytree would go on and list them all
+            raise _Stopped(exc) from None
 
-    shutil.copytree(root, dest, symlinks=True, ignore=ignore, copy_function=copy)
+    try:
+        shutil.copytree(root, dest, symlinks=True, ignore=ignore, copy_function=copy)
+    except _Stopped as stopped:
+        raise stopped.error from None
     return dest, count
+
+
+class _Stopped(Exception):
+    """A file that could not be copied (a full disk), past ``copytree``'s ``except OSError``."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
 
 
 @contextlib.contextmanager

@@ -220,6 +220,29 @@ def test_a_successful_build_reports_its_log_in_json(run_hwb: Any, tmp_path: Path
     assert log.is_file() and "building wheel with env_backend" in log.read_text()
 
 
+def test_build_logs_are_readable_by_their_owner_alone(run_hwb: Any, tmp_path: Path) -> None:
+    """Logs hold what the backend printed, its environment's secrets perhaps: they were made
+    with the umask's mode (0644 in a 0755 logs/), for every user of the machine to read."""
+    import os
+    import stat
+
+    cache = tmp_path / "cache"
+    (cache / "logs").mkdir(parents=True)
+    (cache / "logs").chmod(0o755)  # as an earlier hwb made it
+    previous = os.umask(0o022)
+    try:
+        result = run_hwb(
+            "build", str(env_project(tmp_path / "p")), "--isolation", "venv", "--json",
+            env={"HWB_CACHE_DIR": str(cache)},
+        )
+    finally:
+        os.umask(previous)
+    log = Path(json_out(result)["wheels"][0]["log"])
+    assert log.parent == cache / "logs"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+
+
 def test_a_long_command_says_it_is_still_running(monkeypatch: pytest.MonkeyPatch) -> None:
     """The heartbeat: a line every HEARTBEAT_SECONDS while a command runs (so that a CI log
     shows a long compile is alive), and none once it ended."""

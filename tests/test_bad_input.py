@@ -5,14 +5,15 @@ that failed (see ``hwb_core/errors.py``)."""
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_clean_error, pyenv_python, write_project
+from tests.conftest import assert_clean_error, pyenv_python, require, write_project
 from tests.plugins.backends import tiny_project
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -353,6 +354,71 @@ def test_a_missing_requirement_without_isolation_is_named(run_hwb: Run, tmp_path
     )
     error = fails_cleanly(run_hwb("build", str(project), "--no-isolation"), BUILD_FAILED, tmp_path)
     assert "hwb-no-such-package-xyz>=1 (not installed)" in error
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def full_tmpdir(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs with about 100 kB left (root only: it is mounted)."""
+    full = tmp_path / "full"
+    full.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(full)], capture_output=True
+    ).returncode == 0
+    require(mounted, "mounting a tmpfs needs root")
+    try:
+        (full / "filler").write_bytes(b"\0" * 900_000)
+        yield full
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
+
+
+@pytest.mark.parametrize("source", ["directory", "sdist"])
+def test_a_full_temporary_directory_is_named_with_the_fix(
+    run_hwb: Run, tmp_path: Path, full_tmpdir: Path, source: str
+) -> None:
+    """Copying the source printed copytree's list of every file that failed; extracting an
+    sdist called it an unreadable sdist (exit 2)."""
+    project = tiny_project(tmp_path / "p", files={"data.bin": "x" * 300_000})
+    target = project
+    if source == "sdist":
+        target = tmp_path / "tiny-1.0.tar.gz"
+        with tarfile.open(target, "w:gz") as archive:
+            archive.add(project, arcname="tiny-1.0")
+    result = run_hwb(
+        "build", str(target), "--isolation", "venv", "-o", str(tmp_path / "out"),
+        env={"TMPDIR": str(full_tmpdir)},
+    )
+    error = fails_cleanly(result, BUILD_FAILED, tmp_path)
+    assert error == (
+        f"error: no space left in the temporary directory {full_tmpdir}; free space in {full_tmpdir}, or "
+        "point TMPDIR at a directory with room"
+    ), error
+    assert sorted(p.name for p in full_tmpdir.iterdir()) == ["filler"]
+
+
+@pytest.mark.real
+def test_an_installer_that_fills_the_temporary_directory_is_not_blamed_on_the_names(
+    run_hwb: Run, tmp_path: Path, full_tmpdir: Path
+) -> None:
+    """uv's "No space left on device" came with "check the names and versions in
+    [build-system] requires"."""
+    project = tiny_project(tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("requires = []", 'requires = ["setuptools>=68"]')
+    )
+    result = run_hwb(
+        "build", str(project), "--isolation", "venv", "-o", str(tmp_path / "out"),
+        env={"TMPDIR": str(full_tmpdir)},
+    )
+    error = fails_cleanly(result, BUILD_FAILED, tmp_path)
+    assert error.startswith("error: could not install build requirements: setuptools>=68; "), error
+    assert f"free space in {full_tmpdir}, or point TMPDIR at a directory with room" in error
+    assert "check the names" not in error
+    assert sorted(p.name for p in full_tmpdir.iterdir()) == ["filler"]
 
 
 # --------------------------------------------------------------------------- hostile sdists

@@ -354,6 +354,9 @@ def test_cache_bad_input_is_one_line(hwb: Run) -> None:
     [
         ("cache-envs = 3", "isolation.venv.cache-envs"),
         ("cache-max-age = -1", "isolation.venv.cache-max-age"),
+        ("cache-max-age = inf", "must be a finite number, not inf"),
+        ("cache-max-age = nan", "must be a finite number, not nan"),
+        ("index-max-age = -600", "isolation.venv.index-max-age"),
         ('cache-max-age = "week"', "isolation.venv.cache-max-age"),
         ("cache-env = true", "did you mean 'isolation.venv.cache-envs'"),
     ],

@@ -159,3 +159,53 @@ def test_no_status_line_without_a_terminal(run_hwb: Any, tmp_path: Path) -> None
     result = run_hwb("build", str(project), "--isolation", "venv", env={"FORCE_COLOR": "1"})
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr and "\x1b[?25l" not in result.stderr
+
+
+def all_on_terminal(hwb_env: dict[str, str], *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run ``hwb ARGS`` with stdout and stderr on one pseudo-terminal: exit code, what it got."""
+    master, slave = pty.openpty()
+    full_env = {**hwb_env, "TERM": "xterm", "COLUMNS": "100", **env}
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        if name not in env:
+            full_env.pop(name, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hwb_core", *args],
+        stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=full_env,
+    )
+    os.close(slave)
+    received = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(master)
+    return proc.wait(timeout=60), received.decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    "env", [{"NO_COLOR": "1"}, {"NO_COLOR": "yes"}, {"TERM": "dumb"}],
+    ids=["no-color", "no-color-yes", "dumb-terminal"],
+)
+def test_no_escapes_at_all_when_asked_for_plain_text(
+    hwb_env: dict[str, str], tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Help pages were bold and dim under NO_COLOR, steps bold under TERM=dumb, and the live
+    hwb matrix table (cursor hidden, lines redrawn) was drawn under NO_COLOR."""
+    project = slow_project(tmp_path / "p")
+    runs = {
+        "help": ("--help",),
+        "build help": ("build", "--help"),
+        "matrix help": ("matrix", "--help"),
+        "build": ("build", str(project), "--isolation", "venv", "-o", str(tmp_path / "a")),
+        "matrix": ("matrix", str(project), "--isolation", "venv", "-o", str(tmp_path / "b")),
+        "failure": ("build", str(tmp_path / "missing")),
+    }
+    for name, args in runs.items():
+        code, terminal = all_on_terminal(hwb_env, *args, env=env)
+        assert code == (2 if name == "failure" else 0), (name, terminal)
+        assert terminal.strip(), name
+        assert "\x1b" not in terminal, (name, terminal)

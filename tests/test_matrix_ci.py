@@ -104,6 +104,23 @@ def test_bad_slices_are_one_line_usage_errors(run_hwb: Run, tmp_path: Path) -> N
     assert "not in this matrix: cp27-win32" in line and "cp312-manylinux_x86_64" in line, line
 
 
+def test_a_shard_past_the_jobs_says_so_and_succeeds(run_hwb: Run, tmp_path: Path) -> None:
+    """Five shards over two jobs: shards 3 to 5 are empty, which a CI matrix of fixed size
+    meets whenever the plan shrinks. It said "no job of the matrix could run on this machine
+    (0 skipped); the reasons are listed above" with none listed, and exited 1."""
+    project = c_extension(tmp_path / "p", ("3.11", "3.12"))
+    out = tmp_path / "out"
+    result = run_hwb("matrix", str(project), "--shard", "5/5", "--isolation", "venv",
+                     "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "shard 5/5 has no jobs: the matrix's 2 jobs over 5 shards leave none for it" in (
+        result.stderr
+    ), result.stderr
+    assert "error" not in result.stderr and "reasons are listed above" not in result.stderr
+    assert json.loads(result.stdout) == {"jobs": []}
+    assert not list(out.glob("*.whl"))
+
+
 # --------------------------------------------------------------------------- emit
 
 

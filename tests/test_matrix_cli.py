@@ -582,3 +582,33 @@ def test_stopping_hwb_stops_every_job_and_removes_their_environments(
     ]
     assert processes_with(marker) == []
     assert [p.name for p in Path(hwb_env["TMPDIR"]).iterdir() if p.name.startswith("hwb-")] == []
+
+
+def test_job_logs_are_readable_by_their_owner_alone(run_hwb: Any, tmp_path: Path) -> None:
+    """.hwb-logs was 0755 and each job's log 0644 (the umask's), a log of an earlier run too."""
+    import stat
+
+    from tests.plugins.backends import tiny_project
+
+    project = tiny_project(tmp_path / "p")
+    out = tmp_path / "out"
+    logs = out / ".hwb-logs"
+    logs.mkdir(parents=True)
+    logs.chmod(0o755)
+    (logs / "py3-none-any.log").write_text("an earlier run\n")
+    (logs / "py3-none-any.log").chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        result = run_hwb("matrix", str(project), "--isolation", "venv", "-o", str(out))
+        mine = tmp_path / "mine"
+        again = run_hwb("matrix", str(project), "--isolation", "venv", "-o", str(out),
+                        "--log-dir", str(mine / "logs"))
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0 and again.returncode == 0, result.stderr + again.stderr
+    for directory in (logs, mine / "logs"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+        job_logs = list(directory.glob("*.log"))
+        assert [p.name for p in job_logs] == ["py3-none-any.log"]
+        assert stat.S_IMODE(job_logs[0].stat().st_mode) == 0o600
+    assert "an earlier run" not in (logs / "py3-none-any.log").read_text()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import write_project
+from tests.conftest import assert_clean_error, write_project
+from tests.plugins.backends import tiny_project
 
 EXIT_TIMEOUT = 124
 
@@ -86,11 +87,50 @@ def test_a_hanging_backend_is_stopped_at_the_limit(
     assert not (project / "dist").exists() or not list((project / "dist").iterdir())
 
 
-def test_a_negative_timeout_is_a_usage_error(run_hwb: Any, tmp_path: Path) -> None:
-    project = hanging_project(tmp_path / "p", tmp_path / "pids")
-    result = run_hwb("build", str(project), "--isolation", "venv", "--timeout", "-1")
-    assert result.returncode == 2
-    assert "timeout (command line) is -1: it must be 0 or more seconds" in result.stderr
+@pytest.mark.parametrize("command", ["build", "matrix"])
+@pytest.mark.parametrize("how", ["option", "variable", "key"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("-1", "0 or more"), ("nan", "a finite number"), ("inf", "a finite number")],
+)
+def test_an_impossible_timeout_is_a_usage_error_before_anything_runs(
+    run_hwb: Any, tmp_path: Path, command: str, how: str, value: str, expected: str
+) -> None:
+    """Before: nan stopped the first command at once (exit 124), inf ran with no limit after
+    three OverflowError tracebacks (exit 0), and hwb matrix failed each job on -1 (exit 1)."""
+    pids = tmp_path / "pids"
+    project = hanging_project(tmp_path / "p", pids)
+    args: tuple[str, ...] = ()
+    env = {}
+    if how == "option":
+        args = ("--timeout", value)
+    elif how == "variable":
+        env = {"HWB_TIMEOUT": value}
+    else:
+        toml = {"-1": "-1", "nan": "nan", "inf": "inf"}[value]
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + f"\n[tool.hwb]\ntimeout = {toml}\n")
+    result = run_hwb(command, str(project), "--isolation", "venv", *args, env=env, timeout=120)
+    error = assert_clean_error(result, 2)
+    where = {"option": "command line", "variable": "HWB_TIMEOUT", "key": "[tool.hwb]"}[how]
+    assert error.startswith(f"error: timeout in {where}"), error
+    assert f"must be {expected}, not " in error and "(0: no limit)" in error, error
+    assert not pids.exists()  # the backend never started
+
+
+@pytest.mark.parametrize("command", ["build", "matrix"])
+def test_a_limit_no_timer_can_wait_for_is_no_limit(
+    run_hwb: Any, tmp_path: Path, command: str
+) -> None:
+    """1e10 s is past threading.TIMEOUT_MAX: each command's timer raised OverflowError."""
+    project = tiny_project(tmp_path / "p")
+    out = tmp_path / "out"
+    result = run_hwb(
+        command, str(project), "--isolation", "venv", "--timeout", "1e10", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "OverflowError" not in result.stderr
+    assert len(list(out.glob("tiny-1.0-*.whl"))) == 1
 
 
 def test_matrix_applies_the_limit_to_each_job(run_hwb: Any, tmp_path: Path) -> None:
@@ -132,3 +172,97 @@ def test_a_hanging_backend_in_a_container_is_stopped_with_its_container(
     assert elapsed < 15 + 30, elapsed
     assert "ran past the build's time limit of 15 s" in result.stderr.strip().splitlines()[-1]
     assert hwb_containers(client, "hangs-in-docker") == []
+
+
+@pytest.fixture
+def silent_index() -> Any:
+    """The URL of a package index that takes connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/simple"
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def test_the_limit_reached_while_installing_build_requirements_says_so(
+    run_hwb: Any, tmp_path: Path, silent_index: str
+) -> None:
+    """The venv isolation wrapped the stopped installer in "could not install build
+    requirements ... check the names" (exit 1)."""
+    project = tiny_project(tmp_path / "p")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("requires = []", 'requires = ["hwb-never-answered"]')
+    )
+    index = {"UV_INDEX_URL": silent_index, "UV_DEFAULT_INDEX": silent_index,
+             "PIP_INDEX_URL": silent_index}
+    result = run_hwb(
+        "build", str(project), "--isolation", "venv", "--timeout", "4", env=index, timeout=120
+    )
+    error = assert_clean_error(result, EXIT_TIMEOUT)
+    assert "ran past the build's time limit of 4 s and was stopped" in error, error
+    assert "could not install" not in result.stderr
+
+
+@pytest.mark.docker
+def test_the_limit_reached_while_preparing_a_container_environment_says_so(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """The container isolations wrapped it in "could not prepare a build environment" (exit
+    1). The image's interpreter hangs in the environment being prepared (its sitecustomize
+    sleeps there), so the limit is reached in that step."""
+    from tests.docker.support import BUILD_IMAGE, client_with_images, hwb_containers
+
+    client = client_with_images()
+    name = "hwb-slow-layer"
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "1.0"
+
+            [tool.hwb.isolation.docker]
+            dockerfile = "ci/Dockerfile"
+            """,
+        "ci/Dockerfile": f"""
+            FROM {BUILD_IMAGE}
+            COPY sitecustomize.py /opt/python/cp312-cp312/lib/python3.12/sitecustomize.py
+            """,
+        "ci/sitecustomize.py": """
+            import sys, time
+            if sys.prefix.startswith("/hwb/envs/"):
+                time.sleep(600)
+            """,
+    })
+    try:
+        result = run_hwb(
+            "build", str(project), "--isolation", "docker", "--image", "", "--python", "3.12",
+            "--timeout", "10", timeout=300,
+        )
+    finally:
+        for image in client.images.list(f"hwb-dockerfile/{name}"):
+            client.images.remove(image.id, force=True)
+    error = assert_clean_error(result, EXIT_TIMEOUT)
+    assert "preparing a build environment for setuptools>=68" in result.stderr
+    assert "ran past the build's time limit of 10 s and was stopped" in error, error
+    assert "could not prepare" not in result.stderr
+    assert hwb_containers(client, name) == []

@@ -187,6 +187,8 @@ class Plan:
     notes: list[str] = dataclasses.field(default_factory=list)
     config: Any = None
     """The run's resolved configuration (:class:`hwb_core.config.Config`)."""
+    empty_shard: str | None = None
+    """Why ``--shard K/N`` left no job (fewer jobs than shards): nothing to run, no failure."""
 
     @property
     def runnable(self) -> list[Job]:
@@ -217,6 +219,13 @@ class MatrixResult:
             raise MatrixFailed(
                 f"{len(failed)} of {len(self.jobs)} jobs failed ({names})",
                 hint=f"each job's log is in {self.plan.log_dir}",
+            )
+        if self.plan.empty_shard is not None:
+            return
+        if not self.jobs:
+            raise BuildError(
+                "the matrix holds no jobs",
+                hint="its excludes leave none; hwb matrix --list shows the plan",
             )
         if not self.count(OK):
             raise BuildError(

@@ -11,7 +11,7 @@ from hwb_core import host, isolation, pythons
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError, IsolationUnavailable, PythonNotFound, UsageError
 from hwb_core.interfaces import PythonInfo
-from hwb_core.pipeline import BuildRequest, Session, check_outdir, resolve_outdir
+from hwb_core.pipeline import BuildRequest, Session, check_outdir, private_dir, resolve_outdir
 from hwb_core.project import Project
 from hwb_plugins.matrix import engines
 from hwb_plugins.matrix.jobs import (
@@ -209,7 +209,10 @@ def make_plan(
     if not options.plan_only:  # --list and --emit write nothing
         check_outdir(outdir)
         try:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            if options.log_dir is None:  # hwb's own: private, even when made earlier
+                private_dir(log_dir)
+            else:  # the user's: private when hwb makes it
+                log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise UsageError(
                 f"log directory {log_dir} cannot be created ({exc.strerror or exc})",

@@ -13,7 +13,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
 from hwb_core.errors import HwbError, WheelTestFailed
-from hwb_core.pipeline import BuildRequest, Session, archive_limits, build, prepared_source
+from hwb_core.pipeline import (
+    BuildRequest,
+    Session,
+    archive_limits,
+    build,
+    open_private,
+    prepared_source,
+)
 from hwb_core.project import Project
 from hwb_core.scope import Scope
 from hwb_plugins.matrix.engines import Dispatcher
@@ -228,7 +235,7 @@ class Runner:
             return
         assert job.log is not None and job.interpreter is not None
         try:
-            log = open(job.log, "w", encoding="utf-8", errors="replace")
+            log = open_private(job.log)
         except OSError as exc:
             self._finish(job, FAILED, f"cannot write its log {job.log}: {exc.strerror or exc}")
             if self.plan.fail_fast:
@@ -296,9 +303,8 @@ class Runner:
         if job.log is None:
             return
         try:
-            job.log.write_text(
-                f"hwb matrix job {job.id}\nresult: {job.status}: {job.error}\n", encoding="utf-8"
-            )
+            with open_private(job.log) as stream:
+                stream.write(f"hwb matrix job {job.id}\nresult: {job.status}: {job.error}\n")
         except OSError:
             pass
 
@@ -346,7 +352,18 @@ def run_matrix(
         plan = make_plan(
             options, session, project, config, machine or this_machine(session, config)
         )
-        plan.jobs = select(plan.jobs, options.only, options.shard)
+        named = select(plan.jobs, options.only, None)
+        plan.jobs = select(named, [], options.shard)
+        if options.shard is not None and named and not plan.jobs:
+            # Fewer jobs than shards (a CI matrix of fixed size over a plan that shrank): this
+            # shard has nothing to do, which is no failure; hwb collect checks the whole.
+            index, count = options.shard
+            jobs = "1 job" if len(named) == 1 else f"{len(named)} jobs"
+            plan.empty_shard = (
+                f"shard {index}/{count} has no jobs: the matrix's {jobs} over {count} shards "
+                f"{'leaves' if len(named) == 1 else 'leave'} none for it"
+            )
+            plan.notes.append(plan.empty_shard)
         if options.plan_only:
             return MatrixResult(plan, time.monotonic() - started)
         for note in plan.notes:

@@ -7,6 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
+from hwb_core.report import live_wanted
 from hwb_plugins.matrix.jobs import FAILED, OK, RUNNING, SKIPPED, WAITING, Job, MatrixResult, Plan
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class LiveView:
 
 def make_view(stream: TextIO, verbosity: int) -> PlainView | LiveView:
     """The live table when ``stream`` is a terminal (and not ``-q``), plain lines otherwise."""
-    if verbosity >= 0 and stream.isatty():
+    if verbosity >= 0 and live_wanted(stream):  # not for NO_COLOR: a redrawn table is escapes
         from rich.console import Console
 
         console = Console(file=stream)

@@ -73,6 +73,7 @@ def config_schema() -> dict[str, ConfigKey]:
             "float",
             7.0,
             "Days after which a cached build environment is made afresh (0: no limit).",
+            minimum=0,
         ),
         "isolation.venv.refresh-envs": ConfigKey(
             "bool",
@@ -85,6 +86,7 @@ def config_schema() -> dict[str, ConfigKey]:
             "Seconds after an online install during which the same requirements install from "
             "uv's cache alone when they can (PyPI's own caching period; 0: ask the index every "
             "time).",
+            minimum=0,
         ),
         "isolation.venv.python-path": ConfigKey(
             "path", None, "Interpreter to build with, overriding --python."
@@ -357,11 +359,6 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     # A test environment is always new: a wheel installed into a cached one would linger.
     if config.get("isolation.venv.cache-envs") and request.purpose == "build" and not request.fresh:
         max_age = config.get("isolation.venv.cache-max-age")
-        if max_age < 0:
-            raise ConfigError(
-                f"isolation.venv.cache-max-age ({config.source('isolation.venv.cache-max-age')}) is {max_age:g}",
-                hint="give a number of days, 0 for no age limit",
-            )
         cached = CachedVenvBuildEnv(
             python=python,
             source_dir=request.project.root,
