@@ -77,8 +77,19 @@ _KILL = (
 )
 
 
+#: Whether builds share kept containers at all. Off (security issue 25): jobs in one container
+#: run as one user, so one job's build could reach another's directories, its test environment
+#: and the image's site-packages, and a process that leaves its session outlived its job. Until
+#: each job runs as a user of its own there, every build and every test environment of a matrix
+#: gets a container of its own, as ``hwb build`` does.
+SHARING = False
+
+
 def applies(request: EnvRequest, settings: ContainerSettings) -> bool:
-    """Whether this build may use a kept container (see the module's docstring)."""
+    """Whether this build may use a kept container (see the module's docstring and
+    :data:`SHARING`)."""
+    if not SHARING:
+        return False
     scope = request.scope
     if scope is None or request.fresh or settings.keep_container:
         return False
