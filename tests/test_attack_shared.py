@@ -4,8 +4,9 @@ test failed while jobs shared one container as one user, and must pass now.
 
 1. A background process that leaves its session and drops ``HWB_BUILD_ID`` outlives its job
    and writes ``tampered.py`` into the next job's source copy, and so into its wheel.
-2. A build writes a ``.pth`` into the test environments made beside it, so an extension that
-   cannot be imported passes its import check.
+2. The 3.11 job's build leaves a process that writes a ``.pth`` into the 3.12 job's test
+   environment as soon as it appears, so the 3.12 extension, which cannot be imported, passes
+   its import check and is published.
 3. A build writes into the other jobs' directories (and, where it runs as the owner of the
    image's files, into the site-packages of the container the next job builds in).
 """
@@ -124,42 +125,53 @@ def test_a_process_that_leaves_its_session_does_not_outlive_its_job(
 
 # --------------------------------------------------------------------------- 2. a .pth in the test env
 
+# The 3.11 job's build leaves behind a process that watches for Python 3.12 site-packages in
+# any directory it can see (the other job's build and test environments, wherever and whenever
+# they are made) and plants a .pth there that stands in for the extension the 3.12 build broke.
 PLANT = r"""
-import glob, sys, time
+import os, time
 end = time.monotonic() + 120
 line = "import sys, types; sys.modules['_broken'] = types.ModuleType('_broken')\n"
 while time.monotonic() < end:
-    for d in glob.glob("/hwb/scratch/job-*/env/lib/python3.*/site-packages"):
-        try:
-            with open(d + "/aaa-hwb-attack.pth", "w") as f:
-                f.write(line)
-        except OSError:
-            pass
+    for root in ("/hwb/scratch", "/hwb/work", "/tmp"):
+        for d, subdirs, _ in os.walk(root):
+            if d.endswith("/lib/python3.12/site-packages"):
+                subdirs[:] = []
+                try:
+                    with open(d + "/aaa-hwb-attack.pth", "w") as f:
+                        f.write(line)
+                except OSError:
+                    pass
     time.sleep(0.01)
 """
 
 
-def test_a_build_cannot_make_a_broken_extension_pass_its_import_check(
+def test_a_build_cannot_make_another_jobs_broken_extension_pass_its_import_check(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """The 3.11 job attacks the 3.12 job, whose extension fails to import: a .pth in the
+    3.12 test environment would make its import check pass, and the broken wheel published."""
     client = client_with_images()
     marker = f"hwb-attack-pth-{os.getpid()}"
     name = "hwb-attack-pth"
-    path = project(tmp_path, name, DAEMON % {"code": PLANT, "marker": marker}, {
-        "setup.py": "import time\n"
-                    "time.sleep(3)  # the test environment made beside the build is there\n"
-                    "from setuptools import Extension, setup\n"
+    path = project(tmp_path, name, "import sys\nif sys.version_info[:2] == (3, 11):\n    " + (
+        DAEMON % {"code": PLANT, "marker": marker}).strip().replace("\n", "\n    "), {
+        "setup.py": "from setuptools import Extension, setup\n"
                     "setup(ext_modules=[Extension('_broken', ['_broken.c'])])\n",
         "_broken.c": EXTENSION % {
             "name": "_broken",
-            "body": 'PyErr_SetString(PyExc_ImportError, "broken on purpose"); return NULL;',
+            "body": "\n#if PY_MINOR_VERSION == 12\n"
+                    '    PyErr_SetString(PyExc_ImportError, "broken on purpose"); return NULL;\n'
+                    "#else\n"
+                    "    return PyModule_Create(&m);\n"
+                    "#endif\n",
         },
     })
     jobs = matrix(run_hwb, path, tmp_path / "out", "--parallel", "2")
-    for job in jobs.values():
-        assert job["status"] == "failed", job
-        assert "broken on purpose" in Path(job["log"]).read_text(), job
-    assert list((tmp_path / "out").glob("*.whl")) == []
+    assert jobs["cp311"]["status"] == "ok", jobs["cp311"]
+    assert jobs["cp312"]["status"] == "failed", jobs["cp312"]
+    assert "broken on purpose" in Path(jobs["cp312"]["log"]).read_text(), jobs["cp312"]
+    assert [w.name.split("-")[2] for w in (tmp_path / "out").glob("*.whl")] == ["cp311"]
     nothing_left(client, name, hwb_env, marker)
 
 
