@@ -295,14 +295,14 @@ def test_a_failing_job_does_not_stop_the_other(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
     client = client_with_images()
-    project = scripted_project(tmp_path, "hwb-shared-fails", "sys.exit('this build fails on purpose')")
+    project = scripted_project(tmp_path, f"hwb-shared-fails-{os.getpid()}", "sys.exit('this build fails on purpose')")
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed" and jobs["cp312"]["status"] == "ok", jobs
     assert "this build fails on purpose" in Path(jobs["cp311"]["log"]).read_text()
     assert len(set(created)) == 4, created
-    nothing_left(client, "hwb-shared-fails", Path(hwb_env["TMPDIR"]))
+    nothing_left(client, f"hwb-shared-fails-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
 def test_a_job_that_kills_every_process_it_can_does_not_reach_the_other(
@@ -311,13 +311,13 @@ def test_a_job_that_kills_every_process_it_can_does_not_reach_the_other(
     """kill(-1) ends every process the build may signal: in one container with the other job,
     the other job's build too; in a container of its own, only its own (its container stops)."""
     client = client_with_images()
-    project = scripted_project(tmp_path, "hwb-shared-killer", "time.sleep(5); os.kill(-1, 9); time.sleep(30)")
+    project = scripted_project(tmp_path, f"hwb-shared-killer-{os.getpid()}", "time.sleep(5); os.kill(-1, 9); time.sleep(30)")
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed" and jobs["cp312"]["status"] == "ok", jobs
     assert len(set(created)) == 4, created
-    nothing_left(client, "hwb-shared-killer", Path(hwb_env["TMPDIR"]))
+    nothing_left(client, f"hwb-shared-killer-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
 def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
@@ -326,7 +326,7 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
     client = client_with_images()
     marker = f"hwb-shared-hang-{os.getpid()}"
     project = scripted_project(
-        tmp_path, "hwb-shared-hangs",
+        tmp_path, f"hwb-shared-hangs-{os.getpid()}",
         f"import subprocess; subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])",
     )
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2",
@@ -338,7 +338,7 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
     assert jobs["cp312"]["status"] == "ok", jobs
     assert len(set(created)) == 4, created
     assert processes_mentioning(marker) == []
-    nothing_left(client, "hwb-shared-hangs", Path(hwb_env["TMPDIR"]))
+    nothing_left(client, f"hwb-shared-hangs-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
 # --------------------------------------------------------------------------- stopping the run
@@ -385,10 +385,10 @@ def test_ctrl_c_stops_the_builds_in_containers_and_removes_them(
     containers themselves."""
     client = client_with_images()
     marker = f"hwb-shared-interrupted-{os.getpid()}"
-    proc = start_slow_matrix(hwb_env, tmp_path, "hwb-shared-interrupted", marker)
+    proc = start_slow_matrix(hwb_env, tmp_path, f"hwb-shared-interrupted-{os.getpid()}", marker)
     try:
         # Both builds, and their test environments (made while they build), a container each.
-        running = hwb_containers(client, "hwb-shared-interrupted")
+        running = hwb_containers(client, f"hwb-shared-interrupted-{os.getpid()}")
         assert len(running) == 4, running
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
@@ -399,7 +399,7 @@ def test_ctrl_c_stops_the_builds_in_containers_and_removes_them(
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert processes_mentioning(marker) == []
-    nothing_left(client, "hwb-shared-interrupted", Path(hwb_env["TMPDIR"]))
+    nothing_left(client, f"hwb-shared-interrupted-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
 def test_the_next_hwb_removes_the_containers_of_a_killed_run(
@@ -407,10 +407,10 @@ def test_the_next_hwb_removes_the_containers_of_a_killed_run(
 ) -> None:
     client = client_with_images()
     marker = f"hwb-shared-killed-{os.getpid()}"
-    proc = start_slow_matrix(hwb_env, tmp_path, "hwb-shared-killed", marker)
+    proc = start_slow_matrix(hwb_env, tmp_path, f"hwb-shared-killed-{os.getpid()}", marker)
     proc.kill()  # SIGKILL: hwb cleans nothing up
     proc.communicate()
-    left = hwb_containers(client, "hwb-shared-killed")
+    left = hwb_containers(client, f"hwb-shared-killed-{os.getpid()}")
     assert len(left) == 4, left
     for container in left:
         assert container.labels["hwb.pid"] == str(proc.pid)
@@ -420,5 +420,5 @@ def test_the_next_hwb_removes_the_containers_of_a_killed_run(
     result = run_hwb("build", str(other), "--isolation", "docker", "--image", BUILD_IMAGE,
                      "--python", "3.12", "-o", str(tmp_path / "out2"))
     assert result.returncode == 0, result.stderr
-    assert left_containers(hwb_containers, client, "hwb-shared-killed") == []
+    assert left_containers(hwb_containers, client, f"hwb-shared-killed-{os.getpid()}") == []
     assert processes_mentioning(marker) == []
