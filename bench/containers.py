@@ -584,7 +584,7 @@ CPython 3.12, one wheel:
 {rows(("hwb docker", "hwb venv", "cibuildwheel pip", "cibuildwheel build[uv]"))}
 
 CPython 3.10, 3.11, 3.12 and 3.13, four wheels (cibuildwheel: the four one after the other in
-one container; hwb: one container too, shared by the four jobs, two jobs at a time):
+one container; hwb: a container per job and another per wheel tried, two jobs at a time):
 
 | command | median s | min-max | runs (s) |
 | --- | --- | --- | --- |

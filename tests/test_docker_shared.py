@@ -1,9 +1,10 @@
-"""``hwb matrix`` jobs that share an image share one container (issue 12), for real: how many
-containers a run starts (the engine's own ``create`` events), that every job still gets the
-hardened, offline, secret-free container of a single build, in directories of its own, that
-two jobs at once in one container build correct and distinct wheels, and that the container
-goes away however the run ends: success, a failing job, a job that kills the container, a job
-past its time limit, Ctrl-C, and a kill (the next hwb's sweep)."""
+"""``hwb matrix`` jobs in containers of their own (security issue 25: jobs no longer share one
+per image), for real: each job builds in a container of its own and tries its wheel in another
+(the engine's own ``create`` events, and the container each build saw itself in), every job gets
+the hardened, offline, secret-free container of a single build and sees no other job's files,
+two jobs at once build correct and distinct wheels, one job's failure (an error, killing every
+process of its container, its time limit) does not reach the other, and the containers go away
+however the run ends: success, failures, Ctrl-C, and a kill (the next hwb's sweep)."""
 
 from __future__ import annotations
 
@@ -45,11 +46,11 @@ static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "_ext", NULL, -1, NULL};
 PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&m); }
 """
 
-# What each job's build saw, written into its own tree and so into its wheel. The build waits
-# (up to a minute) until it sees two builds' copies of the source in the container's scratch
-# directory: proof that the two jobs ran at the same time in one container.
+# What each job's build saw, written into its own tree and so into its wheel: among it the
+# container it ran in (its id, in the paths the engine mounts /etc/hostname from) and every build's directory it
+# can see in the scratch directory and the source and work mounts.
 PROBE_SETUP = r'''
-import glob, json, os, sys, time
+import glob, json, os, re, sys
 from setuptools import Extension, setup
 
 def status(field):
@@ -67,13 +68,6 @@ def writable(directory):
     os.remove(os.path.join(directory, ".hwb-write-probe"))
     return "writable"
 
-deadline = time.monotonic() + 60
-builds = []
-while time.monotonic() < deadline:
-    builds = sorted(glob.glob("/hwb/scratch/job-*/src/setup.py"))
-    if len(builds) >= 2:
-        break
-    time.sleep(0.2)
 with open("/proc/net/dev") as f:
     interfaces = sorted(line.split(":")[0].strip() for line in f if ":" in line)
 record = {
@@ -86,7 +80,10 @@ record = {
     "gid": os.getgid(),
     "environ": dict(os.environ),
     "cwd": os.getcwd(),
-    "builds_seen": builds,
+    "container": sorted(set(re.findall(r"/containers/([0-9a-f]{64})/", open("/proc/self/mountinfo").read()))),
+    "builds_seen": sorted(glob.glob("/hwb/scratch/**/setup.py", recursive=True)
+                          + glob.glob("/hwb/src/**/setup.py", recursive=True)),
+    "work": sorted(os.listdir("/hwb/work")),
     "source_mount": writable("/hwb/src"),
     "wheelhouse_mount": writable("/hwb/wheelhouse"),
     "tree": writable("."),
@@ -234,11 +231,18 @@ def shared_run(tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> Ite
     }
 
 
-def test_a_two_python_matrix_starts_one_container(shared_run: dict[str, Any]) -> None:
-    assert len(shared_run["created"]) == 1, shared_run["created"]
+def test_each_job_builds_in_a_container_of_its_own_and_tries_its_wheel_in_another(
+    shared_run: dict[str, Any],
+) -> None:
+    created = shared_run["created"]
+    # Two builds and two test environments: four containers, none shared.
+    assert len(created) == 4 and len(set(created)) == 4, created
+    builds = [record["container"] for record in shared_run["records"].values()]
+    assert all(len(ids) == 1 for ids in builds), builds
+    assert {ids[0] for ids in builds} < set(created), (builds, created)
 
 
-def test_two_jobs_at_once_in_it_build_correct_distinct_wheels(shared_run: dict[str, Any]) -> None:
+def test_two_jobs_build_correct_distinct_wheels(shared_run: dict[str, Any]) -> None:
     records, wheels = shared_run["records"], shared_run["wheels"]
     assert sorted(records) == ["cp311", "cp312"]
     for tag, record in records.items():
@@ -246,22 +250,20 @@ def test_two_jobs_at_once_in_it_build_correct_distinct_wheels(shared_run: dict[s
         wheel, names = wheels[tag]
         assert "manylinux" in wheel.name
         assert f"probe/_ext.cpython-{tag[2:]}-x86_64-linux-gnu.so" in names, names
-    # Each saw both builds' copies of the source: they ran side by side, in one container.
-    for record in records.values():
-        assert len(record["builds_seen"]) == 2, record["builds_seen"]
 
 
-def test_each_job_has_its_own_directories(shared_run: dict[str, Any]) -> None:
-    records = list(shared_run["records"].values())
-    places = [record["cwd"].rsplit("/", 1)[0] for record in records]
-    assert all(place.startswith("/hwb/scratch/job-") for place in places), places
-    assert len(set(places)) == 2
-    for place, record in zip(places, records, strict=True):
-        assert record["cwd"] == f"{place}/src"
-        assert record["environ"]["HOME"] == f"{place}/home"
-        assert record["environ"]["TMPDIR"] == f"{place}/tmp"
-        assert record["environ"]["VIRTUAL_ENV"] == f"{place}/env"
+def test_no_job_sees_another_jobs_files(shared_run: dict[str, Any]) -> None:
+    """Each build sees its own copy of the project and its own work directory, and nothing of
+    the other job's (as in one container, where the jobs saw each other's ``job-N``)."""
+    for record in shared_run["records"].values():
+        assert record["cwd"] == "/hwb/scratch/src"
+        assert record["environ"]["HOME"] == "/hwb/scratch/home"
+        assert record["environ"]["VIRTUAL_ENV"] == "/hwb/scratch/env"
         assert record["tree"] == "writable"
+        assert record["builds_seen"] == ["/hwb/scratch/src/setup.py", "/hwb/src/setup.py"], record
+        # Its own work directory (its wheel, its test's), not the run's directory of them all.
+        assert "wheel" in record["work"], record["work"]
+        assert [n for n in record["work"] if n.startswith("hwb-build")] == [], record["work"]
 
 
 def test_every_job_keeps_the_hardening_of_a_single_build(shared_run: dict[str, Any]) -> None:
@@ -285,57 +287,58 @@ def test_the_source_is_untouched_and_nothing_is_left(shared_run: dict[str, Any])
 
 
 # --------------------------------------------------------------------------- when a job goes wrong
+# Each: the 3.11 job goes wrong, the 3.12 job builds beside it (--parallel 2) and is untouched;
+# four containers (a build and a test environment per job), none left.
 
 
-def test_a_failing_job_does_not_stop_the_other_in_the_same_container(
+def test_a_failing_job_does_not_stop_the_other(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
     client = client_with_images()
-    project = scripted_project(tmp_path, "hwb-shared-fails", "sys.exit('this build fails on purpose')")
+    project = scripted_project(tmp_path, f"hwb-shared-fails-{os.getpid()}", "sys.exit('this build fails on purpose')")
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed" and jobs["cp312"]["status"] == "ok", jobs
     assert "this build fails on purpose" in Path(jobs["cp311"]["log"]).read_text()
-    assert len(created) == 1, created
-    nothing_left(client, "hwb-shared-fails", Path(hwb_env["TMPDIR"]))
+    assert len(set(created)) == 4, created
+    nothing_left(client, f"hwb-shared-fails-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
-def test_a_job_that_kills_the_container_leaves_the_next_job_a_new_one(
+def test_a_job_that_kills_every_process_it_can_does_not_reach_the_other(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """kill(-1) ends every process of the container but its init, whose child (the container's
-    ``sleep``) dies with them, so the container stops: the next job starts another."""
+    """kill(-1) ends every process the build may signal: in one container with the other job,
+    the other job's build too; in a container of its own, only its own (its container stops)."""
     client = client_with_images()
-    project = scripted_project(tmp_path, "hwb-shared-killer", "os.kill(-1, 9); time.sleep(30)")
-    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "1")
+    project = scripted_project(tmp_path, f"hwb-shared-killer-{os.getpid()}", "time.sleep(5); os.kill(-1, 9); time.sleep(30)")
+    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed" and jobs["cp312"]["status"] == "ok", jobs
-    assert len(created) == 2, created
-    nothing_left(client, "hwb-shared-killer", Path(hwb_env["TMPDIR"]))
+    assert len(set(created)) == 4, created
+    nothing_left(client, f"hwb-shared-killer-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
-def test_a_job_past_its_time_limit_is_stopped_and_the_container_serves_the_next(
+def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """Only the job's own processes are stopped: the next job builds in the same container."""
     client = client_with_images()
     marker = f"hwb-shared-hang-{os.getpid()}"
     project = scripted_project(
-        tmp_path, "hwb-shared-hangs",
+        tmp_path, f"hwb-shared-hangs-{os.getpid()}",
         f"import subprocess; subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])",
     )
-    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "1",
+    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2",
                              "--timeout", "30")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed", jobs
     assert "ran past the build's time limit of 30 s" in jobs["cp311"]["error"]
     assert jobs["cp312"]["status"] == "ok", jobs
-    assert len(created) == 1, created
+    assert len(set(created)) == 4, created
     assert processes_mentioning(marker) == []
-    nothing_left(client, "hwb-shared-hangs", Path(hwb_env["TMPDIR"]))
+    nothing_left(client, f"hwb-shared-hangs-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
 # --------------------------------------------------------------------------- stopping the run
@@ -375,21 +378,18 @@ def start_slow_matrix(hwb_env: dict[str, str], tmp_path: Path, name: str, marker
     return proc
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["shared", "own-containers"])
 def test_ctrl_c_stops_the_builds_in_containers_and_removes_them(
-    hwb_env: dict[str, str], tmp_path: Path, shared: bool
+    hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
     """No signal to hwb's children reaches a command in a container: the run stops the
-    containers themselves. With a memory limit (per build) each job has its own container."""
+    containers themselves."""
     client = client_with_images()
-    marker = f"hwb-shared-interrupted-{os.getpid()}-{shared}"
-    extra = () if shared else ("--memory", "2g")
-    proc = start_slow_matrix(hwb_env, tmp_path, "hwb-shared-interrupted", marker, *extra)
+    marker = f"hwb-shared-interrupted-{os.getpid()}"
+    proc = start_slow_matrix(hwb_env, tmp_path, f"hwb-shared-interrupted-{os.getpid()}", marker)
     try:
-        # Both builds (and their test environments, made while they build) in one container,
-        # or one container each.
-        running = len(hwb_containers(client, "hwb-shared-interrupted"))
-        assert running == 1 if shared else running >= 2, running
+        # Both builds, and their test environments (made while they build), a container each.
+        running = hwb_containers(client, f"hwb-shared-interrupted-{os.getpid()}")
+        assert len(running) == 4, running
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
     finally:
@@ -399,23 +399,26 @@ def test_ctrl_c_stops_the_builds_in_containers_and_removes_them(
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert processes_mentioning(marker) == []
-    nothing_left(client, "hwb-shared-interrupted", Path(hwb_env["TMPDIR"]))
+    nothing_left(client, f"hwb-shared-interrupted-{os.getpid()}", Path(hwb_env["TMPDIR"]))
 
 
-def test_the_next_hwb_removes_the_shared_container_of_a_killed_run(
+def test_the_next_hwb_removes_the_containers_of_a_killed_run(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
     client = client_with_images()
     marker = f"hwb-shared-killed-{os.getpid()}"
-    proc = start_slow_matrix(hwb_env, tmp_path, "hwb-shared-killed", marker)
+    proc = start_slow_matrix(hwb_env, tmp_path, f"hwb-shared-killed-{os.getpid()}", marker)
     proc.kill()  # SIGKILL: hwb cleans nothing up
     proc.communicate()
-    (left,) = hwb_containers(client, "hwb-shared-killed")
-    assert left.labels["hwb.pid"] == str(proc.pid) and left.labels["hwb.shared"] == "1"
+    left = hwb_containers(client, f"hwb-shared-killed-{os.getpid()}")
+    assert len(left) == 4, left
+    for container in left:
+        assert container.labels["hwb.pid"] == str(proc.pid)
+        assert "hwb.shared" not in container.labels
     # Any container build sweeps what a dead hwb left.
     other = scripted_project(tmp_path, "hwb-shared-sweeper", "pass")
     result = run_hwb("build", str(other), "--isolation", "docker", "--image", BUILD_IMAGE,
                      "--python", "3.12", "-o", str(tmp_path / "out2"))
     assert result.returncode == 0, result.stderr
-    assert left_containers(hwb_containers, client, "hwb-shared-killed") == []
+    assert left_containers(hwb_containers, client, f"hwb-shared-killed-{os.getpid()}") == []
     assert processes_mentioning(marker) == []

@@ -1,8 +1,9 @@
 """One container build from start to end: connect to the engine, get the image, create and
 start the hardened container, find and probe its interpreter, copy the source in, prepare the
 build environment, and afterwards remove all of it (on success, failure and Ctrl-C). In
-``hwb matrix`` the container may be the run's, kept between jobs (:mod:`.shared`): then only
-the build's own directories and processes are removed, and :func:`prepare` is all that runs."""
+``hwb matrix`` the container could be the run's, kept between jobs (:mod:`.shared`, off since
+security issue 25): then only the build's own directories and processes would be removed, and
+:func:`prepare` all that runs."""
 
 from __future__ import annotations
 

@@ -1,11 +1,28 @@
 """Build containers kept for a session of builds (``hwb matrix``, through ``EnvRequest.scope``).
 
-Builds whose containers would be identical (the same engine and hosts, image, hardening,
-limits, environment and mounts) share one, each in directories of its own, as cibuildwheel
-builds every Python of a platform in one container; a four-Python matrix starts one container
-per image instead of four. The container is created for the first build that needs it, kept
-running between builds, and removed when the session ends (success, failure, Ctrl-C; after a
-kill, the orphan sweep of the next hwb finds it by its ``hwb.pid`` label as any other).
+**Off** (:data:`SHARING` is false, so :func:`applies` says no to every build): every matrix
+job builds in a container of its own and tries its wheel in another, as ``hwb build`` does.
+Security issue 25 showed why: jobs in one kept container run there as one user, so one job's
+build could reach the others. A process that left its session and dropped ``HWB_BUILD_ID``
+outlived its job and wrote into the next job's source copy (and so its wheel); it could plant a
+``.pth`` in another job's test environment, making a broken extension pass its import check;
+and every job could write into the others' directories and, run as the owner of the image's
+files, into ``/opt/python/*/site-packages``. ``tests/test_attack_shared.py`` runs these attacks.
+
+What would let sharing come back: each job running in the kept container as a user of its own,
+its directories owned by that user (mode 0700), its processes ended by ``kill -9 -1`` run as
+that user (which no new session escapes), and its test environment made by yet another user
+once the build's processes are gone. Handing directories to other users takes ``CAP_CHOWN`` on
+the host side: hwb has it only when it runs as root with a rootful engine (a privileged
+``exec`` is refused in a container whose capabilities were all dropped), so other setups would
+still get containers of their own.
+
+What the code below does when sharing is on: builds whose containers would be identical (the
+same engine and hosts, image, hardening, limits, environment and mounts) share one, each in
+directories of its own, as cibuildwheel builds every Python of a platform in one container.
+The container is created for the first build that needs it, kept running between builds, and
+removed when the session ends (success, failure, Ctrl-C; after a kill, the orphan sweep of the
+next hwb finds it by its ``hwb.pid`` label as any other).
 
 A kept container mounts the session's directory of work directories (``Scope.root``) twice::
 
@@ -22,9 +39,9 @@ the other builds. A container found stopped is removed and replaced by the next 
 The fresh environment a wheel is tried in is a build's too: a new virtual environment (without
 the interpreter's site-packages) in a new directory of the kept container.
 
-Not shared (a container of their own, as ``hwb build``): ``keep-container``, ``memory`` and
-``cpus`` (limits meant per build), ``--check-reproducible``'s fresh builds and ``--in-place``
-builds (the project is not in the session's directory).
+Not shared even then (a container of their own, as ``hwb build``): ``keep-container``,
+``memory`` and ``cpus`` (limits meant per build), ``--check-reproducible``'s fresh builds and
+``--in-place`` builds (the project is not in the session's directory).
 """
 
 from __future__ import annotations
@@ -77,8 +94,19 @@ _KILL = (
 )
 
 
+#: Whether builds share kept containers at all. Off (security issue 25): jobs in one container
+#: run as one user, so one job's build could reach another's directories, its test environment
+#: and the image's site-packages, and a process that leaves its session outlived its job. Until
+#: each job runs as a user of its own there, every build and every test environment of a matrix
+#: gets a container of its own, as ``hwb build`` does.
+SHARING = False
+
+
 def applies(request: EnvRequest, settings: ContainerSettings) -> bool:
-    """Whether this build may use a kept container (see the module's docstring)."""
+    """Whether this build may use a kept container (see the module's docstring and
+    :data:`SHARING`)."""
+    if not SHARING:
+        return False
     scope = request.scope
     if scope is None or request.fresh or settings.keep_container:
         return False
