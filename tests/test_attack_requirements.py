@@ -190,9 +190,10 @@ def test_the_backend_asking_for_a_directory_of_the_project_is_refused(
     assert not list((project / "out").glob("*.whl")) if (project / "out").exists() else True
 
 
+@pytest.mark.parametrize("engine", ["docker", "podman"])
 @pytest.mark.parametrize("how", ["git", "sdist-url", "path", "static", "test-requires", "dependency"])
 def test_every_other_way_of_pointing_the_host_at_code_is_refused(
-    run_hwb: Any, tmp_path: Path, secret_env: dict[str, str], how: str
+    run_hwb: Any, tmp_path: Path, secret_env: dict[str, str], how: str, engine: str
 ) -> None:
     mark = tmp_path / "pwned"
     local = tmp_path / "p" / "evilpkg"
@@ -214,7 +215,7 @@ def test_every_other_way_of_pointing_the_host_at_code_is_refused(
     else:
         wanted = f"evilpkg @ file://{local}"
         project = attacker(tmp_path / "p", mark, dependency=f"evilpkg @ file://{local}")
-    result = build_in(run_hwb, "docker", project, secret_env)
+    result = build_in(run_hwb, engine, project, secret_env)
     refused(result, wanted, mark)
     assert not (project / "out").exists() or not list((project / "out").iterdir())
 
@@ -409,3 +410,19 @@ def test_a_wheel_the_container_names_is_never_a_file_of_the_host(
     line = assert_clean_error(result, 1)
     assert ("link or special file" if how == "link" else "not the file name of a wheel") in line, line
     assert not out.exists() or not list(out.iterdir())
+
+
+@pytest.mark.parametrize("how", ["git", "test-requires"])
+def test_a_matrix_refuses_them_too(run_hwb: Any, tmp_path: Path, secret_env: dict[str, str], how: str) -> None:
+    mark = tmp_path / "pwned"
+    if how == "git":
+        wanted = f"evilpkg @ git+file://{git_repo(tmp_path, mark)}"
+        project = attacker(tmp_path / "p", mark, dynamic=wanted)
+    else:
+        wanted = f"evilpkg @ file://{tmp_path / 'p' / 'evilpkg'}"
+        project = attacker(tmp_path / "p", mark, test_requires=wanted)
+    result = build_in(run_hwb, "matrix", project, secret_env)
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert REFUSED in result.stderr and wanted in result.stderr, result.stderr
+    assert not mark.exists()
+    assert TOKEN not in result.stderr + result.stdout
