@@ -499,10 +499,8 @@ class BuildEnv(abc.ABC):
         :meth:`run`, with ``env.set`` over ``extra_env``. An environment that passes hwb's own
         variables on (:class:`hwb_core.hostenv.HostBuildEnv`) withholds those that look like
         credentials here; one that passes none (a container) needs nothing more."""
-        from hwb_core.backend_env import BackendEnvironment
-
-        rule = self.backend_environment or BackendEnvironment()
-        return self.run(cmd, cwd=cwd, extra_env={**(extra_env or {}), **rule.set})
+        fixed = self.backend_environment.set if self.backend_environment else {}
+        return self.run(cmd, cwd=cwd, extra_env={**(extra_env or {}), **fixed})
 
     def env_path(self, host_path: Path) -> str:
         """The path under which ``host_path`` is visible inside the environment."""
