@@ -76,9 +76,11 @@ def cli_options(command: str) -> Sequence[CliOption] | None:
     declared through :func:`config_schema`; a value given on the command line overrides that key.
     ``None`` adds nothing.
 
-    **Combining**: all results are added, in call order; an option whose flag an earlier
-    implementation (the core's run first) already took is left out, and the earlier one keeps
-    the flag. The key stays settable from pyproject.toml and the environment.
+    **Combining**: all results are added, in call order. A flag the core takes is the core's
+    alone (a plugin's option with that flag is left out); a flag that several plugins declare
+    is one option that sets every key bound to it (``--image`` sets ``isolation.docker.image``
+    and ``isolation.podman.image``: whichever strategy builds reads its own). The key stays
+    settable from pyproject.toml and the environment.
 
     .. versionadded:: 0.1
     """

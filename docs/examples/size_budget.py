@@ -21,8 +21,10 @@ def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None
     if not budget:
         return None  # nothing to check: this plugin stays out of the record
     size = wheel.stat().st_size // 1024
+    if size <= budget:
+        return WheelTestOutcome("size budget", passed=True)
     return WheelTestOutcome(
         "size budget",
-        passed=size <= budget,
+        passed=False,
         error=f"{wheel.name} is {size} KiB, over the budget of {budget} KiB ({KEY})",
     )
