@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hwb_core import __version__ as __version__
     from hwb_core.hookspecs import hookimpl as hookimpl
+    from hwb_core.hookspecs import hookspec as hookspec
 
 #: Each public name and the module that holds it.
 _NAMES: dict[str, str] = {
     "__version__": "hwb_core",
     "hookimpl": "hwb_core.hookspecs",
+    "hookspec": "hwb_core.hookspecs",
 }
 
 __all__ = sorted(_NAMES)

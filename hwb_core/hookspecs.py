@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
-        CacheArea,
         CliOption,
         CommandLine,
         ConfigKey,
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
         WheelTestOutcome,
         WheelTestRequest,
     )
+    from hwb_core.plugins import PluginManager
     from hwb_core.project import Project
     from hwb_core.target import Target
 
@@ -47,6 +47,26 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 # --------------------------------------------------------------------------- declaring settings
+
+
+@hookspec(historic=True)
+def add_hookspecs(pm: PluginManager) -> None:
+    """Declare hooks of this plugin's own, for other plugins to implement (as pytest's
+    ``pytest_addhooks``): ``pm.add_hookspecs(module)`` with a module (or class) of functions
+    marked ``@hookspec`` (``hwb_core.hookspecs.hookspec``), then call them with
+    ``pm.hook.NAME(...)`` from the plugin's own code.
+
+    **Called** once per plugin, as it is registered (before the plugins registered after it).
+    An implementation of a hook that no loaded plugin declares is refused (the plugin fails
+    to load, "implements unknown hook"), unless it is marked
+    ``@hookimpl(optionalhook=True)``: do that to implement another plugin's hook, so that
+    blocking that plugin (``-p no:NAME``) leaves yours idle rather than broken. The
+    reference in ``docs/hooks.md`` documents each built-in plugin's own hooks under its name.
+
+    **Returns** nothing; an exception is the plugin failing to load.
+
+    .. versionadded:: 0.4
+    """
 
 
 @hookspec
@@ -81,19 +101,6 @@ def cli_options(command: str) -> Sequence[CliOption] | None:
     is one option that sets every key bound to it (``--image`` sets ``isolation.docker.image``
     and ``isolation.podman.image``: whichever strategy builds reads its own). The key stays
     settable from pyproject.toml and the environment.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec
-def cache_areas() -> Sequence[CacheArea] | None:
-    """What this plugin keeps in hwb's cache directory, for ``hwb cache list`` and ``hwb cache
-    clear``: each :class:`~hwb_core.interfaces.CacheArea` lists its entries and removes them
-    (the venv isolation's cached environments, the container isolations' wheelhouse).
-
-    **Called** by ``hwb cache`` only; an area of a name already given is left out (the docker
-    and podman plugins share one wheelhouse).
 
     .. versionadded:: 0.1
     """
@@ -348,25 +355,6 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     writing a new wheel into ``request.output_dir`` (:func:`hwb_core.wheelfile.rewrite`), and
     they return the result, with their name appended to ``result.checked_by``. See
     ``docs/repair.md``.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec(firstresult=True)
-def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult | None:
-    """Merge wheels of one build made for different architectures into one wheel (two thin
-    macOS wheels, ``x86_64`` and ``arm64``, into one ``universal2`` wheel).
-
-    **Called** by ``hwb repair --fuse`` with the wheels after each was repaired.
-
-    **Returns** a :class:`RepairResult` whose ``path`` is the merged wheel, written into
-    ``request.output_dir``, or ``None`` when the wheels are not this plugin's to merge. Wheels
-    that cannot be merged (different projects, versions or Python tags, the same architecture
-    twice) raise :class:`hwb_core.errors.RepairError`.
-
-    **Combining**: the first non-``None`` result wins. When none takes the wheels, ``hwb repair
-    --fuse`` fails and says so.
 
     .. versionadded:: 0.1
     """

@@ -1,8 +1,8 @@
 """``hwb cache``: list and clear what plugins keep in hwb's cache directory.
 
-Each plugin that keeps something there answers the ``cache_areas`` hook (the venv isolation its
-cached build environments, the container isolations their wheelhouse); this command knows none
-of them by name.
+Each plugin that keeps something there answers this plugin's own ``cache_areas`` hook
+(:mod:`hwb_plugins.cache_command.hookspecs`): the venv isolation its cached build environments,
+the container isolations their wheelhouse. This command knows none of them by name.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import sys
 import time
 from typing import Any
 
+from hwb.cache import CacheArea
 from hwb_core import hookimpl
-from hwb_core.interfaces import CacheArea, CommandLine
+from hwb_core.interfaces import CommandLine
 
 
 def human_size(size: int) -> str:
@@ -32,6 +33,13 @@ def areas(pm: Any) -> list[CacheArea]:
         for area in answer or ():
             found.setdefault(area.name, area)
     return list(found.values())
+
+
+@hookimpl
+def add_hookspecs(pm: Any) -> None:
+    from hwb_plugins.cache_command import hookspecs
+
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl

@@ -14,10 +14,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hwb.cache import CacheArea
 from hwb_core import hookimpl
 from hwb_core.interfaces import (
     BuildEnv,
-    CacheArea,
     Capabilities,
     CliOption,
     ConfigKey,
@@ -86,7 +86,7 @@ class ContainerPlugin:
             return None
         return _settings.cli_options(self.engine.name, command)
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # the cache-command plugin's hook
     def cache_areas(self) -> list[CacheArea]:
         """The host's wheelhouse and the prepared environments (one of each for every engine),
         for ``hwb cache``."""

@@ -58,7 +58,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     return repair(wheel, env, request)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the repair-command plugin's hook
 def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult | None:
     from hwb_core import wheelfile
 

@@ -4,8 +4,18 @@ the repairers are plugins of their own (auditwheel, delocate, delvewheel)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hwb_core import hookimpl
 from hwb_core.interfaces import CommandLine
+
+
+@hookimpl
+def add_hookspecs(pm: Any) -> None:
+    """``fuse_wheels`` (:mod:`hwb_plugins.repair_command.hookspecs`), for ``hwb repair --fuse``."""
+    from hwb_plugins.repair_command import hookspecs
+
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl

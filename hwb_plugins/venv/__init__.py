@@ -20,13 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hwb.cache import CacheArea
 from hwb_core import hookimpl, process
 from hwb_core.config import Config
 from hwb_core.constraints import BuildConstraints
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
-    CacheArea,
     Capabilities,
     CliOption,
     ConfigKey,
@@ -50,7 +50,7 @@ def register_isolation() -> IsolationInfo:
     )
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the cache-command plugin's hook
 def cache_areas() -> list[CacheArea]:
     """The environments this plugin keeps (``cache-envs``), for ``hwb cache``."""
     from hwb_plugins.venv.cache_area import area
