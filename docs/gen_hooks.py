@@ -19,8 +19,6 @@ import re
 import sys
 from pathlib import Path
 
-import tomllib
-
 REPO = Path(__file__).resolve().parent.parent
 HOOKSPECS = REPO / "hwb_core" / "hookspecs.py"
 PAGE = REPO / "docs" / "hooks.md"
@@ -82,9 +80,8 @@ def read_hookspecs(path: Path = HOOKSPECS) -> list[HookDoc]:
 def plugin_hookspecs() -> list[HookDoc]:
     """The hooks built-in plugins declare themselves, plugin by plugin in entry-point order,
     each plugin's under a section of its own."""
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     hooks = []
-    for name, value in pyproject["project"]["entry-points"]["hwb"].items():
+    for name, value in _entry_points():
         module = value.split(":")[0]
         path = REPO.joinpath(*module.split(".")) / "hookspecs.py"
         if not path.is_file():
@@ -93,6 +90,15 @@ def plugin_hookspecs() -> list[HookDoc]:
             hook.section, hook.owner = f"hooks of the `{name}` plugin", name
             hooks.append(hook)
     return hooks
+
+
+def _entry_points() -> list[tuple[str, str]]:
+    """``(name, value)`` of the ``hwb`` entry points pyproject.toml declares (read by hand:
+    ``tomllib`` is not in Python 3.10)."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[project.entry-points.hwb]", 1)[1].split("\n[", 1)[0]
+    found = re.findall(r'^([\w-]+)\s*=\s*"([^"]+)"', section, flags=re.M)
+    return [(name, value) for name, value in found]
 
 
 def _is_hookspec(node: ast.expr) -> bool:
