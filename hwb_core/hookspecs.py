@@ -11,7 +11,7 @@ The reference in ``docs/hooks.md`` is generated from these docstrings
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
+        CheckerRequest,
         CliOption,
         CommandLine,
         ConfigKey,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
         RepairResult,
         Reporter,
         WheelTestOutcome,
-        WheelTestRequest,
     )
     from hwb_core.plugins import PluginManager
     from hwb_core.project import Project
@@ -360,29 +360,30 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     """
 
 
-@hookspec
-def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
-    """Try a built, repaired wheel before it is published: install it somewhere fresh and run
-    tests, or check it in any other way (a licence scan, a size budget, a smoke test).
+@hookspec(firstresult=True)
+def wheel_checker(
+    request: CheckerRequest,
+) -> AbstractContextManager[Callable[[Path], Sequence[WheelTestOutcome]]] | None:
+    """Make the stage that tries a built, repaired wheel before it is published (the
+    ``try-wheel`` plugin runs every :func:`try_wheel` implementation there: the project's
+    tests, the import check, organizations' checks).
 
-    **Called** once per build, after :func:`repair_wheel` and before the wheel reaches the
-    output directory, with the wheel to publish (in a private directory). Not called when
-    ``[tool.hwb.test] enabled`` is false (``--no-test``). ``request.fresh_env()`` makes a new
-    environment of the isolation the wheel was built in (a new container of the same image,
-    without network; in ``hwb matrix``, a new virtual environment in a new directory of the
-    run's container for the image), removed when its ``with`` block ends; install the wheel there with
-    ``env.install_wheel`` and run commands from a directory under ``request.work_dir``.
+    **Called** once per build, once the build environment is made and before the backend
+    runs, so that a checker can get ready while the wheel is being built (the ``try-wheel``
+    plugin starts making the first fresh container then). Not called when
+    ``[tool.hwb.test] enabled`` is false (``--no-test``). ``request`` is a
+    :class:`~hwb_core.interfaces.CheckerRequest`.
 
-    **Returns** a :class:`~hwb_core.interfaces.WheelTestOutcome` (``passed``, the command, its
-    output's tail and a one-line ``error``; or ``skipped`` with the reason), or ``None`` when
-    there is nothing for this plugin to check.
+    **Returns** a context manager, entered at once and left when the build ends (also after an
+    error), that yields a function: the core calls it once, after :func:`repair_wheel`, with
+    the wheel about to be published (in a private directory), and it returns what each check
+    found (``--json``'s ``test.checks``) or raises :class:`hwb_core.errors.WheelTestFailed`
+    (exit code 1, nothing is published). ``None`` when this plugin tries no wheels.
 
-    **Combining**: every implementation is called and every outcome kept (``--json``'s
-    ``test.checks``). When any outcome has ``passed`` false the build fails with its
-    ``error`` and output, exit code 1, and nothing is published. An exception raised is an
-    error of the build, as from any hook.
+    **Combining**: the first non-``None`` result wins. When none answers (the ``try-wheel``
+    plugin blocked), wheels are published untried, as with ``--no-test``.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.4
     """
 
 

@@ -629,6 +629,28 @@ class WheelTestOutcome:
         }
 
 
+@dataclasses.dataclass
+class CheckerRequest:
+    """What the :func:`~hwb_core.hookspecs.wheel_checker` hook receives: all a check needs to
+    try the wheel where it was built, given before the backend runs."""
+
+    pm: Any
+    """The :class:`~hwb_core.plugins.PluginManager`: its hooks (``pm.hook.create_env``) and
+    strategies (``pm.isolations()``)."""
+    config: Config
+    reporter: Reporter
+    project: Project
+    python: PythonInfo
+    """The interpreter of the build environment (a container's own, for a container build)."""
+    isolation: str
+    """The strategy the wheel is built in."""
+    env_request: EnvRequest
+    """The build environment's request: make it again (``purpose="test"``) for a fresh one."""
+    work_dir: Path
+    """A private directory, removed after the build; not made yet."""
+    target: Target | None = None
+
+
 # --------------------------------------------------------------------------- results
 
 

@@ -561,11 +561,19 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                     f"withholding {len(withheld)} variables that look like credentials from the "
                     "build backend ([tool.hwb.env] pass lets one through)"
                 )
-        prefetched = wheeltest.prefetch(
-            pm, config, project, choice.name, env_request, work / "test"
+        checks = stack.enter_context(
+            wheeltest.stage(
+                pm,
+                config=config,
+                reporter=reporter,
+                project=project,
+                python=python,
+                isolation=choice.name,
+                env_request=env_request,
+                work_dir=work / "test",
+                target=target,
+            )
         )
-        if prefetched is not None:
-            stack.callback(prefetched.close)
         wheel_dir = work / "wheel"
         wheel_dir.mkdir(exist_ok=True)
         env.build_constraints = build_constraints
@@ -586,19 +594,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         repaired = repair(
             session, Path(wheel), env, config, python, work / "repaired", target=target
         )
-        tests = wheeltest.try_wheel(
-            pm,
-            repaired.path,
-            config=config,
-            reporter=reporter,
-            project=project,
-            python=python,
-            isolation=choice.name,
-            env_request=env_request,
-            work_dir=work / "test",
-            target=target,
-            prefetched=prefetched,
-        )
+        tests = list(checks(repaired.path))
         result = BuildResult(
             path=outdir / repaired.path.name,
             python=python,

@@ -15,7 +15,7 @@ def config_schema() -> dict[str, ConfigKey]:
     return {KEY: ConfigKey("int", 0, "Largest wheel to publish, in KiB (0: no limit).")}
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the try-wheel plugin's hook
 def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
     budget = request.config.get(KEY)
     if not budget:

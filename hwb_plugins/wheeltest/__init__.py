@@ -27,7 +27,7 @@ def cli_options(command: str) -> list[CliOption] | None:
     return list(CLI_OPTIONS) if command in ("build", "matrix") else None
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the try-wheel plugin's hook
 def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
     from hwb_plugins.wheeltest.run import try_built_wheel
 
