@@ -186,10 +186,14 @@ def resolve_target(
     machine is one), or ``None``. Raise :class:`hwb_core.errors.UsageError` for a target that
     cannot be built here (macOS wheels off macOS).
 
-    **Combining**: the first non-``None`` result wins. When none answers, the core reads
-    ``OS[-ARCH]`` itself: Linux targets, and this machine's platform.
+    **Combining**: the first non-``None`` result wins. The ``linux`` plugin answers last
+    (``trylast``): it reads ``OS[-ARCH]`` (Linux targets above all; another system than this
+    machine's is an error) and this machine when it runs Linux. When none answers, a build
+    without ``--platform`` is for this machine, and a platform asked for is unknown.
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.4 the ``OS[-ARCH]`` reading moved from the core to the ``linux``
+       plugin.
     """
 
 

@@ -7,7 +7,8 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hwb_core import host, isolation
+from hwb import host
+from hwb_core import isolation
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError
 from hwb_core.interfaces import IsolationInfo
