@@ -252,9 +252,8 @@ def test_a_good_sdist_builds_and_the_wheel_lands_beside_it(
 def test_too_many_members_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     from hwb_core.archive import Limits
 
-    archive = make_tar(
-        tmp_path / "many-1.0.tar.gz", [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(50)]
-    )
+    archive = make_tar(tmp_path / "many-1.0.tar.gz",
+                       [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(50)])
     dest = tmp_path / "out"
     dest.mkdir()
     with pytest.raises(UnsafeArchive) as caught:
@@ -283,9 +282,8 @@ def test_an_archive_that_unpacks_past_the_size_limit_is_refused(tmp_path: Path, 
 def test_the_limits_come_from_the_environment_and_end_in_a_usage_error(
     run_hwb: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
 ) -> None:
-    archive = make_tar(
-        tmp_path / "many-1.0.tar.gz", [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(30)]
-    )
+    archive = make_tar(tmp_path / "many-1.0.tar.gz",
+                       [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(30)])
     result = run_hwb("build", str(archive), env={"HWB_SDIST_MAX_FILES": "10"})
     assert result.returncode == EXIT_USAGE
     last = result.stderr.strip().splitlines()[-1]

@@ -55,10 +55,8 @@ subprocess.Popen(
 
 
 def project(root: Path, name: str, setup_head: str, files: dict[str, str]) -> Path:
-    return write_project(
-        root / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(root / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -67,27 +65,14 @@ def project(root: Path, name: str, setup_head: str, files: dict[str, str]) -> Pa
             name = "{name}"
             version = "1.0"
         """,
-            "setup.py": setup_head + "\n" + files.pop("setup.py"),
-            **files,
-        },
-    )
+        "setup.py": setup_head + "\n" + files.pop("setup.py"),
+        **files,
+    })
 
 
 def matrix(run_hwb: Run, path: Path, out: Path, *args: str) -> dict[str, dict[str, Any]]:
-    result = run_hwb(
-        "matrix",
-        str(path),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.11,3.12",
-        "-o",
-        str(out),
-        "--json",
-        *args,
-    )
+    result = run_hwb("matrix", str(path), "--isolation", "docker", "--image", BUILD_IMAGE,
+                     "--python", "3.11,3.12", "-o", str(out), "--json", *args)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stdout, result.stderr
     return {job["id"].split("-")[0]: job for job in json.loads(result.stdout)["jobs"]}
@@ -123,18 +108,13 @@ def test_a_process_that_leaves_its_session_does_not_outlive_its_job(
     client = client_with_images()
     marker = f"hwb-attack-tamper-{os.getpid()}"
     name = "hwb-attack-tamper"
-    path = project(
-        tmp_path,
-        name,
-        DAEMON % {"code": TAMPER, "marker": marker},
-        {
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(packages=['tamperme'],\n"
-            "      ext_modules=[Extension('tamperme._ext', ['tamperme/_ext.c'])])\n",
-            "tamperme/__init__.py": "",
-            "tamperme/_ext.c": EXTENSION % {"name": "_ext", "body": "return PyModule_Create(&m);"},
-        },
-    )
+    path = project(tmp_path, name, DAEMON % {"code": TAMPER, "marker": marker}, {
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(packages=['tamperme'],\n"
+                    "      ext_modules=[Extension('tamperme._ext', ['tamperme/_ext.c'])])\n",
+        "tamperme/__init__.py": "",
+        "tamperme/_ext.c": EXTENSION % {"name": "_ext", "body": "return PyModule_Create(&m);"},
+    })
     jobs = matrix(run_hwb, path, tmp_path / "out", "--parallel", "1")
     for job in jobs.values():
         assert job["status"] == "ok", job
@@ -174,25 +154,19 @@ def test_a_build_cannot_make_another_jobs_broken_extension_pass_its_import_check
     client = client_with_images()
     marker = f"hwb-attack-pth-{os.getpid()}"
     name = "hwb-attack-pth"
-    path = project(
-        tmp_path,
-        name,
-        "import sys\nif sys.version_info[:2] == (3, 11):\n    "
-        + (DAEMON % {"code": PLANT, "marker": marker}).strip().replace("\n", "\n    "),
-        {
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(ext_modules=[Extension('_broken', ['_broken.c'])])\n",
-            "_broken.c": EXTENSION
-            % {
-                "name": "_broken",
-                "body": "\n#if PY_MINOR_VERSION == 12\n"
-                '    PyErr_SetString(PyExc_ImportError, "broken on purpose"); return NULL;\n'
-                "#else\n"
-                "    return PyModule_Create(&m);\n"
-                "#endif\n",
-            },
+    path = project(tmp_path, name, "import sys\nif sys.version_info[:2] == (3, 11):\n    " + (
+        DAEMON % {"code": PLANT, "marker": marker}).strip().replace("\n", "\n    "), {
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('_broken', ['_broken.c'])])\n",
+        "_broken.c": EXTENSION % {
+            "name": "_broken",
+            "body": "\n#if PY_MINOR_VERSION == 12\n"
+                    '    PyErr_SetString(PyExc_ImportError, "broken on purpose"); return NULL;\n'
+                    "#else\n"
+                    "    return PyModule_Create(&m);\n"
+                    "#endif\n",
         },
-    )
+    })
     jobs = matrix(run_hwb, path, tmp_path / "out", "--parallel", "2")
     assert jobs["cp311"]["status"] == "ok", jobs["cp311"]
     assert jobs["cp312"]["status"] == "failed", jobs["cp312"]
@@ -237,26 +211,18 @@ def test_a_build_cannot_write_to_other_jobs_or_the_interpreters(
 ) -> None:
     client = client_with_images()
     name = "hwb-attack-reach"
-    path = project(
-        tmp_path,
-        name,
-        REACH,
-        {
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(packages=['reach'], package_data={'reach': ['reach.json']},\n"
-            "      ext_modules=[Extension('reach._ext', ['reach/_ext.c'])])\n"
-            "",
-            "reach/__init__.py": "",
-            "reach/_ext.c": EXTENSION % {"name": "_ext", "body": "return PyModule_Create(&m);"},
-        },
-    )
+    path = project(tmp_path, name, REACH, {
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(packages=['reach'], package_data={'reach': ['reach.json']},\n"
+                    "      ext_modules=[Extension('reach._ext', ['reach/_ext.c'])])\n"
+                    "",
+        "reach/__init__.py": "",
+        "reach/_ext.c": EXTENSION % {"name": "_ext", "body": "return PyModule_Create(&m);"},
+    })
     # reach.json is written into the build's copy of the project: move it into the package.
     setup = path / "setup.py"
-    setup.write_text(
-        setup.read_text().replace(
-            'with open("reach.json", "w")', 'with open("reach/reach.json", "w")'
-        )
-    )
+    setup.write_text(setup.read_text().replace(
+        'with open("reach.json", "w")', 'with open("reach/reach.json", "w")'))
     jobs = matrix(run_hwb, path, tmp_path / "out", "--parallel", "2")
     for job in jobs.values():
         assert job["status"] == "ok", job

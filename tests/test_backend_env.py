@@ -13,7 +13,7 @@ import pytest
 from hwb_core.backend_env import BackendEnvironment
 from tests.conftest import json_out, write_project
 
-ENV_BACKEND = """
+ENV_BACKEND = '''
 import json, os, zipfile
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
@@ -24,7 +24,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         zf.writestr("envdump-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: envdump\\nVersion: 1.0\\n")
         zf.writestr("envdump-1.0.dist-info/RECORD", "")
     return name
-"""
+'''
 
 SECRETS = {
     "GITHUB_TOKEN": "ghp_not_a_real_token",
@@ -36,10 +36,8 @@ SECRETS = {
 
 
 def env_project(root: Path, table: str = "") -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f'''
             [build-system]
             requires = []
             build-backend = "env_backend"
@@ -50,15 +48,12 @@ def env_project(root: Path, table: str = "") -> Path:
             version = "1.0"
 
             {table}
-            """,
-            "_backend/env_backend.py": ENV_BACKEND,
-        },
-    )
+            ''',
+        "_backend/env_backend.py": ENV_BACKEND,
+    })
 
 
-def backend_environ(
-    run_hwb: Any, project: Path, *args: str, env: dict[str, str]
-) -> tuple[dict[str, str], str]:
+def backend_environ(run_hwb: Any, project: Path, *args: str, env: dict[str, str]) -> tuple[dict[str, str], str]:
     result = run_hwb("build", str(project), "--json", *args, env=env)
     assert result.returncode == 0, result.stderr
     wheel = json_out(result)["wheels"][0]["path"]
@@ -82,20 +77,14 @@ def test_credentials_are_withheld_from_the_backend_by_default(
 
 
 def test_pass_block_and_set_change_what_the_backend_gets(run_hwb: Any, tmp_path: Path) -> None:
-    project = env_project(
-        tmp_path / "p",
-        """
+    project = env_project(tmp_path / "p", '''
             [tool.hwb.env]
             pass = ["GITHUB_TOKEN"]
             block = ["HWB_PLAIN", "HWB_INTERNAL_*"]
             set = { BUILD_FLAVOUR = "release" }
-    """,
-    )
+    ''')
     seen, _ = backend_environ(
-        run_hwb,
-        project,
-        "--isolation",
-        "venv",
+        run_hwb, project, "--isolation", "venv",
         env={**SECRETS, "HWB_PLAIN": "x", "HWB_INTERNAL_URL": "y", "HWB_OTHER": "z"},
     )
     assert seen["GITHUB_TOKEN"] == SECRETS["GITHUB_TOKEN"]
@@ -110,9 +99,7 @@ def test_a_table_per_system_sets_variables_for_that_systems_wheels_only(
 ) -> None:
     """``[tool.hwb.env.linux]`` applies to a Linux build, over ``env.set``; the macOS and
     Windows tables do not; the old Windows-only table warns that it is deprecated."""
-    project = env_project(
-        tmp_path / "p",
-        """
+    project = env_project(tmp_path / "p", '''
             [tool.hwb.env]
             set = { FLAVOUR = "general", ONLY_GENERAL = "1" }
             [tool.hwb.env.linux]
@@ -123,38 +110,27 @@ def test_a_table_per_system_sets_variables_for_that_systems_wheels_only(
             set = { ON_WINDOWS = "1" }
             [tool.hwb.isolation.venv.windows]
             env = { OLD_WINDOWS = "1" }
-    """,
-    )
+    ''')
     seen, stderr = backend_environ(run_hwb, project, "--isolation", "venv", env={})
     assert seen["FLAVOUR"] == "linux" and seen["ONLY_GENERAL"] == "1"
     assert "ON_MACOS" not in seen and "ON_WINDOWS" not in seen and "OLD_WINDOWS" not in seen
-    assert (
-        "isolation.venv.windows.env is deprecated: move its variables to [tool.hwb.env.windows]"
-        in stderr
-    )
+    assert "isolation.venv.windows.env is deprecated: move its variables to [tool.hwb.env.windows]" in stderr
 
 
 def test_the_rule_reads_the_table_of_the_targets_system() -> None:
     from hwb_core.backend_env import KEYS
     from hwb_core.config import load_config
 
-    config = load_config(
-        KEYS,
-        tool_hwb={
-            "env": {
-                "set": {"A": "1", "B": "1"},
-                "windows": {"set": {"B": "2"}},
-                "macos": {"set": {"C": "3"}},
-            }
-        },
-    )
+    config = load_config(KEYS, tool_hwb={"env": {
+        "set": {"A": "1", "B": "1"}, "windows": {"set": {"B": "2"}}, "macos": {"set": {"C": "3"}},
+    }})
     assert BackendEnvironment.from_config(config, "windows").set == {"A": "1", "B": "2"}
     assert BackendEnvironment.from_config(config, "macos").set == {"A": "1", "B": "1", "C": "3"}
     assert BackendEnvironment.from_config(config).set == {"A": "1", "B": "1"}
 
 
 def test_a_set_value_that_is_not_a_string_is_a_one_line_error(run_hwb: Any, tmp_path: Path) -> None:
-    project = env_project(tmp_path / "p", '[tool.hwb.env]\nset = { JOBS = ["4"] }\n')
+    project = env_project(tmp_path / "p", "[tool.hwb.env]\nset = { JOBS = [\"4\"] }\n")
     result = run_hwb("build", str(project), "--isolation", "venv")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: env.set (")
@@ -198,23 +174,19 @@ def test_no_color_and_force_color_are_honoured(
 
 # --------------------------------------------------------------------------- bounded output
 
-LOUD_BACKEND = """
+LOUD_BACKEND = '''
 import sys
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     sys.stdout.write("x" * 5_000_000 + "END-OF-THE-LONG-LINE\\n")
     sys.stdout.flush()
     raise RuntimeError("failed after a long line")
-"""
+'''
 
 
-def test_a_huge_line_of_output_stays_out_of_stderr_and_in_the_log(
-    run_hwb: Any, tmp_path: Path
-) -> None:
-    project = write_project(
-        tmp_path / "p",
-        {
-            "pyproject.toml": """
+def test_a_huge_line_of_output_stays_out_of_stderr_and_in_the_log(run_hwb: Any, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {
+        "pyproject.toml": """
             [build-system]
             requires = []
             build-backend = "loud_backend"
@@ -224,9 +196,8 @@ def test_a_huge_line_of_output_stays_out_of_stderr_and_in_the_log(
             name = "loud"
             version = "1.0"
             """,
-            "loud_backend.py": LOUD_BACKEND,
-        },
-    )
+        "loud_backend.py": LOUD_BACKEND,
+    })
     result = run_hwb("build", str(project), "--isolation", "venv")
     assert result.returncode == 1
     assert len(result.stderr.encode()) < 64 * 1024, len(result.stderr.encode())
@@ -261,11 +232,7 @@ def test_build_logs_are_readable_by_their_owner_alone(run_hwb: Any, tmp_path: Pa
     previous = os.umask(0o022)
     try:
         result = run_hwb(
-            "build",
-            str(env_project(tmp_path / "p")),
-            "--isolation",
-            "venv",
-            "--json",
+            "build", str(env_project(tmp_path / "p")), "--isolation", "venv", "--json",
             env={"HWB_CACHE_DIR": str(cache)},
         )
     finally:
@@ -299,11 +266,8 @@ def test_a_long_command_says_it_is_still_running(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(process, "HEARTBEAT_SECONDS", 0.3)
     reporter: Any = Collect()
-    process.run(
-        [sys.executable, "-c", "import time; time.sleep(1.2)"],
-        reporter=reporter,
-        what="the slow compile",
-    )
+    process.run([sys.executable, "-c", "import time; time.sleep(1.2)"], reporter=reporter,
+                what="the slow compile")
     beats = list(reporter.lines)
     assert 2 <= len(beats) <= 5, beats
     assert all(line.startswith("still running: the slow compile (") for line in beats)

@@ -87,14 +87,8 @@ def test_a_cache_directory_in_the_way_is_a_one_line_error(run_hwb: Run, tmp_path
     cache = tmp_path / "cache"
     (cache / "logs").mkdir(parents=True)
     (cache / "envs").write_text("in the way\n")
-    result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "venv",
-        "--cache-envs",
-        env={"HWB_CACHE_DIR": str(cache)},
-    )
+    result = run_hwb("build", str(project), "--isolation", "venv", "--cache-envs",
+                     env={"HWB_CACHE_DIR": str(cache)})
     error = fails_cleanly(result, 1, tmp_path)
     assert f"cannot keep cached environments in {cache / 'envs'}" in error
     assert "internal error" not in error
@@ -169,9 +163,7 @@ def test_a_value_of_the_wrong_type_names_the_key(
 def test_the_hint_for_a_quoted_value_is_valid_toml(
     run_hwb: Run, tmp_path: Path, setting: str, hint: str
 ) -> None:
-    project = tiny_project(
-        tmp_path / "proj", pyproject_extra=f"[tool.hwb.isolation.venv]\n{setting}\n"
-    )
+    project = tiny_project(tmp_path / "proj", pyproject_extra=f"[tool.hwb.isolation.venv]\n{setting}\n")
     error = fails_cleanly(run_hwb("build", str(project)), USAGE, tmp_path)
     assert hint in error, error
     if "without quotes" in hint:  # what it suggests parses, as TOML, to the right type
@@ -372,13 +364,9 @@ def full_tmpdir(tmp_path: Path) -> Iterator[Path]:
     """A 1 MB tmpfs with about 100 kB left (root only: it is mounted)."""
     full = tmp_path / "full"
     full.mkdir()
-    mounted = (
-        os.geteuid() == 0
-        and subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(full)], capture_output=True
-        ).returncode
-        == 0
-    )
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(full)], capture_output=True
+    ).returncode == 0
     require(mounted, "mounting a tmpfs needs root")
     try:
         (full / "filler").write_bytes(b"\0" * 900_000)
@@ -400,12 +388,7 @@ def test_a_full_temporary_directory_is_named_with_the_fix(
         with tarfile.open(target, "w:gz") as archive:
             archive.add(project, arcname="tiny-1.0")
     result = run_hwb(
-        "build",
-        str(target),
-        "--isolation",
-        "venv",
-        "-o",
-        str(tmp_path / "out"),
+        "build", str(target), "--isolation", "venv", "-o", str(tmp_path / "out"),
         env={"TMPDIR": str(full_tmpdir)},
     )
     error = fails_cleanly(result, BUILD_FAILED, tmp_path)
@@ -428,23 +411,16 @@ def test_an_installer_that_fills_the_temporary_directory_is_not_blamed_on_the_na
         pyproject.read_text().replace("requires = []", 'requires = ["setuptools>=68"]')
     )
     result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "venv",
-        "-o",
-        str(tmp_path / "out"),
+        "build", str(project), "--isolation", "venv", "-o", str(tmp_path / "out"),
         env={"TMPDIR": str(full_tmpdir)},
     )
     error = fails_cleanly(result, BUILD_FAILED, tmp_path)
     # Which step meets the full disk first depends on what uv's cache holds already: the
     # install (its own words), or making the environment (the pipeline's).
-    assert error.startswith(
-        (
-            "error: could not install build requirements: setuptools>=68; ",
-            f"error: no space left in the temporary directory {full_tmpdir}; ",
-        )
-    ), error
+    assert error.startswith((
+        "error: could not install build requirements: setuptools>=68; ",
+        f"error: no space left in the temporary directory {full_tmpdir}; ",
+    )), error
     assert f"free space in {full_tmpdir}, or point TMPDIR at a directory with room" in error
     assert "check the names" not in error
     assert sorted(p.name for p in full_tmpdir.iterdir()) == ["filler"]
@@ -548,9 +524,7 @@ def test_a_failing_get_requires_is_blamed_on_that_hook(
     assert result.returncode == BUILD_FAILED, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, errors
-    assert errors[0].startswith(
-        f"error: the build backend 'early_backend' {says}; the output above"
-    )
+    assert errors[0].startswith(f"error: the build backend 'early_backend' {says}; the output above")
     assert not [line for line in result.stderr.splitlines() if line.startswith("Traceback")]
     assert_no_wheel(tmp_path)
 
@@ -574,8 +548,6 @@ def test_a_backend_outside_its_backend_path_is_refused(run_hwb: Run, tmp_path: P
             "_b/other.py": "",
         },
     )
-    error = fails_cleanly(
-        run_hwb("build", str(project), "--isolation", "venv"), BUILD_FAILED, tmp_path
-    )
+    error = fails_cleanly(run_hwb("build", str(project), "--isolation", "venv"), BUILD_FAILED, tmp_path)
     assert "build-backend 'json' could not be imported" in error
     assert "not from backend-path" in error

@@ -44,19 +44,15 @@ def cache(tmp_path: Path) -> Path:
 def hwb(run_hwb: Run, cache: Path) -> Run:
     """``run_hwb`` with this test's own cache directory."""
 
-    def run(
-        *args: str, env: dict[str, str] | None = None, **kwargs: Any
-    ) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return run_hwb(*args, env={"HWB_CACHE_DIR": str(cache), **(env or {})}, **kwargs)
 
     return run
 
 
 def hatch_project(root: Path, requires: str = '"hatchling"', extra_toml: str = "") -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f"""
         [build-system]
         requires = [{requires}]
         build-backend = "hatchling.build"
@@ -66,18 +62,15 @@ def hatch_project(root: Path, requires: str = '"hatchling"', extra_toml: str = "
         version = "1.0"
         {extra_toml}
         """,
-            "src/cachedemo/__init__.py": "VALUE = 1\n",
-        },
-    )
+        "src/cachedemo/__init__.py": "VALUE = 1\n",
+    })
 
 
 def extras_project(root: Path) -> Path:
     """An in-tree backend over hatchling whose ``get_requires_for_build_wheel`` asks for six when
     the config setting ``want-six`` is given, and whose ``build_wheel`` then needs six."""
-    return write_project(
-        root,
-        {
-            "pyproject.toml": """
+    return write_project(root, {
+        "pyproject.toml": """
         [build-system]
         requires = ["hatchling"]
         build-backend = "six_backend"
@@ -90,7 +83,7 @@ def extras_project(root: Path) -> Path:
         [tool.hatch.build.targets.wheel]
         packages = ["src/cachedemo"]
         """,
-            "_backend/six_backend.py": """
+        "_backend/six_backend.py": """
         from hatchling.build import *  # noqa: F401,F403
         from hatchling.build import build_wheel as _build_wheel
 
@@ -111,14 +104,11 @@ def extras_project(root: Path) -> Path:
                     raise RuntimeError("six is installed in an environment that did not ask for it")
             return _build_wheel(wheel_directory, config_settings, metadata_directory)
         """,
-            "src/cachedemo/__init__.py": "VALUE = 1\n",
-        },
-    )
+        "src/cachedemo/__init__.py": "VALUE = 1\n",
+    })
 
 
-def build(
-    hwb: Run, project: Path, *options: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def build(hwb: Run, project: Path, *options: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     result = hwb("build", str(project), "--isolation", "venv", *options, env=env)
     assert result.returncode == 0, result.stderr
     assert list((project / "dist").glob("cachedemo-1.0-*.whl")), result.stderr
@@ -138,9 +128,7 @@ def env_dirs(cache: Path) -> list[Path]:
 # --------------------------------------------------------------------------- reuse
 
 
-def test_the_second_build_reuses_the_environment_and_installs_nothing(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_the_second_build_reuses_the_environment_and_installs_nothing(hwb: Run, tmp_path: Path, cache: Path) -> None:
     project = hatch_project(tmp_path / "proj")
     first = build(hwb, project, "--cache-envs", "-vv")
     assert REUSED not in first.stderr
@@ -160,12 +148,8 @@ def test_the_second_build_reuses_the_environment_and_installs_nothing(
     assert [p.name for p in env_dirs(cache)] == [env["key"]]
 
 
-def test_the_setting_in_pyproject_and_the_environment_variable_turn_it_on(
-    hwb: Run, tmp_path: Path
-) -> None:
-    project = hatch_project(
-        tmp_path / "proj", extra_toml="[tool.hwb.isolation.venv]\ncache-envs = true\n"
-    )
+def test_the_setting_in_pyproject_and_the_environment_variable_turn_it_on(hwb: Run, tmp_path: Path) -> None:
+    project = hatch_project(tmp_path / "proj", extra_toml="[tool.hwb.isolation.venv]\ncache-envs = true\n")
     build(hwb, project)
     assert len(cached(hwb)) == 1
     assert REUSED in build(hwb, project).stderr
@@ -260,10 +244,7 @@ def test_an_environment_older_than_the_age_limit_is_made_again(hwb: Run, tmp_pat
     record["created"] = time.time() - 10 * 86400
     marker.write_text(json.dumps(record))
     # No limit: still reused.
-    assert (
-        REUSED
-        in build(hwb, project, "--cache-envs", env={"HWB_ISOLATION_VENV_CACHE_MAX_AGE": "0"}).stderr
-    )
+    assert REUSED in build(hwb, project, "--cache-envs", env={"HWB_ISOLATION_VENV_CACHE_MAX_AGE": "0"}).stderr
     stale = build(hwb, project, "--cache-envs")  # the default limit is 7 days
     assert "older than the age limit (7 days)" in stale.stderr
     assert cached(hwb)[0]["age_days"] < 1
@@ -279,21 +260,8 @@ def test_two_builds_at_once_with_the_same_key_both_succeed_and_leave_one_environ
     env = {**hwb_env, "HWB_CACHE_DIR": str(cache)}
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hwb_core",
-                "build",
-                str(p),
-                "--isolation",
-                "venv",
-                "--cache-envs",
-            ],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-m", "hwb_core", "build", str(p), "--isolation", "venv", "--cache-envs"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for p in projects
     ]
@@ -309,9 +277,7 @@ def test_two_builds_at_once_with_the_same_key_both_succeed_and_leave_one_environ
 
 
 def test_a_failed_install_leaves_no_environment(hwb: Run, tmp_path: Path, cache: Path) -> None:
-    project = hatch_project(
-        tmp_path / "proj", requires='"hatchling", "hwb-no-such-distribution-xyz"'
-    )
+    project = hatch_project(tmp_path / "proj", requires='"hatchling", "hwb-no-such-distribution-xyz"')
     result = hwb("build", str(project), "--isolation", "venv", "--cache-envs")
     error = assert_clean_error(result, 1)
     assert "could not install build requirements" in error
@@ -323,27 +289,13 @@ def test_an_interrupt_while_the_environment_is_made_leaves_no_environment(
 ) -> None:
     started = tmp_path / "slowdep-started"
     slowdep = slow_requirement(tmp_path / "slowdep", started)
-    project = hatch_project(
-        tmp_path / "proj", requires=f'"hatchling", "slowdep @ {slowdep.as_uri()}"'
-    )
+    project = hatch_project(tmp_path / "proj", requires=f'"hatchling", "slowdep @ {slowdep.as_uri()}"')
     stderr = tmp_path / "stderr.txt"
     with stderr.open("wb") as err:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hwb_core",
-                "build",
-                str(project),
-                "--isolation",
-                "venv",
-                "--cache-envs",
-            ],
-            env={**hwb_env, "HWB_CACHE_DIR": str(cache)},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
+            [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "venv", "--cache-envs"],
+            env={**hwb_env, "HWB_CACHE_DIR": str(cache)}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
         )
     try:
         wait_for(lambda: started.exists() and started.read_text().isdigit(), proc, stderr)
@@ -362,15 +314,11 @@ def test_an_interrupt_while_the_environment_is_made_leaves_no_environment(
 # --------------------------------------------------------------------------- hwb cache
 
 
-def test_cache_clear_removes_environments_and_says_how_much_it_freed(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_cache_clear_removes_environments_and_says_how_much_it_freed(hwb: Run, tmp_path: Path, cache: Path) -> None:
     build(hwb, hatch_project(tmp_path / "proj"), "--cache-envs")
     (env,) = cached(hwb)
     listing = hwb("cache", "list")
-    assert (
-        listing.returncode == 0 and env["key"] in listing.stdout and "hatchling" in listing.stdout
-    )
+    assert listing.returncode == 0 and env["key"] in listing.stdout and "hatchling" in listing.stdout
 
     # Made just now: not older than one day.
     kept = hwb("cache", "clear", "--older-than", "1")
@@ -413,9 +361,7 @@ def test_cache_bad_input_is_one_line(hwb: Run) -> None:
         ("cache-env = true", "did you mean 'isolation.venv.cache-envs'"),
     ],
 )
-def test_bad_settings_are_one_line_errors(
-    hwb: Run, tmp_path: Path, cache: Path, toml: str, expected: str
-) -> None:
+def test_bad_settings_are_one_line_errors(hwb: Run, tmp_path: Path, cache: Path, toml: str, expected: str) -> None:
     table = toml if toml.startswith("cache-envs ") else f"cache-envs = true\n{toml}"
     project = hatch_project(tmp_path / "proj", extra_toml=f"[tool.hwb.isolation.venv]\n{table}\n")
     error = assert_clean_error(hwb("build", str(project), "--isolation", "venv"), 2)

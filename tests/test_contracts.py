@@ -15,9 +15,8 @@ import io
 import subprocess
 import sys
 import tokenize
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +84,7 @@ def test_every_plugin_package_is_in_the_independence_contract() -> None:
     (independence,) = [c for c in contracts if c["type"] == "independence"]
     shared = {"hwb_plugins.container"}  # the documented shared library
     packages = {
-        f"hwb_plugins.{p.parent.name}" for p in (ROOT / "hwb_plugins").glob("*/__init__.py")
+        f"hwb_plugins.{p.parent.name}"
+        for p in (ROOT / "hwb_plugins").glob("*/__init__.py")
     } | {f"hwb_plugins.{p.stem}" for p in (ROOT / "hwb_plugins").glob("[!_]*.py")}
     assert set(independence["modules"]) == packages - shared

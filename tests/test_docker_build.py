@@ -37,9 +37,7 @@ def docker_client() -> Any:
 
 # Built once for the three tests below (one xdist group keeps them on one worker).
 @pytest.fixture(scope="module")
-def yaml_wheel(
-    docker_client: Any, tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path
-) -> dict[str, Any]:
+def yaml_wheel(docker_client: Any, tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> dict[str, Any]:
     import os
     import sys
 
@@ -49,27 +47,10 @@ def yaml_wheel(
     tmp = root / "tmp"
     tmp.mkdir()
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(project),
-            "--isolation",
-            "docker",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.12",
-            "--json",
-            "-o",
-            str(root / "out"),
-        ],
+        [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "docker",
+         "--image", BUILD_IMAGE, "--python", "3.12", "--json", "-o", str(root / "out")],
         env=dict(os.environ, HWB_CACHE_DIR=str(hwb_cache), TMPDIR=str(tmp)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
     )
     return built_wheel(result)
 
@@ -91,9 +72,8 @@ def test_the_manylinux_wheel_bundles_libyaml(yaml_wheel: dict[str, Any]) -> None
 @pytest.mark.xdist_group("docker-yaml")
 def test_the_manylinux_wheel_imports_where_libyaml_is_absent(yaml_wheel: dict[str, Any]) -> None:
     result = import_in_runtime_image(
-        Path(yaml_wheel["path"]),
-        "cp312-cp312",
-        'import ctypes.util, yamlext; print(ctypes.util.find_library("yaml"), yamlext.libyaml_version())',
+        Path(yaml_wheel["path"]), "cp312-cp312",
+        "import ctypes.util, yamlext; print(ctypes.util.find_library(\"yaml\"), yamlext.libyaml_version())",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["None", "0.2.5"]
@@ -106,10 +86,8 @@ def test_the_manylinux_wheel_imports_where_libyaml_is_absent(yaml_wheel: dict[st
 def test_each_interpreter_of_the_image_builds_its_own_wheel(
     docker_client: Any, run_hwb: Any, tmp_path: Path, python: str, tag: str
 ) -> None:
-    project = write_project(
-        tmp_path / f"hwb-ext-{tag}",
-        {
-            "pyproject.toml": f"""
+    project = write_project(tmp_path / f"hwb-ext-{tag}", {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -118,13 +96,12 @@ def test_each_interpreter_of_the_image_builds_its_own_wheel(
             name = "hwb-ext-{tag}"
             version = "1.0"
         """,
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
-            "fast.c": "#include <Python.h>\n"
-            'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "fast", NULL, -1, NULL};\n'
-            "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
-        },
-    )
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
+        "fast.c": "#include <Python.h>\n"
+                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
+                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
+    })
     result = docker_build(run_hwb, project, python=python)
     wheel = built_wheel(result)
     assert f"-{tag}-" in wheel["filename"]
@@ -133,13 +110,8 @@ def test_each_interpreter_of_the_image_builds_its_own_wheel(
     assert wheel["python_source"].startswith("image hwb-test/manylinux")
     assert wheel["python"].startswith(python + ".")
     assert f"building hwb-ext-{tag} for Python {python} in docker" in result.stderr
-    assert (
-        f"the environment's interpreter: CPython {wheel['python']} (/opt/python/{tag}/bin/python)"
-        in result.stderr
-    )
-    version = import_in_runtime_image(
-        Path(wheel["path"]), tag, "import sys, fast; print(sys.version_info[:2])"
-    )
+    assert f"the environment's interpreter: CPython {wheel['python']} (/opt/python/{tag}/bin/python)" in result.stderr
+    version = import_in_runtime_image(Path(wheel["path"]), tag, "import sys, fast; print(sys.version_info[:2])")
     assert version.returncode == 0, version.stderr
     assert version.stdout.strip() == str(tuple(int(p) for p in python.split(".")))
 
@@ -150,10 +122,8 @@ def test_each_interpreter_of_the_image_builds_its_own_wheel(
 def test_an_image_is_built_from_a_dockerfile_and_reused_while_unchanged(
     docker_client: Any, run_hwb: Any, tmp_path: Path
 ) -> None:
-    project = write_project(
-        tmp_path / "hwb-dockerfile-project",
-        {
-            "pyproject.toml": """
+    project = write_project(tmp_path / "hwb-dockerfile-project", {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -165,33 +135,28 @@ def test_an_image_is_built_from_a_dockerfile_and_reused_while_unchanged(
             [tool.hwb.isolation.docker]
             dockerfile = "ci/Dockerfile.build"
         """,
-            # The build copies a file that only the custom image has into the wheel.
-            "setup.py": """
+        # The build copies a file that only the custom image has into the wheel.
+        "setup.py": """
             import shutil
             from setuptools import setup
 
             shutil.copy("/etc/hwb-image-marker", "marker.txt")
             setup(py_modules=["marker"], data_files=[("share/hwb", ["marker.txt"])])
         """,
-            "marker.py": "",
-            "ci/Dockerfile.build": f"""
+        "marker.py": "",
+        "ci/Dockerfile.build": f"""
             FROM {BUILD_IMAGE}
             COPY marker /etc/hwb-image-marker
         """,
-            "ci/marker": "first recipe\n",
-        },
-    )
+        "ci/marker": "first recipe\n",
+    })
     first = docker_build(run_hwb, project, image="")
     wheel = built_wheel(first)
     assert "building image hwb-dockerfile/hwb-dockerfile-project:" in first.stderr
     with zipfile.ZipFile(wheel["path"]) as zf:
         marker = next(n for n in zf.namelist() if n.endswith("share/hwb/marker.txt"))
         assert zf.read(marker) == b"first recipe\n"
-    tags = {
-        t
-        for image in docker_client.images.list("hwb-dockerfile/hwb-dockerfile-project")
-        for t in image.tags
-    }
+    tags = {t for image in docker_client.images.list("hwb-dockerfile/hwb-dockerfile-project") for t in image.tags}
     try:
         again = docker_build(run_hwb, project, image="")
         built_wheel(again)
@@ -200,11 +165,8 @@ def test_an_image_is_built_from_a_dockerfile_and_reused_while_unchanged(
         changed = docker_build(run_hwb, project, image="")
         built_wheel(changed)
         assert "building image" in changed.stderr
-        tags_after = {
-            t
-            for image in docker_client.images.list("hwb-dockerfile/hwb-dockerfile-project")
-            for t in image.tags
-        }
+        tags_after = {t for image in docker_client.images.list("hwb-dockerfile/hwb-dockerfile-project")
+                      for t in image.tags}
         assert len(tags_after - tags) == 1
     finally:
         for image in docker_client.images.list("hwb-dockerfile/hwb-dockerfile-project"):
@@ -212,13 +174,9 @@ def test_an_image_is_built_from_a_dockerfile_and_reused_while_unchanged(
     assert hwb_containers(docker_client, "hwb-dockerfile-project") == []
 
 
-def test_a_broken_dockerfile_is_a_clean_error(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
-    project = write_project(
-        tmp_path / "hwb-dockerfile-broken",
-        {
-            "pyproject.toml": """
+def test_a_broken_dockerfile_is_a_clean_error(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "hwb-dockerfile-broken", {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -227,9 +185,8 @@ def test_a_broken_dockerfile_is_a_clean_error(
             name = "hwb-dockerfile-broken"
             version = "1.0"
         """,
-            "Dockerfile": f"FROM {BUILD_IMAGE}\nRUN exit 3\n",
-        },
-    )
+        "Dockerfile": f"FROM {BUILD_IMAGE}\nRUN exit 3\n",
+    })
     result = docker_build(run_hwb, project, "--dockerfile", "Dockerfile", image="")
     line = assert_clean_error(result, 1)
     assert "building the image from Dockerfile failed" in line
@@ -244,15 +201,11 @@ def test_a_requirement_without_a_wheel_for_the_container_suggests_network(
     """The container is offline: a requirement available only as an sdist cannot be built in it."""
     links = tmp_path / "links"
     (links / "hwb_sdist_only-1.0").mkdir(parents=True)
-    (links / "hwb_sdist_only-1.0" / "PKG-INFO").write_text(
-        "Metadata-Version: 2.1\nName: hwb-sdist-only\nVersion: 1.0\n"
-    )
+    (links / "hwb_sdist_only-1.0" / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: hwb-sdist-only\nVersion: 1.0\n")
     with tarfile.open(links / "hwb_sdist_only-1.0.tar.gz", "w:gz") as tar:
         tar.add(links / "hwb_sdist_only-1.0", arcname="hwb_sdist_only-1.0")
-    project = write_project(
-        tmp_path / "hwb-needs-sdist",
-        {
-            "pyproject.toml": """
+    project = write_project(tmp_path / "hwb-needs-sdist", {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68", "hwb-sdist-only"]
             build-backend = "setuptools.build_meta"
@@ -261,8 +214,7 @@ def test_a_requirement_without_a_wheel_for_the_container_suggests_network(
             name = "hwb-needs-sdist"
             version = "1.0"
         """,
-        },
-    )
+    })
     result = docker_build(run_hwb, project, env={"PIP_FIND_LINKS": str(links)})
     line = assert_clean_error(result, 1)
     assert "no wheel of hwb-sdist-only fits the container" in line
@@ -287,20 +239,9 @@ def test_with_network_the_container_installs_from_the_index_itself(
 
     served = tmp_path / "index"
     subprocess.run(
-        [
-            str(pyenv_python("3.12")),
-            "-m",
-            "pip",
-            "download",
-            "--dest",
-            str(served),
-            "--only-binary=:all:",
-            "--no-deps",
-            "setuptools>=68",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
+        [str(pyenv_python("3.12")), "-m", "pip", "download", "--dest", str(served), "--only-binary=:all:",
+         "--no-deps", "setuptools>=68"],
+        check=True, capture_output=True, timeout=300,
     )
     requests: list[str] = []
 
@@ -308,17 +249,13 @@ def test_with_network_the_container_installs_from_the_index_itself(
         def log_message(self, format: str, *args: Any) -> None:
             requests.append(self.path)
 
-    server = http.server.ThreadingHTTPServer(
-        ("0.0.0.0", 0), functools.partial(Handler, directory=str(served))
-    )
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), functools.partial(Handler, directory=str(served)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     ipam = docker_client.api.inspect_network("bridge")["IPAM"]["Config"][0]
     gateway = ipam.get("Gateway") or str(ipaddress.ip_network(ipam["Subnet"]).network_address + 1)
     try:
-        project = write_project(
-            tmp_path / "hwb-networked",
-            {
-                "pyproject.toml": f"""
+        project = write_project(tmp_path / "hwb-networked", {
+            "pyproject.toml": f"""
                 [build-system]
                 requires = ["setuptools>=68"]
                 build-backend = "setuptools.build_meta"
@@ -332,29 +269,24 @@ def test_with_network_the_container_installs_from_the_index_itself(
                 env = ["PIP_NO_INDEX=1", "PIP_FIND_LINKS=http://{gateway}:{server.server_port}/",
                        "PIP_TRUSTED_HOST={gateway}"]
             """,
-                "setup.py": "import os\nfrom setuptools import setup\n"
-                "open('ifaces.txt', 'w').write(' '.join(sorted(os.listdir('/sys/class/net'))))\n"
-                "setup(py_modules=['m'], data_files=[('share', ['ifaces.txt'])])\n",
-                "m.py": "",
-            },
-        )
+            "setup.py": "import os\nfrom setuptools import setup\n"
+                        "open('ifaces.txt', 'w').write(' '.join(sorted(os.listdir('/sys/class/net'))))\n"
+                        "setup(py_modules=['m'], data_files=[('share', ['ifaces.txt'])])\n",
+            "m.py": "",
+        })
         wheel = built_wheel(docker_build(run_hwb, project))
     finally:
         server.shutdown()
     assert any(path.endswith(".whl") and "setuptools" in path for path in requests), requests
     with zipfile.ZipFile(wheel["path"]) as zf:
-        interfaces = zf.read(
-            next(n for n in zf.namelist() if n.endswith("share/ifaces.txt"))
-        ).decode()
+        interfaces = zf.read(next(n for n in zf.namelist() if n.endswith("share/ifaces.txt"))).decode()
     assert "eth0" in interfaces.split()
 
 
 # --------------------------------------------------------------------------- in-tree backends
 
 
-def test_an_in_tree_backend_runs_in_the_container(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
+def test_an_in_tree_backend_runs_in_the_container(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
     """``backend-path`` names a directory of the project: the hook finds it in the copy."""
     from tests.plugins.backends import tiny_project
 
@@ -378,10 +310,8 @@ def test_a_container_build_needs_no_such_interpreter_on_the_host(
     """With every finder blocked the host has no 3.11 or 3.12, but the image does: docker
     builds and matrices use the image's, as cibuildwheel does; a venv build still says none
     was found."""
-    project = write_project(
-        tmp_path / "hwb-hostless",
-        {
-            "pyproject.toml": """
+    project = write_project(tmp_path / "hwb-hostless", {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -390,33 +320,19 @@ def test_a_container_build_needs_no_such_interpreter_on_the_host(
             name = "hwb-hostless"
             version = "1.0"
         """,
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
-            "fast.c": "#include <Python.h>\n"
-            'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "fast", NULL, -1, NULL};\n'
-            "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
-        },
-    )
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
+        "fast.c": "#include <Python.h>\n"
+                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
+                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
+    })
     wheel = built_wheel(docker_build(run_hwb, project, env=NO_FINDERS, python="3.12"))
     assert "-cp312-cp312-manylinux" in wheel["filename"]
     assert wheel["python_path"] == "/opt/python/cp312-cp312/bin/python"
 
     out = tmp_path / "matrix-out"
-    result = run_hwb(
-        "matrix",
-        str(project),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.11",
-        "--python",
-        "3.12",
-        "-o",
-        str(out),
-        env=NO_FINDERS,
-    )
+    result = run_hwb("matrix", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+                     "--python", "3.11", "--python", "3.12", "-o", str(out), env=NO_FINDERS)
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in out.glob("*.whl"))
     assert [n.split("-")[2] for n in names] == ["cp311", "cp312"], names

@@ -25,22 +25,15 @@ SECOND = "unix:///run/hwb-docker2.sock"
 
 
 def second_engine() -> None:
-    result = subprocess.run(
-        ["/usr/bin/docker", "-H", SECOND, "image", "inspect", BUILD_IMAGE],
-        capture_output=True,
-        text=True,
-    )
-    require(
-        result.returncode == 0,
-        f"no second Docker engine with {BUILD_IMAGE} at {SECOND}: run tests/docker/second_engine.sh",
-    )
+    result = subprocess.run(["/usr/bin/docker", "-H", SECOND, "image", "inspect", BUILD_IMAGE],
+                            capture_output=True, text=True)
+    require(result.returncode == 0,
+            f"no second Docker engine with {BUILD_IMAGE} at {SECOND}: run tests/docker/second_engine.sh")
 
 
 def project(root: Path) -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": """
+    return write_project(root, {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -48,37 +41,22 @@ def project(root: Path) -> Path:
             name = "twoengines"
             version = "1.0"
         """,
-            "setup.py": """
+        "setup.py": """
             from setuptools import Extension, setup
             setup(ext_modules=[Extension("twoengines", ["twoengines.c"])])
         """,
-            "twoengines.c": """
+        "twoengines.c": """
             #include <Python.h>
             static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "twoengines", NULL, -1, NULL};
             PyMODINIT_FUNC PyInit_twoengines(void) { return PyModule_Create(&m); }
         """,
-        },
-    )
+    })
 
 
 def matrix(run_hwb: Run, src: Path, out: Path, *engines: str) -> subprocess.CompletedProcess[str]:
     hosts = [arg for url in engines for arg in ("--docker-host", f"x86_64={url}")]
-    return run_hwb(
-        "matrix",
-        str(src),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.11,3.12",
-        "--parallel",
-        "2",
-        "-o",
-        str(out),
-        "--json",
-        *hosts,
-    )
+    return run_hwb("matrix", str(src), "--isolation", "docker", "--image", BUILD_IMAGE,
+                   "--python", "3.11,3.12", "--parallel", "2", "-o", str(out), "--json", *hosts)
 
 
 def wheels(directory: Path) -> dict[str, list[str]]:
@@ -109,9 +87,7 @@ def test_a_matrix_spreads_its_jobs_over_two_engines(run_hwb: Run, tmp_path: Path
 
 
 @pytest.mark.xdist_group("docker-engines")
-def test_an_engine_that_does_not_answer_is_reported_and_gets_no_job(
-    run_hwb: Run, tmp_path: Path
-) -> None:
+def test_an_engine_that_does_not_answer_is_reported_and_gets_no_job(run_hwb: Run, tmp_path: Path) -> None:
     client_with_images()
     src = project(tmp_path / "p")
     absent = "unix:///run/hwb-no-such-engine.sock"
@@ -121,35 +97,13 @@ def test_an_engine_that_does_not_answer_is_reported_and_gets_no_job(
     assert {j["engine"] for j in json.loads(result.stdout)["jobs"]} == {FIRST}
 
     # hwb build with only engines that do not answer: one line naming them.
-    line = assert_clean_error(
-        run_hwb(
-            "build",
-            str(src),
-            "--isolation",
-            "docker",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.12",
-            "--docker-host",
-            f"x86_64={absent}",
-        )
-    )
+    line = assert_clean_error(run_hwb("build", str(src), "--isolation", "docker", "--image", BUILD_IMAGE,
+                                      "--python", "3.12", "--docker-host", f"x86_64={absent}"))
     assert "no Docker engine answered" in line, line
 
 
 def test_an_engine_on_another_machine_is_refused_in_one_line(run_hwb: Run, tmp_path: Path) -> None:
     src = project(tmp_path / "p")
-    line = assert_clean_error(
-        run_hwb(
-            "build",
-            str(src),
-            "--isolation",
-            "docker",
-            "--python",
-            "3.12",
-            "--docker-host",
-            "x86_64=ssh://builder@arm-box",
-        )
-    )
+    line = assert_clean_error(run_hwb("build", str(src), "--isolation", "docker", "--python", "3.12",
+                                      "--docker-host", "x86_64=ssh://builder@arm-box"))
     assert "is on another machine" in line, line

@@ -33,10 +33,8 @@ def docker_client() -> Any:
 
 def setuptools_project(root: Path, name: str, setup_body: str = "", table: str = "") -> Path:
     """A one-module setuptools project; ``setup_body`` runs in setup.py before ``setup()``."""
-    return write_project(
-        root / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(root / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -46,20 +44,15 @@ def setuptools_project(root: Path, name: str, setup_body: str = "", table: str =
             version = "1.0"
             {table}
         """,
-            "setup.py": "from setuptools import setup\n"
-            + setup_body
-            + "\nsetup(py_modules=['mod'])\n",
-            "mod.py": "",
-        },
-    )
+        "setup.py": "from setuptools import setup\n" + setup_body + "\nsetup(py_modules=['mod'])\n",
+        "mod.py": "",
+    })
 
 
 def ext_project(root: Path, name: str, table: str = "") -> Path:
     """A setuptools project with one C extension module (what ``auto`` sends to docker)."""
-    return write_project(
-        root / "ext",
-        {
-            "pyproject.toml": f"""
+    return write_project(root / "ext", {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -67,15 +60,13 @@ def ext_project(root: Path, name: str, table: str = "") -> Path:
             [project]
             name = "{name}"
             version = "1.0"
-        """
-            + "".join(f"            {line}\n" for line in table.splitlines()),
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
-            "fast.c": "#include <Python.h>\n"
-            'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "fast", NULL, -1, NULL};\n'
-            "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
-        },
-    )
+        """ + "".join(f"            {line}\n" for line in table.splitlines()),
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('fast', ['fast.c'])])\n",
+        "fast.c": "#include <Python.h>\n"
+                  "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"fast\", NULL, -1, NULL};\n"
+                  "PyMODINIT_FUNC PyInit_fast(void) { return PyModule_Create(&m); }\n",
+    })
 
 
 def remove(client: Any, container_id: str) -> None:
@@ -85,9 +76,7 @@ def remove(client: Any, container_id: str) -> None:
 # --------------------------------------------------------------------------- limits
 
 
-def test_memory_cpu_and_hardening_reach_the_engine(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
+def test_memory_cpu_and_hardening_reach_the_engine(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
     project = setuptools_project(tmp_path, "hwb-docker-limits")
     result = docker_build(run_hwb, project, "--memory", "384m", "--cpus", "1.5", "--keep-container")
     json_out(result)
@@ -105,9 +94,7 @@ def test_memory_cpu_and_hardening_reach_the_engine(
     assert host["NetworkMode"] == "none"
 
 
-def test_a_build_past_its_memory_limit_fails_cleanly(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
+def test_a_build_past_its_memory_limit_fails_cleanly(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
     greedy = "if __import__('os').environ.get('_PYPROJECT_HOOKS_BUILD_BACKEND'):\n    hog = b'x' * (1 << 30)\n"
     project = setuptools_project(tmp_path, "hwb-docker-greedy", greedy)
     result = docker_build(run_hwb, project, "--memory", "256m")
@@ -120,15 +107,11 @@ def test_a_build_past_its_memory_limit_fails_cleanly(
 def test_gpu_requests_reach_the_engine(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
     """No GPU here: the engine accepts the container, then refuses to start it. The kept
     container shows what the engine was asked for."""
-    project = setuptools_project(
-        tmp_path,
-        "hwb-docker-gpu",
-        table="""
+    project = setuptools_project(tmp_path, "hwb-docker-gpu", table="""
             [tool.hwb.isolation.docker]
             gpu = true
             gpu-devices = ["0", "1"]
-    """,
-    )
+    """)
     result = docker_build(run_hwb, project, "--keep-container")
     container_id = kept_container(result.stderr)
     try:
@@ -136,21 +119,13 @@ def test_gpu_requests_reach_the_engine(docker_client: Any, run_hwb: Any, tmp_pat
     finally:
         remove(docker_client, container_id)
     assert requests == [
-        {
-            "Driver": "nvidia",
-            "Count": 0,
-            "DeviceIDs": ["0", "1"],
-            "Capabilities": [["gpu"]],
-            "Options": {},
-        }
+        {"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu"]], "Options": {}}
     ]
     line = assert_clean_error(result, 1)
     assert "GPU" in line and "NVIDIA Container Toolkit" in line
 
 
-def test_gpu_without_devices_asks_for_all_of_them(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
+def test_gpu_without_devices_asks_for_all_of_them(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
     project = setuptools_project(tmp_path, "hwb-docker-gpu-all")
     result = docker_build(run_hwb, project, "--gpu", "--keep-container")
     container_id = kept_container(result.stderr)
@@ -164,12 +139,8 @@ def test_gpu_without_devices_asks_for_all_of_them(
 # --------------------------------------------------------------------------- cleanup
 
 
-def test_no_container_is_left_after_a_failed_build(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
-    project = setuptools_project(
-        tmp_path, "hwb-docker-broken", "raise SystemExit('broken on purpose')\n"
-    )
+def test_no_container_is_left_after_a_failed_build(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
+    project = setuptools_project(tmp_path, "hwb-docker-broken", "raise SystemExit('broken on purpose')\n")
     result = docker_build(run_hwb, project)
     assert "broken on purpose" in result.stderr
     assert_clean_error(result, 1)
@@ -190,24 +161,9 @@ def test_no_container_is_left_after_an_interrupt(
     )
     project = setuptools_project(tmp_path, name, slow)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(project),
-            "--isolation",
-            "docker",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.12",
-            "-v",
-        ],
-        env=hwb_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "docker",
+         "--image", BUILD_IMAGE, "--python", "3.12", "-v"],
+        env=hwb_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert proc.stderr is not None
@@ -233,15 +189,9 @@ def test_containers_of_a_killed_hwb_are_removed_by_the_next_build(
 ) -> None:
     """A SIGKILL leaves no chance to clean up: the next docker build does it."""
     orphan = docker_client.containers.create(
-        BUILD_IMAGE,
-        ["sleep", "infinity"],
-        labels={
-            "hwb": "1",
-            "hwb.project": "hwb-docker-orphan",
-            "hwb.host": os.uname().nodename,
-            "hwb.pid": "999999999",
-            "hwb.keep": "0",
-        },
+        BUILD_IMAGE, ["sleep", "infinity"],
+        labels={"hwb": "1", "hwb.project": "hwb-docker-orphan", "hwb.host": os.uname().nodename,
+                "hwb.pid": "999999999", "hwb.keep": "0"},
     )
     project = setuptools_project(tmp_path, "hwb-docker-after-orphan")
     json_out(docker_build(run_hwb, project))
@@ -270,39 +220,21 @@ def test_auto_falls_back_to_venv_when_its_docker_image_cannot_be_had(
     pullable (no network): auto builds in venv and says why, as when no engine runs."""
     project = ext_project(tmp_path, "hwb-docker-auto-fallback")
     # podman blocked: it would be the next container isolation to try (tests/test_podman.py).
-    result = run_hwb(
-        "-p",
-        "no:podman",
-        "build",
-        str(project),
-        "--image",
-        "hwb-test/no-such-image:1",
-        "--python",
-        "3.12",
-        "--json",
-        env={"HWB_ISOLATION_DOCKER_PULL": "never"},
-    )
+    result = run_hwb("-p", "no:podman", "build", str(project), "--image", "hwb-test/no-such-image:1",
+                     "--python", "3.12", "--json", env={"HWB_ISOLATION_DOCKER_PULL": "never"})
     assert result.returncode == 0, result.stderr
     (wheel,) = json.loads(result.stdout)["wheels"]
     assert wheel["isolation"] == "venv"
     assert "fallback: docker unavailable" in wheel["isolation_reason"]
-    warning = next(
-        line for line in result.stderr.splitlines() if line.startswith("warning: auto chose docker")
-    )
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("warning: auto chose docker"))
     assert "hwb-test/no-such-image:1" in warning
     assert hwb_containers(docker_client, "hwb-docker-auto-fallback") == []
 
 
-def test_a_missing_image_with_pulling_off_says_so(
-    docker_client: Any, run_hwb: Any, tmp_path: Path
-) -> None:
+def test_a_missing_image_with_pulling_off_says_so(docker_client: Any, run_hwb: Any, tmp_path: Path) -> None:
     project = setuptools_project(tmp_path, "hwb-docker-no-pull")
-    result = docker_build(
-        run_hwb,
-        project,
-        image="hwb-test/no-such-image:1",
-        env={"HWB_ISOLATION_DOCKER_PULL": "never"},
-    )
+    result = docker_build(run_hwb, project, image="hwb-test/no-such-image:1",
+                          env={"HWB_ISOLATION_DOCKER_PULL": "never"})
     line = assert_clean_error(result, 1)
     assert "is not on this machine" in line and 'pull = "never"' in line
 
@@ -329,11 +261,7 @@ def test_an_unreachable_daemon_says_how_to_start_it(run_hwb: Any, tmp_path: Path
 def test_auto_builds_extensions_in_docker_when_an_engine_answers(
     docker_client: Any, run_hwb: Any, tmp_path: Path
 ) -> None:
-    project = ext_project(
-        tmp_path,
-        "hwb-docker-auto",
-        '[tool.hwb.isolation.docker]\nimage = "hwb-test/manylinux:latest"',
-    )
+    project = ext_project(tmp_path, "hwb-docker-auto", "[tool.hwb.isolation.docker]\nimage = \"hwb-test/manylinux:latest\"")
     wheel = json_out(run_hwb("build", str(project), "--python", "3.12", "--json"))["wheels"][0]
     assert wheel["isolation"] == "docker"
     assert "cp312-cp312-" in wheel["filename"]
@@ -341,16 +269,8 @@ def test_auto_builds_extensions_in_docker_when_an_engine_answers(
 
 def test_auto_falls_back_to_venv_when_no_engine_answers(run_hwb: Any, tmp_path: Path) -> None:
     project = ext_project(tmp_path, "hwb-docker-fallback")
-    result = run_hwb(
-        "-p",
-        "no:podman",
-        "build",
-        str(project),
-        "--python",
-        "3.12",
-        "--json",
-        env={"DOCKER_HOST": f"unix://{tmp_path}/docker.sock"},
-    )
+    result = run_hwb("-p", "no:podman", "build", str(project), "--python", "3.12", "--json",
+                     env={"DOCKER_HOST": f"unix://{tmp_path}/docker.sock"})
     wheel = json_out(result)["wheels"][0]
     assert wheel["isolation"] == "venv"
     assert "auto chose docker, but it cannot run here" in result.stderr

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker-probe")]
 
 SECRET = "hwb-host-secret-4d1f0c"
 
-PROBE_SETUP = r"""
+PROBE_SETUP = r'''
 import json, os, sys
 from setuptools import setup
 
@@ -75,7 +75,7 @@ record = {
 with open(os.path.join("src", "probe", "record.json"), "w") as f:
     json.dump(record, f)
 setup(package_dir={"": "src"}, packages=["probe"], package_data={"probe": ["record.json"]})
-"""
+'''
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +84,11 @@ def docker_client() -> Any:
 
 
 @pytest.fixture(scope="module")
-def probe_build(
-    docker_client: Any, tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path
-) -> dict[str, Any]:
+def probe_build(docker_client: Any, tmp_path_factory: pytest.TempPathFactory,
+                hwb_cache: Path) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("probe")
-    project = write_project(
-        root / "probe",
-        {
-            "pyproject.toml": """
+    project = write_project(root / "probe", {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -103,55 +100,26 @@ def probe_build(
             [tool.hwb.isolation.docker]
             env = ["HWB_TEST_PASSED", "HWB_TEST_FIXED=fixed-value"]
         """,
-            "setup.py": PROBE_SETUP,
-            "src/probe/__init__.py": "",
-        },
-    )
+        "setup.py": PROBE_SETUP,
+        "src/probe/__init__.py": "",
+    })
     before = tree_digest(project)
     tmp = root / "tmp"
     tmp.mkdir()
-    env = dict(
-        os.environ,
-        HWB_CACHE_DIR=str(hwb_cache),
-        TMPDIR=str(tmp),
-        HWB_TEST_SECRET=SECRET,
-        HWB_TEST_PASSED="passed-value",
-    )
+    env = dict(os.environ, HWB_CACHE_DIR=str(hwb_cache), TMPDIR=str(tmp),
+               HWB_TEST_SECRET=SECRET, HWB_TEST_PASSED="passed-value")
     outdir = root / "out"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(project),
-            "--isolation",
-            "docker",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.12",
-            "--json",
-            "-o",
-            str(outdir),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "docker",
+         "--image", BUILD_IMAGE, "--python", "3.12", "--json", "-o", str(outdir)],
+        env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
     )
     wheel = built_wheel(result)
     with zipfile.ZipFile(wheel["path"]) as zf:
         record = json.loads(zf.read("probe/record.json"))
     return {
-        "record": record,
-        "wheel": Path(wheel["path"]),
-        "before": before,
-        "after": tree_digest(project),
-        "tmp": tmp,
-        "client": docker_client,
-        "stderr": result.stderr,
+        "record": record, "wheel": Path(wheel["path"]), "before": before, "after": tree_digest(project),
+        "tmp": tmp, "client": docker_client, "stderr": result.stderr,
     }
 
 
@@ -187,26 +155,16 @@ def test_the_build_runs_as_the_invoking_user(probe_build: dict[str, Any]) -> Non
     assert probe_build["wheel"].stat().st_uid == os.getuid()
 
 
-def test_the_source_is_mounted_read_only_and_built_from_a_writable_copy(
-    probe_build: dict[str, Any],
-) -> None:
+def test_the_source_is_mounted_read_only_and_built_from_a_writable_copy(probe_build: dict[str, Any]) -> None:
     record = probe_build["record"]
     assert record["source_mount"] == "Read-only file system"
     assert record["tree"] == "writable"
     assert record["cwd"] == "/hwb/scratch/src"
 
 
-def test_only_the_source_scratch_work_wheelhouse_and_uv_are_mounted(
-    probe_build: dict[str, Any],
-) -> None:
+def test_only_the_source_scratch_work_wheelhouse_and_uv_are_mounted(probe_build: dict[str, Any]) -> None:
     assert probe_build["record"]["mounts"] == [
-        "/hwb/bin/uv",
-        "/hwb/envs",
-        "/hwb/scratch",
-        "/hwb/src",
-        "/hwb/wheelhouse",
-        "/hwb/work",
-    ]
+        "/hwb/bin/uv", "/hwb/envs", "/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
 
 
 def test_the_hosts_wheelhouse_and_uv_are_read_only(probe_build: dict[str, Any]) -> None:
@@ -231,9 +189,7 @@ def test_a_build_that_writes_into_its_tree_leaves_the_source_byte_identical(
     assert probe_build["after"] == probe_build["before"]
 
 
-def test_no_container_or_temporary_directory_is_left_after_success(
-    probe_build: dict[str, Any],
-) -> None:
+def test_no_container_or_temporary_directory_is_left_after_success(probe_build: dict[str, Any]) -> None:
     assert left_containers(hwb_containers, probe_build["client"], "hwb-docker-probe") == [], (
         probe_build["stderr"]
     )

@@ -18,27 +18,18 @@ from hwb_plugins.container.wheelhouse import Target
 from hwb_plugins.docker import ENGINE
 
 
-def load(
-    tmp_path: Path,
-    table: dict[str, object] | None = None,
-    overrides: dict[str, object] | None = None,
-    environ: dict[str, str] | None = None,
-) -> docker_settings.ContainerSettings:
+def load(tmp_path: Path, table: dict[str, object] | None = None, overrides: dict[str, object] | None = None,
+         environ: dict[str, str] | None = None) -> docker_settings.ContainerSettings:
     tool_hwb = {"isolation": {"docker": table}} if table else {}
     config = load_config(
-        docker_settings.schema("docker"),
-        tool_hwb=tool_hwb,
-        pyproject_path=tmp_path / "pyproject.toml",
-        environ=environ or {},
-        overrides=overrides or {},
+        docker_settings.schema("docker"), tool_hwb=tool_hwb, pyproject_path=tmp_path / "pyproject.toml",
+        environ=environ or {}, overrides=overrides or {},
     )
     return docker_settings.load(config, tmp_path, ENGINE)
 
 
 def python(version: str, abi: str, implementation: str = "cpython") -> PythonInfo:
-    return PythonInfo(
-        path="/x", version=version, implementation=implementation, abi_tag=abi, source="t"
-    )
+    return PythonInfo(path="/x", version=version, implementation=implementation, abi_tag=abi, source="t")
 
 
 def test_default_image_is_manylinux_2_28_for_this_machine(tmp_path: Path) -> None:
@@ -94,8 +85,7 @@ def test_memory_must_be_a_size_of_at_least_6m(tmp_path: Path, text: str) -> None
 
 def test_limits_from_the_command_line_override_the_file(tmp_path: Path) -> None:
     settings = load(
-        tmp_path,
-        {"memory": "8g", "cpus": 4.0},
+        tmp_path, {"memory": "8g", "cpus": 4.0},
         overrides={"isolation.docker.memory": "512m", "isolation.docker.cpus": "1.5"},
     )
     assert (settings.memory, settings.cpus) == (512 * 1024**2, 1.5)
@@ -113,10 +103,8 @@ def test_an_invalid_env_entry_is_an_error(tmp_path: Path) -> None:
 
 
 def test_settings_can_come_from_hwb_environment_variables(tmp_path: Path) -> None:
-    settings = load(
-        tmp_path,
-        environ={"HWB_ISOLATION_DOCKER_GPU_DEVICES": "0,1", "HWB_ISOLATION_DOCKER_NETWORK": "true"},
-    )
+    settings = load(tmp_path, environ={"HWB_ISOLATION_DOCKER_GPU_DEVICES": "0,1",
+                                       "HWB_ISOLATION_DOCKER_NETWORK": "true"})
     assert settings.gpu_devices == ("0", "1") and settings.wants_gpu and settings.network
 
 
@@ -176,7 +164,5 @@ def test_the_docker_sdk_is_not_imported_unless_docker_is_used(args: list[str]) -
         f"code = main({args!r})\n"
         "sys.stderr.write('DOCKER-IMPORTED=%s\\n' % ('docker' in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "DOCKER-IMPORTED=False" in result.stderr, result.stderr

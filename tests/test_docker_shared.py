@@ -49,7 +49,7 @@ PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&m); }
 # What each job's build saw, written into its own tree and so into its wheel: among it the
 # container it ran in (its id, in the paths the engine mounts /etc/hostname from) and every build's directory it
 # can see in the scratch directory and the source and work mounts.
-PROBE_SETUP = r"""
+PROBE_SETUP = r'''
 import glob, json, os, re, sys
 from setuptools import Extension, setup
 
@@ -97,14 +97,12 @@ setup(
     packages=["probe"],
     package_data={"probe": ["record.json"]},
 )
-"""
+'''
 
 
 def probe_project(root: Path, name: str) -> Path:
-    return write_project(
-        root / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(root / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -116,19 +114,16 @@ def probe_project(root: Path, name: str) -> Path:
             [tool.hwb.isolation.docker]
             env = ["HWB_TEST_PASSED"]
         """,
-            "setup.py": PROBE_SETUP,
-            "src/probe/__init__.py": "",
-            "src/probe/_ext.c": EXTENSION,
-        },
-    )
+        "setup.py": PROBE_SETUP,
+        "src/probe/__init__.py": "",
+        "src/probe/_ext.c": EXTENSION,
+    })
 
 
 def scripted_project(root: Path, name: str, on_311: str) -> Path:
     """A C extension whose build runs ``on_311`` (Python code) first when built for 3.11."""
-    return write_project(
-        root / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(root / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -137,14 +132,13 @@ def scripted_project(root: Path, name: str, on_311: str) -> Path:
             name = "{name}"
             version = "1.0"
         """,
-            "setup.py": "import os, sys, time\n"
-            "if sys.version_info[:2] == (3, 11):\n"
-            f"    {on_311}\n"
-            "from setuptools import Extension, setup\n"
-            "setup(ext_modules=[Extension('_ext', ['_ext.c'])])\n",
-            "_ext.c": EXTENSION,
-        },
-    )
+        "setup.py": "import os, sys, time\n"
+                    "if sys.version_info[:2] == (3, 11):\n"
+                    f"    {on_311}\n"
+                    "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('_ext', ['_ext.c'])])\n",
+        "_ext.c": EXTENSION,
+    })
 
 
 @contextlib.contextmanager
@@ -177,24 +171,11 @@ def containers_created(client: Any, project: str) -> Iterator[list[str]]:
         found.extend(created)
 
 
-def matrix(
-    client: Any, run_hwb: Run, project: Path, out: Path, *args: str
-) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def matrix(client: Any, run_hwb: Run, project: Path, out: Path,
+           *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     with containers_created(client, project.name) as created:
-        result = run_hwb(
-            "matrix",
-            str(project),
-            "--isolation",
-            "docker",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.11,3.12",
-            "-o",
-            str(out),
-            "--json",
-            *args,
-        )
+        result = run_hwb("matrix", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+                         "--python", "3.11,3.12", "-o", str(out), "--json", *args)
     return result, created
 
 
@@ -212,9 +193,7 @@ def nothing_left(client: Any, project: str, tmp: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared_run(
-    tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path
-) -> Iterator[dict[str, Any]]:
+def shared_run(tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> Iterator[dict[str, Any]]:
     client = client_with_images()
     root = tmp_path_factory.mktemp("shared")
     # Its own name in each process: should two xdist workers both run this fixture, neither
@@ -224,39 +203,15 @@ def shared_run(
     before = tree_digest(project)
     tmp = root / "tmp"
     tmp.mkdir()
-    env = dict(
-        os.environ,
-        HWB_CACHE_DIR=str(hwb_cache),
-        TMPDIR=str(tmp),
-        HWB_TEST_SECRET=SECRET,
-        HWB_TEST_PASSED="passed-value",
-    )
+    env = dict(os.environ, HWB_CACHE_DIR=str(hwb_cache), TMPDIR=str(tmp),
+               HWB_TEST_SECRET=SECRET, HWB_TEST_PASSED="passed-value")
     env.pop("HWB_DISABLE_PLUGINS", None)
     with containers_created(client, name) as created:
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "hwb_core",
-                "matrix",
-                str(project),
-                "--isolation",
-                "docker",
-                "--image",
-                BUILD_IMAGE,
-                "--python",
-                "3.11,3.12",
-                "--parallel",
-                "2",
-                "--json",
-                "-o",
-                str(root / "out"),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "hwb_core", "matrix", str(project), "--isolation", "docker",
+             "--image", BUILD_IMAGE, "--python", "3.11,3.12", "--parallel", "2", "--json",
+             "-o", str(root / "out")],
+            env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
         )
     assert result.returncode == 0, result.stderr
     records = {}
@@ -270,15 +225,8 @@ def shared_run(
         tag = wheel.name.split("-")[2]
         records[tag], wheels[tag] = record, (wheel, names)
     yield {
-        "client": client,
-        "name": name,
-        "records": records,
-        "wheels": wheels,
-        "tmp": tmp,
-        "project": project,
-        "before": before,
-        "after": tree_digest(project),
-        "stderr": result.stderr,
+        "client": client, "name": name, "records": records, "wheels": wheels, "tmp": tmp, "project": project,
+        "before": before, "after": tree_digest(project), "stderr": result.stderr,
         "created": created,
     }
 
@@ -330,13 +278,7 @@ def test_every_job_keeps_the_hardening_of_a_single_build(shared_run: dict[str, A
         assert record["source_mount"] == "Read-only file system"
         assert record["wheelhouse_mount"] == "Read-only file system"
         assert record["mounts"] == [
-            "/hwb/bin/uv",
-            "/hwb/envs",
-            "/hwb/scratch",
-            "/hwb/src",
-            "/hwb/wheelhouse",
-            "/hwb/work",
-        ]
+            "/hwb/bin/uv", "/hwb/envs", "/hwb/scratch", "/hwb/src", "/hwb/wheelhouse", "/hwb/work"]
 
 
 def test_the_source_is_untouched_and_nothing_is_left(shared_run: dict[str, Any]) -> None:
@@ -353,9 +295,7 @@ def test_a_failing_job_does_not_stop_the_other(
     run_hwb: Run, hwb_env: dict[str, str], tmp_path: Path
 ) -> None:
     client = client_with_images()
-    project = scripted_project(
-        tmp_path, f"hwb-shared-fails-{os.getpid()}", "sys.exit('this build fails on purpose')"
-    )
+    project = scripted_project(tmp_path, f"hwb-shared-fails-{os.getpid()}", "sys.exit('this build fails on purpose')")
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
@@ -371,11 +311,7 @@ def test_a_job_that_kills_every_process_it_can_does_not_reach_the_other(
     """kill(-1) ends every process the build may signal: in one container with the other job,
     the other job's build too; in a container of its own, only its own (its container stops)."""
     client = client_with_images()
-    project = scripted_project(
-        tmp_path,
-        f"hwb-shared-killer-{os.getpid()}",
-        "time.sleep(5); os.kill(-1, 9); time.sleep(30)",
-    )
+    project = scripted_project(tmp_path, f"hwb-shared-killer-{os.getpid()}", "time.sleep(5); os.kill(-1, 9); time.sleep(30)")
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
@@ -390,13 +326,11 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
     client = client_with_images()
     marker = f"hwb-shared-hang-{os.getpid()}"
     project = scripted_project(
-        tmp_path,
-        f"hwb-shared-hangs-{os.getpid()}",
+        tmp_path, f"hwb-shared-hangs-{os.getpid()}",
         f"import subprocess; subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])",
     )
-    result, created = matrix(
-        client, run_hwb, project, tmp_path / "out", "--parallel", "2", "--timeout", "30"
-    )
+    result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2",
+                             "--timeout", "30")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed", jobs
@@ -410,13 +344,10 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
 # --------------------------------------------------------------------------- stopping the run
 
 
-def start_slow_matrix(
-    hwb_env: dict[str, str], tmp_path: Path, name: str, marker: str, *args: str
-) -> subprocess.Popen[str]:
-    project = write_project(
-        tmp_path / name,
-        {
-            "pyproject.toml": f"""
+def start_slow_matrix(hwb_env: dict[str, str], tmp_path: Path, name: str, marker: str,
+                      *args: str) -> subprocess.Popen[str]:
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -425,45 +356,21 @@ def start_slow_matrix(
             name = "{name}"
             version = "1.0"
         """,
-            "setup.py": "import subprocess\n"
-            f"subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])\n",
-            "_ext.c": EXTENSION,
-        },
-    )
+        "setup.py": "import subprocess\n"
+                    f"subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])\n",
+        "_ext.c": EXTENSION,
+    })
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "matrix",
-            str(project),
-            "--isolation",
-            "docker",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.11,3.12",
-            "--parallel",
-            "2",
-            "-o",
-            str(tmp_path / "out"),
-            *args,
-        ],
-        env=hwb_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+        [sys.executable, "-m", "hwb_core", "matrix", str(project), "--isolation", "docker",
+         "--image", BUILD_IMAGE, "--python", "3.11,3.12", "--parallel", "2", "-o", str(tmp_path / "out"),
+         *args],
+        env=hwb_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL, start_new_session=True,
         # A shell's background job ignores SIGINT, and a child inherits that: restore it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 180
-    while (
-        len(processes_mentioning(marker)) < 2
-        and time.monotonic() < deadline
-        and proc.poll() is None
-    ):
+    while len(processes_mentioning(marker)) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
     if len(processes_mentioning(marker)) < 2:
         proc.kill()
@@ -510,18 +417,8 @@ def test_the_next_hwb_removes_the_containers_of_a_killed_run(
         assert "hwb.shared" not in container.labels
     # Any container build sweeps what a dead hwb left.
     other = scripted_project(tmp_path, "hwb-shared-sweeper", "pass")
-    result = run_hwb(
-        "build",
-        str(other),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.12",
-        "-o",
-        str(tmp_path / "out2"),
-    )
+    result = run_hwb("build", str(other), "--isolation", "docker", "--image", BUILD_IMAGE,
+                     "--python", "3.12", "-o", str(tmp_path / "out2"))
     assert result.returncode == 0, result.stderr
     assert left_containers(hwb_containers, client, f"hwb-shared-killed-{os.getpid()}") == []
     assert processes_mentioning(marker) == []

@@ -73,13 +73,7 @@ def test_find_python_of_a_project_plugin_supplies_the_build_interpreter(
 ) -> None:
     project, python = opt_python_project(tmp_path, "3.12")
     result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "venv",
-        "--python",
-        "3.12",
-        "--json",
+        "build", str(project), "--isolation", "venv", "--python", "3.12", "--json",
         # No uv-managed interpreters: the plugin's answer is not shadowed by a tryfirst finder.
         env={"UV_PYTHON_INSTALL_DIR": str(tmp_path / "no-uv")},
     )
@@ -93,7 +87,7 @@ def test_find_python_of_a_project_plugin_supplies_the_build_interpreter(
 
 # --------------------------------------------------------------------------- select_isolation
 
-SELECTOR = """
+SELECTOR = '''
 from hwb_core import hookimpl
 from hwb_core.interfaces import IsolationChoice
 
@@ -103,7 +97,7 @@ def select_isolation(project, python, config):
     if project.name == "hooked":
         return IsolationChoice("venv", "the project's selector plugin chose it")
     return None
-"""
+'''
 
 
 def test_select_isolation_of_a_plugin_decides_for_auto(run_hwb: Any, tmp_path: Path) -> None:
@@ -133,7 +127,7 @@ def test_select_isolation_is_not_asked_when_an_isolation_is_named(
 
 # --------------------------------------------------------------------------- run_backend
 
-OBSERVER = """
+OBSERVER = '''
 import json
 from pathlib import Path
 
@@ -153,7 +147,7 @@ def run_backend(env, project, config_settings, wheel_dir, reporter):
     })
     STAMP.write_text(json.dumps(calls))
     return wheel
-"""
+'''
 
 REPLACEMENT = '''
 import zipfile

@@ -15,10 +15,8 @@ pytestmark = pytest.mark.real
 
 
 def hatch_project(root: Path) -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": """
+    return write_project(root, {
+        "pyproject.toml": """
             [build-system]
             requires = ["hatchling"]
             build-backend = "hatchling.build"
@@ -27,19 +25,14 @@ def hatch_project(root: Path) -> Path:
             name = "hwb-index-age"
             version = "1.0"
             """,
-            "src/hwb_index_age/__init__.py": "",
-        },
-    )
+        "src/hwb_index_age/__init__.py": "",
+    })
 
 
 def build(run_hwb: Any, project: Path, env: dict[str, str]) -> str:
     result = run_hwb("build", str(project), "--isolation", "venv", "-vv", env=env)
     assert result.returncode == 0, result.stderr
-    installs = [
-        line
-        for line in result.stderr.splitlines()
-        if " pip install " in line and line.startswith("$ ")
-    ]
+    installs = [line for line in result.stderr.splitlines() if " pip install " in line and line.startswith("$ ")]
     assert installs, result.stderr
     return installs[0]
 
@@ -51,9 +44,7 @@ def test_the_index_is_asked_once_per_period(run_hwb: Any, tmp_path: Path) -> Non
     assert "--offline" in build(run_hwb, project, env)
     assert list((tmp_path / "cache" / "resolved").iterdir())
     # Past the period (or with 0), the index is asked again.
-    assert "--offline" not in build(
-        run_hwb, project, {**env, "HWB_ISOLATION_VENV_INDEX_MAX_AGE": "0"}
-    )
+    assert "--offline" not in build(run_hwb, project, {**env, "HWB_ISOLATION_VENV_INDEX_MAX_AGE": "0"})
     for marker in (tmp_path / "cache" / "resolved").iterdir():
         old = marker.stat().st_mtime - 3600
         import os

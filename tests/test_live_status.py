@@ -170,10 +170,7 @@ def all_on_terminal(hwb_env: dict[str, str], *args: str, env: dict[str, str]) ->
             full_env.pop(name, None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hwb_core", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-        env=full_env,
+        stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=full_env,
     )
     os.close(slave)
     received = bytearray()
@@ -190,8 +187,7 @@ def all_on_terminal(hwb_env: dict[str, str], *args: str, env: dict[str, str]) ->
 
 
 @pytest.mark.parametrize(
-    "env",
-    [{"NO_COLOR": "1"}, {"NO_COLOR": "yes"}, {"TERM": "dumb"}],
+    "env", [{"NO_COLOR": "1"}, {"NO_COLOR": "yes"}, {"TERM": "dumb"}],
     ids=["no-color", "no-color-yes", "dumb-terminal"],
 )
 def test_no_escapes_at_all_when_asked_for_plain_text(

@@ -28,10 +28,8 @@ def c_extension(root: Path, pythons: tuple[str, ...] = FOUR, platforms: str = '"
     for version in pythons:
         pyenv_python(version)  # fails (in CI) or skips when pyenv lacks it
     listed = ", ".join(f'"{p}"' for p in pythons)
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -44,17 +42,16 @@ def c_extension(root: Path, pythons: tuple[str, ...] = FOUR, platforms: str = '"
             python = [{listed}]
             platforms = [{platforms}]
         """,
-            "setup.py": """
+        "setup.py": """
             from setuptools import Extension, setup
             setup(ext_modules=[Extension("cimatrix", ["cimatrix.c"])])
         """,
-            "cimatrix.c": """
+        "cimatrix.c": """
             #include <Python.h>
             static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "cimatrix", NULL, -1, NULL};
             PyMODINIT_FUNC PyInit_cimatrix(void) { return PyModule_Create(&m); }
         """,
-        },
-    )
+    })
 
 
 def listed(run_hwb: Run, project: Path, *args: str) -> list[dict]:
@@ -89,9 +86,8 @@ def test_list_shards_and_only(run_hwb: Run, tmp_path: Path) -> None:
 
     # --only one identifier builds exactly that wheel.
     out = tmp_path / "out"
-    result = run_hwb(
-        "matrix", str(project), "--only", ids[2], "-o", str(out), "--json", "--isolation", "venv"
-    )
+    result = run_hwb("matrix", str(project), "--only", ids[2], "-o", str(out), "--json",
+                     "--isolation", "venv")
     report = json.loads(result.stdout)["jobs"]
     assert result.returncode == 0, result.stderr
     assert [j["id"] for j in report] == [ids[2]] and report[0]["status"] == "ok", report
@@ -114,9 +110,8 @@ def test_a_shard_past_the_jobs_says_so_and_succeeds(run_hwb: Run, tmp_path: Path
     (0 skipped); the reasons are listed above" with none listed, and exited 1."""
     project = c_extension(tmp_path / "p", ("3.11", "3.12"))
     out = tmp_path / "out"
-    result = run_hwb(
-        "matrix", str(project), "--shard", "5/5", "--isolation", "venv", "-o", str(out), "--json"
-    )
+    result = run_hwb("matrix", str(project), "--shard", "5/5", "--isolation", "venv",
+                     "-o", str(out), "--json")
     assert result.returncode == 0, result.stderr
     assert "shard 5/5 has no jobs: the matrix's 2 jobs over 5 shards leave none for it" in (
         result.stderr
@@ -132,10 +127,8 @@ def test_a_shard_past_the_jobs_says_so_and_succeeds(run_hwb: Run, tmp_path: Path
 def test_emit_github_gives_a_native_runner_for_every_job(run_hwb: Run, tmp_path: Path) -> None:
     project = c_extension(tmp_path / "p", ("3.12", "3.13"), '"linux", "macos", "windows"')
     with (project / "pyproject.toml").open("a") as f:
-        f.write(
-            '\n[tool.hwb.matrix.linux]\narchitectures = ["x86_64", "aarch64"]\n'
-            '[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "arm64"]\n'
-        )
+        f.write('\n[tool.hwb.matrix.linux]\narchitectures = ["x86_64", "aarch64"]\n'
+                '[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "arm64"]\n')
     result = run_hwb("matrix", str(project), "--emit", "github")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\n") == 1  # one line, for $GITHUB_OUTPUT
@@ -166,14 +159,9 @@ def test_emit_gitlab_is_a_child_pipeline(run_hwb: Run, tmp_path: Path) -> None:
     pipeline = yaml.safe_load(result.stdout)
     entries = pipeline["build-wheel"]["parallel"]["matrix"]
     assert {e["HWB_JOB"] for e in entries} == {
-        "cp312-manylinux_x86_64",
-        "cp312-macosx_x86_64",
-        "cp312-macosx_arm64",
-    }
+        "cp312-manylinux_x86_64", "cp312-macosx_x86_64", "cp312-macosx_arm64"}
     assert pipeline["build-wheel"]["tags"] == ["$HWB_RUNNER"]
-    assert pipeline["collect-wheels"]["script"] == [
-        "hwb collect hwb-reports/*.json --plan plan.json"
-    ]
+    assert pipeline["collect-wheels"]["script"] == ["hwb collect hwb-reports/*.json --plan plan.json"]
 
 
 # --------------------------------------------------------------------------- the documented workflows
@@ -194,10 +182,7 @@ def test_the_documented_workflows_parse_and_wire_plan_build_and_collect() -> Non
 
     gitlab = yaml.safe_load((CI_DIR / "gitlab-ci.yml").read_text())
     assert "hwb matrix --emit gitlab > wheels-pipeline.yml" in gitlab["plan"]["script"]
-    assert gitlab["wheels"]["trigger"]["include"][0] == {
-        "artifact": "wheels-pipeline.yml",
-        "job": "plan",
-    }
+    assert gitlab["wheels"]["trigger"]["include"][0] == {"artifact": "wheels-pipeline.yml", "job": "plan"}
 
 
 @pytest.mark.real
@@ -223,14 +208,8 @@ def test_every_emitted_linux_command_gives_the_wheels_of_one_matrix_run(
         argv = shlex.split(entry["command"])
         assert argv[2] == "." or Path(argv[2]).resolve() == project.resolve(), argv
         argv[2] = "."
-        result = subprocess.run(
-            [sys.executable, "-m", "hwb_core", *argv[1:], "--isolation", "venv"],
-            cwd=checkout,
-            env=hwb_env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        result = subprocess.run([sys.executable, "-m", "hwb_core", *argv[1:], "--isolation", "venv"],
+                                cwd=checkout, env=hwb_env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
         subprocess.run(["cp", "-r", str(checkout), str(artifacts / entry["artifact"])], check=True)
 
@@ -248,9 +227,7 @@ def test_every_emitted_linux_command_gives_the_wheels_of_one_matrix_run(
 
     pieces = {p.name: members(p) for p in artifacts.glob("wheels-*/wheelhouse/*.whl")}
     whole = tmp_path / "whole"
-    result = run_hwb(
-        "matrix", str(project), "--platform", "linux", "-o", str(whole), "--isolation", "venv"
-    )
+    result = run_hwb("matrix", str(project), "--platform", "linux", "-o", str(whole), "--isolation", "venv")
     assert result.returncode == 0, result.stderr
     assert pieces == {p.name: members(p) for p in whole.glob("*.whl")}, sorted(pieces)
 
@@ -260,16 +237,10 @@ def test_collect_refuses_what_is_not_a_report(run_hwb: Run, tmp_path: Path) -> N
     line = assert_clean_error(run_hwb("collect", str(tmp_path / "bad.json")), 2)
     assert "is not JSON" in line, line
     (tmp_path / "other.json").write_text('{"wheels": []}')
-    assert "holds no list of jobs" in assert_clean_error(
-        run_hwb("collect", str(tmp_path / "other.json")), 2
-    )
+    assert "holds no list of jobs" in assert_clean_error(run_hwb("collect", str(tmp_path / "other.json")), 2)
     assert "cannot read" in assert_clean_error(run_hwb("collect", str(tmp_path / "absent.json")), 2)
-    failed = {
-        "jobs": [
-            {"id": "cp312-manylinux_x86_64", "status": "failed", "error": "boom", "log": "x.log"},
-            {"id": "cp313-manylinux_x86_64", "status": "ok", "wheel": "/w/a.whl"},
-        ]
-    }
+    failed = {"jobs": [{"id": "cp312-manylinux_x86_64", "status": "failed", "error": "boom", "log": "x.log"},
+                       {"id": "cp313-manylinux_x86_64", "status": "ok", "wheel": "/w/a.whl"}]}
     (tmp_path / "failed.json").write_text(json.dumps(failed))
     line = assert_clean_error(run_hwb("collect", str(tmp_path / "failed.json")), 1)
     assert "1 failed (cp312-manylinux_x86_64)" in line, line

@@ -177,10 +177,7 @@ def test_a_version_that_does_not_exist_fails_its_job_and_the_others_land(
     assert "no Python matching '3.99' was found" in jobs["cp399-manylinux_x86_64"]["error"]
     assert jobs["cp399-manylinux_x86_64"]["python_version"] is None
     assert Path(jobs["cp399-manylinux_x86_64"]["log"]).is_file()
-    assert [jobs[j]["status"] for j in ("cp312-manylinux_x86_64", "cp313-manylinux_x86_64")] == [
-        "ok",
-        "ok",
-    ]
+    assert [jobs[j]["status"] for j in ("cp312-manylinux_x86_64", "cp313-manylinux_x86_64")] == ["ok", "ok"]
     assert len(list(out.glob("*.whl"))) == 2
 
 
@@ -303,9 +300,7 @@ def test_a_listed_interpreter_outside_requires_python_is_skipped(run_hwb, tmp_pa
     assert result.returncode == 0, result.stderr
     jobs = by_id(report(result))
     assert jobs["cp311-manylinux_x86_64"]["status"] == "skipped"
-    assert (
-        "requires-python '>=3.12' excludes Python 3.11" in jobs["cp311-manylinux_x86_64"]["error"]
-    )
+    assert "requires-python '>=3.12' excludes Python 3.11" in jobs["cp311-manylinux_x86_64"]["error"]
     assert jobs["cp312-manylinux_x86_64"]["status"] == "ok"
 
 
@@ -392,14 +387,10 @@ def test_jobs_for_other_systems_are_reported_as_skipped_with_the_reason(
         == "Windows wheels are built on Windows; this machine runs Linux"
     )
     assert all(Path(job["log"]).is_file() for job in jobs.values())
-    assert (
-        "cp312-macosx_x86_64, cp312-macosx_arm64: macOS wheels are built on macOS" in result.stderr
-    )
+    assert "cp312-macosx_x86_64, cp312-macosx_arm64: macOS wheels are built on macOS" in result.stderr
 
 
-def test_another_architecture_without_an_emulating_isolation_is_skipped(
-    run_hwb, tmp_path: Path
-) -> None:
+def test_another_architecture_without_an_emulating_isolation_is_skipped(run_hwb, tmp_path: Path) -> None:
     need("3.12")
     project = c_extension(tmp_path / "cext")
     result = run_hwb(
@@ -610,16 +601,8 @@ def test_job_logs_are_readable_by_their_owner_alone(run_hwb: Any, tmp_path: Path
     try:
         result = run_hwb("matrix", str(project), "--isolation", "venv", "-o", str(out))
         mine = tmp_path / "mine"
-        again = run_hwb(
-            "matrix",
-            str(project),
-            "--isolation",
-            "venv",
-            "-o",
-            str(out),
-            "--log-dir",
-            str(mine / "logs"),
-        )
+        again = run_hwb("matrix", str(project), "--isolation", "venv", "-o", str(out),
+                        "--log-dir", str(mine / "logs"))
     finally:
         os.umask(previous)
     assert result.returncode == 0 and again.returncode == 0, result.stderr + again.stderr

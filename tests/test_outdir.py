@@ -31,8 +31,7 @@ def project(root: Path, outdir: str | None = None) -> Path:
             name = "outdirs"
             version = "1.0"
             requires-python = ">=3.8"
-            """
-            + extra,
+            """ + extra,
             "outdirs/__init__.py": "",
         },
     )
@@ -41,16 +40,13 @@ def project(root: Path, outdir: str | None = None) -> Path:
 def sdist_of(source: Path, into: Path) -> Path:
     subprocess.run(
         [sys.executable, "-m", "build", "--sdist", "--outdir", str(into), str(source)],
-        check=True,
-        capture_output=True,
+        check=True, capture_output=True,
     )
     (sdist,) = into.glob("*.tar.gz")
     return sdist
 
 
-def test_a_relative_outdir_in_pyproject_is_relative_to_the_project(
-    run_hwb: Any, tmp_path: Path
-) -> None:
+def test_a_relative_outdir_in_pyproject_is_relative_to_the_project(run_hwb: Any, tmp_path: Path) -> None:
     src = project(tmp_path / "src", "wheelhouse")
     result = run_hwb("build", str(src), "--isolation", "venv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -97,9 +93,7 @@ def test_a_wheel_that_cannot_be_published_is_a_one_line_error_and_leaves_no_part
     from tests.plugins.backends import tiny_project
 
     project = tiny_project(tmp_path / "proj")
-    first = run_hwb(
-        "build", str(project), "--isolation", "venv", "-o", str(tmp_path / "probe"), "--json"
-    )
+    first = run_hwb("build", str(project), "--isolation", "venv", "-o", str(tmp_path / "probe"), "--json")
     assert first.returncode == 0, first.stderr
     name = Path(json.loads(first.stdout)["wheels"][0]["path"]).name
     outdir = tmp_path / "out"

@@ -33,14 +33,8 @@ from tests.conftest import write_project
 
 
 def python(tag: str = "macosx_10_9_universal2", path: str = "/usr/bin/python3") -> PythonInfo:
-    return PythonInfo(
-        path=path,
-        version="3.12.1",
-        implementation="cpython",
-        abi_tag="cp312",
-        source="test",
-        platform_tag=tag,
-    )
+    return PythonInfo(path=path, version="3.12.1", implementation="cpython", abi_tag="cp312",
+                      source="test", platform_tag=tag)
 
 
 _PM: list[PluginManager] = []
@@ -60,15 +54,11 @@ def parse_target(text: str) -> Target:
     return macos_rules.parse(text) or windows_plugin.parse(text) or target_words.parse_target(text)
 
 
-def resolve_target(
-    asked: str | None, cfg: Config, py: PythonInfo, environ: Mapping[str, str]
-) -> Target:
+def resolve_target(asked: str | None, cfg: Config, py: PythonInfo, environ: Mapping[str, str]) -> Target:
     return targets.resolve(plugins(), asked, cfg, py, environ)
 
 
-def config(
-    tool_hwb: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> Config:
+def config(tool_hwb: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
     schema = {**defaults.config_schema(), **MATRIX_KEYS}
     return load_config(schema, tool_hwb=tool_hwb or {}, environ=environ or {})
 
@@ -107,25 +97,17 @@ def test_a_platform_text_is_parsed_into_a_target(
 ) -> None:
     target = parse_target(text)
     assert (target.os, target.arch, target.deployment_target, target.asked) == (
-        os_name,
-        arch,
-        version,
-        True,
+        os_name, arch, version, True,
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "says", "hint"),
-    [
-        ("beos", "unknown platform 'beos'", "macosx-11.0-universal2"),
-        ("macos-sparc", "unknown macos architecture 'sparc'", "x86_64, arm64, universal2"),
-        ("win-ppc", "unknown windows architecture 'ppc'", "x86_64, arm64, x86"),
-        ("", "--platform is empty", "macosx-11.0-universal2"),
-    ],
-)
-def test_an_unknown_platform_is_a_usage_error_with_the_forms(
-    text: str, says: str, hint: str
-) -> None:
+@pytest.mark.parametrize(("text", "says", "hint"), [
+    ("beos", "unknown platform 'beos'", "macosx-11.0-universal2"),
+    ("macos-sparc", "unknown macos architecture 'sparc'", "x86_64, arm64, universal2"),
+    ("win-ppc", "unknown windows architecture 'ppc'", "x86_64, arm64, x86"),
+    ("", "--platform is empty", "macosx-11.0-universal2"),
+])
+def test_an_unknown_platform_is_a_usage_error_with_the_forms(text: str, says: str, hint: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_target(text)
     assert says in caught.value.message
@@ -140,9 +122,7 @@ def test_universal2_means_both_architectures() -> None:
 # --------------------------------------------------------------------------- resolving
 
 
-def test_on_macos_the_matrix_macos_table_chooses_universal2_and_the_deployment_target(
-    on_macos: None,
-) -> None:
+def test_on_macos_the_matrix_macos_table_chooses_universal2_and_the_deployment_target(on_macos: None) -> None:
     cfg = config({"matrix": {"macos": {"universal2": True, "deployment-target": "11.0"}}})
     target = resolve_target(None, cfg, python(), {})
     assert (target.os, target.arch, target.deployment_target) == ("macos", "universal2", "11.0")
@@ -154,27 +134,17 @@ def test_the_deployment_target_asked_for_wins_over_config_and_environment(on_mac
     target = resolve_target(
         "macosx-10.15-x86_64", cfg, python(), {"MACOSX_DEPLOYMENT_TARGET": "13.0"}
     )
-    assert (target.arch, target.deployment_target, target.source) == (
-        "x86_64",
-        "10.15",
-        "--platform",
-    )
+    assert (target.arch, target.deployment_target, target.source) == ("x86_64", "10.15", "--platform")
 
 
-def test_without_configuration_the_environment_then_the_interpreter_give_the_target(
-    on_macos: None,
-) -> None:
-    from_env = resolve_target(
-        "macos-x86_64", config(), python(), {"MACOSX_DEPLOYMENT_TARGET": "10.14"}
-    )
+def test_without_configuration_the_environment_then_the_interpreter_give_the_target(on_macos: None) -> None:
+    from_env = resolve_target("macos-x86_64", config(), python(), {"MACOSX_DEPLOYMENT_TARGET": "10.14"})
     assert (from_env.deployment_target, from_env.source) == ("10.14", "MACOSX_DEPLOYMENT_TARGET")
     from_python = resolve_target("macos-x86_64", config(), python("macosx_10_13_x86_64"), {})
     assert from_python.deployment_target == "10.13"
 
 
-def test_a_thin_interpreter_gives_its_own_architecture_and_others_the_machines(
-    on_macos: None,
-) -> None:
+def test_a_thin_interpreter_gives_its_own_architecture_and_others_the_machines(on_macos: None) -> None:
     assert resolve_target(None, config(), python("macosx_10_9_x86_64"), {}).arch == "x86_64"
     assert resolve_target(None, config(), python("macosx_10_9_universal2"), {}).arch == "arm64"
 
@@ -192,9 +162,7 @@ def test_a_deployment_target_that_is_not_a_version_names_its_key(on_macos: None)
     assert "matrix.macos.deployment-target" in caught.value.message
 
 
-def test_a_macos_target_on_linux_is_refused_with_where_to_build_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_macos_target_on_linux_is_refused_with_where_to_build_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(host, "host_os", lambda: "linux")
     with pytest.raises(UsageError) as caught:
         resolve_target("macosx-11.0-universal2", config(), python(), {})
@@ -226,9 +194,7 @@ def test_linux_targets_are_the_linux_plugins_and_blocked_this_machine_is_still_b
     assert "no installed plugin builds for it" in (caught.value.hint or "")
 
 
-def test_a_windows_target_must_match_the_interpreters_architecture(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_windows_target_must_match_the_interpreters_architecture(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(host, "host_os", lambda: "windows")
     amd64 = python("win_amd64", r"C:\Python312\python.exe")
     assert resolve_target(None, config(), amd64, {}).arch == "x86_64"
@@ -241,21 +207,12 @@ def test_a_windows_target_must_match_the_interpreters_architecture(
 # --------------------------------------------------------------------------- environment and tags
 
 
-@pytest.mark.parametrize(
-    ("arch", "version", "archflags", "host_platform", "tag"),
-    [
-        ("x86_64", "10.9", "-arch x86_64", "macosx-10.9-x86_64", "macosx_10_9_x86_64"),
-        ("arm64", "11.0", "-arch arm64", "macosx-11.0-arm64", "macosx_11_0_arm64"),
-        (
-            "universal2",
-            "11.0",
-            "-arch x86_64 -arch arm64",
-            "macosx-11.0-universal2",
-            "macosx_11_0_universal2",
-        ),
-        ("arm64", "12.3", "-arch arm64", "macosx-12.0-arm64", "macosx_12_0_arm64"),
-    ],
-)
+@pytest.mark.parametrize(("arch", "version", "archflags", "host_platform", "tag"), [
+    ("x86_64", "10.9", "-arch x86_64", "macosx-10.9-x86_64", "macosx_10_9_x86_64"),
+    ("arm64", "11.0", "-arch arm64", "macosx-11.0-arm64", "macosx_11_0_arm64"),
+    ("universal2", "11.0", "-arch x86_64 -arch arm64", "macosx-11.0-universal2", "macosx_11_0_universal2"),
+    ("arm64", "12.3", "-arch arm64", "macosx-12.0-arm64", "macosx_12_0_arm64"),
+])
 def test_the_backend_environment_and_tags_of_a_macos_target(
     arch: str, version: str, archflags: str, host_platform: str, tag: str
 ) -> None:
@@ -268,9 +225,7 @@ def test_the_backend_environment_and_tags_of_a_macos_target(
     assert macos_rules.wheel_tags(target) == [tag]
 
 
-@pytest.mark.parametrize(
-    ("arch", "tag"), [("x86_64", "win_amd64"), ("arm64", "win_arm64"), ("x86", "win32")]
-)
+@pytest.mark.parametrize(("arch", "tag"), [("x86_64", "win_amd64"), ("arm64", "win_arm64"), ("x86", "win32")])
 def test_windows_targets_need_no_variables_and_have_windows_tags(arch: str, tag: str) -> None:
     target = Target("windows", arch)
     assert macos_rules.backend_environment(target) == {}
@@ -286,9 +241,7 @@ def test_a_wheel_of_another_architecture_than_asked_fails_the_build() -> None:
         macos_rules.check_wheel_tags(target, "a.whl", ["macosx_11_0_arm64"])
     assert "ARCHFLAGS='-arch x86_64 -arch arm64'" in caught.value.message
     with pytest.raises(BuildError):
-        windows_plugin.check_wheel(
-            Target("windows", "arm64"), Path("a-1-cp312-cp312-win_amd64.whl")
-        )
+        windows_plugin.check_wheel(Target("windows", "arm64"), Path("a-1-cp312-cp312-win_amd64.whl"))
 
 
 def test_a_raised_macos_version_is_a_warning() -> None:
@@ -309,25 +262,16 @@ def test_a_macos_matrix_job_on_a_mac_carries_its_target() -> None:
 def test_a_windows_matrix_job_on_linux_is_skipped_with_the_reason() -> None:
     job = Job(python="3.12", platform="windows", arch="arm64", interpreter=python())
     classify(job, Machine("linux", "x86_64", lambda _a: False, lambda _n: None))
-    assert (job.status, job.error) == (
-        SKIPPED,
-        "Windows wheels are built on Windows; this machine runs Linux",
-    )
+    assert (job.status, job.error) == (SKIPPED, "Windows wheels are built on Windows; this machine runs Linux")
 
 
 def test_delocate_requires_the_architectures_and_macos_of_the_target(tmp_path: Path) -> None:
     wheel = tmp_path / "a-1.0-cp312-cp312-macosx_11_0_arm64.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(
-            "a-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-macosx_11_0_arm64\n"
-        )
+        zf.writestr("a-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-macosx_11_0_arm64\n")
     cfg = load_config({**defaults.config_schema(), **delocate_schema()})
-    request = RepairRequest(
-        config=cfg,
-        reporter=NullReporter(),
-        output_dir=tmp_path,
-        target=Target("macos", "universal2", "11.0", "--platform"),
-    )
+    request = RepairRequest(config=cfg, reporter=NullReporter(), output_dir=tmp_path,
+                            target=Target("macos", "universal2", "11.0", "--platform"))
     assert required_archs(wheel, cfg, request) == ["x86_64", "arm64"]
     assert deployment_target(request) == "11.0"
     # Without a target (hwb repair of a wheel built elsewhere) the tags decide.
@@ -337,7 +281,7 @@ def test_delocate_requires_the_architectures_and_macos_of_the_target(tmp_path: P
 
 # --------------------------------------------------------------------------- what a real backend hears
 
-ENV_BACKEND = """
+ENV_BACKEND = '''
 import json, os, sysconfig, zipfile
 
 def get_requires_for_build_wheel(config_settings=None):
@@ -353,14 +297,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         zf.writestr("envdump-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: envdump\\nVersion: 1.0\\n")
         zf.writestr("envdump-1.0.dist-info/RECORD", "")
     return name
-"""
+'''
 
 
 def env_project(root: Path, extra: str = "") -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f'''
             [build-system]
             requires = []
             build-backend = "env_backend"
@@ -370,23 +312,17 @@ def env_project(root: Path, extra: str = "") -> Path:
             name = "envdump"
             version = "1.0"
             {extra}
-            """,
-            "_backend/env_backend.py": ENV_BACKEND,
-        },
-    )
+            ''',
+        "_backend/env_backend.py": ENV_BACKEND,
+    })
 
 
-def build_and_read_env(
-    project: Path, overrides: dict[str, Any] | None = None
-) -> tuple[str, dict[str, str]]:
+def build_and_read_env(project: Path, overrides: dict[str, Any] | None = None) -> tuple[str, dict[str, str]]:
     pm = PluginManager()
     pm.load_core()
     pm.load_entry_points()
     request = BuildRequest(
-        source=project,
-        outdir=project / "dist",
-        python=sys.executable,
-        isolation="venv",
+        source=project, outdir=project / "dist", python=sys.executable, isolation="venv",
         # This machine only pretends to be a Mac: neither repair nor a test could run here.
         overrides={"repair.mode": "skip", "test.enabled": False, **(overrides or {})},
     )
@@ -395,17 +331,12 @@ def build_and_read_env(
         return result.path.name, json.loads(zf.read("envdump/environ.json"))
 
 
-def test_a_build_on_macos_gives_the_backend_the_targets_variables(
-    on_macos: None, tmp_path: Path
-) -> None:
-    project = env_project(
-        tmp_path / "p",
-        """
+def test_a_build_on_macos_gives_the_backend_the_targets_variables(on_macos: None, tmp_path: Path) -> None:
+    project = env_project(tmp_path / "p", '''
             [tool.hwb.matrix.macos]
             deployment-target = "11.0"
             universal2 = true
-    """,
-    )
+    ''')
     name, environ = build_and_read_env(project)
     assert environ["MACOSX_DEPLOYMENT_TARGET"] == "11.0"
     assert environ["ARCHFLAGS"] == "-arch x86_64 -arch arm64"
@@ -413,29 +344,20 @@ def test_a_build_on_macos_gives_the_backend_the_targets_variables(
     assert name == "envdump-1.0-py3-none-macosx_11_0_universal2.whl"
 
 
-def test_platform_asked_for_on_the_command_line_reaches_the_backend(
-    on_macos: None, tmp_path: Path
-) -> None:
-    name, environ = build_and_read_env(
-        env_project(tmp_path / "p"), {"platform": "macosx-10.13-x86_64"}
-    )
+def test_platform_asked_for_on_the_command_line_reaches_the_backend(on_macos: None, tmp_path: Path) -> None:
+    name, environ = build_and_read_env(env_project(tmp_path / "p"), {"platform": "macosx-10.13-x86_64"})
     assert (environ["ARCHFLAGS"], environ["MACOSX_DEPLOYMENT_TARGET"]) == ("-arch x86_64", "10.13")
     assert name.endswith("-macosx_10_13_x86_64.whl")
 
 
-def test_a_build_on_linux_adds_no_macos_variables(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_build_on_linux_adds_no_macos_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(host, "host_os", lambda: "linux")
     monkeypatch.delenv("ARCHFLAGS", raising=False)
     monkeypatch.delenv("MACOSX_DEPLOYMENT_TARGET", raising=False)
-    project = env_project(
-        tmp_path / "p",
-        """
+    project = env_project(tmp_path / "p", '''
             [tool.hwb.matrix.macos]
             deployment-target = "11.0"
-    """,
-    )
+    ''')
     name, environ = build_and_read_env(project)
     assert "ARCHFLAGS" not in environ and "MACOSX_DEPLOYMENT_TARGET" not in environ
     import sysconfig
@@ -450,25 +372,18 @@ def test_a_linux_target_of_another_architecture_reaches_the_key_the_strategy_dec
     class Plugins:
         def isolations(self) -> dict[str, IsolationInfo]:
             caps = Capabilities(container=True, target_key="isolation.box.platform")
-            return {
-                "box": IsolationInfo("box", "stand-in", capabilities=caps),
-                "venv": IsolationInfo("venv", "stand-in", capabilities=Capabilities(native=True)),
-            }
+            return {"box": IsolationInfo("box", "stand-in", capabilities=caps),
+                    "venv": IsolationInfo("venv", "stand-in", capabilities=Capabilities(native=True))}
 
     pm: Any = Plugins()
     schema = {**defaults.config_schema(), "isolation.box.platform": ConfigKey("str", None)}
     target = parse_target("linux/arm64")
     assert (target.os, target.arch) == ("linux", "aarch64")
-    assert (
-        with_target(load_config(schema), pm, "box", target).get("isolation.box.platform")
-        == "linux/arm64"
-    )
+    assert with_target(load_config(schema), pm, "box", target).get("isolation.box.platform") == "linux/arm64"
     # The key set by itself wins; a strategy without one, or a target nobody asked for, adds nothing.
     own = load_config(schema, tool_hwb={"isolation": {"box": {"platform": "linux/amd64"}}})
     assert with_target(own, pm, "box", target).get("isolation.box.platform") == "linux/amd64"
-    assert (
-        with_target(load_config(schema), pm, "venv", target).get("isolation.box.platform") is None
-    )
+    assert with_target(load_config(schema), pm, "venv", target).get("isolation.box.platform") is None
     plain = with_target(load_config(schema), pm, "box", Target("linux", "aarch64"))
     assert plain.get("isolation.box.platform") is None
 
@@ -479,9 +394,7 @@ def test_a_third_party_target_plugin_is_asked_like_the_built_in_ones(
     """resolve_target, prepare_target and check_wheel of a project-local plugin: its target
     is used, its variables reach the backend, and it sees the wheel before repair."""
     module = "target_probe_plugin"
-    project = env_project(
-        tmp_path / "p", f'[tool.hwb]\nplugins = ["{module}"]\nplatform = "probe-os"'
-    )
+    project = env_project(tmp_path / "p", f'[tool.hwb]\nplugins = ["{module}"]\nplatform = "probe-os"')
     (project / f"{module}.py").write_text(
         "import json, os\n"
         "from hwb_core import hookimpl, host\n"

@@ -428,9 +428,7 @@ def test_the_backend_runs_once_through_the_driver_in_the_source_directory(
     assert seen["argv"][1:] == call["cmd"][2:]
     assert (seen["cwd"], seen["wheel_directory"]) == (str(root), str(wheel.parent))
     assert seen["tmpdir"] == str(tmp_path / "tmp")  # hwb's own, passed on
-    assert seen["pyproject_hooks"] == [
-        "_PYPROJECT_HOOKS_BUILD_BACKEND"
-    ]  # set as pyproject-hooks does
+    assert seen["pyproject_hooks"] == ["_PYPROJECT_HOOKS_BUILD_BACKEND"]  # set as pyproject-hooks does
     assert wheel.name == "tiny-1.0-py3-none-any.whl" and env.installed == []
 
 
@@ -536,7 +534,4 @@ def test_the_help_of_shared_flags_is_not_mixed_up(run_hwb: Any) -> None:
     cache = text.split("--cache-envs", 1)[1].split("--no-cache-envs", 1)[0]
     no_cache = text.split("--no-cache-envs", 1)[1].split("--refresh-envs", 1)[0]
     assert "reuse cached build environments" in cache and "afresh" not in cache
-    assert (
-        "a throwaway build environment" in no_cache
-        and "prepared build environments" not in no_cache
-    )
+    assert "a throwaway build environment" in no_cache and "prepared build environments" not in no_cache

@@ -108,8 +108,7 @@ def test_a_third_party_plugin_adds_a_command(venv_hwb: Run, tmp_path: Path) -> N
     assert "demo-info" in venv_hwb("--help").stdout
     project = tiny_project(tmp_path / "proj")
     (project / "pyproject.toml").write_text(
-        (project / "pyproject.toml").read_text()
-        + '\n[tool.hwb.isolation.demo]\nmarker = "m.jsonl"\n'
+        (project / "pyproject.toml").read_text() + '\n[tool.hwb.isolation.demo]\nmarker = "m.jsonl"\n'
     )
     result = venv_hwb("demo-info", str(project))
     assert result.returncode == 0, result.stderr
@@ -315,10 +314,7 @@ def test_blocking_a_built_in_isolation_removes_it(run_hwb: Run, tmp_path: Path) 
         "-p", "no:none", "build", str(tiny_project(tmp_path / "proj")), "--no-isolation"
     )
     error = assert_clean_error(result, 2)
-    assert (
-        "--no-isolation: no installed isolation builds in the interpreter's own environment"
-        in error
-    )
+    assert "--no-isolation: no installed isolation builds in the interpreter's own environment" in error
 
 
 # --------------------------------------------------------------------------- project-local plugins

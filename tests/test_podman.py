@@ -37,7 +37,7 @@ pytestmark = pytest.mark.docker
 
 SECRET = "hwb-host-secret-podman-7a21"
 
-PROBE_SETUP = r"""
+PROBE_SETUP = r'''
 import json, os, sys
 from setuptools import Extension, setup
 
@@ -66,14 +66,12 @@ setup(
     packages=["yamlext"],
     package_data={"yamlext": ["record.json"]},
 )
-"""
+'''
 
 
 def probe_project(root: Path, name: str, extra: str = "") -> Path:
-    return write_project(
-        root / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(root / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -81,13 +79,11 @@ def probe_project(root: Path, name: str, extra: str = "") -> Path:
             [project]
             name = "{name}"
             version = "1.0"
-        """
-            + extra,
-            "setup.py": PROBE_SETUP,
-            "src/yamlext/__init__.py": "from yamlext._yaml import libyaml_version\n",
-            "src/yamlext/_yaml.c": YAML_EXTENSION,
-        },
-    )
+        """ + extra,
+        "setup.py": PROBE_SETUP,
+        "src/yamlext/__init__.py": "from yamlext._yaml import libyaml_version\n",
+        "src/yamlext/_yaml.c": YAML_EXTENSION,
+    })
 
 
 @pytest.fixture(scope="module")
@@ -102,48 +98,21 @@ def podman_build(tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> d
     env = dict(os.environ, HWB_CACHE_DIR=str(hwb_cache), TMPDIR=str(tmp), HWB_TEST_SECRET=SECRET)
     env.pop("CONTAINER_HOST", None)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(project),
-            "--isolation",
-            "podman",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.12",
-            "--json",
-            "-o",
-            str(root / "out"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "podman",
+         "--image", BUILD_IMAGE, "--python", "3.12", "--json", "-o", str(root / "out")],
+        env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = json.loads(result.stdout)["wheels"]
     with zipfile.ZipFile(wheel["path"]) as zf:
         record = json.loads(zf.read("yamlext/record.json"))
         names = zf.namelist()
-    return {
-        "wheel": wheel,
-        "names": names,
-        "record": record,
-        "before": before,
-        "after": tree_digest(project),
-        "tmp": tmp,
-        "stderr": result.stderr,
-    }
+    return {"wheel": wheel, "names": names, "record": record, "before": before,
+            "after": tree_digest(project), "tmp": tmp, "stderr": result.stderr}
 
 
 @pytest.mark.xdist_group("podman-yaml")
-def test_podman_builds_a_repaired_manylinux_wheel_bundling_libyaml(
-    podman_build: dict[str, Any],
-) -> None:
+def test_podman_builds_a_repaired_manylinux_wheel_bundling_libyaml(podman_build: dict[str, Any]) -> None:
     wheel = podman_build["wheel"]
     assert wheel["isolation"] == "podman"
     assert wheel["repaired"] and wheel["repairer"] == "auditwheel", wheel
@@ -154,18 +123,15 @@ def test_podman_builds_a_repaired_manylinux_wheel_bundling_libyaml(
 @pytest.mark.xdist_group("podman-yaml")
 def test_the_podman_wheel_imports_where_libyaml_is_absent(podman_build: dict[str, Any]) -> None:
     result = import_in_runtime_image(
-        Path(podman_build["wheel"]["path"]),
-        "cp312-cp312",
-        'import ctypes.util, yamlext; print(ctypes.util.find_library("yaml"), yamlext.libyaml_version())',
+        Path(podman_build["wheel"]["path"]), "cp312-cp312",
+        "import ctypes.util, yamlext; print(ctypes.util.find_library(\"yaml\"), yamlext.libyaml_version())",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["None", "0.2.5"]
 
 
 @pytest.mark.xdist_group("podman-yaml")
-def test_the_podman_build_is_offline_unprivileged_and_secret_free(
-    podman_build: dict[str, Any],
-) -> None:
+def test_the_podman_build_is_offline_unprivileged_and_secret_free(podman_build: dict[str, Any]) -> None:
     record = podman_build["record"]
     assert record["interfaces"] == ["lo"]
     assert int(record["cap_eff"], 16) == 0 and int(record["cap_bnd"], 16) == 0
@@ -185,9 +151,7 @@ def test_the_podman_build_runs_the_images_interpreter_in_a_copy_of_the_source(
 
 
 @pytest.mark.xdist_group("podman-yaml")
-def test_no_container_service_or_socket_is_left_after_a_podman_build(
-    podman_build: dict[str, Any],
-) -> None:
+def test_no_container_service_or_socket_is_left_after_a_podman_build(podman_build: dict[str, Any]) -> None:
     assert left_containers(podman_containers, "hwb-podman-yaml") == []
     socket = started_service_socket(podman_build["stderr"])
     assert not socket.parent.exists()
@@ -200,10 +164,8 @@ def test_no_container_or_service_is_left_after_an_interrupted_podman_build(
 ) -> None:
     podman_with_images()
     name = "hwb-podman-interrupted"
-    project = write_project(
-        tmp_path / name,
-        {
-            "pyproject.toml": f"""
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -212,36 +174,20 @@ def test_no_container_or_service_is_left_after_an_interrupted_podman_build(
             name = "{name}"
             version = "1.0"
         """,
-            "setup.py": (
-                "import os, time\n"
-                "if os.environ.get('_PYPROJECT_HOOKS_BUILD_BACKEND'):\n"
-                "    print('HWB-BUILD-STARTED', flush=True)\n"
-                "    time.sleep(300)\n"
-                "from setuptools import setup\nsetup(py_modules=[])\n"
-            ),
-        },
-    )
+        "setup.py": (
+            "import os, time\n"
+            "if os.environ.get('_PYPROJECT_HOOKS_BUILD_BACKEND'):\n"
+            "    print('HWB-BUILD-STARTED', flush=True)\n"
+            "    time.sleep(300)\n"
+            "from setuptools import setup\nsetup(py_modules=[])\n"
+        ),
+    })
     env = dict(hwb_env)
     env.pop("CONTAINER_HOST", None)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(project),
-            "--isolation",
-            "podman",
-            "--image",
-            BUILD_IMAGE,
-            "--python",
-            "3.12",
-            "-v",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "podman",
+         "--image", BUILD_IMAGE, "--python", "3.12", "-v"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert proc.stderr is not None
@@ -274,10 +220,8 @@ def test_a_podman_matrix_builds_each_python_in_containers_of_its_own_and_leaves_
 
     podman_with_images()
     name = "hwb-podman-matrix"
-    project = write_project(
-        tmp_path / name,
-        {
-            "pyproject.toml": f"""
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -286,32 +230,17 @@ def test_a_podman_matrix_builds_each_python_in_containers_of_its_own_and_leaves_
             name = "{name}"
             version = "1.0"
         """,
-            "setup.py": "from setuptools import Extension, setup\n"
-            "setup(ext_modules=[Extension('shared', ['shared.c'])])\n",
-            "shared.c": "#include <Python.h>\n"
-            'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "shared", NULL, -1, NULL};\n'
-            "PyMODINIT_FUNC PyInit_shared(void) { return PyModule_Create(&m); }\n",
-        },
-    )
+        "setup.py": "from setuptools import Extension, setup\n"
+                    "setup(ext_modules=[Extension('shared', ['shared.c'])])\n",
+        "shared.c": "#include <Python.h>\n"
+                    "static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, \"shared\", NULL, -1, NULL};\n"
+                    "PyMODINIT_FUNC PyInit_shared(void) { return PyModule_Create(&m); }\n",
+    })
     env = {"CONTAINER_HOST": ""}
     started = int(time.time())
-    result = run_hwb(
-        "matrix",
-        str(project),
-        "--isolation",
-        "podman",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.11,3.12",
-        "--parallel",
-        "2",
-        "-o",
-        str(tmp_path / "out"),
-        "--json",
-        "-vv",
-        env=env,
-    )
+    result = run_hwb("matrix", str(project), "--isolation", "podman", "--image", BUILD_IMAGE,
+                     "--python", "3.11,3.12", "--parallel", "2", "-o", str(tmp_path / "out"),
+                     "--json", "-vv", env=env)
     finished = int(time.time()) + 1
     assert result.returncode == 0, result.stderr
     jobs = json.loads(result.stdout)["jobs"]
@@ -321,24 +250,9 @@ def test_a_podman_matrix_builds_each_python_in_containers_of_its_own_and_leaves_
     created: set[str] = set()
     for _ in range(20):
         events = subprocess.run(
-            [
-                "podman",
-                "events",
-                "--since",
-                str(started),
-                "--until",
-                str(finished),
-                "--filter",
-                "event=create",
-                "--filter",
-                f"label=hwb.project={name}",
-                "--format",
-                "{{.ID}}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
+            ["podman", "events", "--since", str(started), "--until", str(finished),
+             "--filter", "event=create", "--filter", f"label=hwb.project={name}", "--format", "{{.ID}}"],
+            capture_output=True, text=True, timeout=60, check=True,
         )
         created = set(events.stdout.split())
         if len(created) >= 4:
@@ -354,10 +268,8 @@ def test_a_podman_matrix_builds_each_python_in_containers_of_its_own_and_leaves_
 
 
 def minimal_project(tmp_path: Path, name: str) -> Path:
-    return write_project(
-        tmp_path / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(tmp_path / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -366,23 +278,15 @@ def minimal_project(tmp_path: Path, name: str) -> Path:
             name = "{name}"
             version = "1.0"
         """,
-        },
-    )
+    })
 
 
 def test_without_podman_the_check_says_how_to_get_it(run_hwb: Any, tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
     project = minimal_project(tmp_path, "hwb-podman-missing")
-    result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "podman",
-        "--python",
-        "3.12",
-        env={"PATH": str(empty), "CONTAINER_HOST": ""},
-    )
+    result = run_hwb("build", str(project), "--isolation", "podman", "--python", "3.12",
+                     env={"PATH": str(empty), "CONTAINER_HOST": ""})
     line = assert_clean_error(result, 2)
     assert "cannot use Podman: no podman command on PATH" in line
     assert "apt-get install podman" in line
@@ -395,20 +299,13 @@ def test_a_podman_that_does_not_work_is_reported_without_starting_anything(
     fake.parent.mkdir()
     fake.write_text(
         "#!/bin/sh\n"
-        f'echo "$@" >> {tmp_path}/calls\n'
+        f"echo \"$@\" >> {tmp_path}/calls\n"
         "echo 'Error: cannot set up namespaces: operation not permitted' >&2\nexit 125\n"
     )
     fake.chmod(0o755)
     project = minimal_project(tmp_path, "hwb-podman-broken")
-    result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "podman",
-        "--python",
-        "3.12",
-        env={"PATH": f"{fake.parent}:{os.environ['PATH']}", "CONTAINER_HOST": ""},
-    )
+    result = run_hwb("build", str(project), "--isolation", "podman", "--python", "3.12",
+                     env={"PATH": f"{fake.parent}:{os.environ['PATH']}", "CONTAINER_HOST": ""})
     line = assert_clean_error(result, 2)
     assert "`podman info` failed: Error: cannot set up namespaces" in line
     calls = (tmp_path / "calls").read_text().splitlines()
@@ -417,15 +314,8 @@ def test_a_podman_that_does_not_work_is_reported_without_starting_anything(
 
 def test_an_unreachable_container_host_says_so(run_hwb: Any, tmp_path: Path) -> None:
     project = minimal_project(tmp_path, "hwb-podman-no-service")
-    result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "podman",
-        "--python",
-        "3.12",
-        env={"CONTAINER_HOST": f"unix://{tmp_path}/podman.sock"},
-    )
+    result = run_hwb("build", str(project), "--isolation", "podman", "--python", "3.12",
+                     env={"CONTAINER_HOST": f"unix://{tmp_path}/podman.sock"})
     line = assert_clean_error(result, 2)
     assert f"cannot use Podman: no Podman engine socket at unix://{tmp_path}/podman.sock" in line
     assert "podman.socket" in line
@@ -440,27 +330,14 @@ def test_podman_declares_the_capabilities_of_a_container_isolation(run_hwb: Any)
 # --------------------------------------------------------------------------- auto
 
 
-def test_auto_builds_an_extension_in_podman_when_docker_is_blocked(
-    run_hwb: Any, tmp_path: Path
-) -> None:
+def test_auto_builds_an_extension_in_podman_when_docker_is_blocked(run_hwb: Any, tmp_path: Path) -> None:
     """Needs the kernel's capability-based ``auto`` (it chooses among container isolations by
     their declared capabilities and rank, not by the name docker)."""
     podman_with_images()
-    project = probe_project(
-        tmp_path, "hwb-podman-auto", f'\n[tool.hwb.isolation.podman]\nimage = "{BUILD_IMAGE}"\n'
-    )
-    result = run_hwb(
-        "-p",
-        "no:docker",
-        "build",
-        str(project),
-        "--isolation",
-        "auto",
-        "--python",
-        "3.12",
-        "--json",
-        env={"CONTAINER_HOST": ""},
-    )
+    project = probe_project(tmp_path, "hwb-podman-auto",
+                            f'\n[tool.hwb.isolation.podman]\nimage = "{BUILD_IMAGE}"\n')
+    result = run_hwb("-p", "no:docker", "build", str(project), "--isolation", "auto",
+                     "--python", "3.12", "--json", env={"CONTAINER_HOST": ""})
     (wheel,) = json_out(result)["wheels"]
     assert wheel["isolation"] == "podman", result.stderr
     assert "podman" in wheel["isolation_reason"], wheel["isolation_reason"]

@@ -37,19 +37,15 @@ def cache(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hwb(run_hwb: Run, cache: Path) -> Run:
-    def run(
-        *args: str, env: dict[str, str] | None = None, **kwargs: Any
-    ) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return run_hwb(*args, env={"HWB_CACHE_DIR": str(cache), **(env or {})}, **kwargs)
 
     return run
 
 
 def project(root: Path, extra_toml: str = "") -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f"""
         [build-system]
         requires = ["hatchling"]
         build-backend = "hatchling.build"
@@ -59,9 +55,8 @@ def project(root: Path, extra_toml: str = "") -> Path:
         version = "1.0"
         {extra_toml}
         """,
-            "src/aheaddemo/__init__.py": "VALUE = 1\n",
-        },
-    )
+        "src/aheaddemo/__init__.py": "VALUE = 1\n",
+    })
 
 
 def plans(cache: Path) -> list[dict[str, Any]]:
@@ -85,9 +80,7 @@ def waiting_drivers(cache: Path) -> list[int]:
     return found
 
 
-def build(
-    hwb: Run, root: Path, keep: Path, *args: str, **kwargs: Any
-) -> subprocess.CompletedProcess[str]:
+def build(hwb: Run, root: Path, keep: Path, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Build into ``root/dist`` (the same command line every time: plans are per command line)
     and move the wheel to ``keep``."""
     result = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv", *args, **kwargs)
@@ -99,14 +92,10 @@ def build(
 
 
 def driver_lines(stderr: str) -> list[str]:
-    return [
-        line for line in stderr.splitlines() if line.startswith("$ ") and "hook_driver.py" in line
-    ]
+    return [line for line in stderr.splitlines() if line.startswith("$ ") and "hook_driver.py" in line]
 
 
-def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
     root = project(tmp_path / "proj")
     first = build(hwb, root, tmp_path / "out1")
     assert [AHEAD in line for line in driver_lines(first.stderr)] == [False]
@@ -125,9 +114,7 @@ def test_a_repeated_build_runs_its_backend_in_the_process_started_ahead(
     assert waiting_drivers(cache) == []
 
 
-def test_a_changed_environment_variable_starts_the_backend_afresh(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_a_changed_environment_variable_starts_the_backend_afresh(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """The process started ahead gets hwb's own variables with the last run's changes (here
     ``env.set``, from ``HWB_ENV_SET``, which being an ``HWB_*`` setting also keys the plan);
     another value finds no plan, and the backend runs in a process started now. A variable hwb
@@ -144,12 +131,10 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(
         [tool.hatch.build.hooks.custom]
         path = "hook.py"
         """
-    root = write_project(
-        tmp_path / "proj",
-        {
-            "pyproject.toml": toml,
-            "ahead_helper.py": "X = 1\n",
-            "hook.py": """
+    root = write_project(tmp_path / "proj", {
+        "pyproject.toml": toml,
+        "ahead_helper.py": "X = 1\n",
+        "hook.py": """
         import os
         import sys
         from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -163,9 +148,8 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(
                 with open(path, "w") as f:
                     f.write(os.environ["AHEAD_FLAVOUR"] + " " + os.environ.get("AHEAD_TOPPING", "-"))
         """,
-            "src/aheaddemo/__init__.py": "",
-        },
-    )
+        "src/aheaddemo/__init__.py": "",
+    })
 
     def flavour(keep: Path) -> bytes:
         [wheel] = keep.glob("*.whl")
@@ -176,12 +160,7 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(
     changed = build(hwb, root, tmp_path / "out2", env={"HWB_ENV_SET": "AHEAD_FLAVOUR=chocolate"})
     assert [AHEAD in line for line in driver_lines(changed.stderr)] == [False], changed.stderr
     assert flavour(tmp_path / "out2") == b"chocolate -"
-    same = build(
-        hwb,
-        root,
-        tmp_path / "out3",
-        env={"HWB_ENV_SET": "AHEAD_FLAVOUR=chocolate", "AHEAD_TOPPING": "nuts"},
-    )
+    same = build(hwb, root, tmp_path / "out3", env={"HWB_ENV_SET": "AHEAD_FLAVOUR=chocolate", "AHEAD_TOPPING": "nuts"})
     assert [AHEAD in line for line in driver_lines(same.stderr)] == [True], same.stderr
     assert flavour(tmp_path / "out3") == b"chocolate nuts"
     # The in-tree hook's import is the project's: never imported ahead of the request.
@@ -191,9 +170,7 @@ def test_a_changed_environment_variable_starts_the_backend_afresh(
     # What hwb inherited is not written down; what the build set is.
     assert plan["env_set"]["AHEAD_FLAVOUR"] == "chocolate"
     assert "AHEAD_TOPPING" not in json.dumps(plan)
-    assert all(
-        p.stat().st_mode & 0o077 == 0 for p in [cache / "prestart", *(cache / "prestart").glob("*")]
-    )
+    assert all(p.stat().st_mode & 0o077 == 0 for p in [cache / "prestart", *(cache / "prestart").glob("*")])
     assert waiting_drivers(cache) == []
 
 
@@ -202,22 +179,12 @@ def test_a_fresh_copy_elsewhere_finds_the_last_plan(hwb: Run, tmp_path: Path, ca
     build(hwb, project(tmp_path / "copy1"), tmp_path / "out1")
     again = build(hwb, project(tmp_path / "copy2"), tmp_path / "out2")
     assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
-    assert [p.name for p in (tmp_path / "out2").glob("*.whl")] == [
-        "aheaddemo-1.0-py2.py3-none-any.whl"
-    ]
+    assert [p.name for p in (tmp_path / "out2").glob("*.whl")] == ["aheaddemo-1.0-py2.py3-none-any.whl"]
     # An output directory of its own each time (as bench/run.py gives) does not change the plan.
     for n, outdir in enumerate(["-o", "--outdir=", "-o", "--outdir"]):
         where = tmp_path / f"wheels{n}"
         args = [outdir + str(where)] if outdir.endswith("=") else [outdir, str(where)]
-        result = hwb(
-            "build",
-            str(project(tmp_path / f"copy-o{n}")),
-            "--isolation",
-            "venv",
-            "--cache-envs",
-            "-vv",
-            *args,
-        )
+        result = hwb("build", str(project(tmp_path / f"copy-o{n}")), "--isolation", "venv", "--cache-envs", "-vv", *args)
         assert result.returncode == 0, result.stderr
         assert [AHEAD in line for line in driver_lines(result.stderr)] == [n > 0], result.stderr
         assert list(where.glob("*.whl"))
@@ -234,9 +201,7 @@ def test_two_projects_built_in_turn_keep_a_plan_each(hwb: Run, tmp_path: Path, c
     assert [AHEAD in line for line in driver_lines(second.stderr)] == [True], second.stderr
 
 
-def test_a_throwaway_environment_leaves_the_last_plan_alone(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_a_throwaway_environment_leaves_the_last_plan_alone(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """A build without --cache-envs (its environment removed at the end) between two cached
     ones: the second cached build still finds the first one's plan."""
     root = project(tmp_path / "proj")
@@ -249,14 +214,10 @@ def test_a_throwaway_environment_leaves_the_last_plan_alone(
     assert [AHEAD in line for line in driver_lines(again.stderr)] == [True], again.stderr
 
 
-def test_an_environment_made_again_is_not_imported_from_ahead(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_an_environment_made_again_is_not_imported_from_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """A cached environment past its age limit is replaced at the same path by the build: the
     process started ahead imported from the old one, so the backend runs in a new process."""
-    root = project(
-        tmp_path / "proj", extra_toml="[tool.hwb.isolation.venv]\ncache-max-age = 0.00002\n"
-    )
+    root = project(tmp_path / "proj", extra_toml="[tool.hwb.isolation.venv]\ncache-max-age = 0.00002\n")
     build(hwb, root, tmp_path / "out1")
     time.sleep(2.5)  # past the age limit (about 1.7 s)
     again = build(hwb, root, tmp_path / "out2")
@@ -265,9 +226,7 @@ def test_an_environment_made_again_is_not_imported_from_ahead(
     assert waiting_drivers(cache) == []
 
 
-def test_an_environment_installed_into_is_not_imported_from_ahead(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_an_environment_installed_into_is_not_imported_from_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """Something installed into the environment after the process started ahead imported from
     it (here a project plugin adds a distribution to its site-packages while hwb starts): the
     backend runs in a new process."""
@@ -296,9 +255,7 @@ def test_a_plan_whose_interpreter_is_gone_is_ignored(hwb: Run, tmp_path: Path, c
     assert list((tmp_path / "out2").glob("*.whl"))
 
 
-def test_an_error_before_the_backend_stops_the_process_started_ahead(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_an_error_before_the_backend_stops_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
     root = project(tmp_path / "proj")
     build(hwb, root, tmp_path / "out1")
     pyproject = root / "pyproject.toml"
@@ -309,9 +266,7 @@ def test_an_error_before_the_backend_stops_the_process_started_ahead(
     assert not list((root / "dist").glob("*.whl"))
 
 
-def test_a_killed_hwb_takes_the_waiting_process_along(
-    hwb_env: dict[str, str], hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_a_killed_hwb_takes_the_waiting_process_along(hwb_env: dict[str, str], hwb: Run, tmp_path: Path, cache: Path) -> None:
     """hwb killed (SIGKILL: no clean-up of its own) while the process started ahead waits: the
     waiting process's stdin closes, and it exits."""
     root = project(tmp_path / "proj", extra_toml='[tool.hwb]\nplugins = ["stall"]\n')
@@ -321,13 +276,8 @@ def test_a_killed_hwb_takes_the_waiting_process_along(
     args = ["build", str(root), "--isolation", "venv", "--cache-envs", "-vv"]
     build(hwb, root, tmp_path / "out")
     env = {**hwb_env, "HWB_CACHE_DIR": str(cache), "AHEAD_STALL": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hwb_core", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "hwb_core", *args], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while not waiting_drivers(cache):
@@ -382,9 +332,7 @@ def probe(cache: Path, log: Path, expression: str) -> None:
 
 
 def used_ahead(result: subprocess.CompletedProcess[str]) -> bool:
-    return [AHEAD in line for line in driver_lines(result.stderr)] == [
-        True
-    ] and AFRESH not in result.stderr
+    return [AHEAD in line for line in driver_lines(result.stderr)] == [True] and AFRESH not in result.stderr
 
 
 def wheel_bytes(keep: Path) -> bytes:
@@ -398,24 +346,14 @@ def without_prestart(hwb: Run, root: Path, keep: Path, env: dict[str, str]) -> b
 
 
 @pytest.mark.parametrize("backend", ["hatchling", "setuptools"])
-def test_a_credential_set_since_the_plan_never_reaches_the_process_started_ahead(
-    hwb: Run, tmp_path: Path, cache: Path, backend: str
-) -> None:
+def test_a_credential_set_since_the_plan_never_reaches_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path, backend: str) -> None:
     root = project(tmp_path / "proj")
     if backend == "setuptools":
         pyproject = root / "pyproject.toml"
-        pyproject.write_text(
-            pyproject.read_text()
-            .replace('"hatchling"', '"setuptools"')
-            .replace("hatchling.build", "setuptools.build_meta")
-        )
+        pyproject.write_text(pyproject.read_text().replace('"hatchling"', '"setuptools"').replace("hatchling.build", "setuptools.build_meta"))
     build(hwb, root, tmp_path / "out1", env=EPOCH)
     seen = tmp_path / "seen.txt"
-    probe(
-        cache,
-        seen,
-        "(sys.argv[1:2], os.environ.get('GITHUB_TOKEN'), os.environ.get('AHEAD_OTHER'))",
-    )
+    probe(cache, seen, "(sys.argv[1:2], os.environ.get('GITHUB_TOKEN'), os.environ.get('AHEAD_OTHER'))")
     secret = {**EPOCH, "GITHUB_TOKEN": "ghp_attacker_reads_this", "AHEAD_OTHER": "kept"}
     again = build(hwb, root, tmp_path / "out2", env=secret)
     assert "ghp_attacker" not in seen.read_text()
@@ -426,20 +364,14 @@ def test_a_credential_set_since_the_plan_never_reaches_the_process_started_ahead
 
 
 @pytest.mark.parametrize("isolation", ["docker", "auto"])
-def test_nothing_is_started_ahead_for_a_build_that_may_run_in_a_container(
-    hwb: Run, tmp_path: Path, cache: Path, isolation: str
-) -> None:
+def test_nothing_is_started_ahead_for_a_build_that_may_run_in_a_container(hwb: Run, tmp_path: Path, cache: Path, isolation: str) -> None:
     """A plan is keyed by the options' values: ``--isolation docker`` never finds the venv
     build's plan. ``auto`` may choose a container next time, so its builds write none."""
     root = project(tmp_path / "proj")
     build(hwb, root, tmp_path / "out1", env=EPOCH)
     seen = tmp_path / "seen.txt"
     probe(cache, seen, "sys.argv[1:2]")
-    env = {
-        **EPOCH,
-        "GITHUB_TOKEN": "ghp_attacker_reads_this",
-        "DOCKER_HOST": "unix:///nonexistent/docker.sock",
-    }
+    env = {**EPOCH, "GITHUB_TOKEN": "ghp_attacker_reads_this", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     for _ in range(2):
         hwb("build", str(root), "--isolation", isolation, "--cache-envs", "-vv", env=env)
     assert "--wait" not in (seen.read_text() if seen.exists() else "")
@@ -447,16 +379,12 @@ def test_nothing_is_started_ahead_for_a_build_that_may_run_in_a_container(
 
 
 @pytest.mark.parametrize("where", ["_backend", "."])
-def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(
-    hwb: Run, tmp_path: Path, cache: Path, where: str
-) -> None:
+def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(hwb: Run, tmp_path: Path, cache: Path, where: str) -> None:
     """The hooks import ``colorsys`` (the standard library's, imported ahead next time); then
     the project adds its own ``colorsys.py``, in ``backend-path`` (first on ``sys.path``) or
     at its root (which the build hook puts first)."""
-    root = write_project(
-        tmp_path / "proj",
-        {
-            "pyproject.toml": """
+    root = write_project(tmp_path / "proj", {
+        "pyproject.toml": """
         [build-system]
         requires = ["hatchling"]
         build-backend = "inbackend"
@@ -469,8 +397,8 @@ def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(
         [tool.hatch.build.hooks.custom]
         path = "hook.py"
         """,
-            "_backend/inbackend.py": "from hatchling.build import *  # noqa: F403\n",
-            "hook.py": """
+        "_backend/inbackend.py": "from hatchling.build import *  # noqa: F403\n",
+        "hook.py": """
         import os
         import sys
         from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -483,9 +411,8 @@ def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(
                 with open(os.path.join(self.root, "src", "aheaddemo", "colour.txt"), "w") as f:
                     f.write(getattr(colorsys, "MARK", "stdlib"))
         """,
-            "src/aheaddemo/__init__.py": "",
-        },
-    )
+        "src/aheaddemo/__init__.py": "",
+    })
     build(hwb, root, tmp_path / "out1", env=EPOCH)
     assert "colorsys" in plans(cache)[0]["modules"]
     (root / where / "colorsys.py").write_text("MARK = 'in-tree'\n")
@@ -499,10 +426,8 @@ def test_a_module_in_the_project_or_backend_path_wins_over_one_imported_ahead(
 def hooked_project(root: Path, module: str) -> Path:
     """A project whose build hook imports ``module`` (from the environment, when it is there)
     and writes its ``VALUE`` into the wheel."""
-    return write_project(
-        root,
-        {
-            "pyproject.toml": """
+    return write_project(root, {
+        "pyproject.toml": """
         [build-system]
         requires = ["hatchling"]
         build-backend = "hatchling.build"
@@ -517,7 +442,7 @@ def hooked_project(root: Path, module: str) -> Path:
         [tool.hwb]
         plugins = ["editor"]
         """,
-            "hook.py": f"""
+        "hook.py": f"""
         import os
         from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
@@ -531,9 +456,9 @@ def hooked_project(root: Path, module: str) -> Path:
                 with open(os.path.join(self.root, "src", "aheaddemo", "value.txt"), "w") as f:
                     f.write(getattr(found, "VALUE", "-"))
         """,
-            # A project plugin, run while hwb starts: with AHEAD_EDIT, it waits until the process
-            # started ahead has imported the module, then edits the module in place.
-            "editor.py": f"""
+        # A project plugin, run while hwb starts: with AHEAD_EDIT, it waits until the process
+        # started ahead has imported the module, then edits the module in place.
+        "editor.py": f"""
         import glob, os, time
         if os.environ.get("AHEAD_EDIT"):
             [site] = glob.glob(os.path.join(os.environ["HWB_CACHE_DIR"], "envs", "*", "lib", "*", "site-packages"))
@@ -552,14 +477,11 @@ def hooked_project(root: Path, module: str) -> Path:
             record = json.loads((env / MARKER).read_text())
             (env / MARKER).write_text(json.dumps({{**record, "tree": fingerprint(env)}}))
         """,
-            "src/aheaddemo/__init__.py": "",
-        },
-    )
+        "src/aheaddemo/__init__.py": "",
+    })
 
 
-def test_warnings_issued_while_importing_ahead_appear_as_without_it(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_warnings_issued_while_importing_ahead_appear_as_without_it(hwb: Run, tmp_path: Path, cache: Path) -> None:
     root = hooked_project(tmp_path / "proj", "aheadwarn")
     build(hwb, root, tmp_path / "out0", env=EPOCH)
     (site_packages(cache) / "aheadwarn.py").write_text(
@@ -569,15 +491,7 @@ def test_warnings_issued_while_importing_ahead_appear_as_without_it(
     first = build(hwb, root, tmp_path / "out1", env=EPOCH)
     again = build(hwb, root, tmp_path / "out2", env=EPOCH)
     assert "aheadwarn" in plans(cache)[0]["modules"]
-    plain = hwb(
-        "build",
-        str(root),
-        "--isolation",
-        "venv",
-        "--cache-envs",
-        "-vv",
-        env={**EPOCH, "HWB_NO_PRESTART": "1"},
-    )
+    plain = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv", env={**EPOCH, "HWB_NO_PRESTART": "1"})
 
     def warned(result: subprocess.CompletedProcess[str]) -> list[str]:
         return [line for line in result.stderr.splitlines() if "aheadwarn says hello" in line]
@@ -588,9 +502,7 @@ def test_warnings_issued_while_importing_ahead_appear_as_without_it(
     assert AFRESH in again.stderr, again.stderr
 
 
-def test_a_module_edited_after_it_was_imported_ahead_is_imported_again(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_a_module_edited_after_it_was_imported_ahead_is_imported_again(hwb: Run, tmp_path: Path, cache: Path) -> None:
     root = hooked_project(tmp_path / "proj", "aheadmod")
     build(hwb, root, tmp_path / "out0", env=EPOCH)
     module = site_packages(cache) / "aheadmod.py"
@@ -611,29 +523,21 @@ def test_a_module_edited_after_it_was_imported_ahead_is_imported_again(
     assert AFRESH in edited.stderr, edited.stderr
 
 
-def test_a_source_date_epoch_build_uses_the_process_started_ahead(
-    hwb: Run, tmp_path: Path, cache: Path
-) -> None:
+def test_a_source_date_epoch_build_uses_the_process_started_ahead(hwb: Run, tmp_path: Path, cache: Path) -> None:
     """With SOURCE_DATE_EPOCH the compiler flags map the build's temporary directory: the
     plan's is replaced by this build's, made ahead."""
     root = project(tmp_path / "proj")
     build(hwb, root, tmp_path / "out1", env=EPOCH)
     [plan] = plans(cache)
-    assert (
-        plan["work"] and f"-ffile-prefix-map={plan['work']}=/hwb-build" in plan["env_set"]["CFLAGS"]
-    )
+    assert plan["work"] and f"-ffile-prefix-map={plan['work']}=/hwb-build" in plan["env_set"]["CFLAGS"]
     again = build(hwb, root, tmp_path / "out2", env=EPOCH)
     assert used_ahead(again), again.stderr
     assert wheel_bytes(tmp_path / "out2") == without_prestart(hwb, root, tmp_path / "out3", EPOCH)
     assert not list((tmp_path / "tmp").glob("hwb-build-*"))
 
 
-@pytest.mark.parametrize(
-    "planted", ["ours", "group-writable directory", "other-writable plan", "another user's plan"]
-)
-def test_a_plan_someone_else_could_have_written_is_not_used(
-    hwb: Run, tmp_path: Path, cache: Path, planted: str
-) -> None:
+@pytest.mark.parametrize("planted", ["ours", "group-writable directory", "other-writable plan", "another user's plan"])
+def test_a_plan_someone_else_could_have_written_is_not_used(hwb: Run, tmp_path: Path, cache: Path, planted: str) -> None:
     """In a shared cache directory an attacker plants a plan that names their program as the
     interpreter. Only a plan of this user's, in a directory of this user's that no one else can
     write to, is used (``ours``: the same plan, left as hwb wrote it, runs the program)."""

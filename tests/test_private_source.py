@@ -34,10 +34,8 @@ setup()
 
 
 def marked_project(root: Path) -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": """
+    return write_project(root, {
+        "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -49,33 +47,18 @@ def marked_project(root: Path) -> Path:
             [tool.setuptools.packages.find]
             where = ["src"]
             """,
-            "setup.py": SETUP_PY,
-            "src/marked/__init__.py": "",
-            "src/marked/_marker.py": "MARKER = 'as committed'\n",
-        },
-    )
+        "setup.py": SETUP_PY,
+        "src/marked/__init__.py": "",
+        "src/marked/_marker.py": "MARKER = 'as committed'\n",
+    })
 
 
 def start(hwb_env: dict[str, str], project: Path, outdir: Path, marker: str, *args: str) -> Any:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(project),
-            "--isolation",
-            "venv",
-            "-o",
-            str(outdir),
-            "--json",
-            *args,
-        ],
-        env={**hwb_env, "HWB_TEST_MARKER": marker},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "venv",
+         "-o", str(outdir), "--json", *args],
+        env={**hwb_env, "HWB_TEST_MARKER": marker}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )
 
 
@@ -84,10 +67,8 @@ def test_four_concurrent_builds_of_one_tree_each_get_their_own_wheel(
 ) -> None:
     project = marked_project(tmp_path / "proj")
     before = tree_digest(project)
-    procs = {
-        marker: start(hwb_env, project, tmp_path / f"out-{marker}", marker)
-        for marker in ("one", "two", "three", "four")
-    }
+    procs = {marker: start(hwb_env, project, tmp_path / f"out-{marker}", marker)
+             for marker in ("one", "two", "three", "four")}
     for marker, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=600)
         assert proc.returncode == 0, stderr
@@ -102,9 +83,8 @@ def test_a_stale_build_directory_never_reaches_the_wheel(run_hwb: Any, tmp_path:
     stale = project / "build" / "lib" / "marked"
     stale.mkdir(parents=True)
     (stale / "stale_extension.py").write_text("raise ImportError('left from an old build')\n")
-    result = run_hwb(
-        "build", str(project), "--isolation", "venv", "--json", env={"HWB_TEST_MARKER": "fresh"}
-    )
+    result = run_hwb("build", str(project), "--isolation", "venv", "--json",
+                     env={"HWB_TEST_MARKER": "fresh"})
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(json.loads(result.stdout)["wheels"][0]["path"]) as zf:
         assert "marked/stale_extension.py" not in zf.namelist()

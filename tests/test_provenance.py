@@ -178,9 +178,7 @@ with open(sys.argv[1], "w") as stream:
 
 
 @pytest.mark.parametrize("python", [sys.executable, "/usr/bin/python3"], ids=["this", "debian"])
-def test_the_listing_of_installed_distributions_matches_importlib_metadata(
-    python: str, tmp_path: Path
-) -> None:
+def test_the_listing_of_installed_distributions_matches_importlib_metadata(python: str, tmp_path: Path) -> None:
     """The build environment's distributions are read from the ``*.dist-info`` and
     ``*.egg-info`` directories on ``sys.path`` without importing ``importlib.metadata``; on
     this venv (with an editable install) and Debian's python3 (``*.egg-info`` files and

@@ -217,12 +217,8 @@ def test_the_one_probe_gives_the_abi_tag_packaging_gives(version: str, abi: str)
     answer = json.loads(
         subprocess.run(
             [path, "-c", pythons.PROBE, pythons.packaging_location()],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+            capture_output=True, text=True, check=True,
+        ).stdout.strip().splitlines()[-1]
     )
     assert answer["abi_tag"] == abi
     assert answer["libc"][0] == "glibc"

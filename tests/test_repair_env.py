@@ -46,26 +46,15 @@ class AliasedEnv(BuildEnv):
 
     def install(self, requirements: Sequence[str]) -> None:
         self.installed += requirements
-        subprocess.run(
-            [uv(), "pip", "install", "--quiet", "--python", self.python_executable, *requirements],
-            check=True,
-            timeout=600,
-        )
+        subprocess.run([uv(), "pip", "install", "--quiet", "--python", self.python_executable, *requirements],
+                       check=True, timeout=600)
 
-    def run(
-        self,
-        cmd: Sequence[str],
-        *,
-        cwd: Path | None = None,
-        extra_env: Mapping[str, str] | None = None,
-        check: bool = True,
-    ) -> RunResult:
+    def run(self, cmd: Sequence[str], *, cwd: Path | None = None,
+            extra_env: Mapping[str, str] | None = None, check: bool = True) -> RunResult:
         self.commands.append(list(cmd))
         environ = {"PATH": f"{self.venv}/bin:/usr/bin:/bin", "HOME": str(self.alias)}
         try:
-            done = subprocess.run(
-                list(cmd), cwd=self.alias, env=environ, capture_output=True, text=True, timeout=600
-            )
+            done = subprocess.run(list(cmd), cwd=self.alias, env=environ, capture_output=True, text=True, timeout=600)
         except FileNotFoundError:  # as HostBuildEnv and the docker environment report it
             from hwb_core.errors import BuildError
 
@@ -76,30 +65,21 @@ class AliasedEnv(BuildEnv):
 @pytest.fixture(scope="module")
 def env_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("aliased") / "venv"
-    subprocess.run(
-        [uv(), "venv", "--quiet", "--python", python312(), str(venv)], check=True, timeout=300
-    )
+    subprocess.run([uv(), "venv", "--quiet", "--python", python312(), str(venv)], check=True, timeout=300)
     return venv
 
 
 @pytest.fixture
 def raw_yaml_wheel(run_hwb: Any, tmp_path: Path) -> Path:
-    wheel = built(
-        hwb_build(run_hwb, project("yamlext", tmp_path), tmp_path / "work" / "in", "--no-repair")
-    )
+    wheel = built(hwb_build(run_hwb, project("yamlext", tmp_path), tmp_path / "work" / "in", "--no-repair"))
     return Path(wheel["path"])
 
 
 def make_env(tmp_path: Path, venv: Path, version: str = "3.12.1") -> AliasedEnv:
     alias = tmp_path / "mnt"
     alias.symlink_to(tmp_path / "work", target_is_directory=True)
-    info = PythonInfo(
-        path=str(venv / "bin" / "python"),
-        version=version,
-        implementation="cpython",
-        abi_tag="cp312",
-        source="test",
-    )
+    info = PythonInfo(path=str(venv / "bin" / "python"), version=version, implementation="cpython",
+                      abi_tag="cp312", source="test")
     return AliasedEnv(python=info, venv=venv, mount=tmp_path / "work", alias=alias)
 
 
@@ -115,9 +95,7 @@ def test_repair_in_an_environment_elsewhere_installs_auditwheel_there_and_transl
 ) -> None:
     env = make_env(tmp_path, env_venv)
     s = session()
-    result = repair(
-        s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired"
-    )
+    result = repair(s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired")
     assert result.repaired and result.repairer == "auditwheel"
     assert [lib.split(".so")[0] for lib in result.bundled] == ["libyaml-0"]
     assert result.path.parent == tmp_path / "work" / "repaired"
@@ -135,25 +113,12 @@ def test_an_old_build_interpreter_uses_the_auditwheel_command_of_the_environment
     # auditwheel 6.2+ needs Python 3.9: with 3.8 the plugin installs nothing and runs the
     # `auditwheel` command the environment provides (manylinux images have one). The command
     # is put there first: this test must not depend on another having installed it.
-    subprocess.run(
-        [
-            uv(),
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(env_venv / "bin" / "python"),
-            *REQUIREMENTS,
-        ],
-        check=True,
-        timeout=600,
-    )
+    subprocess.run([uv(), "pip", "install", "--quiet", "--python", str(env_venv / "bin" / "python"),
+                    *REQUIREMENTS], check=True, timeout=600)
     assert (env_venv / "bin" / "auditwheel").exists()
     env = make_env(tmp_path, env_venv, version="3.8.18")
     s = session()
-    result = repair(
-        s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired"
-    )
+    result = repair(s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired")
     assert result.repaired and env.installed == []
     assert [c[0] for c in env.commands] == ["auditwheel", "auditwheel"]  # --version, then repair
 
@@ -162,15 +127,11 @@ def test_an_old_interpreter_without_an_auditwheel_command_is_a_clear_error(
     tmp_path: Path, raw_yaml_wheel: Path
 ) -> None:
     bare = tmp_path / "bare-venv"
-    subprocess.run(
-        [uv(), "venv", "--quiet", "--python", python312(), str(bare)], check=True, timeout=300
-    )
+    subprocess.run([uv(), "venv", "--quiet", "--python", python312(), str(bare)], check=True, timeout=300)
     env = make_env(tmp_path, bare, version="3.8.18")
     s = session()
     with pytest.raises(RepairError) as caught:
-        repair(
-            s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired"
-        )
+        repair(s, raw_yaml_wheel, env, s.config_for(None), env.python, tmp_path / "work" / "repaired")
     assert "needs Python 3.9 or newer" in caught.value.message
     assert "manylinux" in (caught.value.hint or "")
 

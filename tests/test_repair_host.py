@@ -40,33 +40,16 @@ def yaml_build(tmp_path_factory: pytest.TempPathFactory, hwb_cache: Path) -> dic
     root = project("yamlext", tmp)
     (tmp / "tmp").mkdir()
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hwb_core",
-            "build",
-            str(root),
-            "--isolation",
-            "venv",
-            "--python",
-            "3.12",
-            "-o",
-            str(tmp / "out"),
-            "--json",
-        ],
+        [sys.executable, "-m", "hwb_core", "build", str(root), "--isolation", "venv", "--python", "3.12",
+         "-o", str(tmp / "out"), "--json"],
         env=dict(os.environ, HWB_CACHE_DIR=str(hwb_cache), TMPDIR=str(tmp / "tmp")),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
     )
     return {**built(result), "tmp": tmp}
 
 
 @pytest.mark.xdist_group("repair-yaml-host")
-def test_a_venv_build_of_a_libyaml_extension_comes_out_manylinux(
-    yaml_build: dict[str, Any],
-) -> None:
+def test_a_venv_build_of_a_libyaml_extension_comes_out_manylinux(yaml_build: dict[str, Any]) -> None:
     assert yaml_build["repaired"] is True
     assert yaml_build["repairer"] == "auditwheel"
     assert yaml_build["policy"].startswith("manylinux_2_")
@@ -76,9 +59,7 @@ def test_a_venv_build_of_a_libyaml_extension_comes_out_manylinux(
 
 @pytest.mark.xdist_group("repair-yaml-host")
 def test_libyaml_is_bundled_in_the_package_libs_directory(yaml_build: dict[str, Any]) -> None:
-    assert [lib for lib in yaml_build["bundled"] if lib.startswith("libyaml-0.so.2")] == yaml_build[
-        "bundled"
-    ]
+    assert [lib for lib in yaml_build["bundled"] if lib.startswith("libyaml-0.so.2")] == yaml_build["bundled"]
     with zipfile.ZipFile(yaml_build["path"]) as zf:
         grafted = [n for n in zf.namelist() if n.startswith("hwbt_yamlext.libs/libyaml-0-")]
     assert len(grafted) == 1, grafted
@@ -95,16 +76,10 @@ def test_the_extension_finds_the_bundled_libyaml_when_the_system_one_is_hidden(
     so = extension(site, "yamlext")
     assert dynamic_section(so)["NEEDED"][0].startswith("libyaml-0-")
     result = run_without_libyaml(
-        f"ldd {so} && {python312()} -c 'import yamlext; print(yamlext.libyaml_version())'",
-        site,
-        tmp_path,
+        f"ldd {so} && {python312()} -c 'import yamlext; print(yamlext.libyaml_version())'", site, tmp_path
     )
     assert result.returncode == 0, result.stderr
-    resolved = [
-        line.split("=>")[1].split("(")[0].strip()
-        for line in result.stdout.splitlines()
-        if "libyaml" in line
-    ]
+    resolved = [line.split("=>")[1].split("(")[0].strip() for line in result.stdout.splitlines() if "libyaml" in line]
     assert len(resolved) == 1, result.stdout
     assert Path(resolved[0]).resolve().parent == site / "hwbt_yamlext.libs"
     assert result.stdout.strip().endswith("(0, 2, 5)")
@@ -127,9 +102,7 @@ def test_hiding_the_system_libyaml_really_breaks_an_unrepaired_extension(
 
 
 @pytest.mark.xdist_group("repair-yaml-host")
-def test_the_pyenv_runpath_of_the_build_interpreter_is_gone(
-    yaml_build: dict[str, Any], tmp_path: Path
-) -> None:
+def test_the_pyenv_runpath_of_the_build_interpreter_is_gone(yaml_build: dict[str, Any], tmp_path: Path) -> None:
     site = extract(Path(yaml_build["path"]), tmp_path / "site")
     paths = dynamic_section(extension(site, "yamlext"))
     assert paths["RPATH"] + paths["RUNPATH"] == ["$ORIGIN/../hwbt_yamlext.libs"]
@@ -195,12 +168,8 @@ def test_arc4random_asked_for_manylinux_2_28_is_a_clear_error_and_nothing_is_pub
     assert result.stdout == ""
 
 
-def test_repair_mode_warn_publishes_the_wheel_as_built_and_says_why(
-    run_hwb: Any, tmp_path: Path
-) -> None:
-    result = hwb_build(
-        run_hwb, project("arc4", tmp_path), tmp_path / "out", env={"HWB_REPAIR_MODE": "warn"}
-    )
+def test_repair_mode_warn_publishes_the_wheel_as_built_and_says_why(run_hwb: Any, tmp_path: Path) -> None:
+    result = hwb_build(run_hwb, project("arc4", tmp_path), tmp_path / "out", env={"HWB_REPAIR_MODE": "warn"})
     wheel = built(result)
     assert wheel["filename"].endswith("-linux_x86_64.whl")
     assert wheel["repaired"] is False and wheel["repair_note"].startswith("repair failed:")
@@ -210,26 +179,11 @@ def test_repair_mode_warn_publishes_the_wheel_as_built_and_says_why(
 # --------------------------------------------------------------------------- hwb repair
 
 
-def test_hwb_repair_bundles_libyaml_into_a_wheel_from_python_m_build(
-    run_hwb: Any, tmp_path: Path
-) -> None:
+def test_hwb_repair_bundles_libyaml_into_a_wheel_from_python_m_build(run_hwb: Any, tmp_path: Path) -> None:
     root = project("yamlext", tmp_path)
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--installer",
-            "uv",
-            "--outdir",
-            str(tmp_path / "dist"),
-            str(root),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [sys.executable, "-m", "build", "--wheel", "--installer", "uv", "--outdir", str(tmp_path / "dist"), str(root)],
+        check=True, capture_output=True, text=True, timeout=600,
     )
     (raw,) = (tmp_path / "dist").glob("*.whl")
     assert raw.name.endswith("-linux_x86_64.whl")
@@ -249,17 +203,13 @@ def test_hwb_repair_writes_to_wheelhouse_by_default_and_copies_a_pure_wheel(
     pure = built(hwb_build(run_hwb, project("pure", tmp_path), tmp_path / "dist"))
     result = run_hwb("repair", pure["path"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "wheelhouse" / pure["filename"]).read_bytes() == Path(
-        pure["path"]
-    ).read_bytes()
+    assert (tmp_path / "wheelhouse" / pure["filename"]).read_bytes() == Path(pure["path"]).read_bytes()
     assert "pure wheel" in result.stderr
 
 
 def test_hwb_repair_takes_exclude_from_the_command_line(run_hwb: Any, tmp_path: Path) -> None:
     raw = built(hwb_build(run_hwb, project("yamlext", tmp_path), tmp_path / "dist", "--no-repair"))
-    result = run_hwb(
-        "repair", raw["path"], "--exclude", "libyaml*", "-o", str(tmp_path / "wh"), "--json"
-    )
+    result = run_hwb("repair", raw["path"], "--exclude", "libyaml*", "-o", str(tmp_path / "wh"), "--json")
     (wheel,) = json_out(result)["wheels"]
     assert wheel["repaired"] is True and wheel["bundled"] == []
 
@@ -276,21 +226,11 @@ def test_hwb_repair_refuses_a_file_that_is_not_a_wheel(run_hwb: Any, tmp_path: P
     assert "not a wheel file name" in error
 
 
-def test_hwb_repair_reports_each_failure_and_publishes_the_rest(
-    run_hwb: Any, tmp_path: Path
-) -> None:
+def test_hwb_repair_reports_each_failure_and_publishes_the_rest(run_hwb: Any, tmp_path: Path) -> None:
     good = built(hwb_build(run_hwb, project("pure", tmp_path), tmp_path / "dist"))
     arc4 = built(hwb_build(run_hwb, project("arc4", tmp_path), tmp_path / "dist", "--no-repair"))
-    result = run_hwb(
-        "repair",
-        good["path"],
-        arc4["path"],
-        "--policy",
-        "manylinux_2_28",
-        "-o",
-        str(tmp_path / "wh"),
-        "--json",
-    )
+    result = run_hwb("repair", good["path"], arc4["path"], "--policy", "manylinux_2_28",
+                     "-o", str(tmp_path / "wh"), "--json")
     error = assert_clean_error(result, 1)
     assert "1 of 2 wheels could not be repaired" in error and arc4["filename"] in error
     assert [w["filename"] for w in json.loads(result.stdout)["wheels"]] == [good["filename"]]

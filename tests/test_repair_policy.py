@@ -42,20 +42,9 @@ def policy_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("policy") / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(venv / "bin" / "python"),
-            "--refresh-package",
-            "headless-wheel-builder",
-            "--refresh-package",
-            "hwb-example-policy",
-            str(REPO),
-            str(POLICY_DIST),
-        ],
+        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+         "--refresh-package", "headless-wheel-builder", "--refresh-package", "hwb-example-policy",
+         str(REPO), str(POLICY_DIST)],
         check=True,
     )
     return venv
@@ -65,12 +54,8 @@ def policy_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hwb(policy_venv: Path, hwb_env: dict[str, str]) -> Any:
     def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(policy_venv / "bin" / "hwb"), *args],
-            env={**hwb_env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            stdin=subprocess.DEVNULL,
+            [str(policy_venv / "bin" / "hwb"), *args], env={**hwb_env, **(env or {})},
+            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
         )
 
     return run
@@ -83,37 +68,15 @@ def fake_cuda(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lib = tmp_path_factory.mktemp("fakecuda")
     source = REPO / "tests" / "data" / "repair" / "cudaext" / "fakecuda" / "cuda.c"
     subprocess.run(
-        [
-            "gcc",
-            "-shared",
-            "-fPIC",
-            "-Wl,-soname,libcuda.so.1",
-            "-o",
-            str(lib / "libcuda.so.1"),
-            str(source),
-        ],
+        ["gcc", "-shared", "-fPIC", "-Wl,-soname,libcuda.so.1", "-o", str(lib / "libcuda.so.1"), str(source)],
         check=True,
     )
     (lib / "libcuda.so").symlink_to("libcuda.so.1")
     return lib
 
 
-def build(
-    hwb: Any, root: Path, out: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return hwb(
-        "build",
-        str(root),
-        "--isolation",
-        "venv",
-        "--python",
-        "3.12",
-        "-o",
-        str(out),
-        "--json",
-        *args,
-        env=env,
-    )
+def build(hwb: Any, root: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return hwb("build", str(root), "--isolation", "venv", "--python", "3.12", "-o", str(out), "--json", *args, env=env)
 
 
 def only_wheel(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
@@ -132,18 +95,14 @@ def test_the_installed_policy_is_listed_as_a_loaded_plugin(hwb: Any) -> None:
     assert "repair_wheel" in policy["hooks"]
 
 
-def test_a_wheel_bundling_a_denied_library_is_refused_and_not_published(
-    hwb: Any, tmp_path: Path
-) -> None:
+def test_a_wheel_bundling_a_denied_library_is_refused_and_not_published(hwb: Any, tmp_path: Path) -> None:
     root = project("yamlext", tmp_path, '[tool.hwb.example-policy]\ndeny = ["libyaml*"]\n')
     out = tmp_path / "out"
     result = build(hwb, root, out)
     error = assert_clean_error(result, 1)
     assert "bundles libyaml-0.so.2" in error and "Example Corp's policy forbids" in error, error
     assert "link it statically" in error  # the hint, on the same line
-    assert not list(out.glob("*.whl")) and not list(out.glob("*.part")), (
-        list(out.iterdir()) if out.exists() else None
-    )
+    assert not list(out.glob("*.whl")) and not list(out.glob("*.part")), list(out.iterdir()) if out.exists() else None
 
 
 def test_an_allowed_bundle_gets_the_notice_and_names_the_policy(hwb: Any, tmp_path: Path) -> None:
@@ -179,20 +138,8 @@ def test_without_the_policy_the_gpu_library_would_be_bundled(
     """The control for the test above: blocking the policy plugin lets auditwheel bundle it."""
     root = project("cudaext", tmp_path)
     env = {"HWBT_FAKE_CUDA": str(fake_cuda), "LD_LIBRARY_PATH": str(fake_cuda)}
-    result = hwb(
-        "-p",
-        "no:example-policy",
-        "build",
-        str(root),
-        "--isolation",
-        "venv",
-        "--python",
-        "3.12",
-        "-o",
-        str(tmp_path / "out"),
-        "--json",
-        env=env,
-    )
+    result = hwb("-p", "no:example-policy", "build", str(root), "--isolation", "venv", "--python", "3.12",
+                 "-o", str(tmp_path / "out"), "--json", env=env)
     wheel = only_wheel(result)
     assert any(lib.startswith("libcuda.so.1") for lib in wheel["bundled"]), wheel["bundled"]
     assert wheel["checked_by"] == []
@@ -201,23 +148,11 @@ def test_without_the_policy_the_gpu_library_would_be_bundled(
 def test_hwb_repair_applies_the_policy_to_a_wheel_built_elsewhere(hwb: Any, tmp_path: Path) -> None:
     root = project("yamlext", tmp_path)
     built = tmp_path / "built"
-    made = hwb(
-        "build",
-        str(root),
-        "--isolation",
-        "venv",
-        "--python",
-        "3.12",
-        "--no-repair",
-        "-o",
-        str(built),
-    )
+    made = hwb("build", str(root), "--isolation", "venv", "--python", "3.12", "--no-repair", "-o", str(built))
     assert made.returncode == 0, made.stderr
     (raw,) = built.glob("*linux_x86_64.whl")
     (tmp_path / "cfg").mkdir()
-    (tmp_path / "cfg" / "pyproject.toml").write_text(
-        '[tool.hwb.example-policy]\ndeny = ["libyaml*"]\n'
-    )
+    (tmp_path / "cfg" / "pyproject.toml").write_text('[tool.hwb.example-policy]\ndeny = ["libyaml*"]\n')
     out = tmp_path / "wheelhouse"
     result = hwb("repair", str(raw), "-o", str(out), "--project", str(tmp_path / "cfg"))
     error = assert_clean_error(result, 1)

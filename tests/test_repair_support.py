@@ -25,10 +25,7 @@ def project(name: str, tmp_path: Path, pyproject_extra: str = "") -> Path:
     """A private copy of ``tests/data/repair/<name>``, ``pyproject_extra`` appended."""
     require(shutil.which("gcc"), "gcc is needed to build the C extensions")
     if name in ("yamlext", "cudaext"):
-        require(
-            Path("/usr/include/yaml.h").is_file() and LIBYAML.is_file(),
-            "libyaml-dev is not installed",
-        )
+        require(Path("/usr/include/yaml.h").is_file() and LIBYAML.is_file(), "libyaml-dev is not installed")
     root = tmp_path / name
     shutil.copytree(REPAIR_DATA / name, root)
     if pyproject_extra:
@@ -37,23 +34,9 @@ def project(name: str, tmp_path: Path, pyproject_extra: str = "") -> Path:
     return root
 
 
-def hwb_build(
-    run_hwb: Any, root: Path, out: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def hwb_build(run_hwb: Any, root: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``hwb build ROOT --isolation venv --python 3.12 -o OUT --json ARGS``."""
-    return run_hwb(
-        "build",
-        str(root),
-        "--isolation",
-        "venv",
-        "--python",
-        "3.12",
-        "-o",
-        str(out),
-        "--json",
-        *args,
-        env=env,
-    )
+    return run_hwb("build", str(root), "--isolation", "venv", "--python", "3.12", "-o", str(out), "--json", *args, env=env)
 
 
 def built(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
@@ -71,9 +54,7 @@ def extract(wheel: Path, dest: Path) -> Path:
 
 def dynamic_section(elf: Path) -> dict[str, list[str]]:
     """``NEEDED`` and ``RUNPATH``/``RPATH`` entries of an ELF file (readelf)."""
-    out = subprocess.run(
-        ["readelf", "-d", str(elf)], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["readelf", "-d", str(elf)], capture_output=True, text=True, check=True).stdout
     found: dict[str, list[str]] = {"NEEDED": [], "RUNPATH": [], "RPATH": []}
     for line in out.splitlines():
         for kind in found:
@@ -90,10 +71,7 @@ def extension(root: Path, package: str) -> Path:
 
 def require_masking() -> None:
     """Hiding a system library needs a private mount namespace: root and util-linux's unshare."""
-    require(
-        hasattr(os, "geteuid") and os.geteuid() == 0,
-        "hiding libyaml needs root (a mount namespace)",
-    )
+    require(hasattr(os, "geteuid") and os.geteuid() == 0, "hiding libyaml needs root (a mount namespace)")
     require(shutil.which("unshare"), "unshare (util-linux) is not installed")
     require(LIBYAML.is_file(), f"{LIBYAML} is not installed (libyaml-0-2)")
 
@@ -105,19 +83,9 @@ def run_without_libyaml(script: str, cwd: Path, tmp_path: Path) -> subprocess.Co
     empty = tmp_path / "empty-libyaml"
     empty.write_bytes(b"")
     return subprocess.run(
-        [
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            f"mount --bind {empty} {LIBYAML} && {script}",
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+         f"mount --bind {empty} {LIBYAML} && {script}"],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
     )
 
 

@@ -38,15 +38,12 @@ def maker(made: list[Resource], name: str = "r", delay: float = 0.0, fail: bool 
 
     return make
 
-
 def test_concurrent_callers_of_one_key_share_one_resource() -> None:
     made: list[Resource] = []
     got: list[Resource] = []
     with Scope() as scope:
         make = maker(made, delay=0.2)
-        threads = [
-            threading.Thread(target=lambda: got.append(scope.keep("k", make))) for _ in range(4)
-        ]
+        threads = [threading.Thread(target=lambda: got.append(scope.keep("k", make))) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -55,7 +52,6 @@ def test_concurrent_callers_of_one_key_share_one_resource() -> None:
         assert got == made * 4
         assert not made[0].released
     assert made[0].released
-
 
 def test_a_resource_is_made_and_released_by_a_thread_of_its_own() -> None:
     """Neither the caller nor the thread that closes the scope owns it (a podman service
@@ -67,7 +63,6 @@ def test_a_resource_is_made_and_released_by_a_thread_of_its_own() -> None:
     (resource,) = made
     assert resource.made_by != threading.get_ident()
     assert resource.released_by == resource.made_by
-
 
 def test_different_keys_keep_different_resources_released_newest_first() -> None:
     made: list[Resource] = []
@@ -87,7 +82,6 @@ def test_different_keys_keep_different_resources_released_newest_first() -> None
         assert scope.keep("engine", maker(made)) == "engine"  # kept: make is not called
     assert order == ["container", "engine"]
     assert made == []
-
 
 def test_a_failure_to_make_is_raised_to_every_waiting_caller_and_nothing_is_kept() -> None:
     made: list[Resource] = []
@@ -112,7 +106,6 @@ def test_a_failure_to_make_is_raised_to_every_waiting_caller_and_nothing_is_kept
         assert scope.keep("k", maker(made)).name == "r"
     assert len(made) == 1 and made[0].released
 
-
 def test_drop_releases_a_broken_resource_and_the_next_caller_gets_a_new_one() -> None:
     made: list[Resource] = []
     with Scope() as scope:
@@ -124,7 +117,6 @@ def test_drop_releases_a_broken_resource_and_the_next_caller_gets_a_new_one() ->
         scope.drop("k", first)  # no longer what the key keeps: nothing happens
         assert not second.released
     assert second.released
-
 
 def test_work_directories_are_inside_the_root_which_close_removes() -> None:
     scope = Scope()

@@ -82,7 +82,6 @@ class Plugins:
     def cache_files(self) -> list[Path]:
         """The remembered listings of the ``hwb`` group (the distribution of hwb's own command
         is remembered too, in a file of its group, ``console_scripts``)."""
-
         def of_hwb(path: Path) -> bool:
             try:
                 entries = json.loads(path.read_text())["entry_points"]
@@ -353,9 +352,7 @@ def test_the_name_of_a_requirement(text: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("xdg", [None, "", "   ", "/tmp/somewhere-else"])
-def test_the_cache_directory_is_platformdirs_one(
-    monkeypatch: pytest.MonkeyPatch, xdg: str | None
-) -> None:
+def test_the_cache_directory_is_platformdirs_one(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
     """On Linux hwb finds its cache directory without importing platformdirs, by the same rule."""
     import platformdirs
 

@@ -26,10 +26,8 @@ def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> P
         if pid_file
         else "pass"
     )
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f"""
             [build-system]
             requires = []
             build-backend = "hanging_backend"
@@ -39,7 +37,7 @@ def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> P
             name = "{name}"
             version = "1.0"
             """,
-            "hanging_backend.py": f"""
+        "hanging_backend.py": f"""
             import os, subprocess, sys, time
 
             def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
@@ -48,8 +46,7 @@ def hanging_project(root: Path, pid_file: Path | None, name: str = "hangs") -> P
                 print("compiling forever", flush=True)
                 time.sleep(600)
             """,
-        },
-    )
+    })
 
 
 def alive(pid: int) -> bool:
@@ -142,18 +139,8 @@ def test_matrix_applies_the_limit_to_each_job(run_hwb: Any, tmp_path: Path) -> N
     pids = tmp_path / "pids"
     project = hanging_project(tmp_path / "p", pids)
     result = run_hwb(
-        "matrix",
-        str(project),
-        "--python",
-        sys.executable,
-        "--isolation",
-        "venv",
-        "--timeout",
-        "3",
-        "--json",
-        "-o",
-        str(tmp_path / "out"),
-        timeout=120,
+        "matrix", str(project), "--python", sys.executable, "--isolation", "venv",
+        "--timeout", "3", "--json", "-o", str(tmp_path / "out"), timeout=120,
     )
     assert result.returncode == 1, result.stderr
     (job,) = json.loads(result.stdout)["jobs"]
@@ -177,17 +164,8 @@ def test_a_hanging_backend_in_a_container_is_stopped_with_its_container(
     project = hanging_project(tmp_path / "p", None, name="hangs-in-docker")
     started = time.monotonic()
     result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.12",
-        "--timeout",
-        "15",
-        timeout=300,
+        "build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+        "--python", "3.12", "--timeout", "15", timeout=300,
     )
     elapsed = time.monotonic() - started
     assert result.returncode == EXIT_TIMEOUT, result.stderr
@@ -231,11 +209,8 @@ def test_the_limit_reached_while_installing_build_requirements_says_so(
     pyproject.write_text(
         pyproject.read_text().replace("requires = []", 'requires = ["hwb-never-answered"]')
     )
-    index = {
-        "UV_INDEX_URL": silent_index,
-        "UV_DEFAULT_INDEX": silent_index,
-        "PIP_INDEX_URL": silent_index,
-    }
+    index = {"UV_INDEX_URL": silent_index, "UV_DEFAULT_INDEX": silent_index,
+             "PIP_INDEX_URL": silent_index}
     result = run_hwb(
         "build", str(project), "--isolation", "venv", "--timeout", "4", env=index, timeout=120
     )
@@ -255,10 +230,8 @@ def test_the_limit_reached_while_preparing_a_container_environment_says_so(
 
     client = client_with_images()
     name = "hwb-slow-layer"
-    project = write_project(
-        tmp_path / name,
-        {
-            "pyproject.toml": f"""
+    project = write_project(tmp_path / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -270,30 +243,20 @@ def test_the_limit_reached_while_preparing_a_container_environment_says_so(
             [tool.hwb.isolation.docker]
             dockerfile = "ci/Dockerfile"
             """,
-            "ci/Dockerfile": f"""
+        "ci/Dockerfile": f"""
             FROM {BUILD_IMAGE}
             COPY sitecustomize.py /opt/python/cp312-cp312/lib/python3.12/sitecustomize.py
             """,
-            "ci/sitecustomize.py": """
+        "ci/sitecustomize.py": """
             import sys, time
             if sys.prefix.startswith("/hwb/envs/"):
                 time.sleep(600)
             """,
-        },
-    )
+    })
     try:
         result = run_hwb(
-            "build",
-            str(project),
-            "--isolation",
-            "docker",
-            "--image",
-            "",
-            "--python",
-            "3.12",
-            "--timeout",
-            "10",
-            timeout=300,
+            "build", str(project), "--isolation", "docker", "--image", "", "--python", "3.12",
+            "--timeout", "10", timeout=300,
         )
     finally:
         for image in client.images.list(f"hwb-dockerfile/{name}"):

@@ -154,22 +154,14 @@ def test_skip_patterns_and_pure_wheels(run_hwb: Run, tmp_path: Path) -> None:
     project = sample("tested", tmp_path, where="container")  # would fail if it ran
     out = tmp_path / "out"
     result = run_hwb(
-        "build",
-        str(project),
-        "-o",
-        str(out),
-        "--isolation",
-        "venv",
-        "--json",
+        "build", str(project), "-o", str(out), "--isolation", "venv", "--json",
         env={"HWB_TEST_SKIP": "pp*,cp3*-manylinux_x86_64,cp3*-manylinux_aarch64"},
     )
     test = only_record(result)["test"]
     assert test["passed"] is True and "matches test.skip 'cp3*-manylinux_x86_64'" in test["skipped"]
 
-    pure = write_project(
-        tmp_path / "pure",
-        {
-            "pyproject.toml": """
+    pure = write_project(tmp_path / "pure", {
+        "pyproject.toml": """
             [build-system]
             requires = ["flit_core>=3.9"]
             build-backend = "flit_core.buildapi"
@@ -178,22 +170,14 @@ def test_skip_patterns_and_pure_wheels(run_hwb: Run, tmp_path: Path) -> None:
             version = "1.0"
             description = "pure"
         """,
-            "hwbpure/__init__.py": "raise ImportError('broken on purpose')\n",
-        },
-    )
+        "hwbpure/__init__.py": "raise ImportError('broken on purpose')\n",
+    })
     # A pure wheel is not import-checked by default ...
-    record = only_record(
-        run_hwb("build", str(pure), "-o", str(out), "--isolation", "venv", "--json")
-    )
+    record = only_record(run_hwb("build", str(pure), "-o", str(out), "--isolation", "venv", "--json"))
     assert record["test"] is None
     # ... unless import-check = "all".
     result = run_hwb(
-        "build",
-        str(pure),
-        "-o",
-        str(tmp_path / "out2"),
-        "--isolation",
-        "venv",
+        "build", str(pure), "-o", str(tmp_path / "out2"), "--isolation", "venv",
         env={"HWB_TEST_IMPORT_CHECK": "all"},
     )
     line = assert_clean_error(result, 1)
@@ -208,9 +192,7 @@ def test_an_organizations_check_on_the_hook_can_refuse_a_wheel(
     project = sample("tested", tmp_path)
     shutil.copy(REPO / "docs" / "examples" / "size_budget.py", project / "size_budget.py")
     with (project / "pyproject.toml").open("a") as f:
-        f.write(
-            '\n[tool.hwb]\nplugins = ["size_budget"]\n[tool.hwb.size-budget]\nmax-kilobytes = 1\n'
-        )
+        f.write('\n[tool.hwb]\nplugins = ["size_budget"]\n[tool.hwb.size-budget]\nmax-kilobytes = 1\n')
     out = tmp_path / "out"
     result = run_hwb("build", str(project), "-o", str(out), "--isolation", "venv")
     line = assert_clean_error(result, 1)
@@ -221,13 +203,7 @@ def test_an_organizations_check_on_the_hook_can_refuse_a_wheel(
     assert "over the budget" in assert_clean_error(result, 1)
     # A budget the wheel meets: both checks pass and both are in the record.
     result = run_hwb(
-        "build",
-        str(project),
-        "-o",
-        str(out),
-        "--isolation",
-        "venv",
-        "--json",
+        "build", str(project), "-o", str(out), "--isolation", "venv", "--json",
         env={"HWB_SIZE_BUDGET_MAX_KILOBYTES": "500"},
     )
     checks = only_record(result)["test"]["checks"]
@@ -245,17 +221,8 @@ def test_the_tests_run_in_a_fresh_container_without_network(run_hwb: Run, tmp_pa
     project = sample("tested", tmp_path, where="container")
     out = tmp_path / "out"
     result = run_hwb(
-        "build",
-        str(project),
-        "-o",
-        str(out),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.12",
-        "--json",
+        "build", str(project), "-o", str(out), "--isolation", "docker", "--image", BUILD_IMAGE,
+        "--python", "3.12", "--json",
     )
     record = only_record(result)
     test = record["test"]
@@ -276,16 +243,8 @@ def test_the_import_check_in_a_container_refuses_a_wheel_missing_its_library(
     project = sample("needslib", tmp_path)
     out = tmp_path / "out"
     result = run_hwb(
-        "build",
-        str(project),
-        "-o",
-        str(out),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.12",
+        "build", str(project), "-o", str(out), "--isolation", "docker", "--image", BUILD_IMAGE,
+        "--python", "3.12",
     )
     line = assert_clean_error(result, 1)
     assert "does not import: hwbneedslib (ImportError: libhwbhelper.so" in line, line
@@ -310,17 +269,8 @@ def test_the_matrix_shows_each_jobs_test_and_a_failed_test_fails_its_job_only(
     out = tmp_path / "out"
     pythons = f"{pyenv_python('3.11')},{pyenv_python('3.12')}"
     result = run_hwb(
-        "matrix",
-        str(project),
-        "-o",
-        str(out),
-        "--isolation",
-        "venv",
-        "--python",
-        pythons,
-        "--json",
-        "--parallel",
-        "2",
+        "matrix", str(project), "-o", str(out), "--isolation", "venv", "--python", pythons,
+        "--json", "--parallel", "2",
     )
     assert result.returncode == 1, result.stderr
     jobs = {j["python_version"][:4]: j for j in json.loads(result.stdout)["jobs"]}
@@ -345,32 +295,16 @@ def test_without_isolation_the_wheel_is_tried_beside_the_interpreter_never_in_it
 
     interpreter = tmp_path / "interp"
     uv = [sys.executable, "-m", "uv"]
-    subprocess.run(
-        [*uv, "venv", "-q", str(interpreter), "--python", str(pyenv_python("3.12"))], check=True
-    )
+    subprocess.run([*uv, "venv", "-q", str(interpreter), "--python", str(pyenv_python("3.12"))], check=True)
     python = interpreter / "bin" / "python"
-    subprocess.run(
-        [*uv, "pip", "install", "-q", "--python", str(python), "setuptools>=68"], check=True
-    )
+    subprocess.run([*uv, "pip", "install", "-q", "--python", str(python), "setuptools>=68"], check=True)
     project = sample("tested", tmp_path)
     out = tmp_path / "out"
-    record = only_record(
-        run_hwb(
-            "build",
-            str(project),
-            "-o",
-            str(out),
-            "--isolation",
-            "none",
-            "--python",
-            str(python),
-            "--json",
-        )
-    )
+    record = only_record(run_hwb(
+        "build", str(project), "-o", str(out), "--isolation", "none", "--python", str(python), "--json",
+    ))
     assert record["test"]["passed"] is True, record
-    listed = subprocess.run(
-        [*uv, "pip", "list", "--python", str(python)], capture_output=True, text=True
-    )
+    listed = subprocess.run([*uv, "pip", "list", "--python", str(python)], capture_output=True, text=True)
     assert "hwbtested" not in listed.stdout and "pytest" not in listed.stdout, listed.stdout
 
 
@@ -386,28 +320,14 @@ def test_sources_are_copied_beside_a_list_command_and_extras_are_installed(
     the project's ``test`` extra brings pytest (from the host's wheelhouse in a container)."""
     project = sample("tested", tmp_path, where="container" if isolation == "docker" else "host")
     text = (project / "pyproject.toml").read_text()
-    text = text.replace(
-        'version = "1.0"', 'version = "1.0"\n\n[project.optional-dependencies]\ntest = ["pytest"]'
-    )
-    text = text.replace(
-        'command = "pytest -p no:cacheprovider {project}/tests"\nrequires = ["pytest"]',
-        (
-            'command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "tests/test_installed.py"]\n'
-            'extras = ["test"]\nsources = ["tests"]'
-        ),
-    )
+    text = text.replace('version = "1.0"', 'version = "1.0"\n\n[project.optional-dependencies]\ntest = ["pytest"]')
+    text = text.replace('command = "pytest -p no:cacheprovider {project}/tests"\nrequires = ["pytest"]', (
+        'command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "tests/test_installed.py"]\n'
+        'extras = ["test"]\nsources = ["tests"]'
+    ))
     (project / "pyproject.toml").write_text(text)
     image = ["--image", BUILD_IMAGE, "--python", "3.12"] if isolation == "docker" else []
-    result = run_hwb(
-        "build",
-        str(project),
-        "-o",
-        str(tmp_path / "out"),
-        "--isolation",
-        isolation,
-        *image,
-        "--json",
-    )
+    result = run_hwb("build", str(project), "-o", str(tmp_path / "out"), "--isolation", isolation, *image, "--json")
     test = only_record(result)["test"]
     assert test["passed"] is True, test
     assert test["command"] == "python -m pytest -p no:cacheprovider tests/test_installed.py", test
@@ -420,19 +340,12 @@ def test_sources_are_copied_beside_a_list_command_and_extras_are_installed(
 def test_identifiers_read_like_the_matrix_jobs() -> None:
     from hwb_core.wheelfile import identifier
 
-    assert identifier(
-        "cp312", Path("a-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
-    ) == ("cp312-manylinux_x86_64")
-    assert (
-        identifier("cp313t", Path("a-1-cp313-cp313t-musllinux_1_2_aarch64.whl"))
-        == "cp313t-musllinux_aarch64"
-    )
+    assert identifier("cp312", Path("a-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")) == (
+        "cp312-manylinux_x86_64")
+    assert identifier("cp313t", Path("a-1-cp313-cp313t-musllinux_1_2_aarch64.whl")) == "cp313t-musllinux_aarch64"
     assert identifier("pypy39_pp73", Path("a-1-pp39-pypy39_pp73-manylinux2014_x86_64.whl")) == (
-        "pp39-manylinux_x86_64"
-    )
-    assert (
-        identifier("cp312", Path("a-1-cp312-cp312-macosx_11_0_arm64.whl")) == "cp312-macosx_arm64"
-    )
+        "pp39-manylinux_x86_64")
+    assert identifier("cp312", Path("a-1-cp312-cp312-macosx_11_0_arm64.whl")) == "cp312-macosx_arm64"
     assert identifier("cp312", Path("a-1-cp312-cp312-win_amd64.whl")) == "cp312-win_amd64"
     assert identifier("cp312", Path("a-1-py3-none-any.whl")) == "py3-none-any"
 
@@ -441,18 +354,10 @@ def test_the_import_check_imports_top_level_modules_then_nested_extensions() -> 
     from hwb_plugins.wheeltest.modules import failures, importable
 
     members = [
-        "pkg/__init__.py",
-        "pkg/_speed.cpython-312-x86_64-linux-gnu.so",
-        "pkg/sub/_c.abi3.so",
-        "single.py",
-        "_top.cpython-312-x86_64-linux-gnu.so",
-        "pkg.libs/libfoo-1a2b.so.1",
-        "pkg-1.0.dist-info/RECORD",
-        "pkg-1.0.data/scripts/tool",
-        "hook.pth",
-        "not-a-module/x.py",
+        "pkg/__init__.py", "pkg/_speed.cpython-312-x86_64-linux-gnu.so", "pkg/sub/_c.abi3.so",
+        "single.py", "_top.cpython-312-x86_64-linux-gnu.so", "pkg.libs/libfoo-1a2b.so.1",
+        "pkg-1.0.dist-info/RECORD", "pkg-1.0.data/scripts/tool", "hook.pth", "not-a-module/x.py",
     ]
     assert importable(members) == ["pkg", "single", "_top", "pkg._speed", "pkg.sub._c"]
     assert failures("imported a\ncannot import b: ImportError: libx.so: cannot open\n") == (
-        "b (ImportError: libx.so: cannot open)"
-    )
+        "b (ImportError: libx.so: cannot open)")

@@ -23,10 +23,8 @@ DOWNLOADING = "on the host for the container"
 
 
 def pure_project(root: Path, name: str = "hwb-wheelhouse-demo") -> Path:
-    return write_project(
-        root,
-        {
-            "pyproject.toml": f"""
+    return write_project(root, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -35,9 +33,8 @@ def pure_project(root: Path, name: str = "hwb-wheelhouse-demo") -> Path:
             name = "{name}"
             version = "1.0"
             """,
-            f"{name.replace('-', '_')}.py": "VALUE = 1\n",
-        },
-    )
+        f"{name.replace('-', '_')}.py": "VALUE = 1\n",
+    })
 
 
 @pytest.fixture
@@ -46,30 +43,14 @@ def own_cache(hwb_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {"HWB_CACHE_DIR": str(tmp_path / "cache")}
 
 
-def build(
-    run_hwb: Any, project: Path, env: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
-    result = run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "docker",
-        "--image",
-        BUILD_IMAGE,
-        "--python",
-        "3.12",
-        "--json",
-        "-vv",
-        *args,
-        env=env,
-    )
+def build(run_hwb: Any, project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = run_hwb("build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
+                     "--python", "3.12", "--json", "-vv", *args, env=env)
     assert result.returncode == 0, result.stderr
     return result
 
 
-def test_a_requirement_set_is_downloaded_once(
-    run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]
-) -> None:
+def test_a_requirement_set_is_downloaded_once(run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]) -> None:
     client_with_images()
     project = pure_project(tmp_path / "p")
     first = build(run_hwb, project, own_cache)
@@ -82,10 +63,7 @@ def test_a_requirement_set_is_downloaded_once(
     assert "preparing a build environment" not in second.stderr
     assert "(prepared environment " in second.stderr
     direct = build(run_hwb, project, own_cache, "--no-cache-envs")
-    assert (
-        "$ (container) /hwb/bin/uv pip install --python /hwb/scratch/env/bin/python"
-        in direct.stderr
-    )
+    assert "$ (container) /hwb/bin/uv pip install --python /hwb/scratch/env/bin/python" in direct.stderr
     assert "prepared environment" not in direct.stderr
     assert json_out(second)["wheels"][0]["filename"] == "hwb_wheelhouse_demo-1.0-py3-none-any.whl"
 
@@ -133,28 +111,11 @@ def test_concurrent_builds_share_an_empty_wheelhouse(
     procs = []
     for n in range(3):
         project = pure_project(tmp_path / f"p{n}", f"hwb-wheelhouse-race{n}")
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "hwb_core",
-                    "build",
-                    str(project),
-                    "--isolation",
-                    "docker",
-                    "--image",
-                    BUILD_IMAGE,
-                    "--python",
-                    "3.12",
-                    "--json",
-                ],
-                env={**hwb_env, **own_cache},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "hwb_core", "build", str(project), "--isolation", "docker",
+             "--image", BUILD_IMAGE, "--python", "3.12", "--json"],
+            env={**hwb_env, **own_cache}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
     results = [(proc.wait(timeout=600), *proc.communicate()) for proc in procs]
     for code, _out, err in results:
         assert code == 0, err
@@ -164,9 +125,7 @@ def test_concurrent_builds_share_an_empty_wheelhouse(
     assert not list(wheelhouse.glob("*/.download-*")) and not list(wheelhouse.glob("*/sets/*.part"))
 
 
-def test_without_uv_the_images_pip_installs(
-    run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]
-) -> None:
+def test_without_uv_the_images_pip_installs(run_hwb: Any, tmp_path: Path, own_cache: dict[str, str]) -> None:
     client_with_images()
     project = pure_project(tmp_path / "p")
     result = build(run_hwb, project, {**own_cache, "HWB_ISOLATION_DOCKER_USE_UV": "false"})
@@ -196,16 +155,10 @@ def test_a_new_image_drops_the_prepared_environments_of_its_predecessor(
 
     monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
     root = layers.envs_root()
-    base = {
-        "image": "img:latest",
-        "python": "/opt/python/cp312-cp312/bin/python",
-        "requirements": ["setuptools"],
-    }
-    kept = {
-        "other-reqs": {**base, "image_id": "sha256:old", "requirements": ["hatchling"]},
-        "other-image": {**base, "image": "other:1", "image_id": "sha256:old"},
-        "new": {**base, "image_id": "sha256:new", "key": "new"},
-    }
+    base = {"image": "img:latest", "python": "/opt/python/cp312-cp312/bin/python", "requirements": ["setuptools"]}
+    kept = {"other-reqs": {**base, "image_id": "sha256:old", "requirements": ["hatchling"]},
+            "other-image": {**base, "image": "other:1", "image_id": "sha256:old"},
+            "new": {**base, "image_id": "sha256:new", "key": "new"}}
     for name, record in {**kept, "old": {**base, "image_id": "sha256:old"}}.items():
         (root / name).mkdir(parents=True)
         (root / name / layers.RECORD).write_text(json.dumps(record))
@@ -227,9 +180,7 @@ def test_without_any_pip_on_the_host_hwb_makes_a_private_one(
 
     monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
     real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "pip" else real(name, *a)
-    )
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pip" else real(name, *a))
     monkeypatch.setattr(sys, "_base_executable", "", raising=False)
     stand_in = PythonInfo("", "3.10", "cpython", "cp310", "asked")
     pip = wheelhouse.host_pip(stand_in, "hint")

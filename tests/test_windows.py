@@ -84,9 +84,7 @@ def test_vswhere_output_gives_the_installation_path() -> None:
     assert msvc.parse_vswhere("[]\n") == []
 
 
-@pytest.mark.parametrize(
-    "text", ['{"installationPath": "C:\\\\VS"}', '[{"displayName": "VS"}]', "not json"]
-)
+@pytest.mark.parametrize("text", ['{"installationPath": "C:\\\\VS"}', '[{"displayName": "VS"}]', "not json"])
 def test_vswhere_output_of_another_shape_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         msvc.parse_vswhere(text)
@@ -110,15 +108,8 @@ def test_visual_studio_is_found_with_the_documented_vswhere_command(tmp_path: Pa
     found = msvc.find_visual_studio({"ProgramFiles(x86)": str(tmp_path)})
     assert found.installation_path == install
     assert json.loads((tmp_path / "args.json").read_text()) == [
-        "-latest",
-        "-products",
-        "*",
-        "-requires",
-        "Microsoft.VisualStudio.Component.VC.Tools.x86.x64",
-        "-property",
-        "installationPath",
-        "-format",
-        "json",
+        "-latest", "-products", "*", "-requires", "Microsoft.VisualStudio.Component.VC.Tools.x86.x64",
+        "-property", "installationPath", "-format", "json",
     ]
 
 
@@ -148,13 +139,8 @@ def run_build(project: Path, environ: dict[str, str]) -> Any:
     pm = PluginManager()
     pm.load_core()
     pm.load_entry_points()
-    request = BuildRequest(
-        source=project,
-        outdir=project / "dist",
-        python=sys.executable,
-        isolation="none",
-        overrides={"repair.mode": "skip"},
-    )
+    request = BuildRequest(source=project, outdir=project / "dist", python=sys.executable,
+                           isolation="none", overrides={"repair.mode": "skip"})
     return build(request, Session(pm, NullReporter(), environ))
 
 
@@ -168,9 +154,7 @@ def test_a_windows_build_of_an_extension_project_stops_early_without_visual_stud
     assert not (project / "dist").exists() or not list((project / "dist").glob("*.whl"))
 
 
-def test_a_windows_build_goes_on_once_vswhere_finds_the_cpp_tools(
-    on_windows: None, tmp_path: Path
-) -> None:
+def test_a_windows_build_goes_on_once_vswhere_finds_the_cpp_tools(on_windows: None, tmp_path: Path) -> None:
     install = tmp_path / "VS"
     (install / "VC" / "Auxiliary" / "Build").mkdir(parents=True)
     stand_in_vswhere(tmp_path / "pf", json.dumps([{"installationPath": str(install)}]))
@@ -181,18 +165,14 @@ def test_a_windows_build_goes_on_once_vswhere_finds_the_cpp_tools(
 
 
 def test_a_pure_project_never_asks_for_visual_studio(on_windows: None, tmp_path: Path) -> None:
-    result = run_build(
-        tiny_project(tmp_path / "pure"), {"ProgramFiles(x86)": str(tmp_path / "nowhere")}
-    )
+    result = run_build(tiny_project(tmp_path / "pure"), {"ProgramFiles(x86)": str(tmp_path / "nowhere")})
     assert result.path.is_file()
 
 
 # --------------------------------------------------------------------------- the venv isolation
 
 
-def test_the_venv_interpreter_is_in_scripts_on_windows_and_bin_elsewhere(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_venv_interpreter_is_in_scripts_on_windows_and_bin_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     env_dir = Path("/e")
     monkeypatch.setattr(host, "host_os", lambda: "windows")
     assert venv_plugin.env_python(env_dir) == env_dir / "Scripts" / "python.exe"
@@ -201,9 +181,7 @@ def test_the_venv_interpreter_is_in_scripts_on_windows_and_bin_elsewhere(
 
 
 WINDOWS_TABLE = {
-    "isolation": {
-        "venv": {"windows": {"env": {"XFORMERS_DISABLED": "1"}, "python-path": sys.executable}}
-    }
+    "isolation": {"venv": {"windows": {"env": {"XFORMERS_DISABLED": "1"}, "python-path": sys.executable}}}
 }
 
 
@@ -219,22 +197,15 @@ def venv_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
         project = tiny_project(tmp_path / "p")
         # The interpreter asked for; python-path (hwb's own) replaces it when the table applies.
         asked = dataclasses.replace(current(), path="/nonexistent/python", source="test")
-        request = EnvRequest(
-            python=asked,
-            project=Project.load(project),
-            config=config,
-            reporter=NullReporter(),
-            work_dir=tmp_path / "work",
-            extra_env=extra_env or {},
-        )
+        request = EnvRequest(python=asked, project=Project.load(project), config=config,
+                             reporter=NullReporter(), work_dir=tmp_path / "work",
+                             extra_env=extra_env or {})
         return venv_plugin._venv(request)
 
     yield make
 
 
-def test_the_windows_table_sets_variables_and_the_interpreter_on_windows(
-    on_windows: None, venv_env: Any
-) -> None:
+def test_the_windows_table_sets_variables_and_the_interpreter_on_windows(on_windows: None, venv_env: Any) -> None:
     with venv_env(WINDOWS_TABLE, {"FROM_TARGET": "yes"}) as env:
         environ = env.environ()
         assert environ["XFORMERS_DISABLED"] == "1"
@@ -244,9 +215,7 @@ def test_the_windows_table_sets_variables_and_the_interpreter_on_windows(
         assert env.python_executable.endswith(os.path.join("Scripts", "python.exe"))
 
 
-def test_the_windows_table_is_left_alone_on_linux(
-    monkeypatch: pytest.MonkeyPatch, venv_env: Any
-) -> None:
+def test_the_windows_table_is_left_alone_on_linux(monkeypatch: pytest.MonkeyPatch, venv_env: Any) -> None:
     monkeypatch.setattr(host, "host_os", lambda: "linux")
     monkeypatch.delenv("XFORMERS_DISABLED", raising=False)
     with venv_env(WINDOWS_TABLE) as env:
@@ -297,11 +266,7 @@ LAUNCHER_NONE = "No installed Pythons found!\n"
 def test_the_new_launchers_list_gives_tags_paths_and_the_default() -> None:
     entries = pylauncher.parse_list_paths(LAUNCHER_NEW)
     assert [(e.tag, e.default) for e in entries] == [
-        ("3.13", True),
-        ("3.13t", False),
-        ("3.12", False),
-        ("3.11-32", False),
-        ("3.12-arm64", False),
+        ("3.13", True), ("3.13t", False), ("3.12", False), ("3.11-32", False), ("3.12-arm64", False),
         ("ContinuumAnalytics/Anaconda39-64", False),
     ]
     assert entries[4].path == r"C:\Program Files\Python312-arm64\python.exe"
@@ -319,16 +284,12 @@ def test_the_old_launchers_list_gives_tags_paths_and_the_default() -> None:
 
 
 def test_an_active_venv_and_the_no_python_message_give_no_entries() -> None:
-    assert [e.path for e in pylauncher.parse_list_paths(LAUNCHER_VENV)] == [
-        r"C:\Python312\python.exe"
-    ]
+    assert [e.path for e in pylauncher.parse_list_paths(LAUNCHER_VENV)] == [r"C:\Python312\python.exe"]
     assert pylauncher.parse_list_paths(LAUNCHER_NONE) == []
 
 
 def stand_in_py(bindir: Path, lines: str) -> Path:
-    return executable(
-        bindir / "py", f"#!/bin/sh\n[ \"$1\" = -0p ] || exit 2\ncat <<'EOF'\n{lines}EOF\n"
-    )
+    return executable(bindir / "py", f"#!/bin/sh\n[ \"$1\" = -0p ] || exit 2\ncat <<'EOF'\n{lines}EOF\n")
 
 
 def test_the_finder_asks_the_launcher_on_windows_and_interrogates_what_it_lists(
@@ -344,9 +305,7 @@ def test_the_finder_asks_the_launcher_on_windows_and_interrogates_what_it_lists(
     assert match is not None and match.path == real
 
 
-def test_the_finder_runs_nothing_off_windows(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_the_finder_runs_nothing_off_windows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(host, "host_os", lambda: "linux")
     stand_in_py(tmp_path, f" -V:3.99 *        {sys.executable}\n")
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")

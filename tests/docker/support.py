@@ -46,11 +46,7 @@ def client_with_images() -> Any:
 
 def hwb_containers(client: Any, project_name: str) -> list[Any]:
     """Containers hwb made for ``project_name`` (running or not)."""
-    return list(
-        client.containers.list(
-            all=True, filters={"label": ["hwb=1", f"hwb.project={project_name}"]}
-        )
-    )
+    return list(client.containers.list(all=True, filters={"label": ["hwb=1", f"hwb.project={project_name}"]}))
 
 
 def left_containers(listing: Any, *args: Any, settle: float = 10.0) -> list[str]:
@@ -70,37 +66,19 @@ def left_containers(listing: Any, *args: Any, settle: float = 10.0) -> list[str]
         attrs = getattr(item, "attrs", None)
         if attrs:
             labels = attrs.get("Config", {}).get("Labels", {})
-            described.append(
-                f"{item.short_id} {attrs.get('State', {}).get('Status')} "
-                f"created {attrs.get('Created')} by hwb pid {labels.get('hwb.pid')}"
-            )
+            described.append(f"{item.short_id} {attrs.get('State', {}).get('Status')} "
+                             f"created {attrs.get('Created')} by hwb pid {labels.get('hwb.pid')}")
         else:
             described.append(str(item))
     return described
 
 
-def docker_build(
-    run_hwb: Any,
-    project: Path,
-    *args: str,
-    env: dict[str, str] | None = None,
-    image: str = BUILD_IMAGE,
-    python: str = "3.12",
-) -> subprocess.CompletedProcess[str]:
+def docker_build(run_hwb: Any, project: Path, *args: str, env: dict[str, str] | None = None,
+                 image: str = BUILD_IMAGE, python: str = "3.12") -> subprocess.CompletedProcess[str]:
     """``hwb build --isolation docker --image IMAGE --python 3.12 --json PROJECT ARGS``."""
     extra = ["--image", image] if image else []
-    return run_hwb(
-        "build",
-        str(project),
-        "--isolation",
-        "docker",
-        *extra,
-        "--python",
-        python,
-        "--json",
-        *args,
-        env=env,
-    )
+    return run_hwb("build", str(project), "--isolation", "docker", *extra, "--python", python,
+                   "--json", *args, env=env)
 
 
 def built_wheel(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
@@ -123,13 +101,8 @@ def tree_digest(root: Path) -> dict[str, tuple[int, bytes]]:
     """Every file under ``root`` with its mode and content (to prove a tree unchanged)."""
     return {
         str(path.relative_to(root)): (path.stat().st_mode, path.read_bytes())
-        for path in sorted(root.rglob("*"))
-        if path.is_file() or path.is_symlink()
-    } | {
-        str(p.relative_to(root)) + "/": (p.stat().st_mode, b"")
-        for p in root.rglob("*")
-        if p.is_dir()
-    }
+        for path in sorted(root.rglob("*")) if path.is_file() or path.is_symlink()
+    } | {str(p.relative_to(root)) + "/": (p.stat().st_mode, b"") for p in root.rglob("*") if p.is_dir()}
 
 
 def require_auditwheel_plugin() -> None:
@@ -138,10 +111,7 @@ def require_auditwheel_plugin() -> None:
     from importlib.metadata import entry_points
 
     names = {ep.name for ep in entry_points(group="hwb")}
-    require(
-        "auditwheel" in names,
-        "the auditwheel repair plugin (entry point hwb:auditwheel) is not installed",
-    )
+    require("auditwheel" in names, "the auditwheel repair plugin (entry point hwb:auditwheel) is not installed")
 
 
 # --------------------------------------------------------------------------- a C extension linking libyaml
@@ -166,10 +136,8 @@ PyMODINIT_FUNC PyInit__yaml(void) { return PyModule_Create(&module); }
 
 
 def yaml_project(root: Path, name: str = "hwb-yaml-ext") -> Path:
-    return write_project(
-        root / name,
-        {
-            "pyproject.toml": f"""
+    return write_project(root / name, {
+        "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -178,7 +146,7 @@ def yaml_project(root: Path, name: str = "hwb-yaml-ext") -> Path:
             name = "{name}"
             version = "1.0"
         """,
-            "setup.py": """
+        "setup.py": """
             from setuptools import Extension, setup
 
             setup(
@@ -187,15 +155,12 @@ def yaml_project(root: Path, name: str = "hwb-yaml-ext") -> Path:
                 packages=["yamlext"],
             )
         """,
-            "src/yamlext/__init__.py": "from yamlext._yaml import libyaml_version\n",
-            "src/yamlext/_yaml.c": YAML_EXTENSION,
-        },
-    )
+        "src/yamlext/__init__.py": "from yamlext._yaml import libyaml_version\n",
+        "src/yamlext/_yaml.c": YAML_EXTENSION,
+    })
 
 
-def import_in_runtime_image(
-    wheel: Path, python_dir: str, code: str
-) -> subprocess.CompletedProcess[str]:
+def import_in_runtime_image(wheel: Path, python_dir: str, code: str) -> subprocess.CompletedProcess[str]:
     """Install ``wheel`` in the image without libyaml (offline, no dependencies) and run ``code``."""
     script = (
         f"/opt/python/{python_dir}/bin/python -m venv /tmp/v && "
@@ -203,22 +168,9 @@ def import_in_runtime_image(
         f"/tmp/v/bin/python -c '{code}'"
     )
     return subprocess.run(
-        [
-            DOCKER,
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "-v",
-            f"{wheel.parent}:/wheels:ro",
-            RUNTIME_IMAGE,
-            "sh",
-            "-c",
-            script,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [DOCKER, "run", "--rm", "--network", "none", "-v", f"{wheel.parent}:/wheels:ro",
+         RUNTIME_IMAGE, "sh", "-c", script],
+        capture_output=True, text=True, timeout=300,
     )
 
 
@@ -234,9 +186,7 @@ def podman_with_images() -> str:
     require(podman, "podman is not installed; run .ci/setup")
     assert podman is not None
     info = subprocess.run([podman, "info"], capture_output=True, text=True, timeout=60)
-    require(
-        info.returncode == 0, f"`podman info` fails: {info.stderr.strip()[-200:]}; run .ci/setup"
-    )
+    require(info.returncode == 0, f"`podman info` fails: {info.stderr.strip()[-200:]}; run .ci/setup")
     for image in (BUILD_IMAGE, RUNTIME_IMAGE):
         found = subprocess.run([podman, "image", "exists", image], capture_output=True, timeout=60)
         require(found.returncode == 0, f"podman has no test image {image}; run .ci/setup")
@@ -246,20 +196,8 @@ def podman_with_images() -> str:
 def podman_containers(project_name: str) -> list[str]:
     """Ids of the containers hwb made in podman for ``project_name`` (running or not)."""
     result = subprocess.run(
-        [
-            "podman",
-            "ps",
-            "-a",
-            "-q",
-            "--filter",
-            "label=hwb=1",
-            "--filter",
-            f"label=hwb.project={project_name}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+        ["podman", "ps", "-a", "-q", "--filter", "label=hwb=1", "--filter", f"label=hwb.project={project_name}"],
+        capture_output=True, text=True, timeout=60, check=True,
     )
     return result.stdout.split()
 

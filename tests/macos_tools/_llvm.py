@@ -42,12 +42,7 @@ def is_macho(path: str) -> bool:
         return False
     if data[:4] in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"):
         return 0 < struct.unpack(">I", data[4:8])[0] < 32  # not a Java class file
-    return data[:4] in (
-        b"\xce\xfa\xed\xfe",
-        b"\xcf\xfa\xed\xfe",
-        b"\xfe\xed\xfa\xce",
-        b"\xfe\xed\xfa\xcf",
-    )
+    return data[:4] in (b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf")
 
 
 def fat_archs(path: str) -> list[str]:
@@ -61,7 +56,5 @@ def fat_archs(path: str) -> list[str]:
     entry = 20 if data[:4] == b"\xca\xfe\xba\xbe" else 32
     return [
         _CPU.get(cpu, hex(cpu))
-        for cpu in (
-            struct.unpack(">I", data[8 + i * entry : 12 + i * entry])[0] for i in range(count)
-        )
+        for cpu in (struct.unpack(">I", data[8 + i * entry : 12 + i * entry])[0] for i in range(count))
     ]
