@@ -300,88 +300,11 @@ def _make_cli(click: Any, pm: Any) -> Any:
 
     takes_plugin_options(build)
 
-    # ----------------------------------------------------------------- plugins
-
-    @cli.command()
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-    @click.pass_context
-    def plugins(ctx: Any, as_json: bool) -> int:
-        """List plugins: name, distribution, version, hooks, status and error."""
-        from hwb_core.isolation import ordered
-
-        records = [r for r in pm.records.values()]
-        strategies = ordered(pm)
-        if as_json:
-            print(
-                json.dumps(
-                    {
-                        "plugins": [r.to_json() for r in records],
-                        "isolations": {
-                            info.name: {
-                                "summary": info.summary,
-                                "capabilities": info.capabilities.to_json(),
-                            }
-                            for info in strategies
-                        },
-                    },
-                    indent=2,
-                )
-            )
-            return 0
-        rows = [("name", "status", "distribution", "hooks", "error")]
-        for r in records:
-            dist, version = r.distribution
-            dist_text = f"{dist} {version}" if dist and version else (dist or "")
-            rows.append((r.name, r.status, dist_text, ", ".join(r.hooks), r.error or ""))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
-            print("  ".join([*cells, row[4]]).rstrip())
-        if strategies:
-            print("\nisolations, most preferred first (isolation.preference, then rank):")
-            width = max(len(info.name) for info in strategies)
-            for info in strategies:
-                caps = info.capabilities
-                print(f"  {info.name:<{width}}  rank {caps.rank:<3} {caps.describe()}")
-        return 0
-
-    # ----------------------------------------------------------------- pythons
-
-    @cli.command()
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-    @click.pass_context
-    def pythons(ctx: Any, as_json: bool) -> int:
-        """List every interpreter the finders see: version, implementation, ABI tag, whether it
-        runs without the GIL (free-threaded), path and source."""
-        from hwb_core import pythons as finder
-
-        session = make_session(ctx)
-        config = session.config_for(None)
-        found = finder.list_all(session.pm, config)
-        if as_json:
-            print(json.dumps({"pythons": [p.to_json() for p in found]}, indent=2))
-            return 0
-        width = max((len(p.version) for p in found), default=7)
-        abi = max((len(p.abi_tag) for p in found), default=7)
-        if found:
-            print(f"{'VERSION':<{width}}  {'IMPL':<8} {'ABI':<{abi}} GIL {'SOURCE':<7} PATH")
-        for p in found:
-            gil = "off" if p.free_threaded else "on"
-            print(
-                f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<{abi}} {gil:<3} "
-                f"{p.source:<7} {p.path}"
-            )
-        if not found:
-            print(
-                "no interpreters found; install one with `uv python install 3.12` or pyenv",
-                file=sys.stderr,
-            )
-        return 0
-
     pm.add_commands(
         CommandLine(
             group=cli,
             click=click,
+            pm=pm,
             session=make_session,
             set_output=set_output,
             takes_plugin_options=takes_plugin_options,

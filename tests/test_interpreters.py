@@ -367,8 +367,8 @@ def test_python_specs_name_free_threaded_builds_with_a_t(
 
 
 def test_a_spec_matches_free_threaded_interpreters_only_when_it_says_t() -> None:
+    from hwb.pythons import best_match
     from hwb_core.interfaces import PythonInfo, PythonSpec
-    from hwb_core.pythons import best_match
 
     regular = PythonInfo("/a/python3.13", "3.13.0", "cpython", "cp313", "pyenv")
     threaded = PythonInfo(

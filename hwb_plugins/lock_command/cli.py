@@ -94,7 +94,7 @@ def register(cli: CommandLine) -> None:
             )
             asked: list[str] = []
             if not no_backend_requires:
-                from hwb_core import pythons as finder
+                from hwb import pythons as finder
 
                 python = finder.find(session.pm, config, pythons[0] if pythons else None)
                 rule = BackendEnvironment.from_config(config)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from hwb_core import host, isolation, pythons
+from hwb import pythons
+from hwb_core import host, isolation
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError, IsolationUnavailable, PythonNotFound, UsageError
 from hwb_core.interfaces import PythonInfo
