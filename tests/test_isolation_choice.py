@@ -219,3 +219,20 @@ def test_the_kernel_names_no_plugin() -> None:
                 if any(m.startswith("hwb_plugins") for m in modules):
                     found.append(f"{path.name}:{node.lineno}: imports hwb_plugins")
     assert not found, "\n".join(found)
+
+
+def test_with_the_auto_plugin_blocked_auto_fails_in_one_line_and_a_named_one_builds(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """The rule of ``--isolation auto`` is plugin ``auto``'s: blocked, auto says so in one line
+    (naming the plugin), and a strategy named with --isolation builds as before."""
+    from tests.conftest import assert_clean_error
+    from tests.plugins.backends import tiny_project
+
+    project = tiny_project(tmp_path / "proj")
+    line = assert_clean_error(run_hwb("-p", "no:auto", "build", str(project)), 2)
+    assert "--isolation auto" in line and "'auto'" in line
+    out = tmp_path / "out"
+    built = run_hwb("-p", "no:auto", "build", str(project), "--isolation", "venv", "-o", str(out))
+    assert built.returncode == 0, built.stderr
+    assert [p.name for p in out.glob("*.whl")] == ["tiny-1.0-py3-none-any.whl"]
