@@ -7,11 +7,12 @@ object and nothing else.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -216,39 +217,7 @@ def _make_cli(click: Any, pm: Any) -> Any:
         type=click.Path(path_type=Path),
         help="Output directory (default: dist/ in SRC).",
     )
-    @click.option(
-        "--isolation",
-        metavar="auto|NAME",
-        help="Isolation strategy (default: auto; `hwb plugins` lists them).",
-    )
-    @click.option(
-        "--no-isolation",
-        is_flag=True,
-        help="Build in the interpreter's own environment (the strategy that declares it).",
-    )
-    @click.option(
-        "--python",
-        "python_spec",
-        metavar="SPEC",
-        help="Interpreter: 3.12, 3.12.1, cp312 or a path.",
-    )
-    @click.option(
-        "-C",
-        "--config-setting",
-        "config_settings",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="PEP 517 config setting (repeatable).",
-    )
-    @click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        metavar="",
-        help="-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
-    )
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+    @shared_options(click, "isolation", "python", "config_settings", "verbose", "quiet", "json")
     @click.pass_context
     def build(
         ctx: Any,
@@ -305,6 +274,9 @@ def _make_cli(click: Any, pm: Any) -> Any:
             group=cli,
             click=click,
             pm=pm,
+            shared_options=functools.partial(shared_options, click),
+            resolve_isolation=functools.partial(resolve_no_isolation, click, pm),
+            config_settings=parse_config_settings,
             session=make_session,
             set_output=set_output,
             takes_plugin_options=takes_plugin_options,
@@ -312,6 +284,67 @@ def _make_cli(click: Any, pm: Any) -> Any:
         )
     )
     return cli
+
+
+#: The options several commands take, declared once (``CommandLine.shared_options``): each
+#: name, the options it adds and the parameter each one gives the command.
+_SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "isolation": (
+        ("--isolation",),
+        {
+            "metavar": "auto|NAME",
+            "help": "Isolation strategy (default: auto; `hwb plugins` lists them).",
+        },
+    ),
+    "no_isolation": (
+        ("--no-isolation",),
+        {
+            "is_flag": True,
+            "help": "Build in the interpreter's own environment (the strategy that declares it).",
+        },
+    ),
+    "python": (
+        ("--python", "python_spec"),
+        {"metavar": "SPEC", "help": "Interpreter: 3.12, 3.12.1, cp312 or a path."},
+    ),
+    "pythons": (
+        ("--python", "python_list"),
+        {"multiple": True, "metavar": "LIST", "help": "Interpreters, comma-separated: 3.11,3.12."},
+    ),
+    "config_settings": (
+        ("-C", "--config-setting", "config_settings"),
+        {"multiple": True, "metavar": "KEY=VALUE", "help": "PEP 517 config setting (repeatable)."},
+    ),
+    "verbose": (
+        ("-v", "--verbose"),
+        {
+            "count": True,
+            "metavar": "",
+            "help": "-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
+        },
+    ),
+    "quiet": (("-q", "--quiet"), {"is_flag": True, "help": "Only errors on stderr."}),
+    "json": (("--json", "as_json"), {"is_flag": True, "help": "Print one JSON object on stdout."}),
+}
+_GROUPS = {"isolation": ("isolation", "no_isolation")}
+
+
+def shared_options(click: Any, *names: str, **changes: Mapping[str, Any]) -> Any:
+    """A decorator adding the shared options ``names`` to a command, in that order (see
+    :class:`~hwb_core.interfaces.CommandLine`); ``changes`` replace keyword arguments of one:
+    ``json={"help": 'Print {"jobs": [...]} on stdout.'}``."""
+    options = [part for name in names for part in _GROUPS.get(name, (name,))]
+    unknown = [name for name in [*options, *changes] if name not in _SHARED]
+    if unknown:
+        raise ValueError(f"no shared option {unknown[0]!r}; choose from {', '.join(_SHARED)}")
+
+    def decorate(function: Any) -> Any:
+        for name in reversed(options):
+            decls, kwargs = _SHARED[name]
+            function = click.option(*decls, **{**kwargs, **changes.get(name, {})})(function)
+        return function
+
+    return decorate
 
 
 def set_output(verbosity: int = 0, json: bool = False, streamed: bool = False) -> None:
@@ -337,7 +370,7 @@ def resolve_no_isolation(click: Any, pm: Any, isolation: str | None, no_isolatio
     return name
 
 
-def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+def parse_config_settings(items: Sequence[str]) -> dict[str, Any]:
     """``-C KEY=VALUE`` pairs; a key given twice becomes a list (as pypa/build does)."""
     from hwb_core.errors import UsageError
 

@@ -108,7 +108,8 @@ def add_commands(cli: CommandLine) -> None:
     ``cli`` is a :class:`~hwb_core.interfaces.CommandLine`: add a command with
     ``@cli.group.command()`` using the click module ``cli.click`` (plain click, or rich-click
     when help is drawn), make the command's :class:`~hwb_core.pipeline.Session` with
-    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, and let other
+    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, add the options
+    every command spells alike with ``cli.shared_options("isolation", "python", ...)``, and let other
     plugins' :func:`cli_options` reach the command with ``cli.takes_plugin_options(command)``
     (their values then come from ``cli.plugin_overrides(command, values)``). A command returns
     its exit code; it raises :class:`hwb_core.errors.HwbError` for an expected failure, which

@@ -228,6 +228,22 @@ class CommandLine:
     plugin_overrides: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
     """``plugin_overrides(command, values)``: the configuration keys set by those options, from
     the command's keyword arguments."""
+    shared_options: Callable[..., Callable[[Any], Any]]
+    """``shared_options(*names, **changes)``: a decorator adding the options every hwb command
+    spells alike, in the order named, each giving the command one parameter:
+    ``"isolation"`` (``--isolation`` and ``--no-isolation``: ``isolation``, ``no_isolation``),
+    ``"python"`` (``--python SPEC``: ``python_spec``), ``"pythons"`` (``--python LIST``,
+    repeatable: ``python_list``), ``"config_settings"`` (``-C KEY=VALUE``, repeatable:
+    ``config_settings``), ``"verbose"`` (``-v``, counted), ``"quiet"`` (``-q``), ``"json"``
+    (``--json``: ``as_json``). ``changes`` replace one option's click arguments, for example
+    its help: ``json={"help": 'Print {"jobs": [...]} on stdout.'}``."""
+    resolve_isolation: Callable[[str | None, bool], str | None]
+    """``resolve_isolation(isolation, no_isolation)``: the strategy those two options name
+    (``--no-isolation`` is the strategy that declares it builds unisolated; ``None`` is the
+    configuration's, ``auto`` by default); a usage error when they contradict each other."""
+    config_settings: Callable[[Sequence[str]], dict[str, Any]]
+    """``config_settings(items)``: the ``-C KEY=VALUE`` items as a mapping (a key given twice
+    becomes a list, as pypa/build does); a usage error for an item without a key."""
 
 
 @dataclasses.dataclass(frozen=True)
