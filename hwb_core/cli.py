@@ -289,42 +289,27 @@ def _make_cli(click: Any, pm: Any) -> Any:
 #: The options several commands take, declared once (``CommandLine.shared_options``): each
 #: name, the options it adds and the parameter each one gives the command.
 _SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "isolation": (
-        ("--isolation",),
-        {
-            "metavar": "auto|NAME",
-            "help": "Isolation strategy (default: auto; `hwb plugins` lists them).",
-        },
-    ),
-    "no_isolation": (
-        ("--no-isolation",),
-        {
-            "is_flag": True,
-            "help": "Build in the interpreter's own environment (the strategy that declares it).",
-        },
-    ),
-    "python": (
-        ("--python", "python_spec"),
-        {"metavar": "SPEC", "help": "Interpreter: 3.12, 3.12.1, cp312 or a path."},
-    ),
-    "pythons": (
-        ("--python", "python_list"),
-        {"multiple": True, "metavar": "LIST", "help": "Interpreters, comma-separated: 3.11,3.12."},
-    ),
+    "isolation": (("--isolation",), {"metavar": "auto|NAME"}),
+    "no_isolation": (("--no-isolation",), {"is_flag": True}),
+    "python": (("--python", "python_spec"), {"metavar": "SPEC"}),
+    "pythons": (("--python", "python_list"), {"multiple": True, "metavar": "LIST"}),
     "config_settings": (
         ("-C", "--config-setting", "config_settings"),
-        {"multiple": True, "metavar": "KEY=VALUE", "help": "PEP 517 config setting (repeatable)."},
+        {"multiple": True, "metavar": "KEY=VALUE"},
     ),
-    "verbose": (
-        ("-v", "--verbose"),
-        {
-            "count": True,
-            "metavar": "",
-            "help": "-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
-        },
-    ),
-    "quiet": (("-q", "--quiet"), {"is_flag": True, "help": "Only errors on stderr."}),
-    "json": (("--json", "as_json"), {"is_flag": True, "help": "Print one JSON object on stdout."}),
+    "verbose": (("-v", "--verbose"), {"count": True, "metavar": ""}),
+    "quiet": (("-q", "--quiet"), {"is_flag": True}),
+    "json": (("--json", "as_json"), {"is_flag": True}),
+}
+_HELP = {
+    "isolation": "Isolation strategy (default: auto; `hwb plugins` lists them).",
+    "no_isolation": "Build in the interpreter's own environment (the strategy that declares it).",
+    "python": "Interpreter: 3.12, 3.12.1, cp312 or a path.",
+    "pythons": "Interpreters, comma-separated: 3.11,3.12.",
+    "config_settings": "PEP 517 config setting (repeatable).",
+    "verbose": "-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
+    "quiet": "Only errors on stderr.",
+    "json": "Print one JSON object on stdout.",
 }
 _GROUPS = {"isolation": ("isolation", "no_isolation")}
 
@@ -341,7 +326,8 @@ def shared_options(click: Any, *names: str, **changes: Mapping[str, Any]) -> Any
     def decorate(function: Any) -> Any:
         for name in reversed(options):
             decls, kwargs = _SHARED[name]
-            function = click.option(*decls, **{**kwargs, **changes.get(name, {})})(function)
+            changed = {"help": _HELP[name], **kwargs, **changes.get(name, {})}
+            function = click.option(*decls, **changed)(function)
         return function
 
     return decorate
