@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hwb.isolation import for_foreign_arch
 from hwb_core import hookimpl, host
 from hwb_core.errors import IsolationUnavailable
 from hwb_core.interfaces import IsolationChoice, IsolationInfo
@@ -38,6 +37,8 @@ def auto_choice(
 
     The first is the choice; the others are its fallbacks, tried in order when it cannot run.
     """
+    from hwb.isolation import for_foreign_arch
+
     usable = [info for info in strategies if info.capabilities.isolated]
     native = [info for info in usable if info.capabilities.native]
     os_name, arch = host.host_os(), host.host_arch()

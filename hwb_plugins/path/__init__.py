@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-from hwb.pythons import current, interrogate
 from hwb_core import hookimpl
 from hwb_core.errors import PythonNotFound
 from hwb_core.interfaces import PythonInfo, PythonSpec
@@ -18,6 +17,8 @@ from hwb_core.interfaces import PythonInfo, PythonSpec
 def find_python(spec: PythonSpec) -> PythonInfo | None:
     if spec.path is None:
         return None
+    from hwb.pythons import current, interrogate  # only when asked: every run imports plugins
+
     if not spec.raw:  # no --python: the interpreter running hwb
         return current()
     path = os.path.abspath(os.path.expanduser(spec.path))
