@@ -207,7 +207,27 @@ def _make_cli(click: Any, pm: Any) -> Any:
         if sub is not None and getattr(sub, "hwb_plugin_options", None) is not None:
             _add_plugin_options(click, sub, pm)
 
-    # ----------------------------------------------------------------- build
+    _add_build(click, pm, cli, make_session)
+
+    pm.add_commands(
+        CommandLine(
+            group=cli,
+            click=click,
+            pm=pm,
+            shared_options=functools.partial(shared_options, click),
+            resolve_isolation=functools.partial(resolve_no_isolation, click, pm),
+            config_settings=parse_config_settings,
+            session=make_session,
+            set_output=set_output,
+            takes_plugin_options=takes_plugin_options,
+            plugin_overrides=_plugin_overrides,
+        )
+    )
+    return cli
+
+
+def _add_build(click: Any, pm: Any, cli: Any, make_session: Any) -> None:
+    """``hwb build``, the core's one command."""
 
     @cli.command()
     @click.argument("src", default=".", type=click.Path(path_type=Path))
@@ -268,22 +288,6 @@ def _make_cli(click: Any, pm: Any) -> Any:
         return 0
 
     takes_plugin_options(build)
-
-    pm.add_commands(
-        CommandLine(
-            group=cli,
-            click=click,
-            pm=pm,
-            shared_options=functools.partial(shared_options, click),
-            resolve_isolation=functools.partial(resolve_no_isolation, click, pm),
-            config_settings=parse_config_settings,
-            session=make_session,
-            set_output=set_output,
-            takes_plugin_options=takes_plugin_options,
-            plugin_overrides=_plugin_overrides,
-        )
-    )
-    return cli
 
 
 #: The options several commands take, declared once (``CommandLine.shared_options``): each
