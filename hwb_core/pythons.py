@@ -28,8 +28,26 @@ def list_all(pm: PluginManager, config: Config) -> list[PythonInfo]:
     return found
 
 
-def find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
-    """Resolve ``--python`` (or, without it, the interpreter running hwb) by the finders."""
+def find(
+    pm: PluginManager, config: Config, text: str | None, isolation: str | None = None
+) -> PythonInfo:
+    """Resolve ``--python`` (or, without it, the interpreter running hwb) by the finders. An
+    ``isolation`` asked for by name that brings its own interpreters (a container's image)
+    needs none on this machine: then the version asked for stands in (:func:`wanted`), and the
+    environment finds its interpreter."""
+    try:
+        return _find(pm, config, text)
+    except PythonNotFound:
+        info = pm.isolations().get(isolation) if isolation and text else None
+        stand_in = (
+            wanted(text) if text and info is not None and info.capabilities.container else None
+        )
+        if stand_in is None:
+            raise
+        return stand_in
+
+
+def _find(pm: PluginManager, config: Config, text: str | None) -> PythonInfo:
     spec = PythonSpec.parse(text) if text else PythonSpec.running()
     info = pm.hook.find_python(spec=spec, config=config)
     if info is not None:
