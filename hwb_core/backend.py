@@ -32,7 +32,7 @@ def build_wheel(
     ``build_wheel`` in the same process. Otherwise what it asked for is installed and a second
     driver process calls ``build_wheel`` alone.
 
-    ``run_hook`` is accepted for plugins written for 0.3 and unused: every environment runs the
+    ``run_hook`` is accepted for plugins written before 0.4 and unused: every environment runs the
     hooks through ``env.run_backend_process``, as the driver's first process always did."""
     del run_hook
     if project.build_requires:
