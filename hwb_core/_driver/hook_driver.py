@@ -4,16 +4,16 @@ interpreter, when the backend asks for nothing beyond what is installed.
     python hook_driver.py REQUEST_JSON RESULT_JSON
 
 Started by :mod:`hwb_core.backend` in the build environment (a copy of it, in a container),
-with the project root as its working directory. It speaks PEP 517 itself (the interface is the specification's, not
-pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path``,
-``config_settings``, ``wheel_directory``, ``installed`` (the requirements already in the
-environment) and, optionally, ``distributions``: where to write what the environment holds once
-``build_wheel`` has run (``distributions.py``), and ``requires``: what
+with the project root as its working directory. It speaks PEP 517 itself (the interface is the
+specification's, not pyproject-hooks' private files): REQUEST_JSON holds ``backend``,
+``backend_path``, ``config_settings``, ``wheel_directory``, ``installed`` (the requirements
+already in the environment) and, optionally, ``distributions``: where to write what the
+environment holds once ``build_wheel`` has run (``distributions.py``), and ``requires``: what
 ``get_requires_for_build_wheel`` answered a first process, which asked for more than was
 installed (this second one, started once hwb installed it, calls only ``build_wheel``).
 RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran, ``"wheel"``: the
-file name it returned; ``"started"`` is written first, so that a failure is
-blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
+file name it returned; ``"started"`` is written first, so that a failure is blamed on the
+right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
 issued (as pyproject-hooks reports them), ``"modules"``: what the hooks imported from outside
 the project, and ``"paths"``: the interpreter's own ``sys.path``. A backend that cannot be
 imported gives ``{"unavailable": TEXT}``; a hook that raises prints its traceback and exits 1.
