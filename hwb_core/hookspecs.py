@@ -320,8 +320,9 @@ def run_backend(
 
     **Combining**: the first non-``None`` result wins. The core's implementation runs last: it
     installs ``build-system.requires``, asks ``get_requires_for_build_wheel`` and installs that,
-    then calls ``build_wheel``. Implement this hook for an environment whose interpreter cannot
-    reach host paths (a container, a remote machine).
+    then calls ``build_wheel``, in processes of ``env.run_backend_process`` with paths as
+    ``env.env_path`` gives them: it serves environments apart from the host (a container) too.
+    Implement this hook to build some other way.
 
     .. versionadded:: 0.1
     """

@@ -3,14 +3,17 @@ interpreter, when the backend asks for nothing beyond what is installed.
 
     python hook_driver.py REQUEST_JSON RESULT_JSON
 
-Started by :mod:`hwb_core.backend` in a build environment on the host, with the project root as
-its working directory. It speaks PEP 517 itself (the interface is the specification's, not
-pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path``,
-``config_settings``, ``wheel_directory``, ``installed`` (the requirements already in the
-environment) and, optionally, ``distributions``: where to write what the environment holds once
-``build_wheel`` has run (``distributions.py``). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
-``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
-blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
+Started by :mod:`hwb_core.backend` in the build environment (a copy of it, in a container),
+with the project root as its working directory. It speaks PEP 517 itself (the interface is the
+specification's, not pyproject-hooks' private files): REQUEST_JSON holds ``backend``,
+``backend_path``, ``config_settings``, ``wheel_directory``, ``installed`` (the requirements
+already in the environment) and, optionally, ``distributions``: where to write what the
+environment holds once ``build_wheel`` has run (``distributions.py``), and ``requires``: what
+``get_requires_for_build_wheel`` answered a first process, which asked for more than was
+installed (this second one, started once hwb installed it, calls only ``build_wheel``).
+RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran, ``"wheel"``: the
+file name it returned; ``"started"`` is written first, so that a failure is blamed on the
+right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
 issued (as pyproject-hooks reports them), ``"modules"``: what the hooks imported from outside
 the project, and ``"paths"``: the interpreter's own ``sys.path``. A backend that cannot be
 imported gives ``{"unavailable": TEXT}``; a hook that raises prints its traceback and exits 1.
@@ -74,7 +77,6 @@ def preload(plan_json: str) -> list[str] | None:
         with open(plan_json, encoding="utf-8") as stream:
             plan = json.load(stream)
         _inherited.update(os.environ)
-        os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = plan["backend"]
         modules = list(plan["modules"])
     except (OSError, ValueError, KeyError, TypeError):
         modules = []
@@ -198,9 +200,6 @@ def main() -> int:
         with open(result_json, "w", encoding="utf-8") as stream:
             json.dump(result, stream)
 
-    # What pyproject-hooks sets for the hooks it runs: a backend (or a setup.py) sees the same
-    # whichever of the two processes runs it.
-    os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = request["backend"]
     try:
         backend = load_backend(request["backend"], request["backend_path"])
     except Exception:
@@ -217,14 +216,17 @@ def main() -> int:
             ]
             write(result)
 
-        hook = getattr(backend, "get_requires_for_build_wheel", None)
-        requires = list(hook(settings)) if hook is not None else []
-        if not all(isinstance(r, str) for r in requires):
-            print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
-            return 1
-        if any(r not in request["installed"] for r in requires):
-            write_with_warnings({"requires": requires})  # build_wheel runs on its own
-            return 0
+        if "requires" in request:  # the answer of a process before this one
+            requires = list(request["requires"])
+        else:
+            hook = getattr(backend, "get_requires_for_build_wheel", None)
+            requires = list(hook(settings)) if hook is not None else []
+            if not all(isinstance(r, str) for r in requires):
+                print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
+                return 1
+            if any(r not in request["installed"] for r in requires):
+                write_with_warnings({"requires": requires})  # build_wheel runs in a second one
+                return 0
         write_with_warnings({"requires": requires, "started": True})
         name = backend.build_wheel(request["wheel_directory"], settings)
         modules = imported_since(before, os.getcwd())

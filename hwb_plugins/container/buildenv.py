@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from hwb_core.constraints import BuildConstraints, InstallFiles
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
-from hwb_plugins.container import pep517
 from hwb_plugins.container.execution import exec_in
 from hwb_plugins.container.images import Image
 from hwb_plugins.container.interpreter import Runner
@@ -251,17 +250,6 @@ class ContainerBuildEnv(BuildEnv):
         except Exception:  # the engine is asked only for the record
             pass
         return {"image": self.image.ref, "image_id": self.image.id, "image_digests": digests}
-
-    # ----------------------------------------------------------------- PEP 517 hooks
-
-    def run_hook(
-        self, cmd: Sequence[str], cwd: Path | None, extra_environ: Mapping[str, str] | None
-    ) -> None:
-        """The hook runner the core's PEP 517 driver calls: :func:`.pep517.run_hook`."""
-        pep517.run_hook(self, cmd, cwd, extra_environ)
-
-    def next_hook_call(self) -> int:
-        return next(self._hook_calls)
 
     # ----------------------------------------------------------------- exec
 
