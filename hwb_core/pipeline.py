@@ -1,6 +1,7 @@
-"""The one way from a request to a published wheel.
+"""The one way from a request to a published wheel, inside the ``build`` hook's wrappers.
 
-    request -> Project -> Config -> find_python -> select_isolation -> create_env
+    request -> prepare_source -> Project -> Config -> find_python -> select_isolation
+            -> build_log -> private_source -> create_env -> backend_environment
             -> run_backend -> repair_wheel -> try_wheel -> publish_files
             -> publish (atomic, with the files beside the wheel) -> wheel_built
 
