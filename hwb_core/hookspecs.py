@@ -183,8 +183,8 @@ def build(request: Any, session: Any) -> Any:
 
     **Returns** the :class:`~hwb_core.interfaces.BuildResult`.
 
-    **Combining**: wrappers nest in pluggy's order; the core's build runs innermost. An
-    implementation that is no wrapper is never called.
+    **Combining**: wrappers nest in pluggy's order around the core's build, which runs
+    innermost.
 
     .. versionadded:: 0.4
     """

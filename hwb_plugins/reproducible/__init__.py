@@ -12,13 +12,21 @@ import os
 import tempfile
 from collections.abc import Generator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwb_core import hookimpl
-from hwb_core.config import Config
-from hwb_core.interfaces import BuildEnv, BuildResult, CliOption, ConfigKey, Reporter
-from hwb_core.target import Target
-from hwb_plugins.reproducible.epoch import CHECK, ENABLED, EPOCH
+from hwb_core.interfaces import CliOption, ConfigKey
+
+if TYPE_CHECKING:
+    from hwb_core.config import Config
+    from hwb_core.interfaces import BuildEnv, BuildResult, Reporter
+    from hwb_core.target import Target
+
+ENABLED, EPOCH, CHECK = (
+    "reproducible.enabled",
+    "reproducible.source-date-epoch",
+    "reproducible.check",
+)
 
 
 @hookimpl

@@ -12,15 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwb.git import last_commit_time
+from hwb_plugins.reproducible import ENABLED, EPOCH
 
 if TYPE_CHECKING:
     from hwb_core.config import Config
-
-ENABLED, EPOCH, CHECK = (
-    "reproducible.enabled",
-    "reproducible.source-date-epoch",
-    "reproducible.check",
-)
 
 
 def source_date_epoch(

@@ -12,13 +12,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hwb_core import hookimpl
-from hwb_core.config import Config
 from hwb_core.errors import ConfigError, UsageError
 from hwb_core.interfaces import CliOption, ConfigKey, Reporter
-from hwb_core.project import Project
-from hwb_plugins.source.archive import Limits, extract_sdist, is_sdist
+
+if TYPE_CHECKING:
+    from hwb_core.config import Config
+    from hwb_core.project import Project
+    from hwb_plugins.source.archive import Limits
 
 MAX_FILES, MAX_MEGABYTES, IN_PLACE = "sdist.max-files", "sdist.max-megabytes", "in-place"
 
@@ -62,6 +65,8 @@ def cli_options(command: str) -> list[CliOption]:
 def archive_limits(config: Config) -> Limits:
     """What an sdist may unpack to, from ``sdist.max-files`` and ``sdist.max-megabytes`` (the
     environment and command line only: the project's own file is inside the archive)."""
+    from hwb_plugins.source.archive import Limits
+
     files, megabytes = int(config.get(MAX_FILES)), int(config.get(MAX_MEGABYTES))
     if files < 1 or megabytes < 1:
         raise ConfigError(
@@ -81,6 +86,8 @@ def prepare_source(
 @contextlib.contextmanager
 def _prepared(source: Path, config: Config, reporter: Reporter) -> Iterator[Path]:
     """``source`` itself, or an sdist extracted into a temporary place (within the limits)."""
+    from hwb_plugins.source.archive import extract_sdist, is_sdist
+
     if source.is_dir():
         yield source.resolve()
         return
