@@ -1,9 +1,9 @@
-"""The core's own hook implementations: core settings, the auto-isolation rule and the PEP 517
+"""The core's own hook implementations: core settings and the PEP 517
 driver. Registered as plugin ``core``; every one of them can be overridden by a plugin."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,6 @@ from hwb_core.interfaces import (
     BuildEnv,
     CliOption,
     ConfigKey,
-    IsolationChoice,
-    IsolationInfo,
     RepairResult,
     Reporter,
 )
@@ -137,15 +135,6 @@ def cli_options(command: str) -> list[CliOption] | None:
         ),
         *(PLATFORM_OPTIONS if command == "build" else []),
     ]
-
-
-@hookimpl(trylast=True)
-def select_isolation(
-    project: Project, strategies: Sequence[IsolationInfo], target_arch: str | None
-) -> IsolationChoice:
-    from hwb_core.isolation import auto_choice
-
-    return auto_choice(strategies, project, target_arch)
 
 
 @hookimpl(trylast=True)

@@ -110,7 +110,8 @@ def add_commands(cli: CommandLine) -> None:
     ``cli`` is a :class:`~hwb_core.interfaces.CommandLine`: add a command with
     ``@cli.group.command()`` using the click module ``cli.click`` (plain click, or rich-click
     when help is drawn), make the command's :class:`~hwb_core.pipeline.Session` with
-    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, and let other
+    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, add the options
+    every command spells alike with ``cli.shared_options("isolation", "python", ...)``, and let other
     plugins' :func:`cli_options` reach the command with ``cli.takes_plugin_options(command)``
     (their values then come from ``cli.plugin_overrides(command, values)``). A command returns
     its exit code; it raises :class:`hwb_core.errors.HwbError` for an expected failure, which
@@ -149,16 +150,23 @@ def list_pythons(config: Config) -> Sequence[PythonInfo] | None:
 def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
     """Find the interpreter ``--python`` asked for.
 
-    **Called** once per build, before the isolation strategy is chosen. A ``spec`` holding a path
-    is resolved by the core itself and does not reach this hook.
+    **Called** once per build, before the isolation strategy is chosen (and by commands that
+    resolve an interpreter, through ``hwb.pythons.find``). ``spec`` is what ``--python`` says
+    (:meth:`PythonSpec.parse`); without ``--python`` it is :meth:`PythonSpec.running`, the
+    interpreter running hwb by its path, with ``raw`` ``""``.
 
     **Returns** the best matching :class:`PythonInfo` (newest patch release for ``3.12``), or
-    ``None`` when this finder has none.
+    ``None`` when this finder has none. A finder that knows the spec names a broken interpreter
+    raises :class:`~hwb_core.errors.PythonNotFound` with the reason.
 
-    **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` (``tryfirst``),
-    ``pylauncher`` (Windows only) and ``pyenv``, ``system`` (``trylast``).
+    **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` and ``path``
+    (``tryfirst``), ``pylauncher`` (Windows only) and ``pyenv``, ``system`` (``trylast``).
+    ``path`` answers a spec naming a file (and the interpreter running hwb); the others look
+    for versions and return ``None`` for it at once. When every one returns ``None`` the build
+    stops with one line (naming, for a version, what the finders list).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.4 paths and the running interpreter reach the hook (plugin ``path``).
     """
 
 
@@ -394,15 +402,18 @@ def select_isolation(
     the fallbacks to try in order when it cannot run here), or ``None`` to let later
     implementations decide.
 
-    **Combining**: the first non-``None`` result wins. The core's own implementation runs last
+    **Combining**: the first non-``None`` result wins. The built-in plugin ``auto`` runs last
     (``trylast``) and applies the documented rule to the strategies' declared
     :class:`~hwb_core.interfaces.Capabilities` (``docs/isolation.md``): native strategies for
     pure projects, those that build manylinux wheels for extension modules on Linux, those
     that emulate another architecture for a foreign ``--platform``. When the chosen strategy's
-    check says it cannot run here, the build tries its fallbacks in order and says why.
+    check says it cannot run here, the build tries its fallbacks in order and says why. When
+    every implementation returns ``None`` (``auto`` blocked), ``--isolation auto`` fails in one
+    line; a strategy named with ``--isolation`` is unaffected.
 
     .. versionadded:: 0.1
     .. versionchanged:: 0.2 ``strategies``, ``target_arch`` and ``IsolationChoice.fallbacks``.
+    .. versionchanged:: 0.4 the rule is plugin ``auto``'s (it was the core's).
     """
 
 

@@ -41,7 +41,6 @@ from hwb_core.errors import (
     HwbError,
     IsolationUnavailable,
     PolicyViolation,
-    PythonNotFound,
     RepairError,
     UsageError,
 )
@@ -624,17 +623,7 @@ def find_python(pm: PluginManager, config: Config) -> PythonInfo:
     """The interpreter ``--python`` names. An isolation asked for by name that brings its own
     interpreters (a container's image) needs none on this machine: then the version asked for
     stands in, and the environment finds its interpreter."""
-    text = config.get("python")
-    try:
-        return pythons.find(pm, config, text)
-    except PythonNotFound:
-        info = pm.isolations().get(config.get("isolation.strategy"))
-        stand_in = (
-            pythons.wanted(text) if info is not None and info.capabilities.container else None
-        )
-        if stand_in is None:
-            raise
-        return stand_in
+    return pythons.find(pm, config, config.get("python"), config.get("isolation.strategy"))
 
 
 def repair_request(

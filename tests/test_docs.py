@@ -186,7 +186,7 @@ def example_plugins(
 def test_the_finder_example_finds_an_interpreter_in_its_directory(
     example_plugins: Callable[..., PluginManager], tmp_path: Path
 ) -> None:
-    from hwb_core import pythons
+    from hwb import pythons
 
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     bindir = tmp_path / "opt-python" / f"cp{sys.version_info[0]}{sys.version_info[1]}" / "bin"

@@ -535,3 +535,49 @@ def test_the_help_of_shared_flags_is_not_mixed_up(run_hwb: Any) -> None:
     no_cache = text.split("--no-cache-envs", 1)[1].split("--refresh-envs", 1)[0]
     assert "reuse cached build environments" in cache and "afresh" not in cache
     assert "a throwaway build environment" in no_cache and "prepared build environments" not in no_cache
+
+
+def test_a_command_takes_the_shared_options_as_build_declares_them() -> None:
+    """``CommandLine.shared_options`` adds the options every command spells alike, declared
+    once: a third party's command gets build's flags, help and parameters, changed only where
+    it says so; -C and --no-isolation are turned into what a build takes."""
+    import click
+
+    from hwb_core import cli
+    from hwb_core.plugins import PluginManager
+
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    captured: list[Any] = []
+    pm.add_commands = captured.append  # type: ignore[method-assign]
+    group = cli._make_cli(click, pm)
+    (line,) = captured
+    seen: dict[str, Any] = {}
+
+    def grab(**values: Any) -> int:
+        seen.update(values)
+        return 0
+
+    names = ("isolation", "python", "config_settings", "verbose", "quiet", "json")
+    mine = click.command("mine")(line.shared_options(*names, json={"help": "Mine."})(grab))
+    build = group.commands["build"]
+
+    def described(command: Any) -> dict[str, tuple[Any, ...]]:
+        return {
+            p.name: (tuple(p.opts), p.help, p.metavar)
+            for p in command.params
+            if p.name not in ("src", "outdir") and not p.name.startswith("plugin_")
+        }
+
+    theirs, ours = described(mine), described(build)
+    assert ours.pop("as_json")[2] == theirs["as_json"][2] and theirs.pop("as_json")[1] == "Mine."
+    assert theirs == ours
+    mine.main(["--no-isolation", "-C", "a=1", "-C", "a=2", "-vv"], standalone_mode=False)
+    assert (seen["python_spec"], seen["verbose"], seen["config_settings"]) == (None, 2, ("a=1", "a=2"))
+    assert line.config_settings(seen["config_settings"]) == {"a": ["1", "2"]}
+    assert line.resolve_isolation(seen["isolation"], seen["no_isolation"]) == "none"
+    with pytest.raises(click.UsageError, match="contradicts"):
+        line.resolve_isolation("venv", True)
+    with pytest.raises(ValueError, match="no shared option 'colour'"):
+        line.shared_options("colour")

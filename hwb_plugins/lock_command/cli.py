@@ -39,13 +39,13 @@ def register(cli: CommandLine) -> None:
         type=click.Path(path_type=Path),
         help=f"The file to write (default: {DEFAULT_NAME} in SRC).",
     )
-    @click.option(
-        "--python",
+    @cli.shared_options(
         "pythons",
-        multiple=True,
-        metavar="VERSION",
-        help="Resolve for this Python version, 3.12 (repeatable; default: one universal "
-        "resolution from the project's lowest requires-python).",
+        pythons={
+            "metavar": "VERSION",
+            "help": "Resolve for this Python version, 3.12 (repeatable; default: one universal "
+            "resolution from the project's lowest requires-python).",
+        },
     )
     @click.option(
         "--platform",
@@ -60,15 +60,19 @@ def register(cli: CommandLine) -> None:
         is_flag=True,
         help="Pin [build-system] requires only; do not ask the backend what more it needs.",
     )
-    @click.option("-v", "--verbose", count=True, metavar="", help="-v shows more.")
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help="Print a JSON object on stdout.")
+    @cli.shared_options(
+        "verbose",
+        "quiet",
+        "json",
+        verbose={"help": "-v shows more."},
+        json={"help": "Print a JSON object on stdout."},
+    )
     @click.pass_context
     def lock(
         ctx: Any,
         src: Path,
         output: Path | None,
-        pythons: tuple[str, ...],
+        python_list: tuple[str, ...],
         platforms: tuple[str, ...],
         no_backend_requires: bool,
         verbose: int,
@@ -79,6 +83,7 @@ def register(cli: CommandLine) -> None:
         for, pinned with hashes by uv's resolver (for build-constraint / --build-constraint)."""
         from hwb_core.pipeline import prepared_source
 
+        pythons = python_list
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
         session = cli.session(ctx)
         reporter = session.reporter
@@ -94,7 +99,7 @@ def register(cli: CommandLine) -> None:
             )
             asked: list[str] = []
             if not no_backend_requires:
-                from hwb_core import pythons as finder
+                from hwb import pythons as finder
 
                 python = finder.find(session.pm, config, pythons[0] if pythons else None)
                 rule = BackendEnvironment.from_config(config)

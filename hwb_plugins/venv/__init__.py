@@ -344,7 +344,7 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     path_key = windows.python_path_key(config)
     custom = config.get(path_key)
     if custom:
-        from hwb_core.pythons import interrogate
+        from hwb.pythons import interrogate
 
         info = interrogate(os.path.expanduser(custom), "python-path")
         if info is None:
