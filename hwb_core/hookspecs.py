@@ -170,6 +170,143 @@ def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
     """
 
 
+# --------------------------------------------------------------------------- the build and its source
+
+
+@hookspec(firstresult=True)
+def build(request: Any, session: Any) -> Any:
+    """Wrap one build, from the request to the published wheel.
+
+    **Called** once per build by :func:`hwb_core.pipeline.build` (``hwb build`` once, ``hwb
+    matrix`` once per job), with the :class:`hwb_core.pipeline.BuildRequest` and the
+    :class:`hwb_core.pipeline.Session`.
+
+    **Implement** it as a wrapper, ``@hookimpl(wrapper=True)``: ``result = yield`` runs the
+    build (the core's, inside every other wrapper) and gives its
+    :class:`hwb_core.interfaces.BuildResult`, or raises its error; return the result, changed
+    or not (``--check-reproducible`` builds a second time and sets ``result.reproducible``). A
+    build started from a wrapper (``hwb_core.pipeline.build``; with ``rebuild=True`` in the
+    request it is made in fresh environments and announced to no plugin: no
+    ``publish_files``, no ``wheel_built``) passes through every wrapper again.
+
+    **Returns** the :class:`~hwb_core.interfaces.BuildResult`.
+
+    **Combining**: wrappers nest in pluggy's order around the core's build, which runs
+    innermost.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def prepare_source(
+    source: Path, config: Config, reporter: Reporter
+) -> AbstractContextManager[Path] | None:
+    """Turn the source a command was given into a project directory.
+
+    **Called** once per build, and once by ``hwb matrix`` and ``hwb lock`` for all their work,
+    with ``source`` as given (it exists) and the configuration of the environment and the
+    command line only (the project's own file is not read yet: for an sdist it is inside the
+    archive).
+
+    **Returns** a context manager that yields the project's root directory (``source`` itself
+    for a directory; for an sdist, the tree extracted into a temporary directory) and, on exit,
+    removes what it made; or ``None`` when ``source`` is not yours. Raise
+    :class:`hwb_core.errors.UsageError` for a source you refuse.
+
+    **Combining**: the first non-``None`` result wins. When none answers, a directory is its
+    own root and any other source is a usage error.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def private_source(
+    project: Project, source: Path, config: Config, outdir: Path, work_dir: Path, reporter: Reporter
+) -> AbstractContextManager[Path] | None:
+    """Give the build a tree of its own to work in, so that it never writes into the user's.
+
+    **Called** once per build, after the isolation is chosen and before the environment is
+    made, with the project :func:`prepare_source` gave, ``source`` as given (a directory or an
+    sdist), the output directory (leave it out of a copy) and the build's private work
+    directory (removed after the build).
+
+    **Returns** a context manager that yields the root of the project to build (a copy under
+    ``work_dir``; ``project.root`` for an sdist, extracted privately already; or with
+    ``in-place`` the tree itself, locked until exit), or ``None``.
+
+    **Combining**: the first non-``None`` result wins. When none answers, the build stops with
+    a usage error: the core never builds in the user's tree on its own.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def fresh_environments(config: Config) -> bool | None:
+    """Ask that a build reuse nothing an isolation keeps between builds (a prepared
+    environment, a started container).
+
+    **Called** once per build, once its configuration is read.
+
+    **Returns** ``True`` for fresh environments (:attr:`EnvRequest.fresh`), or ``None``.
+
+    **Combining**: any ``True`` wins. A ``rebuild`` request is always fresh.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def build_log(
+    request: Any, project: Project, python: PythonInfo, isolation: str, reporter: Reporter
+) -> AbstractContextManager[tuple[Path, Reporter]] | None:
+    """Keep everything one build reports, in full, in a log.
+
+    **Called** once per build, once the project, the interpreter and the isolation are known
+    and the output directory was checked; ``request.keep_log`` says whether the command asked
+    for a log (``hwb build`` does; ``hwb matrix`` keeps its own, one per job).
+
+    **Returns** a context manager that yields ``(path, reporter)``: where the log is, and a
+    :class:`~hwb_core.interfaces.Reporter` that writes every message into it and passes it on
+    to ``reporter``; the rest of the build reports through it. On exit the log is closed. The
+    core names ``path`` in ``result.log`` and in the error of a failed build. ``None``: no log.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def backend_environment(
+    env: BuildEnv,
+    source: Path,
+    config: Config,
+    target: Target,
+    work_dir: Path,
+    environ: Mapping[str, str],
+    reporter: Reporter,
+) -> Mapping[str, str] | None:
+    """Set variables for the build backend that depend on the build (``SOURCE_DATE_EPOCH``).
+
+    **Called** once per build, right after :func:`create_env`, with the environment (its
+    ``backend_environment`` rule from ``[tool.hwb.env]`` is set), ``source`` as given (a
+    directory or an sdist), the build's work directory and hwb's own environment.
+
+    **Returns** variable names mapped to values, or ``None``. A ``SOURCE_DATE_EPOCH`` among
+    them (digits) is the build's: the repair gets it (``RepairRequest.source_date_epoch``),
+    :func:`hwb_core.wheelfile.rewrite` stamps what it writes with it, and the result records it
+    (``BuildResult.source_date_epoch``).
+
+    **Combining**: all results are merged, in call order; ``set`` in ``[tool.hwb.env]`` wins
+    over them.
+
+    .. versionadded:: 0.4
+    """
+
+
 # --------------------------------------------------------------------------- targets
 
 

@@ -624,7 +624,7 @@ class RepairRequest:
     """What the wheel was built for (:class:`hwb_core.target.Target`: operating system,
     architectures, macOS deployment target); ``None`` for ``hwb repair`` of outside wheels."""
     source_date_epoch: int | None = None
-    """The build's ``SOURCE_DATE_EPOCH`` (:mod:`hwb_core.reproducible`): a repairer that
+    """The build's ``SOURCE_DATE_EPOCH`` (the ``backend_environment`` hook): a repairer that
     rewrites the wheel gives it to its tool (auditwheel honours it), so that the same input
     gives the same bytes. ``None``: none is known."""
 
@@ -742,8 +742,9 @@ class BuildResult:
     """Files published beside the wheel, atomically with it (the ``publish_files`` hook: a
     provenance record)."""
     reproducible: Any = None
-    """With ``--check-reproducible``: the :class:`hwb_core.reproducible.Comparison` of the
-    wheel with a second build's."""
+    """With ``--check-reproducible``: the ``Comparison`` of the wheel with a second build's
+    (``identical``, ``describe()``, ``to_json()``; set by the ``reproducible`` plugin's
+    ``build`` wrapper)."""
     config: Any = None
     """The build's resolved :class:`hwb_core.config.Config` (a plugin's own settings)."""
     config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)

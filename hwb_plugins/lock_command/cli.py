@@ -88,7 +88,7 @@ def register(cli: CommandLine) -> None:
         session = cli.session(ctx)
         reporter = session.reporter
         target = output or (src / DEFAULT_NAME if src.is_dir() else Path(DEFAULT_NAME))
-        with prepared_source(src, reporter=reporter) as root:
+        with prepared_source(src, session) as root:
             project = Project.load(root)
             config = session.config_for(project)
             requirements = list(project.build_requires)
@@ -169,7 +169,7 @@ def backend_requires(
 
     from pyproject_hooks import BuildBackendHookCaller
 
-    from hwb_core.snapshot import copy_tree
+    from hwb.snapshot import copy_tree
 
     uv = find_uv()
     with tempfile.TemporaryDirectory(prefix="hwb-lock-") as tmp:

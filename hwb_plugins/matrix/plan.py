@@ -8,11 +8,12 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 
 from hwb import pythons
+from hwb.files import private_dir
 from hwb_core import host, isolation
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError, IsolationUnavailable, PythonNotFound, UsageError
 from hwb_core.interfaces import PythonInfo
-from hwb_core.pipeline import BuildRequest, Session, check_outdir, private_dir, resolve_outdir
+from hwb_core.pipeline import BuildRequest, Session, check_outdir, resolve_outdir
 from hwb_core.project import Project
 from hwb_plugins.matrix import engines
 from hwb_plugins.matrix.jobs import (
