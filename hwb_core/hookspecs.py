@@ -122,6 +122,31 @@ def add_commands(cli: CommandLine) -> None:
     """
 
 
+# --------------------------------------------------------------------------- pinned requirements
+
+
+@hookspec(firstresult=True)
+def build_constraints(config: Config, project: Project) -> Any:
+    """Read the build's constraints file: the pins (and hashes) every install of its build
+    requirements obeys.
+
+    **Called** once per build, once the project's configuration is known, before the
+    interpreter is looked for.
+
+    **Returns** a :class:`hwb.constraints.BuildConstraints` for the file ``build-constraint``
+    (``--build-constraint``, ``HWB_BUILD_CONSTRAINT``) names, or ``None`` when it names none.
+    It raises :class:`hwb_core.errors.ConfigError` for a file that cannot be read or used. The
+    core hands the result to the environment (:attr:`BuildEnv.build_constraints`) while the
+    backend's requirements are installed, and to the result (``BuildResult.build_constraints``).
+
+    **Combining**: the first non-``None`` result wins. When ``build-constraint`` is set and no
+    implementation returns a result (the plugin ``constraints`` blocked), the build stops with
+    an error: it never runs without the pins.
+
+    .. versionadded:: 0.4
+    """
+
+
 # --------------------------------------------------------------------------- interpreters
 
 

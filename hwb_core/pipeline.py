@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from hwb_core import (
-    constraints,
     deadline,
     host,
     isolation,
@@ -457,7 +456,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if request.isolation:
             overrides["isolation.strategy"] = request.isolation
         config = session.config_for(project, overrides)
-        build_constraints = constraints.load(config, project.root)
+        build_constraints = pm.build_constraints(config, project)
         epoch, epoch_from = reproducible.source_date_epoch(request.source, config, session.environ)
         stack.enter_context(reproducible.using(epoch))
         fresh = request.rebuild or bool(config.get(reproducible.CHECK))

@@ -22,7 +22,9 @@ from hwb_core import hookspecs
 from hwb_core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from hwb_core.config import Config
     from hwb_core.interfaces import CliOption, CommandLine, ConfigKey, IsolationInfo
+    from hwb_core.project import Project
 
 ENTRY_POINT_GROUP = "hwb"
 CORE_PLUGIN_NAME = "core"
@@ -276,6 +278,18 @@ class PluginManager:
                     found.setdefault(info.name, info)
             self._isolations = dict(sorted(found.items()))
         return self._isolations
+
+    def build_constraints(self, config: Config, project: Project) -> Any:
+        """The build's constraints (the ``build_constraints`` hook), ``None`` when
+        ``build-constraint`` names no file; when it names one that no plugin read, an error."""
+        found = self._pm.hook.build_constraints(config=config, project=project)
+        if found is None and config.get("build-constraint"):
+            raise ConfigError(
+                f"build-constraint is set ({config.source('build-constraint')}), but no plugin "
+                "reads build constraints files",
+                hint="unblock the plugin that does (hwb plugins lists the blocked ones)",
+            )
+        return found
 
     def cli_options(self, command: str) -> list[CliOption]:
         """Every plugin's options for ``command``, the core's first. A flag the core takes is
