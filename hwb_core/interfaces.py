@@ -488,6 +488,11 @@ class BuildEnv(abc.ABC):
     #: checking required. A cached environment's key includes its ``sha256``.
     build_constraints: Any = None
 
+    #: The hooks (``pm.hook``), set by the core once the environment is made, for those an
+    #: environment calls itself (``backend_process``, ``backend_imported``); ``None`` outside
+    #: a build.
+    hooks: Any = None
+
     def run_backend_process(
         self,
         cmd: Sequence[str],

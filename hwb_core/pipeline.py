@@ -24,7 +24,6 @@ from hwb_core import (
     deadline,
     host,
     isolation,
-    prestart,
     pythons,
     reproducible,
     snapshot,
@@ -490,7 +489,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if session.scope is not None:
             work = session.scope.work_dir()
         else:
-            work = prestart.work_dir()
+            work = pm.work_dir()
         stack.callback(shutil.rmtree, work, True)
         caps = pm.isolations()[choice.name].capabilities if choice.name in pm.isolations() else None
         # A container builds with its image's interpreter, known once it runs: name the version.
@@ -535,13 +534,12 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
                     config,
                 )
         config = env_request.config
-        if choice.name != asked:
-            prestart.forget()
         if env.python.path != python.path:  # the environment's own (a container's image)
             python = env.python
             reporter.step(f"the environment's interpreter: {python.describe()}")
         target = targets.check_environment(target, env)
         env.backend_environment = BackendEnvironment.from_config(config, target.os)
+        env.hooks = pm.hook
         if epoch is not None:
             rule = env.backend_environment
             fixed = {"SOURCE_DATE_EPOCH": str(epoch)}

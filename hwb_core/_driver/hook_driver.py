@@ -18,7 +18,7 @@ It imports nothing from hwb (it runs under the build's interpreter, 3.8 and newe
 
     python hook_driver.py --wait PLAN_JSON
 
-is the same process started ahead of time (:mod:`hwb_core.prestart`): it imports the plan's
+is the same process started ahead of time (the plugin ``prestart``): it imports the plan's
 modules while hwb is still starting, then reads ``{"argv": [REQUEST_JSON, RESULT_JSON],
 "cwd": DIR}`` from stdin, or exits quietly when stdin closes first. When it could behave
 otherwise than a process started now, it becomes one, and RESULT_JSON then holds
