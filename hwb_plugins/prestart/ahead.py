@@ -33,6 +33,8 @@ def _driver() -> str:
 
 
 DRIVER = _driver()
+#: What the process runs until it knows its request (then the driver, in the same process).
+WAITER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "waiter.py")
 
 #: Days a plan is kept after it was last written.
 KEEP_DAYS = 30
@@ -144,7 +146,7 @@ def begin(args: Sequence[str]) -> None:
             env = {k: v.replace(plan["work"], str(_state["work"])) for k, v in env.items()}
         from hwb_core.process import spawn
 
-        cmd = [python, DRIVER, "--wait", str(plan_file)]
+        cmd = [python, WAITER, "--wait", str(plan_file), DRIVER]
         paths = [p for p in plan.get("paths", []) if isinstance(p, str)]
         stamp = _stamp(python, paths)
         proc = spawn(cmd, cwd=os.path.dirname(DRIVER), env=env, stdin=subprocess.PIPE)
@@ -209,7 +211,7 @@ def adopt(
             return None
         same = (
             len(cmd) == 4
-            and [str(c) for c in cmd[:2]] == started[:2]
+            and [str(c) for c in cmd[:2]] == [started[0], started[4]]
             and dict(env) == _state["env"]
             and _stamp(str(cmd[0]), _state["paths"]) == _state["stamp"]
             and proc.poll() is None
