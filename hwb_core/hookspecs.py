@@ -344,9 +344,10 @@ def backend_process(
     time it is about to start a process of the build backend: ``cmd`` in ``cwd`` with exactly
     the variables ``environ``.
 
-    **Returns** a process (text mode, its stdout a pipe, stderr merged into it) that behaves as
-    ``cmd`` started now would: the core follows it (its output, the deadline, its exit status)
-    as if it had started it. ``None``: the core starts ``cmd`` itself.
+    **Returns** a process that behaves as ``cmd`` started now would, started as
+    ``hwb_core.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
+    process group of its own): the core follows it (its output, the deadline, Ctrl-C, its exit
+    status) as if it had started it. ``None``: the core starts ``cmd`` itself.
 
     **Combining**: the first non-``None`` result wins.
 
