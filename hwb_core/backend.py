@@ -124,10 +124,11 @@ def _one_process(
             env.distributions_seen = json.loads(distributions.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(control, ignore_errors=True)
-    if env.on_host and "modules" in answer and requires is None:
-        from hwb_core import prestart
-
-        prestart.remember(project.build_backend, answer["modules"], answer.get("paths", []))
+    if env.on_host and "modules" in answer and requires is None and env.hooks is not None:
+        modules, paths = answer["modules"], answer.get("paths", [])
+        env.hooks.backend_imported(
+            env=env, backend=project.build_backend, modules=modules, paths=paths
+        )
     if answer.get("restarted"):
         reporter.debug(f"the process started ahead started afresh: {answer['restarted']}")
     if "unavailable" in answer:

@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread
         pass
     if argv is None:  # the command itself, not a caller in-process
-        from hwb_core import prestart
+        from hwb_core.entry_points import start_early
 
-        prestart.begin(args)
+        start_early(args, _leading_plugin_flags(args))
     try:
         return _run(args)
     except HwbError as exc:

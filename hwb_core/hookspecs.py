@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import subprocess
+
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
@@ -122,6 +124,31 @@ def add_commands(cli: CommandLine) -> None:
     plugin failing, without stopping other commands.
 
     .. versionadded:: 0.2
+    """
+
+
+# --------------------------------------------------------------------------- pinned requirements
+
+
+@hookspec(firstresult=True)
+def build_constraints(config: Config, project: Project) -> Any:
+    """Read the build's constraints file: the pins (and hashes) every install of its build
+    requirements obeys.
+
+    **Called** once per build, once the project's configuration is known, before the
+    interpreter is looked for.
+
+    **Returns** a :class:`hwb.constraints.BuildConstraints` for the file ``build-constraint``
+    (``--build-constraint``, ``HWB_BUILD_CONSTRAINT``) names, or ``None`` when it names none.
+    It raises :class:`hwb_core.errors.ConfigError` for a file that cannot be read or used. The
+    core hands the result to the environment (:attr:`BuildEnv.build_constraints`) while the
+    backend's requirements are installed, and to the result (``BuildResult.build_constraints``).
+
+    **Combining**: the first non-``None`` result wins. When ``build-constraint`` is set and no
+    implementation returns a result (the plugin ``constraints`` blocked), the build stops with
+    an error: it never runs without the pins.
+
+    .. versionadded:: 0.4
     """
 
 
@@ -437,6 +464,61 @@ def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[Bu
 
 
 # --------------------------------------------------------------------------- building
+
+
+@hookspec(firstresult=True)
+def build_work_dir() -> Path | None:
+    """Give the build its temporary directory.
+
+    **Called** once per build (not in ``hwb matrix``, whose jobs get theirs from its scope),
+    before the environment is made.
+
+    **Returns** a new, empty directory of this user's (the environment, the wheel and the
+    control files go there; the core removes it when the build ends), or ``None``: the core
+    makes one (``hwb-build-*`` in the temporary directory). The backend started ahead returns
+    the one its waiting process was started for.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def backend_process(
+    cmd: Sequence[str], cwd: Path, environ: Mapping[str, str], env: BuildEnv
+) -> subprocess.Popen[str] | None:
+    """Hand over a process of the build backend that is already running.
+
+    **Called** by an environment on this machine (:class:`hwb_core.hostenv.HostBuildEnv`) each
+    time it is about to start a process of the build backend: ``cmd`` in ``cwd`` with exactly
+    the variables ``environ``.
+
+    **Returns** a process that behaves as ``cmd`` started now would, started as
+    ``hwb_core.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
+    process group of its own): the core follows it (its output, the deadline, Ctrl-C, its exit
+    status) as if it had started it. ``None``: the core starts ``cmd`` itself.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def backend_imported(
+    env: BuildEnv, backend: str, modules: Sequence[str], paths: Sequence[str]
+) -> None:
+    """Learn what the build backend imported.
+
+    **Called** after the core's driver ran both PEP 517 hooks in one process on this machine,
+    with the ``backend`` (``build-backend``), the ``modules`` its hooks imported from outside
+    the project, and the interpreter's ``sys.path`` (``paths``).
+
+    **Returns** nothing.
+
+    .. versionadded:: 0.4
+    """
 
 
 @hookspec(firstresult=True)

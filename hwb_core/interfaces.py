@@ -521,13 +521,18 @@ class BuildEnv(abc.ABC):
     #: core once the environment is made; ``None``: the default rule.
     backend_environment: Any = None
 
-    #: The build's pinned requirements (:class:`hwb_core.constraints.BuildConstraints`, from
+    #: The build's pinned requirements (:class:`hwb.constraints.BuildConstraints`, from
     #: ``build-constraint``), set by the core while the backend's requirements are installed
     #: (``None`` otherwise, and when there is no such file). :meth:`install` applies it: the
     #: installer gets the file as constraints (``-c``), and when it has hashes, the
-    #: requirements as :meth:`~hwb_core.constraints.BuildConstraints.pinned_lines` with hash
+    #: requirements as :meth:`~hwb.constraints.BuildConstraints.pinned_lines` with hash
     #: checking required. A cached environment's key includes its ``sha256``.
     build_constraints: Any = None
+
+    #: The hooks (``pm.hook``), set by the core once the environment is made, for those an
+    #: environment calls itself (``backend_process``, ``backend_imported``); ``None`` outside
+    #: a build.
+    hooks: Any = None
 
     def run_backend_process(
         self,
@@ -733,7 +738,7 @@ class BuildResult:
     "files_sha256"}`` each (:meth:`BuildEnv.installed_distributions`); empty when the
     environment could not say."""
     build_constraints: Any = None
-    """The :class:`hwb_core.constraints.BuildConstraints` the requirements were installed
+    """The :class:`hwb.constraints.BuildConstraints` the requirements were installed
     within, if any."""
     isolation_detail: dict[str, Any] = dataclasses.field(default_factory=dict)
     """What the environment tells of itself (:meth:`BuildEnv.identity`: a container's image

@@ -22,11 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from hwb_core import (
-    constraints,
     deadline,
     host,
     isolation,
-    prestart,
     pythons,
     wheelfile,
     wheeltest,
@@ -330,7 +328,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         root = stack.enter_context(prepared_source(request.source, session, request.overrides))
         project = Project.load(root)
         config = session.config_for(project, _overrides(request))
-        build_constraints = constraints.load(config, project.root)
+        build_constraints = pm.build_constraints(config, project)
         python = find_python(pm, config)
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
@@ -350,7 +348,7 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         if session.scope is not None:
             work = session.scope.work_dir()
         else:
-            work = prestart.work_dir()
+            work = pm.work_dir()
         stack.callback(shutil.rmtree, work, True)
         _announce(pm, session.reporter, project, python, choice, target)
         project = _private_source(stack, session, request, config, project, outdir, work)
@@ -369,8 +367,6 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
             )
 
         env, made, choice = _make_env(stack, session, choice, asked, config, env_request)
-        if choice.name != asked:
-            prestart.forget()
         if env.python.path != python.path:  # the environment's own (a container's image)
             python = env.python
             session.reporter.step(f"the environment's interpreter: {python.describe()}")
@@ -512,6 +508,7 @@ def _backend_environment(
     hook gives. Returns the build's ``SOURCE_DATE_EPOCH``, if one of them is."""
     reporter = session.reporter
     env.backend_environment = BackendEnvironment.from_config(config, target.os)
+    env.hooks = session.pm.hook
     extra: dict[str, str] = {}
     for found in session.pm.hook.backend_environment(
         env=env,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.constraints import BuildConstraints, InstallFiles
+from hwb.constraints import BuildConstraints, InstallFiles, install_error
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
 from hwb_plugins.container.execution import exec_in
@@ -150,14 +150,14 @@ class ContainerBuildEnv(BuildEnv):
         try:
             self.exec(argv, what=f"{installer} install")
         except BuildError as exc:
-            if self.build_constraints is not None:
-                explained = self.build_constraints.install_failure(exc.details or "")
-                if explained is not None:
-                    raise explained from None
-            raise BuildError(
-                "could not install in the build container: " + ", ".join(reqs),
-                hint=hint,
-                details=exc.details,
+            raise install_error(
+                self.build_constraints,
+                exc.details or "",
+                BuildError(
+                    "could not install in the build container: " + ", ".join(reqs),
+                    hint=hint,
+                    details=exc.details,
+                ),
             ) from None
 
     def _constraint_files(self, reqs: Sequence[str]) -> InstallFiles | None:

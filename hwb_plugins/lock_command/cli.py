@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hwb.constraints import BuildConstraints, install_error, parse
 from hwb_core.backend_env import BackendEnvironment, installer_environment
-from hwb_core.constraints import BuildConstraints, parse
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import CommandLine, PythonInfo, Reporter
 from hwb_core.project import Project
@@ -204,10 +204,14 @@ def backend_requires(
                     stdin=subprocess.DEVNULL,
                 )
                 if done.returncode != 0:
-                    raise BuildError(
-                        "could not make an environment to ask the backend what it needs",
-                        hint="the output above shows why; or skip it with --no-backend-requires",
-                        details=done.stderr,
+                    raise install_error(
+                        files if cmd[1] == "pip" else None,
+                        done.stderr,
+                        BuildError(
+                            "could not make an environment to ask the backend what it needs",
+                            hint="the output above shows why; or skip it with --no-backend-requires",
+                            details=done.stderr,
+                        ),
                     )
         source, _ = copy_tree(project.root, work / "src")
 
