@@ -7,11 +7,12 @@ object and nothing else.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread
         pass
     if argv is None:  # the command itself, not a caller in-process
-        from hwb_core import prestart
+        from hwb_core.entry_points import start_early
 
-        prestart.begin(args)
+        start_early(args, _leading_plugin_flags(args))
     try:
         return _run(args)
     except HwbError as exc:
@@ -206,7 +207,27 @@ def _make_cli(click: Any, pm: Any) -> Any:
         if sub is not None and getattr(sub, "hwb_plugin_options", None) is not None:
             _add_plugin_options(click, sub, pm)
 
-    # ----------------------------------------------------------------- build
+    _add_build(click, pm, cli, make_session)
+
+    pm.add_commands(
+        CommandLine(
+            group=cli,
+            click=click,
+            pm=pm,
+            shared_options=functools.partial(shared_options, click),
+            resolve_isolation=functools.partial(resolve_no_isolation, click, pm),
+            config_settings=parse_config_settings,
+            session=make_session,
+            set_output=set_output,
+            takes_plugin_options=takes_plugin_options,
+            plugin_overrides=_plugin_overrides,
+        )
+    )
+    return cli
+
+
+def _add_build(click: Any, pm: Any, cli: Any, make_session: Any) -> None:
+    """``hwb build``, the core's one command."""
 
     @cli.command()
     @click.argument("src", default=".", type=click.Path(path_type=Path))
@@ -216,39 +237,7 @@ def _make_cli(click: Any, pm: Any) -> Any:
         type=click.Path(path_type=Path),
         help="Output directory (default: dist/ in SRC).",
     )
-    @click.option(
-        "--isolation",
-        metavar="auto|NAME",
-        help="Isolation strategy (default: auto; `hwb plugins` lists them).",
-    )
-    @click.option(
-        "--no-isolation",
-        is_flag=True,
-        help="Build in the interpreter's own environment (the strategy that declares it).",
-    )
-    @click.option(
-        "--python",
-        "python_spec",
-        metavar="SPEC",
-        help="Interpreter: 3.12, 3.12.1, cp312 or a path.",
-    )
-    @click.option(
-        "-C",
-        "--config-setting",
-        "config_settings",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="PEP 517 config setting (repeatable).",
-    )
-    @click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        metavar="",
-        help="-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
-    )
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+    @shared_options(click, "isolation", "python", "config_settings", "verbose", "quiet", "json")
     @click.pass_context
     def build(
         ctx: Any,
@@ -300,95 +289,52 @@ def _make_cli(click: Any, pm: Any) -> Any:
 
     takes_plugin_options(build)
 
-    # ----------------------------------------------------------------- plugins
 
-    @cli.command()
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-    @click.pass_context
-    def plugins(ctx: Any, as_json: bool) -> int:
-        """List plugins: name, distribution, version, hooks, status and error."""
-        from hwb_core.isolation import ordered
+#: The options several commands take, declared once (``CommandLine.shared_options``): each
+#: name, the options it adds and the parameter each one gives the command.
+_SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "isolation": (("--isolation",), {"metavar": "auto|NAME"}),
+    "no_isolation": (("--no-isolation",), {"is_flag": True}),
+    "python": (("--python", "python_spec"), {"metavar": "SPEC"}),
+    "pythons": (("--python", "python_list"), {"multiple": True, "metavar": "LIST"}),
+    "config_settings": (
+        ("-C", "--config-setting", "config_settings"),
+        {"multiple": True, "metavar": "KEY=VALUE"},
+    ),
+    "verbose": (("-v", "--verbose"), {"count": True, "metavar": ""}),
+    "quiet": (("-q", "--quiet"), {"is_flag": True}),
+    "json": (("--json", "as_json"), {"is_flag": True}),
+}
+_HELP = {
+    "isolation": "Isolation strategy (default: auto; `hwb plugins` lists them).",
+    "no_isolation": "Build in the interpreter's own environment (the strategy that declares it).",
+    "python": "Interpreter: 3.12, 3.12.1, cp312 or a path.",
+    "pythons": "Interpreters, comma-separated: 3.11,3.12.",
+    "config_settings": "PEP 517 config setting (repeatable).",
+    "verbose": "-v streams the backend's output, -vv shows commands, -vvv tracebacks.",
+    "quiet": "Only errors on stderr.",
+    "json": "Print one JSON object on stdout.",
+}
+_GROUPS = {"isolation": ("isolation", "no_isolation")}
 
-        records = [r for r in pm.records.values()]
-        strategies = ordered(pm)
-        if as_json:
-            print(
-                json.dumps(
-                    {
-                        "plugins": [r.to_json() for r in records],
-                        "isolations": {
-                            info.name: {
-                                "summary": info.summary,
-                                "capabilities": info.capabilities.to_json(),
-                            }
-                            for info in strategies
-                        },
-                    },
-                    indent=2,
-                )
-            )
-            return 0
-        rows = [("name", "status", "distribution", "hooks", "error")]
-        for r in records:
-            dist, version = r.distribution
-            dist_text = f"{dist} {version}" if dist and version else (dist or "")
-            rows.append((r.name, r.status, dist_text, ", ".join(r.hooks), r.error or ""))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
-            print("  ".join([*cells, row[4]]).rstrip())
-        if strategies:
-            print("\nisolations, most preferred first (isolation.preference, then rank):")
-            width = max(len(info.name) for info in strategies)
-            for info in strategies:
-                caps = info.capabilities
-                print(f"  {info.name:<{width}}  rank {caps.rank:<3} {caps.describe()}")
-        return 0
 
-    # ----------------------------------------------------------------- pythons
+def shared_options(click: Any, *names: str, **changes: Mapping[str, Any]) -> Any:
+    """A decorator adding the shared options ``names`` to a command, in that order (see
+    :class:`~hwb_core.interfaces.CommandLine`); ``changes`` replace keyword arguments of one:
+    ``json={"help": 'Print {"jobs": [...]} on stdout.'}``."""
+    options = [part for name in names for part in _GROUPS.get(name, (name,))]
+    unknown = [name for name in [*options, *changes] if name not in _SHARED]
+    if unknown:
+        raise ValueError(f"no shared option {unknown[0]!r}; choose from {', '.join(_SHARED)}")
 
-    @cli.command()
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-    @click.pass_context
-    def pythons(ctx: Any, as_json: bool) -> int:
-        """List every interpreter the finders see: version, implementation, ABI tag, whether it
-        runs without the GIL (free-threaded), path and source."""
-        from hwb_core import pythons as finder
+    def decorate(function: Any) -> Any:
+        for name in reversed(options):
+            decls, kwargs = _SHARED[name]
+            changed = {"help": _HELP[name], **kwargs, **changes.get(name, {})}
+            function = click.option(*decls, **changed)(function)
+        return function
 
-        session = make_session(ctx)
-        config = session.config_for(None)
-        found = finder.list_all(session.pm, config)
-        if as_json:
-            print(json.dumps({"pythons": [p.to_json() for p in found]}, indent=2))
-            return 0
-        width = max((len(p.version) for p in found), default=7)
-        abi = max((len(p.abi_tag) for p in found), default=7)
-        if found:
-            print(f"{'VERSION':<{width}}  {'IMPL':<8} {'ABI':<{abi}} GIL {'SOURCE':<7} PATH")
-        for p in found:
-            gil = "off" if p.free_threaded else "on"
-            print(
-                f"{p.version:<{width}}  {p.implementation:<8} {p.abi_tag:<{abi}} {gil:<3} "
-                f"{p.source:<7} {p.path}"
-            )
-        if not found:
-            print(
-                "no interpreters found; install one with `uv python install 3.12` or pyenv",
-                file=sys.stderr,
-            )
-        return 0
-
-    pm.add_commands(
-        CommandLine(
-            group=cli,
-            click=click,
-            session=make_session,
-            set_output=set_output,
-            takes_plugin_options=takes_plugin_options,
-            plugin_overrides=_plugin_overrides,
-        )
-    )
-    return cli
+    return decorate
 
 
 def set_output(verbosity: int = 0, json: bool = False, streamed: bool = False) -> None:
@@ -414,7 +360,7 @@ def resolve_no_isolation(click: Any, pm: Any, isolation: str | None, no_isolatio
     return name
 
 
-def parse_config_settings(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+def parse_config_settings(items: Sequence[str]) -> dict[str, Any]:
     """``-C KEY=VALUE`` pairs; a key given twice becomes a list (as pypa/build does)."""
     from hwb_core.errors import UsageError
 

@@ -1,9 +1,9 @@
-"""The core's own hook implementations: core settings, the auto-isolation rule and the PEP 517
+"""The core's own hook implementations: core settings and the PEP 517
 driver. Registered as plugin ``core``; every one of them can be overridden by a plugin."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,10 @@ from hwb_core.interfaces import (
     BuildEnv,
     CliOption,
     ConfigKey,
-    IsolationChoice,
-    IsolationInfo,
     RepairResult,
     Reporter,
 )
 from hwb_core.project import Project
-from hwb_core.reproducible import KEYS as REPRODUCIBLE_KEYS
 from hwb_core.target import CLI_OPTIONS as PLATFORM_OPTIONS
 from hwb_core.target import PLATFORM_KEYS
 
@@ -39,24 +36,6 @@ def config_schema() -> dict[str, ConfigKey]:
         "config-settings": ConfigKey("table", {}, "PEP 517 config settings passed to the backend."),
         "isolation.strategy": ConfigKey(
             "str", "auto", "Isolation strategy: auto or a registered name.", env="HWB_ISOLATION"
-        ),
-        "sdist.max-files": ConfigKey(
-            "int",
-            250_000,
-            "The most members an sdist may hold (a tar bomb is refused before anything is "
-            "written). Read from the environment and command line only.",
-        ),
-        "sdist.max-megabytes": ConfigKey(
-            "int",
-            2048,
-            "The most an sdist may unpack to, in MB. Read from the environment and command line "
-            "only.",
-        ),
-        "in-place": ConfigKey(
-            "bool",
-            False,
-            "Build in the source tree itself (incremental builds reuse build/), one build of a "
-            "tree at a time; default: in a private copy, leaving the tree untouched.",
         ),
         "timeout": ConfigKey(
             "float",
@@ -87,7 +66,6 @@ def config_schema() -> dict[str, ConfigKey]:
             env="HWB_BUILD_CONSTRAINT",
         ),
         **REPAIR_KEYS,
-        **REPRODUCIBLE_KEYS,
         **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
@@ -150,41 +128,13 @@ def cli_options(command: str) -> list[CliOption] | None:
             metavar="FILE",
         ),
         CliOption(
-            ("--in-place",),
-            "in-place",
-            "Build in the source tree itself (default: a private copy); one at a time.",
-            is_flag=True,
-        ),
-        CliOption(
             ("--timeout",),
             "timeout",
             "Stop a build (each job's) that runs longer than SECONDS (exit code 124).",
             metavar="SECONDS",
         ),
         *(PLATFORM_OPTIONS if command == "build" else []),
-        *(
-            [
-                CliOption(
-                    ("--check-reproducible",),
-                    "reproducible.check",
-                    "Build a second time in fresh environments and report the members that "
-                    "differ (exit code 1 when any does).",
-                    is_flag=True,
-                )
-            ]
-            if command == "build"
-            else []
-        ),
     ]
-
-
-@hookimpl(trylast=True)
-def select_isolation(
-    project: Project, strategies: Sequence[IsolationInfo], target_arch: str | None
-) -> IsolationChoice:
-    from hwb_core.isolation import auto_choice
-
-    return auto_choice(strategies, project, target_arch)
 
 
 @hookimpl(trylast=True)

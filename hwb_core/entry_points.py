@@ -26,11 +26,49 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 FORMAT = 2
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
+#: Callables run with the command line as hwb starts, before its plugins are loaded.
+EARLY_GROUP = "hwb.early"
+
+
+def start_early(args: Sequence[str], plugin_flags: Iterable[str] = ()) -> None:
+    """Call every entry point of :data:`EARLY_GROUP` with the command line ``args``, first
+    thing (before click, pluggy or any plugin is imported): the head start of a plugin whose
+    work can begin before hwb knows what to do (the backend process started ahead). An entry
+    point is named as its plugin in the ``hwb`` group: blocked with it (``-p no:NAME`` in
+    ``plugin_flags``, ``HWB_DISABLE_PLUGINS``), it is not called. One that fails is ignored:
+    a head start is never needed."""
+    blocked = blocked_from_environment(os.environ)
+    blocked.update(flag[3:] for flag in plugin_flags if flag.startswith("no:"))
+    for name, value in listing(EARLY_GROUP):
+        if name not in blocked:
+            try:
+                cast("Callable[[list[str]], object]", load_target(value))(list(args))
+            except Exception:
+                pass
+
+
+def blocked_from_environment(environ: Mapping[str, str]) -> set[str]:
+    raw = environ.get("HWB_DISABLE_PLUGINS", "")
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+def load_target(value: str) -> object:
+    """The object an entry point's value names (``package.module`` or ``package.module:attr``,
+    extras ignored), as ``importlib.metadata.EntryPoint.load`` finds it."""
+    import importlib
+
+    module_name, _, attrs = value.split("[")[0].partition(":")
+    found: object = importlib.import_module(module_name.strip())
+    for attr in attrs.strip().split("."):
+        if attr:
+            found = getattr(found, attr)
+    return found
 
 
 def listing(group: str) -> list[tuple[str, str]]:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import subprocess
+
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
@@ -117,7 +119,8 @@ def add_commands(cli: CommandLine) -> None:
     ``cli`` is a :class:`~hwb_core.interfaces.CommandLine`: add a command with
     ``@cli.group.command()`` using the click module ``cli.click`` (plain click, or rich-click
     when help is drawn), make the command's :class:`~hwb_core.pipeline.Session` with
-    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, and let other
+    ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, add the options
+    every command spells alike with ``cli.shared_options("isolation", "python", ...)``, and let other
     plugins' :func:`cli_options` reach the command with ``cli.takes_plugin_options(command)``
     (their values then come from ``cli.plugin_overrides(command, values)``). A command returns
     its exit code; it raises :class:`hwb_core.errors.HwbError` for an expected failure, which
@@ -128,6 +131,31 @@ def add_commands(cli: CommandLine) -> None:
     plugin failing, without stopping other commands.
 
     .. versionadded:: 0.2
+    """
+
+
+# --------------------------------------------------------------------------- pinned requirements
+
+
+@hookspec(firstresult=True)
+def build_constraints(config: Config, project: Project) -> Any:
+    """Read the build's constraints file: the pins (and hashes) every install of its build
+    requirements obeys.
+
+    **Called** once per build, once the project's configuration is known, before the
+    interpreter is looked for.
+
+    **Returns** a :class:`hwb.constraints.BuildConstraints` for the file ``build-constraint``
+    (``--build-constraint``, ``HWB_BUILD_CONSTRAINT``) names, or ``None`` when it names none.
+    It raises :class:`hwb_core.errors.ConfigError` for a file that cannot be read or used. The
+    core hands the result to the environment (:attr:`BuildEnv.build_constraints`) while the
+    backend's requirements are installed, and to the result (``BuildResult.build_constraints``).
+
+    **Combining**: the first non-``None`` result wins. When ``build-constraint`` is set and no
+    implementation returns a result (the plugin ``constraints`` blocked), the build stops with
+    an error: it never runs without the pins.
+
+    .. versionadded:: 0.4
     """
 
 
@@ -156,16 +184,160 @@ def list_pythons(config: Config) -> Sequence[PythonInfo] | None:
 def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
     """Find the interpreter ``--python`` asked for.
 
-    **Called** once per build, before the isolation strategy is chosen. A ``spec`` holding a path
-    is resolved by the core itself and does not reach this hook.
+    **Called** once per build, before the isolation strategy is chosen (and by commands that
+    resolve an interpreter, through ``hwb.pythons.find``). ``spec`` is what ``--python`` says
+    (:meth:`PythonSpec.parse`); without ``--python`` it is :meth:`PythonSpec.running`, the
+    interpreter running hwb by its path, with ``raw`` ``""``.
 
     **Returns** the best matching :class:`PythonInfo` (newest patch release for ``3.12``), or
-    ``None`` when this finder has none.
+    ``None`` when this finder has none. A finder that knows the spec names a broken interpreter
+    raises :class:`~hwb_core.errors.PythonNotFound` with the reason.
 
-    **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` (``tryfirst``),
-    ``pylauncher`` (Windows only) and ``pyenv``, ``system`` (``trylast``).
+    **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` and ``path``
+    (``tryfirst``), ``pylauncher`` (Windows only) and ``pyenv``, ``system`` (``trylast``).
+    ``path`` answers a spec naming a file (and the interpreter running hwb); the others look
+    for versions and return ``None`` for it at once. When every one returns ``None`` the build
+    stops with one line (naming, for a version, what the finders list).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.4 paths and the running interpreter reach the hook (plugin ``path``).
+    """
+
+
+# --------------------------------------------------------------------------- the build and its source
+
+
+@hookspec(firstresult=True)
+def build(request: Any, session: Any) -> Any:
+    """Wrap one build, from the request to the published wheel.
+
+    **Called** once per build by :func:`hwb_core.pipeline.build` (``hwb build`` once, ``hwb
+    matrix`` once per job), with the :class:`hwb_core.pipeline.BuildRequest` and the
+    :class:`hwb_core.pipeline.Session`.
+
+    **Implement** it as a wrapper, ``@hookimpl(wrapper=True)``: ``result = yield`` runs the
+    build (the core's, inside every other wrapper) and gives its
+    :class:`hwb_core.interfaces.BuildResult`, or raises its error; return the result, changed
+    or not (``--check-reproducible`` builds a second time and sets ``result.reproducible``). A
+    build started from a wrapper (``hwb_core.pipeline.build``; with ``rebuild=True`` in the
+    request it is made in fresh environments and announced to no plugin: no
+    ``publish_files``, no ``wheel_built``) passes through every wrapper again.
+
+    **Returns** the :class:`~hwb_core.interfaces.BuildResult`.
+
+    **Combining**: wrappers nest in pluggy's order around the core's build, which runs
+    innermost.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def prepare_source(
+    source: Path, config: Config, reporter: Reporter
+) -> AbstractContextManager[Path] | None:
+    """Turn the source a command was given into a project directory.
+
+    **Called** once per build, and once by ``hwb matrix`` and ``hwb lock`` for all their work,
+    with ``source`` as given (it exists) and the configuration of the environment and the
+    command line only (the project's own file is not read yet: for an sdist it is inside the
+    archive).
+
+    **Returns** a context manager that yields the project's root directory (``source`` itself
+    for a directory; for an sdist, the tree extracted into a temporary directory) and, on exit,
+    removes what it made; or ``None`` when ``source`` is not yours. Raise
+    :class:`hwb_core.errors.UsageError` for a source you refuse.
+
+    **Combining**: the first non-``None`` result wins. When none answers, a directory is its
+    own root and any other source is a usage error.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def private_source(
+    project: Project, source: Path, config: Config, outdir: Path, work_dir: Path, reporter: Reporter
+) -> AbstractContextManager[Path] | None:
+    """Give the build a tree of its own to work in, so that it never writes into the user's.
+
+    **Called** once per build, after the isolation is chosen and before the environment is
+    made, with the project :func:`prepare_source` gave, ``source`` as given (a directory or an
+    sdist), the output directory (leave it out of a copy) and the build's private work
+    directory (removed after the build).
+
+    **Returns** a context manager that yields the root of the project to build (a copy under
+    ``work_dir``; ``project.root`` for an sdist, extracted privately already; or with
+    ``in-place`` the tree itself, locked until exit), or ``None``.
+
+    **Combining**: the first non-``None`` result wins. When none answers, the build stops with
+    a usage error: the core never builds in the user's tree on its own.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def fresh_environments(config: Config) -> bool | None:
+    """Ask that a build reuse nothing an isolation keeps between builds (a prepared
+    environment, a started container).
+
+    **Called** once per build, once its configuration is read.
+
+    **Returns** ``True`` for fresh environments (:attr:`EnvRequest.fresh`), or ``None``.
+
+    **Combining**: any ``True`` wins. A ``rebuild`` request is always fresh.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def build_log(
+    request: Any, project: Project, python: PythonInfo, isolation: str, reporter: Reporter
+) -> AbstractContextManager[tuple[Path, Reporter]] | None:
+    """Keep everything one build reports, in full, in a log.
+
+    **Called** once per build, once the project, the interpreter and the isolation are known
+    and the output directory was checked; ``request.keep_log`` says whether the command asked
+    for a log (``hwb build`` does; ``hwb matrix`` keeps its own, one per job).
+
+    **Returns** a context manager that yields ``(path, reporter)``: where the log is, and a
+    :class:`~hwb_core.interfaces.Reporter` that writes every message into it and passes it on
+    to ``reporter``; the rest of the build reports through it. On exit the log is closed. The
+    core names ``path`` in ``result.log`` and in the error of a failed build. ``None``: no log.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def backend_environment(
+    env: BuildEnv,
+    source: Path,
+    config: Config,
+    target: Target,
+    work_dir: Path,
+    environ: Mapping[str, str],
+    reporter: Reporter,
+) -> Mapping[str, str] | None:
+    """Set variables for the build backend that depend on the build (``SOURCE_DATE_EPOCH``).
+
+    **Called** once per build, right after :func:`create_env`, with the environment (its
+    ``backend_environment`` rule from ``[tool.hwb.env]`` is set), ``source`` as given (a
+    directory or an sdist), the build's work directory and hwb's own environment.
+
+    **Returns** variable names mapped to values, or ``None``. A ``SOURCE_DATE_EPOCH`` among
+    them (digits) is the build's: the repair gets it (``RepairRequest.source_date_epoch``),
+    :func:`hwb_core.wheelfile.rewrite` stamps what it writes with it, and the result records it
+    (``BuildResult.source_date_epoch``).
+
+    **Combining**: all results are merged, in call order; ``set`` in ``[tool.hwb.env]`` wins
+    over them.
+
+    .. versionadded:: 0.4
     """
 
 
@@ -268,15 +440,18 @@ def select_isolation(
     the fallbacks to try in order when it cannot run here), or ``None`` to let later
     implementations decide.
 
-    **Combining**: the first non-``None`` result wins. The core's own implementation runs last
+    **Combining**: the first non-``None`` result wins. The built-in plugin ``auto`` runs last
     (``trylast``) and applies the documented rule to the strategies' declared
     :class:`~hwb_core.interfaces.Capabilities` (``docs/isolation.md``): native strategies for
     pure projects, those that build manylinux wheels for extension modules on Linux, those
     that emulate another architecture for a foreign ``--platform``. When the chosen strategy's
-    check says it cannot run here, the build tries its fallbacks in order and says why.
+    check says it cannot run here, the build tries its fallbacks in order and says why. When
+    every implementation returns ``None`` (``auto`` blocked), ``--isolation auto`` fails in one
+    line; a strategy named with ``--isolation`` is unaffected.
 
     .. versionadded:: 0.1
     .. versionchanged:: 0.2 ``strategies``, ``target_arch`` and ``IsolationChoice.fallbacks``.
+    .. versionchanged:: 0.4 the rule is plugin ``auto``'s (it was the core's).
     """
 
 
@@ -303,6 +478,61 @@ def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[Bu
 
 
 @hookspec(firstresult=True)
+def build_work_dir() -> Path | None:
+    """Give the build its temporary directory.
+
+    **Called** once per build (not in ``hwb matrix``, whose jobs get theirs from its scope),
+    before the environment is made.
+
+    **Returns** a new, empty directory of this user's (the environment, the wheel and the
+    control files go there; the core removes it when the build ends), or ``None``: the core
+    makes one (``hwb-build-*`` in the temporary directory). The backend started ahead returns
+    the one its waiting process was started for.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def backend_process(
+    cmd: Sequence[str], cwd: Path, environ: Mapping[str, str], env: BuildEnv
+) -> subprocess.Popen[str] | None:
+    """Hand over a process of the build backend that is already running.
+
+    **Called** by an environment on this machine (:class:`hwb_core.hostenv.HostBuildEnv`) each
+    time it is about to start a process of the build backend: ``cmd`` in ``cwd`` with exactly
+    the variables ``environ``.
+
+    **Returns** a process that behaves as ``cmd`` started now would, started as
+    ``hwb_core.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
+    process group of its own): the core follows it (its output, the deadline, Ctrl-C, its exit
+    status) as if it had started it. ``None``: the core starts ``cmd`` itself.
+
+    **Combining**: the first non-``None`` result wins.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def backend_imported(
+    env: BuildEnv, backend: str, modules: Sequence[str], paths: Sequence[str]
+) -> None:
+    """Learn what the build backend imported.
+
+    **Called** after the core's driver ran both PEP 517 hooks in one process on this machine,
+    with the ``backend`` (``build-backend``), the ``modules`` its hooks imported from outside
+    the project, and the interpreter's ``sys.path`` (``paths``).
+
+    **Returns** nothing.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
 def run_backend(
     env: BuildEnv,
     project: Project,
@@ -320,8 +550,9 @@ def run_backend(
 
     **Combining**: the first non-``None`` result wins. The core's implementation runs last: it
     installs ``build-system.requires``, asks ``get_requires_for_build_wheel`` and installs that,
-    then calls ``build_wheel``. Implement this hook for an environment whose interpreter cannot
-    reach host paths (a container, a remote machine).
+    then calls ``build_wheel``, in processes of ``env.run_backend_process`` with paths as
+    ``env.env_path`` gives them: it serves environments apart from the host (a container) too.
+    Implement this hook to build some other way.
 
     .. versionadded:: 0.1
     """

@@ -19,7 +19,7 @@ _LEAKY = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "__PYVE
 
 def host_environ(rule: BackendEnvironment | None = None) -> dict[str, str]:
     """hwb's variables less the leaky ones, and for a backend's process less what ``rule``
-    withholds, with its ``set`` (the same for the process started ahead, :mod:`prestart`)."""
+    withholds, with its ``set`` (the same for a process started ahead: ``backend_process``)."""
     env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
     return rule.apply(env) if rule is not None else env
 
@@ -77,11 +77,11 @@ class HostBuildEnv(BuildEnv):
         cwd: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> RunResult:
-        from hwb_core import prestart
-
         env = self.environ(extra_env, backend=True)
         where = cwd or self.source_dir
-        ahead = prestart.adopt(cmd, where, env, self._rule())
+        ahead = None
+        if self.hooks is not None:
+            ahead = self.hooks.backend_process(cmd=cmd, cwd=where, environ=env, env=self)
         if ahead is None:
             return process.run(
                 cmd, reporter=self.reporter, cwd=where, env=env, what="the build backend"

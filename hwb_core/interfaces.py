@@ -85,16 +85,38 @@ class PythonSpec:
     """What the user asked for with ``--python``: ``3.12``, ``3.12.1``, ``cp312``, ``pypy3.10``,
     a free-threaded CPython (``3.13t``, ``cp313t``) or a path to an executable.
 
-    A version without ``t`` never means a free-threaded build, even a newer one."""
+    Make one with :meth:`parse` (``PythonSpec.parse("3.12")``); ``PythonSpec("3.12")``, the text
+    alone, is parsed the same way. A version without ``t`` never means a free-threaded build,
+    even a newer one."""
 
     raw: str
+    """The text as given; ``""`` for :meth:`running`."""
     implementation: str | None = None
+    """``"cpython"``, ``"pypy"``, or ``None`` for any."""
     version: tuple[int, ...] = ()
+    """The version's parts given: ``(3, 12)`` for ``3.12``."""
     path: str | None = None
+    """The executable, for a spec that names a file (then the other fields are blank)."""
     free_threaded: bool = False
+
+    def __post_init__(self) -> None:
+        if self.raw and self.path is None and not self.version and self.implementation is None:
+            parsed = PythonSpec.parse(self.raw)  # the text alone: PythonSpec("3.12")
+            for field in ("implementation", "version", "path", "free_threaded"):
+                object.__setattr__(self, field, getattr(parsed, field))
+
+    @classmethod
+    def running(cls) -> PythonSpec:
+        """The interpreter running hwb, by its path (``raw`` is ``""``): what a build uses
+        when ``--python`` is not given."""
+        import sys
+
+        return cls(raw="", path=sys.executable)
 
     @classmethod
     def parse(cls, text: str) -> PythonSpec:
+        """The spec ``text`` names (what ``--python`` takes); a
+        :class:`~hwb_core.errors.UsageError` when it names none."""
         from hwb_core.errors import UsageError
 
         raw = text.strip()
@@ -192,6 +214,9 @@ class CommandLine:
     """The root ``click.Group``; add commands with ``@cli.group.command()``."""
     click: Any
     """The click module to build commands with (rich-click's when help is drawn)."""
+    pm: Any
+    """The plugin manager: ``pm.hook`` calls hooks, ``pm.records`` is what ``hwb plugins``
+    lists (a command that builds gets it from its session, ``cli.session(ctx).pm``)."""
     session: Callable[[Any], Any]
     """``session(ctx)``: a :class:`hwb_core.pipeline.Session` (plugins, reporter) for a command."""
     set_output: Callable[..., None]
@@ -203,6 +228,22 @@ class CommandLine:
     plugin_overrides: Callable[[Any, Mapping[str, Any]], dict[str, Any]]
     """``plugin_overrides(command, values)``: the configuration keys set by those options, from
     the command's keyword arguments."""
+    shared_options: Callable[..., Callable[[Any], Any]]
+    """``shared_options(*names, **changes)``: a decorator adding the options every hwb command
+    spells alike, in the order named, each giving the command one parameter:
+    ``"isolation"`` (``--isolation`` and ``--no-isolation``: ``isolation``, ``no_isolation``),
+    ``"python"`` (``--python SPEC``: ``python_spec``), ``"pythons"`` (``--python LIST``,
+    repeatable: ``python_list``), ``"config_settings"`` (``-C KEY=VALUE``, repeatable:
+    ``config_settings``), ``"verbose"`` (``-v``, counted), ``"quiet"`` (``-q``), ``"json"``
+    (``--json``: ``as_json``). ``changes`` replace one option's click arguments, for example
+    its help: ``json={"help": 'Print {"jobs": [...]} on stdout.'}``."""
+    resolve_isolation: Callable[[str | None, bool], str | None]
+    """``resolve_isolation(isolation, no_isolation)``: the strategy those two options name
+    (``--no-isolation`` is the strategy that declares it builds unisolated; ``None`` is the
+    configuration's, ``auto`` by default); a usage error when they contradict each other."""
+    config_settings: Callable[[Sequence[str]], dict[str, Any]]
+    """``config_settings(items)``: the ``-C KEY=VALUE`` items as a mapping (a key given twice
+    becomes a list, as pypa/build does); a usage error for an item without a key."""
 
 
 # --------------------------------------------------------------------------- isolation
@@ -441,13 +482,18 @@ class BuildEnv(abc.ABC):
     #: core once the environment is made; ``None``: the default rule.
     backend_environment: Any = None
 
-    #: The build's pinned requirements (:class:`hwb_core.constraints.BuildConstraints`, from
+    #: The build's pinned requirements (:class:`hwb.constraints.BuildConstraints`, from
     #: ``build-constraint``), set by the core while the backend's requirements are installed
     #: (``None`` otherwise, and when there is no such file). :meth:`install` applies it: the
     #: installer gets the file as constraints (``-c``), and when it has hashes, the
-    #: requirements as :meth:`~hwb_core.constraints.BuildConstraints.pinned_lines` with hash
+    #: requirements as :meth:`~hwb.constraints.BuildConstraints.pinned_lines` with hash
     #: checking required. A cached environment's key includes its ``sha256``.
     build_constraints: Any = None
+
+    #: The hooks (``pm.hook``), set by the core once the environment is made, for those an
+    #: environment calls itself (``backend_process``, ``backend_imported``); ``None`` outside
+    #: a build.
+    hooks: Any = None
 
     def run_backend_process(
         self,
@@ -544,7 +590,7 @@ class RepairRequest:
     """What the wheel was built for (:class:`hwb_core.target.Target`: operating system,
     architectures, macOS deployment target); ``None`` for ``hwb repair`` of outside wheels."""
     source_date_epoch: int | None = None
-    """The build's ``SOURCE_DATE_EPOCH`` (:mod:`hwb_core.reproducible`): a repairer that
+    """The build's ``SOURCE_DATE_EPOCH`` (the ``backend_environment`` hook): a repairer that
     rewrites the wheel gives it to its tool (auditwheel honours it), so that the same input
     gives the same bytes. ``None``: none is known."""
 
@@ -675,7 +721,7 @@ class BuildResult:
     "files_sha256"}`` each (:meth:`BuildEnv.installed_distributions`); empty when the
     environment could not say."""
     build_constraints: Any = None
-    """The :class:`hwb_core.constraints.BuildConstraints` the requirements were installed
+    """The :class:`hwb.constraints.BuildConstraints` the requirements were installed
     within, if any."""
     isolation_detail: dict[str, Any] = dataclasses.field(default_factory=dict)
     """What the environment tells of itself (:meth:`BuildEnv.identity`: a container's image
@@ -684,8 +730,9 @@ class BuildResult:
     """Files published beside the wheel, atomically with it (the ``publish_files`` hook: a
     provenance record)."""
     reproducible: Any = None
-    """With ``--check-reproducible``: the :class:`hwb_core.reproducible.Comparison` of the
-    wheel with a second build's."""
+    """With ``--check-reproducible``: the ``Comparison`` of the wheel with a second build's
+    (``identical``, ``describe()``, ``to_json()``; set by the ``reproducible`` plugin's
+    ``build`` wrapper)."""
     config: Any = None
     """The build's resolved :class:`hwb_core.config.Config` (a plugin's own settings)."""
     config_settings: dict[str, Any] = dataclasses.field(default_factory=dict)

@@ -5,21 +5,18 @@ Every strategy registers an :class:`~hwb_core.interfaces.IsolationInfo` whose
 user's ``isolation.preference`` list, then each strategy's declared ``rank``, then its name.
 
     ordered(pm, config)             every strategy, most preferred first
-    auto_choice(...)                what ``--isolation auto`` picks, with its fallbacks
     choose(session, ...)            the strategy a build uses: asked for, or auto's first
                                     candidate that can run here
     unisolated(pm)                  the strategy ``--no-isolation`` means
-    for_foreign_arch(...)           the strategies that build another Linux architecture
 
-``docs/isolation.md`` states the rule for users.
+What ``--isolation auto`` picks is the ``select_isolation`` hook's answer (the rule
+``docs/isolation.md`` states for users is a plugin's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hwb_core import host
 from hwb_core.errors import IsolationUnavailable, UsageError
 from hwb_core.interfaces import IsolationChoice, IsolationInfo
 
@@ -45,73 +42,6 @@ def ordered(pm: PluginManager, config: Config | None = None) -> list[IsolationIn
     return first + rest
 
 
-def for_foreign_arch(strategies: Sequence[IsolationInfo], arch: str) -> list[IsolationInfo]:
-    """The strategies that build Linux wheels of ``arch`` when this machine runs another
-    architecture: they declare it, emulate it, and take a target platform."""
-    return [
-        info
-        for info in strategies
-        if info.capabilities.target_key
-        and info.capabilities.emulation
-        and arch in info.capabilities.architectures
-    ]
-
-
-def auto_choice(
-    strategies: Sequence[IsolationInfo], project: Project, target_arch: str | None = None
-) -> IsolationChoice:
-    """The documented rule of ``--isolation auto``, over ``strategies`` in preference order
-    (those that build in an environment of their own):
-
-    1. a Linux wheel of an architecture this machine does not run: the strategies that emulate
-       it (containers under qemu);
-    2. a project without extension modules: the native strategies (one pure wheel serves all);
-    3. extension modules on Linux: the strategies that make portable Linux wheels (manylinux),
-       then the native ones;
-    4. extension modules elsewhere: the native strategies.
-
-    The first is the choice; the others are its fallbacks, tried in order when it cannot run.
-    """
-    usable = [info for info in strategies if info.capabilities.isolated]
-    native = [info for info in usable if info.capabilities.native]
-    os_name, arch = host.host_os(), host.host_arch()
-    if (
-        os_name == "linux"
-        and target_arch
-        and target_arch != arch
-        and not host.runs_natively(arch, target_arch)
-    ):
-        candidates = for_foreign_arch(usable, target_arch)
-        why = f"Linux {target_arch} wheels on this {arch} machine: {{name}} emulates {target_arch}"
-    elif not project.extensions.detected:
-        candidates, why = native, "no extension modules found"
-    else:
-        evidence = "; ".join(project.extensions.reasons)
-        if os_name == "linux":
-            portable = [info for info in usable if "manylinux" in info.capabilities.linux]
-            candidates = portable + [info for info in native if info not in portable]
-            why = f"extension modules ({evidence}) on Linux: " + (
-                "{name} builds manylinux wheels"
-                if portable
-                else "no installed isolation builds manylinux wheels; {name} builds natively"
-            )
-        else:
-            candidates = native
-            why = f"extension modules ({evidence}) on {host.host_os()}: native build"
-    if not candidates:
-        raise IsolationUnavailable(
-            "--isolation auto found no installed isolation for this build",
-            hint="install a plugin that provides one, or name one with --isolation "
-            "(`hwb plugins` lists them)",
-        )
-    first = candidates[0]
-    return IsolationChoice(
-        first.name,
-        why.format(name=first.name),
-        fallbacks=tuple(info.name for info in candidates[1:]),
-    )
-
-
 def choose(
     pm: PluginManager,
     reporter: Reporter,
@@ -130,13 +60,19 @@ def choose(
         if problem:
             raise IsolationUnavailable(f"isolation {asked!r} cannot run here: {problem}")
         return IsolationChoice(asked, "asked for")
-    choice: IsolationChoice = pm.hook.select_isolation(
+    choice: IsolationChoice | None = pm.hook.select_isolation(
         project=project,
         python=python,
         config=config,
         strategies=ordered(pm, config),
         target_arch=target_arch,
     )
+    if choice is None:
+        raise IsolationUnavailable(
+            "--isolation auto: no plugin chooses an isolation (select_isolation); the built-in "
+            "rule is plugin 'auto', blocked or failed",
+            hint="unblock it, or name an isolation with --isolation (`hwb plugins` lists them)",
+        )
     return first_available(pm, reporter, choice, config)
 
 

@@ -1,6 +1,7 @@
-"""The one way from a request to a published wheel.
+"""The one way from a request to a published wheel, inside the ``build`` hook's wrappers.
 
-    request -> Project -> Config -> find_python -> select_isolation -> create_env
+    request -> prepare_source -> Project -> Config -> find_python -> select_isolation
+            -> build_log -> private_source -> create_env -> backend_environment
             -> run_backend -> repair_wheel -> try_wheel -> publish_files
             -> publish (atomic, with the files beside the wheel) -> wheel_built
 
@@ -16,23 +17,19 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from hwb_core import (
-    constraints,
     deadline,
     host,
     isolation,
-    prestart,
     pythons,
-    reproducible,
-    snapshot,
+    wheelfile,
     wheeltest,
 )
 from hwb_core import target as targets
-from hwb_core.archive import Limits, extract_sdist, is_sdist
 from hwb_core.backend_env import BackendEnvironment
 from hwb_core.config import Config, load_config
 from hwb_core.errors import (
@@ -42,11 +39,11 @@ from hwb_core.errors import (
     HwbError,
     IsolationUnavailable,
     PolicyViolation,
-    PythonNotFound,
     RepairError,
     UsageError,
 )
 from hwb_core.interfaces import (
+    BuildEnv,
     BuildResult,
     EnvRequest,
     IsolationChoice,
@@ -57,10 +54,7 @@ from hwb_core.interfaces import (
 )
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
-from hwb_core.report import LogReporter
 from hwb_core.scope import Scope
-
-TEMP_PREFIX = "hwb-"
 
 
 @dataclasses.dataclass
@@ -79,10 +73,6 @@ class BuildRequest:
     rebuild: bool = False
     """The second build of ``--check-reproducible``: in fresh environments, untried, and
     announced to no plugin (no ``publish_files``, no ``wheel_built``)."""
-
-
-#: How many build logs hwb's cache keeps (``logs/`` in the cache directory), newest first.
-KEEP_LOGS = 50
 
 
 class Session:
@@ -141,42 +131,30 @@ class Session:
 
 @contextlib.contextmanager
 def prepared_source(
-    source: Path, limits: Limits | None = None, reporter: Reporter | None = None
+    source: Path, session: Session, overrides: Mapping[str, Any] | None = None
 ) -> Iterator[Path]:
-    """Yield the project root: ``source`` itself, or an sdist extracted into a temporary place
-    (within ``limits``)."""
+    """Yield the project root for ``source``, as the ``prepare_source`` hook makes it (a
+    directory itself, an sdist extracted), with the configuration of the environment and
+    ``overrides`` (the command line)."""
     if not source.exists():
         raise UsageError(
             f"source {source} does not exist", hint="give a project directory or an sdist (.tar.gz)"
         )
-    if source.is_dir():
-        yield source.resolve()
-        return
-    if not is_sdist(source):
-        raise UsageError(
-            f"source {source} is neither a directory nor an sdist",
-            hint="give a project directory or a .tar.gz source distribution",
-        )
-    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "sdist-"))
-    if reporter is not None:
-        size = source.stat().st_size / 1024 / 1024
-        reporter.step(f"extracting {source.name} ({size:.1f} MB)")
-    try:
-        yield extract_sdist(source.resolve(), tmp, limits)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    config = session.config_for(None, overrides)
+    manager = session.pm.hook.prepare_source(
+        source=source, config=config, reporter=session.reporter
+    )
+    if manager is None and not source.is_dir():
+        raise _nobody(session.pm, f"no plugin prepares {source} (not a directory) for a build")
+    with manager or contextlib.nullcontext(source.resolve()) as root:
+        yield root
 
 
-def archive_limits(config: Config) -> Limits:
-    """What an sdist may unpack to, from ``sdist.max-files`` and ``sdist.max-megabytes`` (the
-    environment and command line only: the project's own file is inside the archive)."""
-    files, megabytes = int(config.get("sdist.max-files")), int(config.get("sdist.max-megabytes"))
-    if files < 1 or megabytes < 1:
-        raise ConfigError(
-            "sdist.max-files and sdist.max-megabytes must be 1 or more",
-            hint="they bound what an sdist may unpack to",
-        )
-    return Limits(files, megabytes)
+def _nobody(pm: PluginManager, what: str) -> UsageError:
+    """The error for a job no plugin did, naming the plugins that were blocked."""
+    blocked = sorted(r.name for r in pm.records.values() if r.status == "blocked")
+    hint = f"blocked plugins: {', '.join(blocked)}" if blocked else "is a plugin missing?"
+    return UsageError(what, hint=hint)
 
 
 def check_outdir(outdir: Path) -> None:
@@ -271,31 +249,6 @@ def with_target(config: Config, pm: PluginManager, name: str, target: targets.Ta
     return config.with_overrides({key: value}, "--platform") if value else config
 
 
-def private_source(
-    stack: contextlib.ExitStack,
-    request: BuildRequest,
-    config: Config,
-    project: Project,
-    outdir: Path,
-    work: Path,
-    reporter: Reporter,
-) -> Project:
-    """The project the build works in: a private copy of a source directory
-    (:mod:`hwb_core.snapshot`), or with ``in-place`` the tree itself, locked against a second
-    in-place build. An sdist was extracted into a private directory already."""
-    if not request.source.is_dir():
-        return project
-    if config.get("in-place"):
-        stack.enter_context(snapshot.tree_lock(project.root, reporter))
-        return project
-    started = time.monotonic()
-    copy, files = snapshot.copy_tree(project.root, work / "src", skip=[outdir])
-    reporter.debug(
-        f"copied the source ({files} files) into {copy} in {time.monotonic() - started:.2f}s"
-    )
-    return Project.load(copy)
-
-
 def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
     """Where wheels go: ``-o``, else ``outdir`` from the configuration, else ``dist/`` in a
     source directory or beside an sdist. A relative ``outdir`` from pyproject.toml is relative
@@ -318,14 +271,17 @@ def resolve_outdir(request: BuildRequest, config: Config, root: Path) -> Path:
 
 def build(request: BuildRequest, session: Session) -> BuildResult:
     """Build, repair and publish one wheel. Raises :class:`HwbError` on any expected failure
-    (with the path of the build's log in ``log`` once there is one). With
-    ``reproducible.check`` the source is built a second time and the wheels compared
-    (``result.reproducible``)."""
+    (with the path of the build's log in ``log`` once there is one), within
+    the ``build`` hook's wrappers around it (``--check-reproducible``)."""
     log: list[Path] = []
+
+    def core(request: BuildRequest, session: Session) -> BuildResult:
+        return _build(request, session, log)
+
     try:
-        result = _build(request, session, log)
-        if result.reproducible is CHECK_ASKED:
-            result.reproducible = check_reproducible(request, session, result)
+        result: BuildResult = session.pm.hook.build.call_extra(
+            [core], {"request": request, "session": session}
+        )
         return result
     except HwbError as exc:
         # A plugin that words a failed step its own way (could not prepare ...) hides the time
@@ -364,103 +320,15 @@ def no_room(exc: OSError) -> HwbError:
     return HwbError(f"no space left for {path}", hint="free space on its disk")
 
 
-#: ``BuildResult.reproducible`` between the first build of ``--check-reproducible`` and the second.
-CHECK_ASKED = object()
-
-
-def check_reproducible(
-    request: BuildRequest, session: Session, first: BuildResult
-) -> reproducible.Comparison:
-    """Build ``request`` again into a temporary directory, in fresh environments and without
-    tests, and compare the wheel with the first build's."""
-    session.reporter.step("building a second time to compare (--check-reproducible)")
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX + "again-") as tmp:
-        again = dataclasses.replace(
-            request,
-            outdir=Path(tmp),
-            overrides={**request.overrides, reproducible.CHECK: False, "test.enabled": False},
-            keep_log=False,
-            rebuild=True,
-        )
-        second = _build(again, session, [])
-        comparison = reproducible.compare(first.path, second.path, first.source_date_epoch)
-    if comparison.identical:
-        session.reporter.step(comparison.describe())
-    else:
-        session.reporter.warn(comparison.describe())
-    return comparison
-
-
-def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
-    """A new log file for one build in ``logs/`` of hwb's cache directory (the output
-    directory holds wheels only); logs beyond the newest :data:`KEEP_LOGS` are removed."""
-    from hwb_core.paths import cache_dir
-
-    directory = cache_dir() / "logs"
-    try:
-        private_dir(directory)
-        _prune_logs(directory)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = directory / f"build-{project.name}-{python.abi_tag}-{stamp}-{os.getpid()}.log"
-        return path, open_private(path)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the build log in {directory} ({exc.strerror or exc})",
-            hint="set HWB_CACHE_DIR to a writable directory",
-        ) from None
-
-
-def private_dir(directory: Path) -> None:
-    """Make ``directory`` (and its parents), readable by its owner alone: logs hold what a
-    build printed, its environment's secrets perhaps."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name == "posix":
-        os.chmod(directory, 0o700)  # made by an earlier hwb, with the umask's mode
-
-
-def open_private(path: Path) -> IO[str]:
-    """``path`` opened for writing text, afresh, readable by its owner alone (0600)."""
-
-    def opener(name: str, flags: int) -> int:
-        fd = os.open(name, flags, 0o600)
-        if os.name == "posix":
-            os.fchmod(fd, 0o600)  # a file there already kept its mode
-        return fd
-
-    return open(path, "w", encoding="utf-8", errors="replace", opener=opener)
-
-
-def _prune_logs(directory: Path) -> None:
-    """Keep the newest logs. Builds running side by side prune too: a log another one removed
-    meanwhile is simply gone, never an error."""
-    dated: list[tuple[float, Path]] = []
-    for path in directory.glob("build-*.log"):
-        with contextlib.suppress(OSError):
-            dated.append((path.stat().st_mtime, path))
-    dated.sort()
-    for _, stale in dated[: max(0, len(dated) - KEEP_LOGS + 1)]:
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
 def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildResult:
+    """The core's build: the named stages below, in order."""
     started = time.monotonic()
-    reporter = session.reporter
     pm = session.pm
     with contextlib.ExitStack() as stack:
-        limits = archive_limits(session.config_for(None, request.overrides))
-        root = stack.enter_context(prepared_source(request.source, limits, reporter))
+        root = stack.enter_context(prepared_source(request.source, session, request.overrides))
         project = Project.load(root)
-        overrides = dict(request.overrides)
-        if request.python:
-            overrides["python"] = request.python
-        if request.isolation:
-            overrides["isolation.strategy"] = request.isolation
-        config = session.config_for(project, overrides)
-        build_constraints = constraints.load(config, project.root)
-        epoch, epoch_from = reproducible.source_date_epoch(request.source, config, session.environ)
-        stack.enter_context(reproducible.using(epoch))
-        fresh = request.rebuild or bool(config.get(reproducible.CHECK))
+        config = session.config_for(project, _overrides(request))
+        build_constraints = pm.build_constraints(config, project)
         python = find_python(pm, config)
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
@@ -468,179 +336,289 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         stack.enter_context(deadline.limit(config.get("timeout")))
         asked = config.get("isolation.strategy")
         foreign = target.arch if target.asked and target.os == "linux" else None
-        choice = isolation.choose(pm, reporter, project, python, config, asked, foreign)
-
+        choice = isolation.choose(pm, session.reporter, project, python, config, asked, foreign)
         outdir = resolve_outdir(request, config, root)
         check_outdir(outdir)
-        if request.keep_log:
-            path, stream = open_log(project, python)
-            stack.enter_context(stream)
-            log.append(path)
-            stream.write(f"hwb build {request.source}: {python.describe()}, in {choice.name}\n")
-            reporter = LogReporter(reporter, stream)
-            session = Session(pm, reporter, session.environ, session.scope)
-
-        config_settings = dict(config.get("config-settings") or {})
-        config_settings.update(request.config_settings)
-
+        session = _with_log(stack, request, session, project, python, choice.name, log)
         backend_env: dict[str, str] = {}
         for found in pm.hook.prepare_target(
-            target=target, project=project, environ=session.environ, reporter=reporter
+            target=target, project=project, environ=session.environ, reporter=session.reporter
         ):
             backend_env.update(found or {})
         if session.scope is not None:
             work = session.scope.work_dir()
         else:
-            work = prestart.work_dir()
+            work = pm.work_dir()
         stack.callback(shutil.rmtree, work, True)
-        caps = pm.isolations()[choice.name].capabilities if choice.name in pm.isolations() else None
-        # A container builds with its image's interpreter, known once it runs: name the version.
-        wanted = f"Python {python.short_version}" if caps and caps.container else python.describe()
-        reporter.step(f"building {project.name} for {wanted} in {choice.name} ({choice.reason})")
-        if target.os != "linux":
-            reporter.step(f"target: {target.describe()}")
-        project = private_source(stack, request, config, project, outdir, work, reporter)
-        while True:
-            env_request = EnvRequest(
+        _announce(pm, session.reporter, project, python, choice, target)
+        project = _private_source(stack, session, request, config, project, outdir, work)
+        fresh = request.rebuild or any(pm.hook.fresh_environments(config=config))
+
+        def env_request(name: str) -> EnvRequest:
+            return EnvRequest(
                 python=python,
                 project=project,
-                config=with_target(config, pm, choice.name, target),
-                reporter=reporter,
+                config=with_target(config, pm, name, target),
+                reporter=session.reporter,
                 work_dir=work,
                 extra_env=backend_env,
                 fresh=fresh,
                 scope=session.scope,
             )
-            manager = pm.hook.create_env(isolation=choice.name, request=env_request)
-            if manager is None:
-                raise IsolationUnavailable(
-                    f"no plugin created an environment for isolation {choice.name!r}"
-                )
-            try:
-                env = stack.enter_context(manager)
-                break
-            except IsolationUnavailable as exc:
-                if asked != "auto" or not choice.fallbacks:
-                    raise
-                # auto's choice passed its check but could not make an environment (an image
-                # that cannot be pulled offline): the same fallback as a failed check.
-                reporter.warn(f"auto chose {choice.name}, but {exc.message}")
-                choice = isolation.first_available(
-                    pm,
-                    reporter,
-                    IsolationChoice(
-                        choice.fallbacks[0],
-                        f"{choice.reason}; fallback: {choice.name} unavailable ({exc.message})",
-                        fallbacks=tuple(choice.fallbacks[1:]),
-                    ),
-                    config,
-                )
-        config = env_request.config
-        if choice.name != asked:
-            prestart.forget()
+
+        env, made, choice = _make_env(stack, session, choice, asked, config, env_request)
         if env.python.path != python.path:  # the environment's own (a container's image)
             python = env.python
-            reporter.step(f"the environment's interpreter: {python.describe()}")
+            session.reporter.step(f"the environment's interpreter: {python.describe()}")
         target = targets.check_environment(target, env)
-        env.backend_environment = BackendEnvironment.from_config(config, target.os)
-        if epoch is not None:
-            rule = env.backend_environment
-            fixed = {"SOURCE_DATE_EPOCH": str(epoch)}
-            if env.on_host and target.os in ("linux", "macos"):
-                # The source and the environment are in new temporary directories each time.
-                paths = {str(env.source_dir): ".", str(work): "/hwb-build"}
-                fixed.update(reproducible.compiler_flags(paths, os.environ, rule.set))
-            env.backend_environment = dataclasses.replace(rule, set={**fixed, **rule.set})
-            reporter.debug(f"SOURCE_DATE_EPOCH={epoch} ({epoch_from})")
-        else:
-            reporter.debug(f"no SOURCE_DATE_EPOCH: {epoch_from}")
-        if env.on_host and reporter.verbosity >= 1:
-            withheld = env.backend_environment.withheld(os.environ)
-            if withheld:
-                reporter.info(
-                    f"withholding {len(withheld)} variables that look like credentials from the "
-                    "build backend ([tool.hwb.env] pass lets one through)"
-                )
-        checks = stack.enter_context(
-            wheeltest.stage(
-                pm,
-                config=config,
-                reporter=reporter,
-                project=project,
-                python=python,
-                isolation=choice.name,
-                env_request=env_request,
-                work_dir=work / "test",
-                target=target,
-            )
+        epoch = _backend_environment(session, env, request.source, made.config, target, work)
+        stack.enter_context(wheelfile.using(epoch))
+        result = _make_wheel(
+            stack, session, request, env, made, python, choice, target, build_constraints
         )
-        wheel_dir = work / "wheel"
-        wheel_dir.mkdir(exist_ok=True)
-        env.build_constraints = build_constraints
-        try:
-            wheel = pm.hook.run_backend(
-                env=env,
-                project=project,
-                config_settings=config_settings,
-                wheel_dir=wheel_dir,
-                reporter=reporter,
-            )
-        finally:
-            env.build_constraints = None
-        installed = [] if request.rebuild else env.installed_distributions(work / "installed")
-        if wheel is None:
-            raise BuildError("no plugin ran the build backend")
-        pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
-        repaired = repair(
-            session, Path(wheel), env, config, python, work / "repaired", target=target
-        )
-        tests = list(checks(repaired.path))
-        result = BuildResult(
-            path=outdir / repaired.path.name,
-            python=python,
-            isolation=choice.name,
-            isolation_reason=choice.reason,
-            repair=repaired,
-            duration_s=time.monotonic() - started,
-            log=log[0] if log else None,
-            tests=tests,
-            source_date_epoch=epoch,
-            source=request.source.absolute(),
-            build_requirements=installed,
-            build_constraints=build_constraints,
-            isolation_detail=env.identity(),
-            config=config,
-            config_settings=config_settings,
-            plugin_records=[r for r in pm.records.values() if r.status == "loaded"],
-        )
-        beside: dict[str, bytes] = {}
-        if not request.rebuild:
-            for files in pm.hook.publish_files(result=result, reporter=reporter):
-                beside.update(files or {})
-        result.files = publish(repaired.path, outdir, beside)[1]
-        if config.get(reproducible.CHECK) and not request.rebuild:
-            result.reproducible = CHECK_ASKED
-        if not request.rebuild:
-            pm.hook.wheel_built(result=result, reporter=reporter)
+        result.duration_s = time.monotonic() - started
+        result.log = log[0] if log else None
+        result.source_date_epoch = epoch
+        _publish(session, request, result, outdir)
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _overrides(request: BuildRequest) -> dict[str, Any]:
+    """The command line's settings: ``--python`` and ``--isolation`` are keys too."""
+    overrides = dict(request.overrides)
+    if request.python:
+        overrides["python"] = request.python
+    if request.isolation:
+        overrides["isolation.strategy"] = request.isolation
+    return overrides
+
+
+def _with_log(
+    stack: contextlib.ExitStack,
+    request: BuildRequest,
+    session: Session,
+    project: Project,
+    python: PythonInfo,
+    isolation: str,
+    log: list[Path],
+) -> Session:
+    """The session whose reporter also writes the build's log (the ``build_log`` hook), if a
+    plugin keeps one."""
+    manager = session.pm.hook.build_log(
+        request=request,
+        project=project,
+        python=python,
+        isolation=isolation,
+        reporter=session.reporter,
+    )
+    if manager is None:
+        return session
+    path, reporter = stack.enter_context(manager)
+    log.append(path)
+    return Session(session.pm, reporter, session.environ, session.scope)
+
+
+def _announce(
+    pm: PluginManager,
+    reporter: Reporter,
+    project: Project,
+    python: PythonInfo,
+    choice: IsolationChoice,
+    target: targets.Target,
+) -> None:
+    caps = pm.isolations()[choice.name].capabilities if choice.name in pm.isolations() else None
+    # A container builds with its image's interpreter, known once it runs: name the version.
+    wanted = f"Python {python.short_version}" if caps and caps.container else python.describe()
+    reporter.step(f"building {project.name} for {wanted} in {choice.name} ({choice.reason})")
+    if target.os != "linux":
+        reporter.step(f"target: {target.describe()}")
+
+
+def _private_source(
+    stack: contextlib.ExitStack,
+    session: Session,
+    request: BuildRequest,
+    config: Config,
+    project: Project,
+    outdir: Path,
+    work: Path,
+) -> Project:
+    """The project the build works in (the ``private_source`` hook)."""
+    manager = session.pm.hook.private_source(
+        project=project,
+        source=request.source,
+        config=config,
+        outdir=outdir,
+        work_dir=work,
+        reporter=session.reporter,
+    )
+    if manager is None:
+        raise _nobody(session.pm, f"no plugin gave the build of {request.source} a tree to work in")
+    root = stack.enter_context(manager)
+    return project if root == project.root else Project.load(root)
+
+
+def _make_env(
+    stack: contextlib.ExitStack,
+    session: Session,
+    choice: IsolationChoice,
+    asked: str,
+    config: Config,
+    env_request: Callable[[str], EnvRequest],
+) -> tuple[BuildEnv, EnvRequest, IsolationChoice]:
+    """The build environment (``create_env``), and the request and choice that made it: when
+    auto's choice cannot make one, the next of its fallbacks."""
+    while True:
+        request = env_request(choice.name)
+        manager = session.pm.hook.create_env(isolation=choice.name, request=request)
+        if manager is None:
+            raise IsolationUnavailable(
+                f"no plugin created an environment for isolation {choice.name!r}"
+            )
+        try:
+            return stack.enter_context(manager), request, choice
+        except IsolationUnavailable as exc:
+            if asked != "auto" or not choice.fallbacks:
+                raise
+            # auto's choice passed its check but could not make an environment (an image
+            # that cannot be pulled offline): the same fallback as a failed check.
+            session.reporter.warn(f"auto chose {choice.name}, but {exc.message}")
+            choice = isolation.first_available(
+                session.pm,
+                session.reporter,
+                IsolationChoice(
+                    choice.fallbacks[0],
+                    f"{choice.reason}; fallback: {choice.name} unavailable ({exc.message})",
+                    fallbacks=tuple(choice.fallbacks[1:]),
+                ),
+                config,
+            )
+
+
+def _backend_environment(
+    session: Session,
+    env: BuildEnv,
+    source: Path,
+    config: Config,
+    target: targets.Target,
+    work: Path,
+) -> int | None:
+    """Set the backend's variables: ``[tool.hwb.env]`` over what the ``backend_environment``
+    hook gives. Returns the build's ``SOURCE_DATE_EPOCH``, if one of them is."""
+    reporter = session.reporter
+    env.backend_environment = BackendEnvironment.from_config(config, target.os)
+    env.hooks = session.pm.hook
+    extra: dict[str, str] = {}
+    for found in session.pm.hook.backend_environment(
+        env=env,
+        source=source,
+        config=config,
+        target=target,
+        work_dir=work,
+        environ=session.environ,
+        reporter=reporter,
+    ):
+        extra.update(found or {})
+    if extra:
+        rule = env.backend_environment
+        env.backend_environment = dataclasses.replace(rule, set={**extra, **rule.set})
+    if env.on_host and reporter.verbosity >= 1:
+        withheld = env.backend_environment.withheld(os.environ)
+        if withheld:
+            reporter.info(
+                f"withholding {len(withheld)} variables that look like credentials from the "
+                "build backend ([tool.hwb.env] pass lets one through)"
+            )
+    epoch = extra.get("SOURCE_DATE_EPOCH", "")
+    return int(epoch) if epoch.isdigit() else None
+
+
+def _make_wheel(
+    stack: contextlib.ExitStack,
+    session: Session,
+    request: BuildRequest,
+    env: BuildEnv,
+    made: EnvRequest,
+    python: PythonInfo,
+    choice: IsolationChoice,
+    target: targets.Target,
+    build_constraints: Any,
+) -> BuildResult:
+    """Run the backend, repair and try the wheel; the result to publish."""
+    pm, reporter, config, project = session.pm, session.reporter, made.config, made.project
+    work = made.work_dir
+    checks = stack.enter_context(
+        wheeltest.stage(
+            pm,
+            config=config,
+            reporter=reporter,
+            project=project,
+            python=python,
+            isolation=choice.name,
+            env_request=made,
+            work_dir=work / "test",
+            target=target,
+        )
+    )
+    config_settings = dict(config.get("config-settings") or {})
+    config_settings.update(request.config_settings)
+    wheel_dir = work / "wheel"
+    wheel_dir.mkdir(exist_ok=True)
+    env.build_constraints = build_constraints
+    try:
+        wheel = pm.hook.run_backend(
+            env=env,
+            project=project,
+            config_settings=config_settings,
+            wheel_dir=wheel_dir,
+            reporter=reporter,
+        )
+    finally:
+        env.build_constraints = None
+    installed = [] if request.rebuild else env.installed_distributions(work / "installed")
+    if wheel is None:
+        raise BuildError("no plugin ran the build backend")
+    pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
+    repaired = repair(session, Path(wheel), env, config, python, work / "repaired", target=target)
+    tests = list(checks(repaired.path))
+    return BuildResult(
+        path=repaired.path,
+        python=python,
+        isolation=choice.name,
+        isolation_reason=choice.reason,
+        repair=repaired,
+        duration_s=0.0,
+        tests=tests,
+        source=request.source.absolute(),
+        build_requirements=installed,
+        build_constraints=build_constraints,
+        isolation_detail=env.identity(),
+        config=config,
+        config_settings=config_settings,
+        plugin_records=[r for r in pm.records.values() if r.status == "loaded"],
+    )
+
+
+def _publish(session: Session, request: BuildRequest, result: BuildResult, outdir: Path) -> None:
+    """Publish the wheel and the files plugins give beside it, and announce it (not the
+    second build of a wrapper's ``rebuild``)."""
+    assert result.repair is not None
+    result.path = outdir / result.repair.path.name
+    beside: dict[str, bytes] = {}
+    if not request.rebuild:
+        for files in session.pm.hook.publish_files(result=result, reporter=session.reporter):
+            beside.update(files or {})
+    result.files = publish(result.repair.path, outdir, beside)[1]
+    if not request.rebuild:
+        session.pm.hook.wheel_built(result=result, reporter=session.reporter)
 
 
 def find_python(pm: PluginManager, config: Config) -> PythonInfo:
     """The interpreter ``--python`` names. An isolation asked for by name that brings its own
     interpreters (a container's image) needs none on this machine: then the version asked for
     stands in, and the environment finds its interpreter."""
-    text = config.get("python")
-    try:
-        return pythons.find(pm, config, text)
-    except PythonNotFound:
-        info = pm.isolations().get(config.get("isolation.strategy"))
-        stand_in = (
-            pythons.wanted(text) if info is not None and info.capabilities.container else None
-        )
-        if stand_in is None:
-            raise
-        return stand_in
+    return pythons.find(pm, config, config.get("python"), config.get("isolation.strategy"))
 
 
 def repair_request(
@@ -663,7 +641,7 @@ def repair_request(
         lib_sdir=config.get("repair.lib-sdir") or None,
         strip=bool(config.get("repair.strip")),
         target=target,
-        source_date_epoch=reproducible.current(),
+        source_date_epoch=wheelfile.current(),
     )
 
 

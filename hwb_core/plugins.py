@@ -19,13 +19,17 @@ from typing import TYPE_CHECKING, Any, cast
 import pluggy
 
 from hwb_core import hookspecs
+from hwb_core.entry_points import blocked_from_environment, load_target
 from hwb_core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from hwb_core.config import Config
     from hwb_core.interfaces import CliOption, CommandLine, ConfigKey, IsolationInfo
+    from hwb_core.project import Project
 
 ENTRY_POINT_GROUP = "hwb"
 CORE_PLUGIN_NAME = "core"
+__all__ = ["PluginManager", "PluginRecord", "blocked_from_environment"]
 
 
 @dataclasses.dataclass
@@ -106,22 +110,6 @@ def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
         return (names[0], None)
 
 
-def _load_target(value: str) -> object:
-    """The object an entry point's value names (``package.module`` or ``package.module:attr``,
-    extras ignored), as ``importlib.metadata.EntryPoint.load`` finds it."""
-    module_name, _, attrs = value.split("[")[0].partition(":")
-    found: object = importlib.import_module(module_name.strip())
-    for attr in attrs.strip().split("."):
-        if attr:
-            found = getattr(found, attr)
-    return found
-
-
-def blocked_from_environment(environ: Mapping[str, str]) -> set[str]:
-    raw = environ.get("HWB_DISABLE_PLUGINS", "")
-    return {part.strip() for part in raw.split(",") if part.strip()}
-
-
 class PluginManager:
     """The one place hooks are called from, and the record of every plugin seen."""
 
@@ -168,7 +156,7 @@ class PluginManager:
             if name in self.blocked or name in self.records:
                 continue
             try:
-                plugin = _load_target(values[0])
+                plugin = load_target(values[0])
             except Exception as exc:  # a broken plugin is reported, not fatal
                 self.records[name] = PluginRecord(
                     name, values[0], "entry-point", status="failed", error=_describe_exception(exc)
@@ -324,6 +312,26 @@ class PluginManager:
                     found.setdefault(info.name, info)
             self._isolations = dict(sorted(found.items()))
         return self._isolations
+
+    def work_dir(self) -> Path:
+        """A new temporary directory for a build: the ``build_work_dir`` hook's, else one
+        made here (``hwb-build-*``)."""
+        import tempfile
+
+        found = self._pm.hook.build_work_dir()
+        return Path(found) if found is not None else Path(tempfile.mkdtemp(prefix="hwb-build-"))
+
+    def build_constraints(self, config: Config, project: Project) -> Any:
+        """The build's constraints (the ``build_constraints`` hook), ``None`` when
+        ``build-constraint`` names no file; when it names one that no plugin read, an error."""
+        found = self._pm.hook.build_constraints(config=config, project=project)
+        if found is None and config.get("build-constraint"):
+            raise ConfigError(
+                f"build-constraint is set ({config.source('build-constraint')}), but no plugin "
+                "reads build constraints files",
+                hint="unblock the plugin that does (hwb plugins lists the blocked ones)",
+            )
+        return found
 
     def cli_options(self, command: str) -> list[CliOption]:
         """Every plugin's options for ``command``, the core's first. A flag the core takes is

@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 import time
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 #: The most of one line of a command's output shown on the console.
 DISPLAY_CHARS = 1000
@@ -196,47 +196,3 @@ class NullReporter(ConsoleReporter):
 
     def warn(self, message: str) -> None:
         pass
-
-
-class LogReporter:
-    """Everything a build reports, in full and at every level, written to ``stream`` (the
-    build's log file) and passed on to ``inner``, which shows what its verbosity asks for."""
-
-    def __init__(self, inner: Any, stream: IO[str]) -> None:
-        self.inner = inner
-        self.stream = stream
-        self.verbosity = max(2, inner.verbosity)  # plugins report commands: the log keeps all
-        self._start = time.monotonic()
-        self._lock = threading.Lock()  # a heartbeat reports from a thread of its own
-
-    def _log(self, text: str) -> None:
-        with self._lock:
-            try:
-                self.stream.write(text + "\n")
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass  # a full disk must not fail the build
-
-    def step(self, message: str) -> None:
-        self._log(f"[{time.monotonic() - self._start:6.1f}s] {message}")
-        self.inner.step(message)
-
-    def info(self, message: str) -> None:
-        self._log(message)
-        self.inner.info(message)
-
-    def warn(self, message: str) -> None:
-        self._log(f"warning: {message}")
-        self.inner.warn(message)
-
-    def debug(self, message: str) -> None:
-        self._log(message)
-        self.inner.debug(message)
-
-    def output(self, line: str) -> None:
-        self._log("  " + line)
-        self.inner.output(line)
-
-    @property
-    def live(self) -> bool:
-        return bool(getattr(self.inner, "live", False))

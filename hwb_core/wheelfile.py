@@ -7,18 +7,46 @@ to a wheel calls :func:`rewrite`, which writes a new wheel and leaves the input 
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import csv
 import hashlib
 import io
 import os
 import tempfile
+import time
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from hwb_core.errors import RepairError, UsageError
 
 _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
+
+#: The earliest time a zip archive can hold.
+ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z
+
+_current: contextvars.ContextVar[int | None] = contextvars.ContextVar("source_date_epoch")
+
+
+def current() -> int | None:
+    """The ``SOURCE_DATE_EPOCH`` of the build running in this thread, if any."""
+    return _current.get(None)
+
+
+@contextlib.contextmanager
+def using(epoch: int | None) -> Iterator[None]:
+    """Make ``epoch`` the ``SOURCE_DATE_EPOCH`` of what runs in this thread inside the block."""
+    token = _current.set(epoch)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
+    """A zip member's ``date_time`` for ``epoch`` (UTC; not before 1980)."""
+    return time.gmtime(max(epoch, ZIP_EPOCH))[:6]
 
 
 def platform_tags(wheel: Path) -> list[str]:
@@ -115,11 +143,9 @@ def rewrite(
     name). The file appears atomically; when it has the input's path, it replaces the input.
 
     Members keep their order (additions follow, sorted, and RECORD comes last); during a build
-    with a ``SOURCE_DATE_EPOCH`` (:func:`hwb_core.reproducible.current`) every member is
+    with a ``SOURCE_DATE_EPOCH`` (:func:`current`) every member is
     stamped with that time and given normalised permissions, so that the same input gives the
     same bytes."""
-    from hwb_core.reproducible import current, zip_time
-
     epoch = current()
     stamp = zip_time(epoch) if epoch is not None else None
     additions = dict(sorted((add or {}).items()))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hwb_core.archive import extract_sdist, is_sdist
 from hwb_core.errors import EXIT_USAGE, UnsafeArchive, UsageError
+from hwb_plugins.source.archive import extract_sdist, is_sdist
 from tests.conftest import json_out, require, wheel_members
 from tests.plugins.backends import TINY_BACKEND
 
@@ -250,7 +250,7 @@ def test_a_good_sdist_builds_and_the_wheel_lands_beside_it(
 
 
 def test_too_many_members_are_refused_before_anything_is_written(tmp_path: Path) -> None:
-    from hwb_core.archive import Limits
+    from hwb_plugins.source.archive import Limits
 
     archive = make_tar(tmp_path / "many-1.0.tar.gz",
                        [file_member(f"many-1.0/f{i}.txt", b"x") for i in range(50)])
@@ -265,7 +265,7 @@ def test_too_many_members_are_refused_before_anything_is_written(tmp_path: Path)
 
 @pytest.mark.parametrize("kind", ["tar", "zip"])
 def test_an_archive_that_unpacks_past_the_size_limit_is_refused(tmp_path: Path, kind: str) -> None:
-    from hwb_core.archive import Limits
+    from hwb_plugins.source.archive import Limits
 
     big = b"\0" * (3 * 1024 * 1024)
     if kind == "tar":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_core.constraints import parse
+from hwb.constraints import parse
 from hwb_core.errors import ConfigError
 from tests.conftest import assert_clean_error, json_out, pyenv_python, write_project
 from tests.docker.support import BUILD_IMAGE, client_with_images, hwb_containers, left_containers
@@ -112,6 +112,62 @@ def test_a_file_hwb_cannot_use_is_refused_in_one_line(text: str, fragment: str) 
     with pytest.raises(ConfigError) as info:
         parse(text, Path("c.txt"))
     assert fragment in info.value.one_line()
+
+
+# --------------------------------------------------------------------------- the plugin
+
+
+@pytest.mark.parametrize("where", ["--build-constraint", "HWB_BUILD_CONSTRAINT", "pyproject.toml"])
+def test_with_the_constraints_plugin_blocked_a_build_never_runs_without_the_pins(
+    run_hwb: Run, tmp_path: Path, where: str
+) -> None:
+    """The plugin ``constraints`` reads the file (the ``build_constraints`` hook); blocked, a
+    build that names one stops in one line before it makes anything."""
+    root = project(tmp_path / "p")
+    pins = tmp_path / "c.txt"
+    pins.write_text("setuptools==70.3.0\n")
+    args, env = ["build", str(root), "-o", str(tmp_path / "out")], {}
+    if where == "--build-constraint":
+        args += ["--build-constraint", str(pins)]
+    elif where == "HWB_BUILD_CONSTRAINT":
+        env["HWB_BUILD_CONSTRAINT"] = str(pins)
+    else:
+        with (root / "pyproject.toml").open("a") as toml:
+            toml.write(f'\n[tool.hwb]\nbuild-constraint = "{pins}"\n')
+    result = run_hwb("-p", "no:constraints", *args, env=env)
+    line = assert_clean_error(result, 2)
+    assert "build-constraint is set" in line and "no plugin reads build constraints" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_build_constraints_hook_reads_the_file_and_another_plugin_may_answer_first(
+    tmp_path: Path,
+) -> None:
+    from hwb_core import hookimpl
+    from hwb_core.config import load_config
+    from hwb_core.plugins import PluginManager
+    from hwb_core.project import Project
+
+    root = project(tmp_path / "p")
+    (root / "c.txt").write_text("setuptools==70.3.0\n")
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    toml = {"build-constraint": "c.txt"}
+    config = load_config(pm.schema(), tool_hwb=toml, pyproject_path=root / "pyproject.toml")
+    found = pm.build_constraints(config, Project.load(root))
+    assert found.path == root / "c.txt" and [p.requirement for p in found.pins] == [
+        "setuptools==70.3.0"
+    ]
+    assert pm.build_constraints(load_config(pm.schema()), Project.load(root)) is None
+
+    class Elsewhere:
+        @hookimpl(tryfirst=True)
+        def build_constraints(self, config: object, project: Project) -> object:
+            return "pins from elsewhere"
+
+    pm._pm.register(Elsewhere(), name="elsewhere")
+    assert pm.build_constraints(config, Project.load(root)) == "pins from elsewhere"
 
 
 @pytest.mark.real

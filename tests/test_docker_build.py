@@ -299,6 +299,32 @@ def test_an_in_tree_backend_runs_in_the_container(docker_client: Any, run_hwb: A
         assert zf.read("hwb_docker_tiny/__init__.py") == b"VALUE = 42\n"
 
 
+def test_a_backend_that_asks_for_more_builds_in_a_second_driver_process(
+    docker_client: Any, run_hwb: Any, tmp_path: Path
+) -> None:
+    """``build_wheel`` alone, once what the backend asked for is installed, runs in the same
+    driver as the first process, from a control directory of the work mount; ``backend-path``
+    leads to the backend there too."""
+    from tests.plugins.backends import tiny_project
+
+    project = tiny_project(tmp_path / "tiny", name="hwb-docker-asks")
+    backend = project / "_backend" / "tiny_backend.py"
+    asks = "def get_requires_for_build_wheel(config_settings=None):\n    return "
+    backend.write_text(backend.read_text().replace(asks + "[]", asks + "['setuptools>=68']"))
+    result = docker_build(run_hwb, project, "-vv")
+    wheel = built_wheel(result)
+    assert wheel["filename"].startswith("hwb_docker_asks-1.0-")
+    backend_runs = [
+        line for line in result.stderr.splitlines()
+        if line.startswith("$ (container)") and "/hwb/scratch/env/bin/python /" in line
+    ]
+    assert len(backend_runs) == 2, result.stderr
+    for line in backend_runs:
+        assert line.split()[3].startswith("/hwb/work/hwb-hooks-"), line
+        assert line.split()[3].endswith("/hook_driver.py"), line
+    assert "installing what the backend asked for: setuptools>=68" in result.stderr
+
+
 # --------------------------------------------------------------------------- no host interpreter
 
 NO_FINDERS = {"HWB_DISABLE_PLUGINS": "pyenv,system,uv,pylauncher"}

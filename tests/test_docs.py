@@ -29,7 +29,7 @@ from hwb_core.errors import ConfigError, PolicyViolation
 from hwb_core.interfaces import BuildResult, PythonInfo, RepairRequest, RepairResult
 from hwb_core.plugins import PluginManager
 from hwb_core.report import NullReporter
-from tests.conftest import REPO, json_out, require, wheel_members, write_project
+from tests.conftest import REPO, assert_clean_error, json_out, require, wheel_members, write_project
 from tests.plugins.backends import tiny_project
 
 DOCS = REPO / "docs"
@@ -196,7 +196,7 @@ def example_plugins(
 def test_the_finder_example_finds_an_interpreter_in_its_directory(
     example_plugins: Callable[..., PluginManager], tmp_path: Path
 ) -> None:
-    from hwb_core import pythons
+    from hwb import pythons
 
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     bindir = tmp_path / "opt-python" / f"cp{sys.version_info[0]}{sys.version_info[1]}" / "bin"
@@ -555,6 +555,27 @@ def test_a_build_with_the_example_isolation_runs_in_its_environment(
     assert "hatchling" in record["installed"] and "pip" in record["installed"]
     assert record["env_removed"] is True
     assert not Path(record["env_dir"]).exists()
+
+
+@pytest.mark.real
+@pytest.mark.xdist_group("docs-example")
+def test_the_example_isolation_honours_the_build_constraints(
+    example_hwb: Run, tmp_path: Path
+) -> None:
+    """``--build-constraint``: the example installs within the pins, and a pin its
+    requirement cannot meet is pip's failure, said in the example's words."""
+    project = hatch_project(tmp_path / "documented")
+    pins = tmp_path / "pins.txt"
+    pins.write_text("hatchling==1.21.1\n")
+    record_file = tmp_path / "record.json"
+    args = ["build", str(project), "--isolation", "recorded", "--record-file", str(record_file)]
+    result = example_hwb(*args, "--build-constraint", str(pins), "--json")
+    json_out(result)
+    assert json.loads(record_file.read_text())["installed"]["hatchling"] == "1.21.1"
+
+    pins.write_text("hatchling==0.0.1\n")
+    failed = example_hwb(*args, "--build-constraint", str(pins))
+    assert "recorded: pip could not install hatchling" in assert_clean_error(failed)
 
 
 @pytest.mark.real

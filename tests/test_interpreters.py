@@ -367,8 +367,8 @@ def test_python_specs_name_free_threaded_builds_with_a_t(
 
 
 def test_a_spec_matches_free_threaded_interpreters_only_when_it_says_t() -> None:
+    from hwb.pythons import best_match
     from hwb_core.interfaces import PythonInfo, PythonSpec
-    from hwb_core.pythons import best_match
 
     regular = PythonInfo("/a/python3.13", "3.13.0", "cpython", "cp313", "pyenv")
     threaded = PythonInfo(
@@ -406,3 +406,48 @@ def test_a_matrix_exclude_of_313_leaves_the_free_threaded_job_alone() -> None:
         assert not plain.matches("3.13t", info, "linux", "x86_64")
         assert threaded.matches("3.13t", info, "linux", "x86_64")
     assert plain.matches("3.13", None, "linux", "x86_64")
+
+
+def test_a_spec_made_from_its_text_alone_is_parsed() -> None:
+    """``PythonSpec("3.12")`` once gave an empty version silently: the text alone is parsed as
+    ``PythonSpec.parse`` parses it, and the running interpreter's spec names it by path."""
+    import sys
+
+    from hwb_core.errors import UsageError
+    from hwb_core.interfaces import PythonSpec
+
+    assert PythonSpec("3.12") == PythonSpec.parse("3.12")
+    assert PythonSpec("cp313t").version == (3, 13) and PythonSpec("cp313t").free_threaded
+    assert PythonSpec("/usr/bin/python3").path == "/usr/bin/python3"
+    with pytest.raises(UsageError, match="not a version"):
+        PythonSpec("latest")
+    running = PythonSpec.running()
+    assert (running.raw, running.path, running.version) == ("", sys.executable, ())
+
+
+def test_paths_and_the_running_interpreter_are_the_path_finders(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """Plugin ``path`` resolves ``--python PATH`` and, without --python, the interpreter running
+    hwb; blocked, either stops in one line, and a version is still found by the others."""
+    import sys
+
+    from tests.plugins.backends import tiny_project
+
+    project = tiny_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    args = ("build", str(project), "--isolation", "venv", "-o", str(out), "--json")
+    result = run_hwb(*args, "--python", sys.executable)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["wheels"][0]["python_source"] == "path"
+    result = run_hwb(*args)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["wheels"][0]["python_source"] == "current"
+    line = assert_clean_error(run_hwb("-p", "no:path", *args), 2)
+    assert "no finder resolves the interpreter running hwb" in line
+    line = assert_clean_error(run_hwb("-p", "no:path", *args, "--python", sys.executable), 2)
+    assert f"no finder resolves --python {sys.executable}" in line
+    short = "{}.{}".format(*sys.version_info[:2])
+    result = run_hwb("-p", "no:path", *args, "--python", short)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["wheels"][0]["python_source"] != "path"

@@ -12,6 +12,7 @@ from hwb_core import host, isolation
 from hwb_core.errors import IsolationUnavailable, UsageError
 from hwb_core.interfaces import Capabilities, IsolationChoice, IsolationInfo
 from hwb_core.project import Project
+from hwb_plugins.auto import auto_choice
 from tests.conftest import write_project
 
 
@@ -99,7 +100,7 @@ def test_extension_modules_on_linux_go_to_the_manylinux_builders_then_native(
     on_linux: None, tmp_path: Path
 ) -> None:
     pm: Any = Plugins(*STRATEGIES)
-    choice = isolation.auto_choice(isolation.ordered(pm), project(tmp_path, True))
+    choice = auto_choice(isolation.ordered(pm), project(tmp_path, True))
     assert choice.name == "engine-a"
     assert choice.fallbacks == ("engine-b", "hostenv")  # never the unisolated one
     assert "engine-a builds manylinux wheels" in choice.reason
@@ -107,23 +108,23 @@ def test_extension_modules_on_linux_go_to_the_manylinux_builders_then_native(
 
 def test_a_pure_project_goes_to_the_native_strategy(on_linux: None, tmp_path: Path) -> None:
     pm: Any = Plugins(*STRATEGIES)
-    choice = isolation.auto_choice(isolation.ordered(pm), project(tmp_path, False))
+    choice = auto_choice(isolation.ordered(pm), project(tmp_path, False))
     assert (choice.name, choice.fallbacks) == ("hostenv", ())
     assert choice.reason == "no extension modules found"
 
 
 def test_another_architecture_goes_to_the_emulators_only(on_linux: None, tmp_path: Path) -> None:
     pm: Any = Plugins(*STRATEGIES)
-    choice = isolation.auto_choice(isolation.ordered(pm), project(tmp_path, False), "aarch64")
+    choice = auto_choice(isolation.ordered(pm), project(tmp_path, False), "aarch64")
     assert (choice.name, choice.fallbacks) == ("engine-a", ("engine-b",))
     with pytest.raises(IsolationUnavailable, match="no installed isolation"):
-        isolation.auto_choice([STRATEGIES[0]], project(tmp_path, True), "aarch64")
+        auto_choice([STRATEGIES[0]], project(tmp_path, True), "aarch64")
 
 
 def test_without_a_manylinux_builder_extensions_build_natively_and_say_so(
     on_linux: None, tmp_path: Path
 ) -> None:
-    choice = isolation.auto_choice(STRATEGIES[:2], project(tmp_path, True))
+    choice = auto_choice(STRATEGIES[:2], project(tmp_path, True))
     assert choice.name == "hostenv"
     assert "no installed isolation builds manylinux wheels" in choice.reason
 
@@ -134,7 +135,7 @@ def test_elsewhere_extensions_build_natively(
     monkeypatch.setattr(host, "host_os", lambda: "macos")
     monkeypatch.setattr(host, "host_arch", lambda platform_name=None: "arm64")
     pm: Any = Plugins(*STRATEGIES)
-    choice = isolation.auto_choice(isolation.ordered(pm), project(tmp_path, True))
+    choice = auto_choice(isolation.ordered(pm), project(tmp_path, True))
     assert (choice.name, choice.fallbacks) == ("hostenv", ())
 
 
@@ -218,3 +219,20 @@ def test_the_kernel_names_no_plugin() -> None:
                 if any(m.startswith("hwb_plugins") for m in modules):
                     found.append(f"{path.name}:{node.lineno}: imports hwb_plugins")
     assert not found, "\n".join(found)
+
+
+def test_with_the_auto_plugin_blocked_auto_fails_in_one_line_and_a_named_one_builds(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    """The rule of ``--isolation auto`` is plugin ``auto``'s: blocked, auto says so in one line
+    (naming the plugin), and a strategy named with --isolation builds as before."""
+    from tests.conftest import assert_clean_error
+    from tests.plugins.backends import tiny_project
+
+    project = tiny_project(tmp_path / "proj")
+    line = assert_clean_error(run_hwb("-p", "no:auto", "build", str(project)), 2)
+    assert "--isolation auto" in line and "'auto'" in line
+    out = tmp_path / "out"
+    built = run_hwb("-p", "no:auto", "build", str(project), "--isolation", "venv", "-o", str(out))
+    assert built.returncode == 0, built.stderr
+    assert [p.name for p in out.glob("*.whl")] == ["tiny-1.0-py3-none-any.whl"]

@@ -359,7 +359,7 @@ def test_tables_keys_take_a_list_of_tables_or_text_from_the_environment() -> Non
 def test_the_private_copy_leaves_out_environments_caches_build_output_and_the_outdir(
     tmp_path: Path,
 ) -> None:
-    from hwb_core.snapshot import copy_tree
+    from hwb.snapshot import copy_tree
 
     root = tmp_path / "proj"
     (root / "src" / "pkg").mkdir(parents=True)

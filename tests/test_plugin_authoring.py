@@ -321,7 +321,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             "cwd": os.getcwd(),
             "wheel_directory": wheel_directory,
             "tmpdir": os.environ.get("TMPDIR"),
-            "pyproject_hooks": sorted(k for k in os.environ if k.startswith("_PYPROJECT_HOOKS")),
+            "environ": dict(os.environ),
         }, stream)
     return tiny_backend.build_wheel(wheel_directory, config_settings)
 """
@@ -351,9 +351,8 @@ class RecordingEnv(HostBuildEnv):
         cwd: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> RunResult:
-        # The driver's argv ends with its two files; pyproject-hooks' with its directory.
-        driver = str(cmd[1]).endswith("hook_driver.py")
-        control = Path(cmd[-1]).parent if driver else Path(cmd[-1])
+        # The driver's argv ends with its two files, in its control directory.
+        control = Path(cmd[-1]).parent
         self.calls.append(
             {
                 "cmd": list(cmd),
@@ -428,31 +427,40 @@ def test_the_backend_runs_once_through_the_driver_in_the_source_directory(
     assert seen["argv"][1:] == call["cmd"][2:]
     assert (seen["cwd"], seen["wheel_directory"]) == (str(root), str(wheel.parent))
     assert seen["tmpdir"] == str(tmp_path / "tmp")  # hwb's own, passed on
-    assert seen["pyproject_hooks"] == ["_PYPROJECT_HOOKS_BUILD_BACKEND"]  # set as pyproject-hooks does
+    assert seen["environ"] == env.environ(backend=True)  # the driver adds no variable of its own
     assert wheel.name == "tiny-1.0-py3-none-any.whl" and env.installed == []
 
 
-def test_a_backend_that_asks_for_more_builds_in_a_second_process_through_pyproject_hooks(
+def test_a_backend_that_asks_for_more_builds_in_a_second_driver_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """docs/hooks.md, "A second process, when the backend asks for more": the same driver,
+    told the first one's answer, calls build_wheel alone once the core installed it."""
     from hwb_core.backend import DRIVER
 
     env, root, wheel, seen = backend_call(tmp_path, monkeypatch, ["authoring-extra"])
     assert env.installed == [["authoring-extra"]]
-    driver, second = env.calls
-    assert driver["cmd"][1] == str(DRIVER)  # the driver asked; it did not build
-    assert second["cmd"][0] == sys.executable
-    assert Path(second["cmd"][1]).name == "_in_process.py"
-    assert second["cmd"][2:] == ["build_wheel", str(second["control"])]
-    assert second["control"].parent == tmp_path / "tmp"
-    assert second["cwd"] == root
-    assert second["extra_env"] == {
-        "_PYPROJECT_HOOKS_BUILD_BACKEND": "recording_backend",
-        "_PYPROJECT_HOOKS_BACKEND_PATH_JSON": json.dumps([str(root / "_backend")]),
-    }
-    assert not second["control"].exists()
+    first, second = env.calls
+    for call in (first, second):
+        control = call["control"]
+        assert call["cmd"] == [
+            sys.executable,
+            str(DRIVER),
+            str(control / "request.json"),
+            str(control / "result.json"),
+        ]
+        assert control.parent == tmp_path / "work" and control.name.startswith("hwb-hooks-")
+        assert (call["cwd"], call["extra_env"]) == (root, {})
+        assert not control.exists()
+    assert first["control"] != second["control"]
+    assert "requires" not in first["request"]  # the first one asked; it did not build
+    first_request = {**first["request"], "distributions": second["request"]["distributions"]}
+    assert second["request"] == {**first_request, "requires": ["authoring-extra"]}
+    assert second["request"]["distributions"] == str(second["control"] / "distributions.json")
+    assert seen["argv"][1:] == second["cmd"][2:]
     assert seen["cwd"] == str(root) and seen["wheel_directory"] == str(wheel.parent)
-    assert seen["pyproject_hooks"] == sorted(second["extra_env"])
+    assert seen["environ"] == env.environ(backend=True)
+    assert wheel.name == "tiny-1.0-py3-none-any.whl"
 
 
 # --------------------------------------------------------------------------- 6. a plugin that failed
@@ -535,3 +543,49 @@ def test_the_help_of_shared_flags_is_not_mixed_up(run_hwb: Any) -> None:
     no_cache = text.split("--no-cache-envs", 1)[1].split("--refresh-envs", 1)[0]
     assert "reuse cached build environments" in cache and "afresh" not in cache
     assert "a throwaway build environment" in no_cache and "prepared build environments" not in no_cache
+
+
+def test_a_command_takes_the_shared_options_as_build_declares_them() -> None:
+    """``CommandLine.shared_options`` adds the options every command spells alike, declared
+    once: a third party's command gets build's flags, help and parameters, changed only where
+    it says so; -C and --no-isolation are turned into what a build takes."""
+    import click
+
+    from hwb_core import cli
+    from hwb_core.plugins import PluginManager
+
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    captured: list[Any] = []
+    pm.add_commands = captured.append  # type: ignore[method-assign]
+    group = cli._make_cli(click, pm)
+    (line,) = captured
+    seen: dict[str, Any] = {}
+
+    def grab(**values: Any) -> int:
+        seen.update(values)
+        return 0
+
+    names = ("isolation", "python", "config_settings", "verbose", "quiet", "json")
+    mine = click.command("mine")(line.shared_options(*names, json={"help": "Mine."})(grab))
+    build = group.commands["build"]
+
+    def described(command: Any) -> dict[str, tuple[Any, ...]]:
+        return {
+            p.name: (tuple(p.opts), p.help, p.metavar)
+            for p in command.params
+            if p.name not in ("src", "outdir") and not p.name.startswith("plugin_")
+        }
+
+    theirs, ours = described(mine), described(build)
+    assert ours.pop("as_json")[2] == theirs["as_json"][2] and theirs.pop("as_json")[1] == "Mine."
+    assert theirs == ours
+    mine.main(["--no-isolation", "-C", "a=1", "-C", "a=2", "-vv"], standalone_mode=False)
+    assert (seen["python_spec"], seen["verbose"], seen["config_settings"]) == (None, 2, ("a=1", "a=2"))
+    assert line.config_settings(seen["config_settings"]) == {"a": ["1", "2"]}
+    assert line.resolve_isolation(seen["isolation"], seen["no_isolation"]) == "none"
+    with pytest.raises(click.UsageError, match="contradicts"):
+        line.resolve_isolation("venv", True)
+    with pytest.raises(ValueError, match="no shared option 'colour'"):
+        line.shared_options("colour")

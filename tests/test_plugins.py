@@ -450,6 +450,17 @@ def test_two_plugins_declaring_the_same_key_is_an_error_naming_the_second(tmp_pa
     assert str(tmp_path) not in sys.path
 
 
+def test_hwb_plugins_and_hwb_pythons_are_plugin_infos_commands(run_hwb: Any) -> None:
+    """Both commands come from plugin ``info`` on the add_commands hook: listed as its hooks,
+    and gone, with a one-line usage error, when it is blocked."""
+    listed = json.loads(run_hwb("plugins", "--json").stdout)
+    (info,) = [p for p in listed["plugins"] if p["name"] == "info"]
+    assert (info["module"], info["hooks"]) == ("hwb_plugins.info", ["add_commands"])
+    for command in ("plugins", "pythons"):
+        line = assert_clean_error(run_hwb("-p", "no:info", command), 2)
+        assert f"No such command '{command}'" in line
+
+
 # --------------------------------------------------------------------------- hooks of a plugin's own
 
 OWNER = (

@@ -175,10 +175,9 @@ def test_no_container_or_service_is_left_after_an_interrupted_podman_build(
             version = "1.0"
         """,
         "setup.py": (
-            "import os, time\n"
-            "if os.environ.get('_PYPROJECT_HOOKS_BUILD_BACKEND'):\n"
-            "    print('HWB-BUILD-STARTED', flush=True)\n"
-            "    time.sleep(300)\n"
+            "import time\n"
+            "print('HWB-BUILD-STARTED', flush=True)\n"
+            "time.sleep(300)\n"
             "from setuptools import setup\nsetup(py_modules=[])\n"
         ),
     })

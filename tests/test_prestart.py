@@ -1,4 +1,4 @@
-"""The backend process started ahead (``hwb_core.prestart``): a repeated ``hwb build`` on the host
+"""The backend process started ahead (the plugin ``prestart``, ``hwb_plugins.prestart``): a repeated ``hwb build`` on the host
 starts its backend's interpreter while hwb is still starting, and uses it only when it is exactly
 the process it would have started.
 
@@ -561,3 +561,95 @@ def test_a_plan_someone_else_could_have_written_is_not_used(hwb: Run, tmp_path: 
     # The directory is this user's: hwb closes it again, and writes its own plan there.
     assert plan_file.parent.stat().st_mode & 0o777 == 0o700
     assert json.loads(plan_file.read_text())["python"] != str(evil)
+
+
+# --------------------------------------------------------------------------- the plugin and its hooks
+
+
+@pytest.mark.parametrize("how", ["-p", "HWB_DISABLE_PLUGINS"])
+def test_with_the_plugin_blocked_builds_are_the_same_without_the_head_start(
+    hwb: Run, tmp_path: Path, cache: Path, how: str
+) -> None:
+    """The plugin ``prestart`` blocked: no process started ahead, no plan, the same wheel."""
+    root = project(tmp_path / "proj")
+    first = build(hwb, root, tmp_path / "out1")
+    assert len(plans(cache)) == 1
+    plan_files = sorted((cache / "prestart").glob("*.json"))
+
+    def blocked(keep: Path) -> subprocess.CompletedProcess[str]:
+        if how == "-p":
+            args = ["-p", "no:prestart", "build", str(root), "--isolation", "venv", "--cache-envs", "-vv"]
+            result = hwb(*args)
+        else:
+            result = hwb("build", str(root), "--isolation", "venv", "--cache-envs", "-vv",
+                         env={"HWB_DISABLE_PLUGINS": "prestart"})
+        assert result.returncode == 0, result.stderr
+        keep.mkdir()
+        for wheel in (root / "dist").glob("*.whl"):
+            wheel.rename(keep / wheel.name)
+        return result
+
+    for n in (2, 3):
+        again = blocked(tmp_path / f"out{n}")
+        assert [AHEAD in line for line in driver_lines(again.stderr)] == [False], again.stderr
+        assert waiting_drivers(cache) == []
+    assert sorted((cache / "prestart").glob("*.json")) == plan_files  # none written, none used
+    assert AHEAD not in first.stderr
+    assert wheel_members(next((tmp_path / "out1").glob("*.whl"))).keys() == wheel_members(
+        next((tmp_path / "out3").glob("*.whl"))
+    ).keys()
+
+
+HOOKS_PLUGIN = """
+import json, os, subprocess, tempfile
+from pathlib import Path
+from hwb_core import hookimpl
+
+def note(**what):
+    with open(os.environ["HOOKS_LOG"], "a") as log:
+        log.write(json.dumps(what) + "\\n")
+
+@hookimpl
+def build_work_dir():
+    work = Path(tempfile.mkdtemp(prefix="hwb-build-by-a-plugin-"))
+    note(hook="build_work_dir", work=str(work))
+    return work
+
+@hookimpl
+def backend_process(cmd, cwd, environ, env):
+    note(hook="backend_process", cmd=[str(c) for c in cmd], cwd=str(cwd))
+    if os.environ.get("HOOKS_START"):  # started here, as the core would have
+        return subprocess.Popen(
+            [str(c) for c in cmd], cwd=cwd, env=dict(environ), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+    return None
+
+@hookimpl
+def backend_imported(env, backend, modules, paths):
+    note(hook="backend_imported", backend=backend, modules=list(modules)[:5000])
+"""
+
+
+@pytest.mark.parametrize("start", ["", "1"])
+def test_a_third_party_plugin_gets_the_work_dir_and_backend_process_hooks(
+    hwb: Run, tmp_path: Path, start: str
+) -> None:
+    """``build_work_dir``, ``backend_process`` and ``backend_imported`` as a third party's
+    plugin implements them (here with ``prestart`` blocked): a process the plugin hands over is
+    followed as the core's own."""
+    root = project(tmp_path / "proj", '[tool.hwb]\nplugins = ["hooks_probe"]')
+    (root / "hooks_probe.py").write_text(HOOKS_PLUGIN)
+    log = tmp_path / "hooks.jsonl"
+    result = hwb("-p", "no:prestart", "build", str(root), "--isolation", "venv", "-v",
+                 env={"HOOKS_LOG": str(log), "HOOKS_START": start})
+    assert result.returncode == 0, result.stderr
+    notes = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [n["hook"] for n in notes] == ["build_work_dir", "backend_process", "backend_imported"]
+    work = Path(notes[0]["work"])
+    assert notes[1]["cmd"][1].endswith("hook_driver.py")
+    assert notes[1]["cmd"][2].startswith(str(work))
+    assert notes[2]["backend"] == "hatchling.build" and "hatchling.build" in notes[2]["modules"]
+    assert not work.exists()  # the core removed it
+    [wheel] = (root / "dist").glob("*.whl")
+    assert wheel.name == "aheaddemo-1.0-py2.py3-none-any.whl"

@@ -117,8 +117,8 @@ def test_builds_side_by_side_prune_old_logs_without_tripping_over_each_other(
     import threading
 
     from hwb_core.interfaces import PythonInfo
-    from hwb_core.pipeline import KEEP_LOGS, open_log
     from hwb_core.project import Project
+    from hwb_plugins.buildlog import KEEP_LOGS, open_log
 
     monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
     project = Project.load(marked_project(tmp_path / "p"))

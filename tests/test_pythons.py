@@ -208,10 +208,10 @@ def test_build_for_312_prefers_the_uv_managed_interpreter_over_pyenv(
     [("2.7", "cp27mu"), ("3.7", "cp37m"), ("3.8", "cp38"), ("3.9", "cp39"), ("3.12", "cp312")],
 )
 def test_the_one_probe_gives_the_abi_tag_packaging_gives(version: str, abi: str) -> None:
-    """hwb_core.pythons.PROBE (the host's and the containers' probe) takes the ABI tag from
+    """hwb.pythons.PROBE (the host's and the containers' probe) takes the ABI tag from
     packaging.tags where packaging imports (3.9 and newer here), and writes the same rule out
     for older interpreters; both agree with what the interpreter's own wheels are tagged."""
-    from hwb_core import pythons
+    from hwb import pythons
 
     path = pyenv_python(version)
     answer = json.loads(

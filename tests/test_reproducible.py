@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_core import reproducible, wheelfile
+from hwb_core import wheelfile
 from tests.conftest import REPO, assert_clean_error, json_out, write_project
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -83,7 +83,7 @@ def test_two_builds_of_a_pure_sdist_are_identical(run_hwb: Run, tmp_path: Path) 
         # The backend's zip times are the sdist's newest member time, not the clock.
         with __import__("tarfile").open(package) as tar:
             newest = max(m.mtime for m in tar.getmembers())
-        *day, seconds = reproducible.zip_time(newest)
+        *day, seconds = wheelfile.zip_time(newest)
         assert {info.date_time for info in zf.infolist()} == {(*day, seconds // 2 * 2)}
 
 
@@ -179,7 +179,7 @@ def test_hwb_s_own_rewrite_is_normalised(tmp_path: Path) -> None:
         zf.writestr("w-1.0.dist-info/RECORD", "")
     outs = []
     for n in (1, 2):
-        with reproducible.using(1_600_000_000):
+        with wheelfile.using(1_600_000_000):
             outs.append(
                 wheelfile.rewrite(wheel, tmp_path / f"o{n}", add={"w/b.txt": b"b", "w/a.txt": b"a"})
             )
@@ -194,6 +194,6 @@ def test_hwb_s_own_rewrite_is_normalised(tmp_path: Path) -> None:
         "w/b.txt",
         "w-1.0.dist-info/RECORD",
     ]
-    assert {i.date_time for i in infos} == {reproducible.zip_time(1_600_000_000)}
+    assert {i.date_time for i in infos} == {wheelfile.zip_time(1_600_000_000)}
     modes = {i.filename: (i.external_attr >> 16) & 0o7777 for i in infos}
     assert modes["w/run.sh"] == 0o755 and modes["w/a.txt"] == 0o644

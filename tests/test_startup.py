@@ -81,13 +81,17 @@ class Plugins:
 
     def cache_files(self) -> list[Path]:
         """The remembered listings of the ``hwb`` group (the distribution of hwb's own command
-        is remembered too, in a file of its group, ``console_scripts``)."""
+        is remembered too, in a file of its group, ``console_scripts``, and the ``hwb.early``
+        group's in one of its own)."""
         def of_hwb(path: Path) -> bool:
             try:
                 entries = json.loads(path.read_text())["entry_points"]
             except (ValueError, KeyError):
                 return True  # a damaged file: the test looks at it
-            return any(value.startswith(("hwb_plugins", "hwb_probe")) for _, value, *_ in entries)
+            values = {value for _, value, *_ in entries}
+            if values == {"hwb_plugins.prestart.ahead:begin"}:
+                return False  # the hwb.early group's
+            return any(value.startswith(("hwb_plugins", "hwb_probe")) for value in values)
 
         return sorted(path for path in (self.cache / "plugins").iterdir() if of_hwb(path))
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from hwb.pythons import current
 from hwb_core import defaults, host
 from hwb_core.config import load_config
 from hwb_core.errors import BuildError, ConfigError
@@ -22,7 +23,6 @@ from hwb_core.interfaces import EnvRequest, PythonSpec
 from hwb_core.pipeline import BuildRequest, Session, build
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
-from hwb_core.pythons import current
 from hwb_core.report import NullReporter
 from hwb_plugins import pylauncher
 from hwb_plugins import venv as venv_plugin
@@ -323,4 +323,5 @@ def test_the_finders_are_asked_uv_then_the_launcher_and_pyenv_then_system() -> N
     pm.load_core()
     pm.load_entry_points()
     order = [impl.plugin_name for impl in reversed(pm.hook.find_python.get_hookimpls())]
-    assert order == ["uv", "pylauncher", "pyenv", "system"]
+    # `path` answers only a spec naming a file, which the others pass over at once.
+    assert order == ["uv", "path", "pylauncher", "pyenv", "system"]

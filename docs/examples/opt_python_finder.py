@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hwb.pythons import best_match, interrogate_many
 from hwb_core import hookimpl
 from hwb_core.config import Config
-from hwb_core.finders import best_match
 from hwb_core.interfaces import ConfigKey, PythonInfo, PythonSpec
-from hwb_core.pythons import interrogate_many
 
 ROOT_KEY = "finders.opt-python.root"
 

@@ -3,26 +3,27 @@ interpreter, when the backend asks for nothing beyond what is installed.
 
     python hook_driver.py REQUEST_JSON RESULT_JSON
 
-Started by :mod:`hwb_core.backend` in a build environment on the host, with the project root as
-its working directory. It speaks PEP 517 itself (the interface is the specification's, not
-pyproject-hooks' private files): REQUEST_JSON holds ``backend``, ``backend_path``,
-``config_settings``, ``wheel_directory``, ``installed`` (the requirements already in the
-environment) and, optionally, ``distributions``: where to write what the environment holds once
-``build_wheel`` has run (``distributions.py``). RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran,
-``"wheel"``: the file name it returned; ``"started"`` is written first, so that a failure is
-blamed on the right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
+Started by :mod:`hwb_core.backend` in the build environment (a copy of it, in a container),
+with the project root as its working directory. It speaks PEP 517 itself (the interface is the
+specification's, not pyproject-hooks' private files): REQUEST_JSON holds ``backend``,
+``backend_path``, ``config_settings``, ``wheel_directory``, ``installed`` (the requirements
+already in the environment) and, optionally, ``distributions``: where to write what the
+environment holds once ``build_wheel`` has run (``distributions.py``), and ``requires``: what
+``get_requires_for_build_wheel`` answered a first process, which asked for more than was
+installed (this second one, started once hwb installed it, calls only ``build_wheel``).
+RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran, ``"wheel"``: the
+file name it returned; ``"started"`` is written first, so that a failure is blamed on the
+right hook, and ``"warnings"``: the messages of the ``UserWarning``s the hooks
 issued (as pyproject-hooks reports them), ``"modules"``: what the hooks imported from outside
 the project, and ``"paths"``: the interpreter's own ``sys.path``. A backend that cannot be
 imported gives ``{"unavailable": TEXT}``; a hook that raises prints its traceback and exits 1.
 It imports nothing from hwb (it runs under the build's interpreter, 3.8 and newer).
 
-    python hook_driver.py --wait PLAN_JSON
-
-is the same process started ahead of time (:mod:`hwb_core.prestart`): it imports the plan's
-modules while hwb is still starting, then reads ``{"argv": [REQUEST_JSON, RESULT_JSON],
-"cwd": DIR}`` from stdin, or exits quietly when stdin closes first. When it could behave
-otherwise than a process started now, it becomes one, and RESULT_JSON then holds
-``"restarted"``: why."""
+A script that prepared this process (one started ahead of its request, which imports what the
+last build imported) may run this one with ``runpy.run_path``, giving
+``STARTED_BEFORE``: the modules loaded before it imported anything of the backend's (what was
+imported since is listed as the hooks' imports). One that ran before this one and then replaced
+itself with it (``exec``) may leave ``{"restarted": WHY}`` in RESULT_JSON, which is kept there."""
 
 from __future__ import annotations
 
@@ -30,13 +31,9 @@ import importlib
 import json
 import os
 import sys
-import time
 import traceback
 import warnings
 from typing import Any
-
-#: The variables the process started ahead was given (:func:`restart` passes them on).
-_inherited: dict[str, str] = {}
 
 
 def load_backend(spec: str, backend_path: list[str] | None) -> Any:
@@ -57,89 +54,6 @@ def load_backend(spec: str, backend_path: list[str] | None) -> Any:
     for attr in filter(None, attrs.split(".")):
         backend = getattr(backend, attr)
     return backend
-
-
-def preload(plan_json: str) -> list[str] | None:
-    """Started ahead (``--wait PLAN_JSON``): import what the same build imported last time,
-    then wait for the real arguments on stdin (one JSON line: ``argv`` and ``cwd``). The plan
-    holds ``backend`` and ``modules``; an import that fails is left for the hooks to meet.
-    ``None`` when stdin closes first: hwb did not need this process.
-
-    The process then runs the hooks only if nothing tells it from a process started now
-    (:func:`restart` otherwise): no warning and no change to the warning filters while
-    importing, no module imported whose name is also in the project or a ``backend-path``
-    directory (which comes first there), no file of an imported module changed since."""
-    began = time.time_ns() - 5 * 10**7  # the clock of file times may lag a little
-    try:
-        with open(plan_json, encoding="utf-8") as stream:
-            plan = json.load(stream)
-        _inherited.update(os.environ)
-        os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = plan["backend"]
-        modules = list(plan["modules"])
-    except (OSError, ValueError, KeyError, TypeError):
-        modules = []
-    before, filters = set(sys.modules), list(warnings.filters)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        shown = warnings.showwarning
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except (Exception, SystemExit):  # the hooks will meet it again, and report it
-                pass
-        quiet = not caught and warnings.filters[1:] == filters and warnings.showwarning is shown
-    imported = set(sys.modules) - before
-    files = {
-        f: _stat(f) for f in (getattr(sys.modules[n], "__file__", None) for n in imported) if f
-    }
-    line = sys.stdin.readline()
-    if not line:
-        return None
-    order = json.loads(line)
-    os.chdir(order["cwd"])
-    argv = list(order["argv"])
-    with open(argv[0], encoding="utf-8") as stream:
-        backend_path = json.load(stream)["backend_path"] or []
-    in_tree: set[str] = set()
-    for where in [".", *backend_path]:
-        try:
-            in_tree.update(entry.partition(".")[0] for entry in os.listdir(where))
-        except OSError:
-            pass
-    if not quiet:
-        restart(argv, "its imports issued warnings or changed the warning filters")
-    if in_tree.intersection(name.partition(".")[0] for name in imported):
-        restart(argv, "a module it imported has a namesake in the project or backend-path")
-    for path, stat in files.items():
-        coarse = 2 * 10**9 if stat and not stat[2] % 10**9 else 0  # whole seconds: ext3, FAT
-        if stat is None or stat[2] >= began - coarse or _stat(path) != stat:
-            restart(argv, f"{path} changed while it imported")
-    return argv
-
-
-def _stat(path: str) -> tuple[int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_ino, info.st_size, info.st_mtime_ns
-
-
-def restart(argv: list[str], why: str) -> None:
-    """Become the process hwb would have started (``python DRIVER REQUEST RESULT``), noting
-    ``why`` in the result for hwb to report."""
-    os.environ.clear()  # as hwb gave it, whatever the imports did to it
-    os.environ.update(_inherited)
-    with open(argv[1], "w", encoding="utf-8") as stream:
-        json.dump({"restarted": why}, stream)
-    cmd = [sys.executable, os.path.abspath(__file__), *argv]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if os.name == "posix":
-        os.execv(cmd[0], cmd)
-    import subprocess
-
-    sys.exit(subprocess.call(cmd))
 
 
 def imported_since(before: set[str], root: str) -> list[str]:
@@ -177,15 +91,10 @@ def main() -> int:
     here = os.path.normcase(os.path.realpath(os.path.dirname(os.path.abspath(__file__))))
     sys.path[:] = [p for p in sys.path if os.path.normcase(os.path.realpath(p or ".")) != here]
     args = sys.argv[1:]
-    before = set(sys.modules)
-    if args[:1] == ["--wait"]:
-        argv = preload(args[1])
-        if argv is None:
-            return 0
-        args = argv
+    before: set[str] = globals().get("STARTED_BEFORE") or set(sys.modules)
     request_json, result_json = args[:2]
     restarted = None
-    if os.path.exists(result_json):  # a process started ahead that became this one
+    if os.path.exists(result_json):  # a process that ran before this one and became it
         with open(result_json, encoding="utf-8") as stream:
             restarted = json.load(stream).get("restarted")
     installed_paths = [p for p in sys.path if p]  # before a backend-path is added
@@ -198,9 +107,6 @@ def main() -> int:
         with open(result_json, "w", encoding="utf-8") as stream:
             json.dump(result, stream)
 
-    # What pyproject-hooks sets for the hooks it runs: a backend (or a setup.py) sees the same
-    # whichever of the two processes runs it.
-    os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"] = request["backend"]
     try:
         backend = load_backend(request["backend"], request["backend_path"])
     except Exception:
@@ -217,14 +123,17 @@ def main() -> int:
             ]
             write(result)
 
-        hook = getattr(backend, "get_requires_for_build_wheel", None)
-        requires = list(hook(settings)) if hook is not None else []
-        if not all(isinstance(r, str) for r in requires):
-            print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
-            return 1
-        if any(r not in request["installed"] for r in requires):
-            write_with_warnings({"requires": requires})  # build_wheel runs on its own
-            return 0
+        if "requires" in request:  # the answer of a process before this one
+            requires = list(request["requires"])
+        else:
+            hook = getattr(backend, "get_requires_for_build_wheel", None)
+            requires = list(hook(settings)) if hook is not None else []
+            if not all(isinstance(r, str) for r in requires):
+                print(f"get_requires_for_build_wheel returned {requires!r}, not a list of strings")
+                return 1
+            if any(r not in request["installed"] for r in requires):
+                write_with_warnings({"requires": requires})  # build_wheel runs in a second one
+                return 0
         write_with_warnings({"requires": requires, "started": True})
         name = backend.build_wheel(request["wheel_directory"], settings)
         modules = imported_since(before, os.getcwd())

@@ -8,7 +8,8 @@ the rest is the same for both, parameterised by it:
 - :mod:`.session`: one build from start to end, over :mod:`.images` (pull, Dockerfile builds),
   :mod:`.lifecycle` (the hardened container), :mod:`.interpreter` (the image's Python),
   :mod:`.wheelhouse` (build requirements downloaded on the host) and :mod:`.buildenv` (the
-  ``BuildEnv``: ``exec`` in :mod:`.execution`, PEP 517 hook calls in :mod:`.pep517`);
+  ``BuildEnv``: ``exec`` in :mod:`.execution`; the core's PEP 517 driver runs in it as it
+  runs on the host, through ``run_backend_process`` with paths made container paths);
 - :mod:`.engine`: the Docker SDK, imported only when a build or a check needs it.
 
 See ``docs/docker.md`` and ``docs/podman.md``.

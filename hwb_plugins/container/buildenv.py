@@ -14,10 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.constraints import BuildConstraints, InstallFiles
+from hwb.constraints import BuildConstraints, InstallFiles, install_error
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
-from hwb_plugins.container import pep517
 from hwb_plugins.container.execution import exec_in
 from hwb_plugins.container.images import Image
 from hwb_plugins.container.interpreter import Runner
@@ -151,14 +150,14 @@ class ContainerBuildEnv(BuildEnv):
         try:
             self.exec(argv, what=f"{installer} install")
         except BuildError as exc:
-            if self.build_constraints is not None:
-                explained = self.build_constraints.install_failure(exc.details or "")
-                if explained is not None:
-                    raise explained from None
-            raise BuildError(
-                "could not install in the build container: " + ", ".join(reqs),
-                hint=hint,
-                details=exc.details,
+            raise install_error(
+                self.build_constraints,
+                exc.details or "",
+                BuildError(
+                    "could not install in the build container: " + ", ".join(reqs),
+                    hint=hint,
+                    details=exc.details,
+                ),
             ) from None
 
     def _constraint_files(self, reqs: Sequence[str]) -> InstallFiles | None:
@@ -251,17 +250,6 @@ class ContainerBuildEnv(BuildEnv):
         except Exception:  # the engine is asked only for the record
             pass
         return {"image": self.image.ref, "image_id": self.image.id, "image_digests": digests}
-
-    # ----------------------------------------------------------------- PEP 517 hooks
-
-    def run_hook(
-        self, cmd: Sequence[str], cwd: Path | None, extra_environ: Mapping[str, str] | None
-    ) -> None:
-        """The hook runner the core's PEP 517 driver calls: :func:`.pep517.run_hook`."""
-        pep517.run_hook(self, cmd, cwd, extra_environ)
-
-    def next_hook_call(self) -> int:
-        return next(self._hook_calls)
 
     # ----------------------------------------------------------------- exec
 

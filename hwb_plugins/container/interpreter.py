@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core import pythons
+from hwb import pythons
 from hwb_core.interfaces import PythonInfo, RunResult
 from hwb_plugins.container.errors import InterpreterNotInImage
 from hwb_plugins.container.images import Image
@@ -71,7 +71,7 @@ def probe(
     scratch_inside: str = SCRATCH,
 ) -> tuple[PythonInfo, Target, str]:
     """The container's interpreter as hwb describes interpreters (the kernel's one probe,
-    :data:`hwb_core.pythons.PROBE`, with hwb's ``packaging`` copied into the scratch mount),
+    :data:`hwb.pythons.PROBE`, with hwb's ``packaging`` copied into the scratch mount),
     the wheelhouse's target, and the version of the image's pip (``""`` when it has none).
     ``scratch`` is the host directory seen at ``scratch_inside`` in the container."""
     answer = facts.get("probe", base_python) if facts is not None else None

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hwb.constraints import install_error
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import Reporter
 from hwb_core.paths import tree_fingerprint
@@ -44,7 +45,7 @@ from hwb_core.paths import tree_fingerprint
 if TYPE_CHECKING:
     import docker
 
-    from hwb_core.constraints import InstallFiles
+    from hwb.constraints import InstallFiles
     from hwb_plugins.container.images import Image
     from hwb_plugins.container.settings import ContainerSettings
     from hwb_plugins.container.wheelhouse import Wheelhouse
@@ -257,15 +258,15 @@ class Layers:
             run([*install, *wanted], "uv pip install")
             purelib = run([f"{inside}/bin/python", "-c", _PURELIB], "asking the layer").strip()
         except BuildError as exc:
-            if constraints is not None:
-                explained = constraints.owner.install_failure(exc.details or "")
-                if explained is not None:
-                    raise explained from None
-            raise BuildError(
-                f"could not prepare a build environment for {', '.join(requirements)}",
-                hint="the output above (or -v) shows why; or build without prepared "
-                f"environments: cache-envs = false in {self.settings.engine.table}",
-                details=exc.details,
+            raise install_error(
+                constraints,
+                exc.details or "",
+                BuildError(
+                    f"could not prepare a build environment for {', '.join(requirements)}",
+                    hint="the output above (or -v) shows why; or build without prepared "
+                    f"environments: cache-envs = false in {self.settings.engine.table}",
+                    details=exc.details,
+                ),
             ) from None
         finally:
             if container_id is not None:

@@ -6,9 +6,10 @@ Layout inside the container::
     /hwb/scratch     writable, private to this build (a host temporary directory):
         src/           the copy of /hwb/src the backend builds in (it may write into its tree)
         env/           the virtual environment holding the build requirements
-        hooks/         PEP 517 hook calls: pyproject-hooks' _in_process.py, input and output
         home/          HOME (pip, compilers' caches)
-    /hwb/work        hwb's work directory for this build: the wheel and the repaired wheel
+    /hwb/work        hwb's work directory for this build: the wheel and the repaired wheel, and
+                     the control directory of each PEP 517 driver process (the driver, its
+                     request and its result)
     /hwb/wheelhouse  wheels the host downloaded for the container (offline builds), read-only
 """
 

@@ -9,7 +9,7 @@ build in the container isolation starts.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +25,7 @@ from hwb_core.interfaces import (
     IsolationInfo,
     RepairRequest,
     RepairResult,
-    Reporter,
 )
-from hwb_core.project import Project
 from hwb_plugins.container import settings as _settings
 from hwb_plugins.container.engine import Engine
 
@@ -111,32 +109,6 @@ class ContainerPlugin:
         from hwb_plugins.container.buildenv import ContainerBuildEnv
 
         return env if isinstance(env, ContainerBuildEnv) else None
-
-    @hookimpl
-    def run_backend(
-        self,
-        env: BuildEnv,
-        project: Project,
-        config_settings: Mapping[str, Any],
-        wheel_dir: Path,
-        reporter: Reporter,
-    ) -> Path | None:
-        """The core's PEP 517 driver, with each hook call run in the container: pyproject-hooks'
-        ``_in_process.py`` and the call's input travel through the scratch mount, paths
-        translated."""
-        container_env = self.ours(env)
-        if container_env is None:
-            return None
-        from hwb_core.backend import build_wheel
-
-        return build_wheel(
-            container_env,
-            project,
-            config_settings,
-            wheel_dir,
-            reporter,
-            run_hook=container_env.run_hook,
-        )
 
     @hookimpl(wrapper=True)
     def repair_wheel(

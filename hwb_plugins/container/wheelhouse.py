@@ -34,9 +34,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from hwb.constraints import InstallFiles, install_error
 from hwb_core import process
 from hwb_core.backend_env import installer_environment
-from hwb_core.constraints import InstallFiles
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import PythonInfo, Reporter
 from hwb_core.requirements import from_index_only
@@ -283,25 +283,23 @@ class Wheelhouse:
         )
         if result.returncode == 0:
             return
-        if constraints is not None:
-            explained = constraints.owner.install_failure(result.output)
-            if explained is not None:
-                raise explained
         missing = re.findall(r"No matching distribution found for (\S+)", result.output)
         if missing:
-            raise WheelNotAvailable(
+            failure: BuildError = WheelNotAvailable(
                 f"no wheel of {', '.join(dict.fromkeys(missing))} fits the container "
                 f"({target.describe()}), and the container is offline",
                 hint=self.network_hint,
                 details=result.output,
             )
-        raise BuildError(
-            "could not download the build requirements for the container: "
-            + ", ".join(requirements),
-            hint="check the names, versions and your index settings (-v shows pip's output); or "
-            + self.network_hint,
-            details=result.output,
-        )
+        else:
+            failure = BuildError(
+                "could not download the build requirements for the container: "
+                + ", ".join(requirements),
+                hint="check the names, versions and your index settings (-v shows pip's output); "
+                "or " + self.network_hint,
+                details=result.output,
+            )
+        raise install_error(constraints, result.output, failure)
 
     def files(self, set_key: str) -> list[str]:
         return sorted(p.name for p in (self.path / "sets" / set_key).glob("*.whl"))

@@ -1,7 +1,7 @@
 """``hwb lock``: write a build constraints file (``build-constraint``) that pins, with hashes,
 the project's build requirements and what the backend asks for, resolved by uv for the
 interpreters and platforms asked for. The command is this plugin's; builds apply the file in
-every isolation (:mod:`hwb_core.constraints`)."""
+every isolation (:mod:`hwb.constraints`)."""
 
 from __future__ import annotations
 

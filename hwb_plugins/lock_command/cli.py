@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hwb.constraints import BuildConstraints, install_error, parse
 from hwb_core.backend_env import BackendEnvironment, installer_environment
-from hwb_core.constraints import BuildConstraints, parse
 from hwb_core.errors import BuildError
 from hwb_core.interfaces import CommandLine, PythonInfo, Reporter
 from hwb_core.project import Project
@@ -39,13 +39,13 @@ def register(cli: CommandLine) -> None:
         type=click.Path(path_type=Path),
         help=f"The file to write (default: {DEFAULT_NAME} in SRC).",
     )
-    @click.option(
-        "--python",
+    @cli.shared_options(
         "pythons",
-        multiple=True,
-        metavar="VERSION",
-        help="Resolve for this Python version, 3.12 (repeatable; default: one universal "
-        "resolution from the project's lowest requires-python).",
+        pythons={
+            "metavar": "VERSION",
+            "help": "Resolve for this Python version, 3.12 (repeatable; default: one universal "
+            "resolution from the project's lowest requires-python).",
+        },
     )
     @click.option(
         "--platform",
@@ -60,15 +60,19 @@ def register(cli: CommandLine) -> None:
         is_flag=True,
         help="Pin [build-system] requires only; do not ask the backend what more it needs.",
     )
-    @click.option("-v", "--verbose", count=True, metavar="", help="-v shows more.")
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help="Print a JSON object on stdout.")
+    @cli.shared_options(
+        "verbose",
+        "quiet",
+        "json",
+        verbose={"help": "-v shows more."},
+        json={"help": "Print a JSON object on stdout."},
+    )
     @click.pass_context
     def lock(
         ctx: Any,
         src: Path,
         output: Path | None,
-        pythons: tuple[str, ...],
+        python_list: tuple[str, ...],
         platforms: tuple[str, ...],
         no_backend_requires: bool,
         verbose: int,
@@ -79,11 +83,12 @@ def register(cli: CommandLine) -> None:
         for, pinned with hashes by uv's resolver (for build-constraint / --build-constraint)."""
         from hwb_core.pipeline import prepared_source
 
+        pythons = python_list
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
         session = cli.session(ctx)
         reporter = session.reporter
         target = output or (src / DEFAULT_NAME if src.is_dir() else Path(DEFAULT_NAME))
-        with prepared_source(src, reporter=reporter) as root:
+        with prepared_source(src, session) as root:
             project = Project.load(root)
             config = session.config_for(project)
             requirements = list(project.build_requires)
@@ -94,7 +99,7 @@ def register(cli: CommandLine) -> None:
             )
             asked: list[str] = []
             if not no_backend_requires:
-                from hwb_core import pythons as finder
+                from hwb import pythons as finder
 
                 python = finder.find(session.pm, config, pythons[0] if pythons else None)
                 rule = BackendEnvironment.from_config(config)
@@ -164,7 +169,7 @@ def backend_requires(
 
     from pyproject_hooks import BuildBackendHookCaller
 
-    from hwb_core.snapshot import copy_tree
+    from hwb.snapshot import copy_tree
 
     uv = find_uv()
     with tempfile.TemporaryDirectory(prefix="hwb-lock-") as tmp:
@@ -199,10 +204,14 @@ def backend_requires(
                     stdin=subprocess.DEVNULL,
                 )
                 if done.returncode != 0:
-                    raise BuildError(
-                        "could not make an environment to ask the backend what it needs",
-                        hint="the output above shows why; or skip it with --no-backend-requires",
-                        details=done.stderr,
+                    raise install_error(
+                        files if cmd[1] == "pip" else None,
+                        done.stderr,
+                        BuildError(
+                            "could not make an environment to ask the backend what it needs",
+                            hint="the output above shows why; or skip it with --no-backend-requires",
+                            details=done.stderr,
+                        ),
                     )
         source, _ = copy_tree(project.root, work / "src")
 

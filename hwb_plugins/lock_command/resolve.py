@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from hwb.constraints import Pin, parse
 from hwb_core.backend_env import installer_environment
-from hwb_core.constraints import Pin, parse
 from hwb_core.errors import BuildError, UsageError
 
 #: ``--platform`` values and the markers that tell them apart (uv's own names are accepted too).

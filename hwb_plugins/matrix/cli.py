@@ -15,13 +15,12 @@ def register(cli: CommandLine) -> None:
 
     @cli.group.command()
     @click.argument("src", default=".", type=click.Path(path_type=Path))
-    @click.option(
-        "--python",
-        "python_list",
-        multiple=True,
-        metavar="LIST",
-        help="Interpreters, comma-separated: 3.11,3.12 (default: [tool.hwb.matrix] python, "
-        "else every CPython 3.8+ found that satisfies requires-python).",
+    @cli.shared_options(
+        "pythons",
+        pythons={
+            "help": "Interpreters, comma-separated: 3.11,3.12 (default: [tool.hwb.matrix] python, "
+            "else every CPython 3.8+ found that satisfies requires-python)."
+        },
     )
     @click.option(
         "--platform",
@@ -60,30 +59,12 @@ def register(cli: CommandLine) -> None:
     @click.option(
         "--fail-fast/--no-fail-fast", default=None, help="Stop every job after the first failure."
     )
-    @click.option(
-        "--isolation",
-        metavar="auto|NAME",
-        help="Isolation strategy (default: auto; `hwb plugins` lists them).",
-    )
-    @click.option(
-        "--no-isolation",
-        is_flag=True,
-        help="Build in the interpreter's own environment (the strategy that declares it).",
-    )
-    @click.option(
-        "-C",
-        "--config-setting",
+    @cli.shared_options(
+        "isolation",
         "config_settings",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="PEP 517 config setting for every job (repeatable).",
-    )
-    @click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        metavar="",
-        help="-v shows every job's output, -vv commands too.",
+        "verbose",
+        config_settings={"help": "PEP 517 config setting for every job (repeatable)."},
+        verbose={"help": "-v shows every job's output, -vv commands too."},
     )
     @click.option(
         "--list",
@@ -114,8 +95,12 @@ def register(cli: CommandLine) -> None:
         metavar="FILE",
         help="Also write the --json report to FILE (hwb collect merges such reports).",
     )
-    @click.option("-q", "--quiet", is_flag=True, help="Only failures on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help='Print {"jobs": [...]} on stdout.')
+    @cli.shared_options(
+        "quiet",
+        "json",
+        quiet={"help": "Only failures on stderr."},
+        json={"help": 'Print {"jobs": [...]} on stdout.'},
+    )
     @click.pass_context
     def matrix(
         ctx: Any,
@@ -146,7 +131,6 @@ def register(cli: CommandLine) -> None:
         build as `hwb build`, with its own log. A job this machine cannot run is reported as
         skipped, with the reason. The exit code is 1 when any job failed.
         """
-        from hwb_core.cli import parse_config_settings, resolve_no_isolation
         from hwb_plugins.matrix.jobs import MatrixOptions
         from hwb_plugins.matrix.runner import run_matrix
         from hwb_plugins.matrix.settings import split_list
@@ -156,7 +140,7 @@ def register(cli: CommandLine) -> None:
         verbosity = -1 if quiet else verbose
         cli.set_output(verbosity=verbosity, json=as_json)
         session = cli.session(ctx)
-        isolation = resolve_no_isolation(click, session.pm, isolation, no_isolation)
+        isolation = cli.resolve_isolation(isolation, no_isolation)
         session.report_plugin_failures()
         options = MatrixOptions(
             source=src,
@@ -168,7 +152,7 @@ def register(cli: CommandLine) -> None:
             log_dir=log_dir,
             fail_fast=fail_fast,
             isolation=isolation,
-            config_settings=parse_config_settings(config_settings),
+            config_settings=cli.config_settings(config_settings),
             overrides=cli.plugin_overrides(matrix, plugin_values),
             verbosity=verbosity,
             only=split_list(only_list),

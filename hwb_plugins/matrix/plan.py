@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from hwb import host
-from hwb_core import isolation, pythons
+from hwb import host, pythons
+from hwb.files import private_dir
+from hwb_core import isolation
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError, IsolationUnavailable, PythonNotFound, UsageError
 from hwb_core.interfaces import PythonInfo
-from hwb_core.pipeline import BuildRequest, Session, check_outdir, private_dir, resolve_outdir
+from hwb_core.pipeline import BuildRequest, Session, check_outdir, resolve_outdir
 from hwb_core.project import Project
 from hwb_plugins.matrix import engines
 from hwb_plugins.matrix.jobs import (
@@ -143,14 +144,12 @@ def make_plan(
         seen: dict[str, str] = {}
         for text in asked:
             try:
-                info: PythonInfo | None = pythons.find(pm, config, text)
-            except PythonNotFound as exc:
                 # A container strategy asked for by name brings its own interpreters: the
                 # version stands in, as for hwb build (the job's container finds it).
-                chosen = pm.isolations().get(asked_isolation)
-                info = pythons.wanted(text) if chosen and chosen.capabilities.container else None
-                if info is None:
-                    not_found[text] = exc.one_line()
+                info: PythonInfo | None = pythons.find(pm, config, text, asked_isolation)
+            except PythonNotFound as exc:
+                info = None
+                not_found[text] = exc.one_line()
             except UsageError as exc:
                 raise UsageError(f"matrix python {text!r}: {exc.message}", hint=exc.hint) from None
             ident = (info.path or f"{info.implementation} {info.version}") if info else ""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hwb import host
-from hwb_core import isolation
+from hwb.isolation import for_foreign_arch
 from hwb_core.config import Config
 from hwb_core.errors import ConfigError
 from hwb_core.interfaces import IsolationInfo
@@ -69,7 +69,7 @@ def classify(
 
 
 def route_foreign_arch(job: Job, machine: Machine, asked_isolation: str) -> None:
-    emulators = isolation.for_foreign_arch(machine.strategies, job.arch)
+    emulators = for_foreign_arch(machine.strategies, job.arch)
     names = ", ".join(info.name for info in emulators)
     on = f"building {job.arch} on {machine.arch}"
     if asked_isolation != "auto":

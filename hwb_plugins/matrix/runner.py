@@ -12,15 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
+from hwb.files import open_private
 from hwb_core.errors import HwbError, WheelTestFailed
-from hwb_core.pipeline import (
-    BuildRequest,
-    Session,
-    archive_limits,
-    build,
-    open_private,
-    prepared_source,
-)
+from hwb_core.pipeline import BuildRequest, Session, build, prepared_source
 from hwb_core.project import Project
 from hwb_core.scope import Scope
 from hwb_plugins.matrix.engines import Dispatcher
@@ -254,7 +248,7 @@ class Runner:
         self._set(job, RUNNING)
         status, error = FAILED, None
         try:
-            # Each build works in a private copy of the tree (hwb_core.snapshot), so jobs
+            # Each build works in a private copy of the tree (hwb.snapshot), so jobs
             # side by side never share build/; with in-place they take turns.
             request = BuildRequest(
                 source=self.plan.root,
@@ -344,8 +338,7 @@ def run_matrix(
     """Plan and run the matrix. Job failures are in the result (see :meth:`MatrixResult.check`);
     errors of the whole run (bad options or configuration) raise :class:`HwbError`."""
     started = time.monotonic()
-    limits = archive_limits(session.config_for(None, options.overrides))
-    with prepared_source(options.source, limits, session.reporter) as root:
+    with prepared_source(options.source, session, options.overrides) as root:
         project = Project.load(root)
         config = session.config_for(project, options.overrides)
         _warm_up(session)

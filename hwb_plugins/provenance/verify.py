@@ -123,8 +123,7 @@ def register(cli: CommandLine) -> None:
         metavar="SDIST",
         help="Also check that the record's source is this sdist (its sha256).",
     )
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help='Print {"wheels": [...]} on stdout.')
+    @cli.shared_options("quiet", "json", json={"help": 'Print {"wheels": [...]} on stdout.'})
     @click.pass_context
     def verify_command(
         ctx: Any,

@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hwb.pythons import best_match, executable_in, interrogate_many
 from hwb_core import hookimpl
-from hwb_core.finders import best_match, executable_in
 from hwb_core.interfaces import PythonInfo, PythonSpec
-from hwb_core.pythons import interrogate_many
 
 NAME = "pyenv"
 
@@ -45,4 +44,6 @@ def list_pythons() -> list[PythonInfo]:
 
 @hookimpl
 def find_python(spec: PythonSpec) -> PythonInfo | None:
+    if spec.path is not None:  # a file: the path finder's
+        return None
     return best_match(spec, list_pythons())

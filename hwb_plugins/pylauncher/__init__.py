@@ -21,10 +21,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from hwb.pythons import best_match, interrogate_many
 from hwb_core import hookimpl, host
-from hwb_core.finders import best_match
 from hwb_core.interfaces import PythonInfo, PythonSpec
-from hwb_core.pythons import interrogate_many
 
 NAME = "pylauncher"
 
@@ -115,4 +114,6 @@ def list_pythons() -> list[PythonInfo]:
 
 @hookimpl
 def find_python(spec: PythonSpec) -> PythonInfo | None:
+    if spec.path is not None:  # a file: the path finder's
+        return None
     return best_match(spec, list_pythons())

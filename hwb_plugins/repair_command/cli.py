@@ -60,15 +60,13 @@ def register(cli: CommandLine) -> None:
         metavar="DIR",
         help="Read [tool.hwb] from DIR/pyproject.toml (default: the current directory's, if any).",
     )
-    @click.option(
-        "-v",
-        "--verbose",
-        count=True,
-        metavar="",
-        help="-v shows the repair tool's output, -vv commands too.",
+    @cli.shared_options(
+        "verbose",
+        "quiet",
+        "json",
+        verbose={"help": "-v shows the repair tool's output, -vv commands too."},
+        json={"help": 'Print {"wheels": [...]} on stdout.'},
     )
-    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-    @click.option("--json", "as_json", is_flag=True, help='Print {"wheels": [...]} on stdout.')
     @click.pass_context
     def repair(
         ctx: Any,

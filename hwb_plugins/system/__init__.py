@@ -7,10 +7,9 @@ import os
 import re
 from pathlib import Path
 
+from hwb.pythons import best_match, interrogate_many
 from hwb_core import hookimpl
-from hwb_core.finders import best_match
 from hwb_core.interfaces import PythonInfo, PythonSpec
-from hwb_core.pythons import interrogate_many
 
 NAME = "system"
 _VERSIONED = re.compile(r"(python3\.\d+t?|pypy3\.\d+)$")
@@ -46,4 +45,6 @@ def list_pythons() -> list[PythonInfo]:
 
 @hookimpl(trylast=True)
 def find_python(spec: PythonSpec) -> PythonInfo | None:
+    if spec.path is not None:  # a file: the path finder's
+        return None
     return best_match(spec, list_pythons())

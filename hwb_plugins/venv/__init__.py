@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from hwb.cache import CacheArea
+from hwb.constraints import BuildConstraints, install_error
 from hwb_core import hookimpl, process
 from hwb_core.config import Config
-from hwb_core.constraints import BuildConstraints
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
@@ -298,14 +298,14 @@ class VenvBuildEnv(HostBuildEnv):
                     marker.parent.mkdir(parents=True, exist_ok=True)
                     marker.touch()
         except BuildError as exc:
-            if self.build_constraints is not None:
-                explained = self.build_constraints.install_failure(exc.details or "")
-                if explained is not None:
-                    raise explained from None
-            raise BuildError(
-                "could not install build requirements: " + ", ".join(requirements),
-                hint="check the names and versions in [build-system] requires (run with -v for the installer's output)",
-                details=exc.details,
+            raise install_error(
+                self.build_constraints,
+                exc.details or "",
+                BuildError(
+                    "could not install build requirements: " + ", ".join(requirements),
+                    hint="check the names and versions in [build-system] requires (run with -v for the installer's output)",
+                    details=exc.details,
+                ),
             ) from None
 
     def install_wheel(
@@ -322,7 +322,7 @@ def constraint_args(
     constraints: BuildConstraints, requirements: Sequence[str], python: PythonInfo, tmp: Path
 ) -> list[str]:
     """The installer's arguments (uv and pip alike) for ``requirements`` within the build
-    constraints (:meth:`~hwb_core.constraints.BuildConstraints.install_files` in ``tmp``)."""
+    constraints (:meth:`~hwb.constraints.BuildConstraints.install_files` in ``tmp``)."""
     return constraints.install_files(requirements, python.marker_env, tmp).args()
 
 
@@ -344,7 +344,7 @@ def _venv(request: EnvRequest) -> Iterator[VenvBuildEnv]:
     path_key = windows.python_path_key(config)
     custom = config.get(path_key)
     if custom:
-        from hwb_core.pythons import interrogate
+        from hwb.pythons import interrogate
 
         info = interrogate(os.path.expanduser(custom), "python-path")
         if info is None:

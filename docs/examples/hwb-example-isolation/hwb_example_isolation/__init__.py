@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from hwb.constraints import install_error
 from hwb_core import hookimpl, process
 from hwb_core.errors import BuildError
 from hwb_core.hostenv import HostBuildEnv
@@ -118,14 +120,27 @@ class RecordedEnv(HostBuildEnv):
             return
         self.requested.append(list(requirements))
         cmd = [self.python_executable, "-m", "pip", "install", "--disable-pip-version-check"]
-        try:
-            self.run([*cmd, *self.pip_args, *requirements])
-        except BuildError as exc:
-            raise BuildError(
-                "recorded: pip could not install " + ", ".join(requirements),
-                hint="run with -v to see pip's output",
-                details=exc.details,
-            ) from None
+        # --build-constraint: the core sets build_constraints while the backend's requirements
+        # are installed; every install obeys its pins (and hashes): pip gets its files.
+        constraints = self.build_constraints
+        with tempfile.TemporaryDirectory(prefix="hwb-recorded-") as tmp:
+            args = list(requirements)
+            if constraints is not None:
+                files = constraints.install_files(requirements, self.python.marker_env, Path(tmp))
+                args = files.args()
+            try:
+                self.run([*cmd, *self.pip_args, *args])
+            except BuildError as exc:
+                # A hash the file lacks or that does not match, said in hwb's words.
+                raise install_error(
+                    constraints,
+                    exc.details or "",
+                    BuildError(
+                        "recorded: pip could not install " + ", ".join(requirements),
+                        hint="run with -v to see pip's output",
+                        details=exc.details,
+                    ),
+                ) from None
 
     def installed(self) -> dict[str, str]:
         """``{name: version}`` of every distribution in the environment, read from its files."""

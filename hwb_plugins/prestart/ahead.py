@@ -1,23 +1,7 @@
-"""The backend process started ahead: a repeated ``hwb build`` starts its backend's interpreter
-while hwb itself is still starting.
-
-A warm rebuild spends about as long starting hwb (imports, plugins, configuration) as running
-the backend. When a ``hwb build`` on the host ran its backend through the driver
-(``_driver/hook_driver.py``) in an isolation asked for by name (``auto`` may choose a container
-next time), the driver lists the modules the hooks imported, and hwb keeps a *plan*: the
-interpreter, the driver, the backend's ``[tool.hwb.env]`` rule and the variables the build set,
-and those modules, under a key made of everything the configuration comes from
-(:func:`_plan_path`), in a directory of this user's alone. The next such ``hwb build`` starts
-that interpreter as its very first act (:func:`begin`, before hwb imports anything of weight),
-with the variables the backend will get, computed as the build computes them (credentials
-withheld), and it imports the modules while hwb works out what to build. When the build's
-environment then asks to run the driver (:func:`adopt`), it gets the waiting process if that
-process is the one it would have started: the same interpreter, the same driver, exactly the
-same environment variables, and an environment not made again or installed into in the
-meantime; else the waiting process is stopped unused (it has only imported modules). The
-waiting process itself starts afresh (``exec``) when it cannot be told from a new one: its
-imports warned, shadow the project's or ``backend-path``'s modules, or their files changed. The
-hooks run only with the real request, in the real working directory.
+"""The work of the backend started ahead (:mod:`hwb_plugins.prestart`): the plan of a command
+line (:func:`_plan_path`), the process started from it as hwb starts (:func:`begin`, the
+``hwb.early`` entry point), adopted by the build when it is the process it would have started
+(:func:`adopt`), and the plan kept for the next run (:func:`remember`).
 
 The waiting process reads its orders on stdin and exits when stdin closes, so a hwb that dies
 takes it along. ``HWB_NO_PRESTART=1`` turns all of this off."""
@@ -37,7 +21,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hwb_core.backend_env import BackendEnvironment
 
-DRIVER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_driver", "hook_driver.py")
+
+def _driver() -> str:
+    """The core's one-process driver (``hwb_core/_driver/hook_driver.py``), found without
+    importing more of hwb than its package."""
+    import hwb_core
+
+    return os.path.join(
+        os.path.dirname(os.path.realpath(hwb_core.__file__)), "_driver", "hook_driver.py"
+    )
+
+
+DRIVER = _driver()
+#: What the process runs until it knows its request (then the driver, in the same process).
+WAITER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "waiter.py")
 
 #: Days a plan is kept after it was last written.
 KEEP_DAYS = 30
@@ -149,7 +146,7 @@ def begin(args: Sequence[str]) -> None:
             env = {k: v.replace(plan["work"], str(_state["work"])) for k, v in env.items()}
         from hwb_core.process import spawn
 
-        cmd = [python, DRIVER, "--wait", str(plan_file)]
+        cmd = [python, WAITER, "--wait", str(plan_file), DRIVER]
         paths = [p for p in plan.get("paths", []) if isinstance(p, str)]
         stamp = _stamp(python, paths)
         proc = spawn(cmd, cwd=os.path.dirname(DRIVER), env=env, stdin=subprocess.PIPE)
@@ -162,7 +159,7 @@ def begin(args: Sequence[str]) -> None:
 
 def work_dir() -> Path:
     """A new temporary directory for the build (``hwb-build-*``): the one :func:`begin` made
-    for the process it started, if any."""
+    for the process it started, if any (the ``build_work_dir`` hook)."""
     import tempfile
 
     with _lock:
@@ -173,8 +170,9 @@ def work_dir() -> Path:
 
 
 def forget() -> None:
-    """Write no plan for this build: ``--isolation auto`` chose its isolation, and may choose
-    a container next time, for which nothing may be started on this machine."""
+    """Write no plan for this build: ``--isolation auto`` chose its isolation (the
+    ``select_isolation`` hook was called), and may choose a container next time, for which
+    nothing may be started on this machine."""
     with _lock:
         _state["plan"] = None
 
@@ -213,7 +211,7 @@ def adopt(
             return None
         same = (
             len(cmd) == 4
-            and [str(c) for c in cmd[:2]] == started[:2]
+            and [str(c) for c in cmd[:2]] == [started[0], started[4]]
             and dict(env) == _state["env"]
             and _stamp(str(cmd[0]), _state["paths"]) == _state["stamp"]
             and proc.poll() is None

@@ -1,5 +1,7 @@
 """Pinned build requirements: a constraints file (pip and uv's format) that every install of a
 build's requirements obeys, in every isolation (``build-constraint``, ``--build-constraint``).
+The plugin ``constraints`` reads the file (the ``build_constraints`` hook); this module holds
+what every isolation needs to apply it.
 
 The file holds requirement lines (``setuptools==68.2.2``), optionally with markers and
 ``--hash=sha256:...`` options, comments and ``\\`` continuations; nothing else. When one line
@@ -8,7 +10,7 @@ and hashes, and so must everything it pulls in. Isolations apply it through
 :attr:`hwb_core.interfaces.BuildEnv.build_constraints`, set by the core while the backend's
 requirements are installed: an installer gets ``-c FILE`` and, when hashed, the requirements
 rewritten as pinned, hashed lines (:meth:`BuildConstraints.pinned_lines`) and
-``--require-hashes``.
+``--require-hashes``; when it fails, :func:`install_error` says why in hwb's words.
 """
 
 from __future__ import annotations
@@ -18,14 +20,9 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hwb_core.errors import BuildError, ConfigError
 
-if TYPE_CHECKING:
-    from hwb_core.config import Config
-
-KEY = "build-constraint"
 _HASH = re.compile(r"--hash[= ](\w+:[0-9a-fA-F]+)")
 
 
@@ -253,22 +250,13 @@ def parse(text: str, path: Path) -> tuple[Pin, ...]:
     return tuple(pins)
 
 
-def load(config: Config, project_root: Path) -> BuildConstraints | None:
-    """The file ``build-constraint`` names, read and checked; ``None`` when none is set. A
-    relative path in pyproject.toml is relative to the project; elsewhere to the current
-    directory."""
-    value = config.get(KEY)
-    if not value:
-        return None
-    source = config.source(KEY)
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = (project_root if source.endswith("pyproject.toml") else Path.cwd()) / path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"build constraints file {path} ({source}) cannot be read ({exc.strerror or exc})",
-            hint="give an existing file (hwb lock writes one)",
-        ) from None
-    return BuildConstraints(path=path.absolute(), source=source, text=text, pins=parse(text, path))
+def install_error(
+    constraints: BuildConstraints | InstallFiles | None, output: str, otherwise: BuildError
+) -> BuildError:
+    """The error for an install of build requirements that failed with ``output``: under
+    ``constraints`` (the build's, or the files of one install), hwb's one line for a hash the
+    file lacks or that does not match; else ``otherwise``, the installer's own error."""
+    if isinstance(constraints, InstallFiles):
+        constraints = constraints.owner
+    explained = constraints.install_failure(output) if constraints is not None else None
+    return explained or otherwise
