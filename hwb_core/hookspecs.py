@@ -331,7 +331,7 @@ def backend_environment(
 
     **Returns** variable names mapped to values, or ``None``. A ``SOURCE_DATE_EPOCH`` among
     them (digits) is the build's: the repair gets it (``RepairRequest.source_date_epoch``),
-    :func:`hwb_core.wheelfile.rewrite` stamps what it writes with it, and the result records it
+    :func:`hwb.wheelfile.rewrite` stamps what it writes with it, and the result records it
     (``BuildResult.source_date_epoch``).
 
     **Combining**: all results are merged, in call order; ``set`` in ``[tool.hwb.env]`` wins
@@ -587,7 +587,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     repairer's result (``None`` when no repairer took the wheel; a repairer's exception comes
     out of the ``yield``); after it they may refuse the wheel by raising
     :class:`hwb_core.errors.PolicyViolation` (never turned into a warning), or change it by
-    writing a new wheel into ``request.output_dir`` (:func:`hwb_core.wheelfile.rewrite`), and
+    writing a new wheel into ``request.output_dir`` (:func:`hwb.wheelfile.rewrite`), and
     they return the result, with their name appended to ``result.checked_by``. See
     ``docs/repair.md``.
 

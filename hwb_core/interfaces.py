@@ -634,7 +634,7 @@ class WheelTestRequest:
     isolation: str
     """The strategy the wheel was built in; :attr:`fresh_env` makes another of the same."""
     identifier: str
-    """The build's identifier, ``cp312-manylinux_x86_64`` (:func:`hwb_core.wheelfile.identifier`),
+    """The build's identifier, ``cp312-manylinux_x86_64`` (:func:`hwb.wheelfile.identifier`),
     what ``skip`` patterns match."""
     work_dir: Path
     """An empty private directory, removed after the build; environments made with

@@ -338,7 +338,7 @@ def test_sources_are_copied_beside_a_list_command_and_extras_are_installed(
 
 
 def test_identifiers_read_like_the_matrix_jobs() -> None:
-    from hwb_core.wheelfile import identifier
+    from hwb.wheelfile import identifier
 
     assert identifier("cp312", Path("a-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")) == (
         "cp312-manylinux_x86_64")

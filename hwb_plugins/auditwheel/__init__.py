@@ -18,7 +18,7 @@ NAME = "auditwheel"
 
 @hookimpl
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:

@@ -46,7 +46,7 @@ def is_macos(tags: Sequence[str]) -> bool:
 
 @hookimpl
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:
@@ -60,7 +60,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
 
 @hookimpl(optionalhook=True)  # the repair-command plugin's hook
 def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     if not wheels or not all(is_macos(wheelfile.platform_tags(w)) for w in wheels):
         return None

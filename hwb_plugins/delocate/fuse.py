@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import wheelfile
+from hwb import wheelfile
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest, RepairResult
 from hwb_plugins.delocate import NAME

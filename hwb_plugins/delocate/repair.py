@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
+from hwb import wheelfile
 from hwb.repairtool import ToolOutput
-from hwb_core import wheelfile
 from hwb_core.config import Config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult

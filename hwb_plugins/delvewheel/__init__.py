@@ -50,7 +50,7 @@ def is_windows(tags: Sequence[str]) -> bool:
 
 @hookimpl
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:

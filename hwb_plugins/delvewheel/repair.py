@@ -13,8 +13,9 @@ import re
 import sys
 from pathlib import Path
 
+from hwb import wheelfile
 from hwb.repairtool import ToolOutput
-from hwb_core import host, process, wheelfile
+from hwb_core import host, process
 from hwb_core.config import Config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from hwb_core import hookimpl, host, wheelfile
+from hwb import wheelfile
+from hwb_core import hookimpl, host
 from hwb_core.config import Config
 from hwb_core.errors import UsageError
 from hwb_core.interfaces import PythonInfo, Reporter

@@ -158,7 +158,7 @@ def repair_wheels(
     overrides: dict[str, Any],
     fuse: bool,
 ) -> RepairRun:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
     from hwb_core.pipeline import check_outdir, publish, repair, repair_request
 
     for wheel in wheels:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from hwb.wheelfile import identifier
 from hwb_core.errors import IsolationUnavailable, WheelTestFailed
 from hwb_core.interfaces import (
     BuildEnv,
@@ -22,7 +23,6 @@ from hwb_core.interfaces import (
     WheelTestOutcome,
     WheelTestRequest,
 )
-from hwb_core.wheelfile import identifier
 
 #: The longest test output kept in an error (the build's log holds all of it).
 TAIL_LINES = 40

@@ -11,7 +11,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from hwb_core import host, wheelfile
+from hwb import wheelfile
+from hwb_core import host
 from hwb_core.errors import BuildError, ConfigError
 from hwb_core.interfaces import BuildEnv, WheelTestOutcome, WheelTestRequest
 from hwb_plugins.wheeltest import modules

@@ -10,8 +10,9 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from hwb import wheelfile
 from hwb.target import Target, parse_target
-from hwb_core import hookimpl, host, wheelfile
+from hwb_core import hookimpl, host
 from hwb_core.errors import BuildError, UsageError
 from hwb_core.interfaces import PythonInfo, Reporter
 from hwb_core.project import Project

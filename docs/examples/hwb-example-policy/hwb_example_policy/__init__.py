@@ -59,7 +59,7 @@ def repair_wheel(
     result = yield  # the repairer runs here; its RepairError passes through untouched
 
     if result is None:
-        from hwb_core import wheelfile
+        from hwb import wheelfile
 
         if all(tag.startswith("linux_") for tag in wheelfile.platform_tags(wheel)):
             raise PolicyViolation(
@@ -84,7 +84,7 @@ def repair_wheel(
 
 
 def _with_notice(result: RepairResult, request: RepairRequest) -> RepairResult:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     lines = [
         f"{result.path.name} bundles these libraries, copied from the machine that built it by "
