@@ -24,7 +24,6 @@ from hwb_core.host import (
     PRETTY,
     oci_platform,
     pretty,
-    runs_natively,
 )
 
 __all__ = [
@@ -46,6 +45,15 @@ __all__ = [
     "pretty",
     "runs_natively",
 ]
+
+
+# What an x86_64 machine runs without emulation.
+_NATIVE_EXTRA = {"x86_64": {"i686"}}
+
+
+def runs_natively(host: str, arch: str) -> bool:
+    """Whether an ``host`` machine runs ``arch`` Linux binaries without emulation."""
+    return arch == host or arch in _NATIVE_EXTRA.get(host, set())
 
 
 def host_os() -> str:

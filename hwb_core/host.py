@@ -50,9 +50,6 @@ OCI_PLATFORMS = {
     "riscv64": "linux/riscv64",
 }
 
-# What an x86_64 machine runs without emulation.
-_NATIVE_EXTRA = {"x86_64": {"i686"}}
-
 
 def host_os() -> str:
     """This machine's platform (``linux``, ``macos``, ``windows``) or
@@ -73,11 +70,6 @@ def host_arch(platform_name: str | None = None) -> str:
     if name in ARCH_ALIASES:
         return ARCH_ALIASES[name].get(machine, machine)
     return machine
-
-
-def runs_natively(host: str, arch: str) -> bool:
-    """Whether an ``host`` machine runs ``arch`` Linux binaries without emulation."""
-    return arch == host or arch in _NATIVE_EXTRA.get(host, set())
 
 
 PRETTY = {"linux": "Linux", "macos": "macOS", "windows": "Windows"}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hwb_core import hookimpl, host
+from hwb import host
+from hwb_core import hookimpl
 from hwb_core.errors import IsolationUnavailable
 from hwb_core.interfaces import IsolationChoice, IsolationInfo
 from hwb_core.project import Project
