@@ -463,7 +463,7 @@ def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[Bu
 
     **Returns** a context manager that yields a :class:`BuildEnv` and, on exit, removes all it
     made, also after an error or Ctrl-C. Return ``None`` when ``isolation`` is not yours. When
-    ``request.scope`` is set (``hwb matrix``: one :class:`~hwb_core.scope.Scope` for all its
+    ``request.scope`` is set (``hwb matrix``: one :class:`~hwb.scope.Scope` for all its
     builds), what is costly to make and safe to share may be kept there for the next builds
     instead (the container isolations keep their started container, one per image); what is the
     build's own must still go on exit.
@@ -501,12 +501,12 @@ def backend_process(
 ) -> subprocess.Popen[str] | None:
     """Hand over a process of the build backend that is already running.
 
-    **Called** by an environment on this machine (:class:`hwb_core.hostenv.HostBuildEnv`) each
+    **Called** by an environment on this machine (:class:`hwb.hostenv.HostBuildEnv`) each
     time it is about to start a process of the build backend: ``cmd`` in ``cwd`` with exactly
     the variables ``environ``.
 
     **Returns** a process that behaves as ``cmd`` started now would, started as
-    ``hwb_core.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
+    ``hwb.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
     process group of its own): the core follows it (its output, the deadline, Ctrl-C, its exit
     status) as if it had started it. ``None``: the core starts ``cmd`` itself.
 

@@ -10,16 +10,33 @@ from __future__ import annotations
 import abc
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.project import Project
-    from hwb_core.scope import Scope
     from hwb_core.target import Target
+
+
+_T = TypeVar("_T")
+
+
+class Scope(Protocol):
+    """What outlives one build when a command runs several (``hwb matrix``): the toolkit's
+    :class:`hwb.scope.Scope` is the implementation; the core uses only :meth:`work_dir`."""
+
+    root: Path
+
+    def work_dir(self) -> Path: ...
+
+    def keep(self, key: Hashable, make: Callable[[], AbstractContextManager[_T]]) -> _T: ...
+
+    def drop(self, key: Hashable, value: object) -> None: ...
+
+    def on_stop(self, callback: Callable[[], None]) -> Callable[[], None]: ...
 
 
 # --------------------------------------------------------------------------- interpreters
@@ -414,7 +431,7 @@ class EnvRequest:
     source (the project may be visible read-only), and it must be new, never a cached
     environment that a later build would reuse."""
     scope: Scope | None = None
-    """Resources an isolation may keep for the builds still to come (:class:`hwb_core.scope.Scope`):
+    """Resources an isolation may keep for the builds still to come (:class:`hwb.scope.Scope`):
     ``hwb matrix`` opens one for all its jobs, and a container isolation keeps its started
     container there for the next job of the same image. ``None`` (``hwb build``): make
     everything for this build and remove it when the environment's context exits. With a scope,
@@ -504,7 +521,7 @@ class BuildEnv(abc.ABC):
     ) -> RunResult:
         """Run a process of the build backend (its hooks: code from the project) like
         :meth:`run`, with ``env.set`` over ``extra_env``. An environment that passes hwb's own
-        variables on (:class:`hwb_core.hostenv.HostBuildEnv`) withholds those that look like
+        variables on (:class:`hwb.hostenv.HostBuildEnv`) withholds those that look like
         credentials here; one that passes none (a container) needs nothing more."""
         fixed = self.backend_environment.set if self.backend_environment else {}
         return self.run(cmd, cwd=cwd, extra_env={**(extra_env or {}), **fixed})

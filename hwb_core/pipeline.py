@@ -51,10 +51,10 @@ from hwb_core.interfaces import (
     RepairRequest,
     RepairResult,
     Reporter,
+    Scope,
 )
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
-from hwb_core.scope import Scope
 
 
 @dataclasses.dataclass

@@ -340,7 +340,7 @@ def test_a_project_local_plugin_adds_an_isolation_and_a_setting(
             from pathlib import Path
 
             from hwb_core import hookimpl
-            from hwb_core.hostenv import HostBuildEnv
+            from hwb.hostenv import HostBuildEnv
             from hwb_core.interfaces import ConfigKey, IsolationInfo
 
             _stamp = []

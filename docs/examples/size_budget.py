@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import ConfigKey, WheelTestOutcome, WheelTestRequest
+from hwb import ConfigKey, WheelTestOutcome, WheelTestRequest, hookimpl
 
 KEY = "size-budget.max-kilobytes"
 

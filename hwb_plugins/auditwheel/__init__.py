@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
+from hwb import BuildEnv, RepairRequest, RepairResult, hookimpl
 
 NAME = "auditwheel"
 

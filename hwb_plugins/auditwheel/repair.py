@@ -28,11 +28,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from hwb import wheelfile
+from hwb import (
+    BuildEnv,
+    BuildError,
+    RepairError,
+    RepairRequest,
+    RepairResult,
+    Reporter,
+    RunResult,
+    process,
+    wheelfile,
+)
 from hwb.repairtool import ToolOutput
-from hwb_core import process
-from hwb_core.errors import BuildError, RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult, Reporter, RunResult
 from hwb_plugins.auditwheel import NAME, most_compatible
 
 #: Installed into a build environment that is not the host (kept in step with pyproject.toml).

@@ -12,9 +12,8 @@ import sys
 import time
 from typing import Any
 
+from hwb import CommandLine, hookimpl
 from hwb.cache import CacheArea
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine
 
 
 def human_size(size: int) -> str:
@@ -60,7 +59,7 @@ def add_commands(cli: CommandLine) -> None:
     @click.pass_context
     def list_entries(ctx: Any, as_json: bool) -> int:
         """List what is kept: key, size, age and what it is for, area by area."""
-        from hwb_core.paths import cache_dir
+        from hwb.paths import cache_dir
 
         found = areas(ctx.obj["pm"])
         now = time.time()
@@ -102,7 +101,7 @@ def add_commands(cli: CommandLine) -> None:
     @click.pass_context
     def clear(ctx: Any, older_than: float | None, as_json: bool) -> int:
         """Remove what is kept (what a running build uses stays)."""
-        from hwb_core.errors import UsageError
+        from hwb import UsageError
 
         if older_than is not None and older_than < 0:
             raise UsageError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hwb_core.hookspecs import hookspec
+from hwb import hookspec
 
 if TYPE_CHECKING:
     from hwb.cache import CacheArea

@@ -14,9 +14,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb.cache import CacheArea
-from hwb_core import hookimpl
-from hwb_core.interfaces import (
+from hwb import (
     BuildEnv,
     Capabilities,
     CliOption,
@@ -25,7 +23,9 @@ from hwb_core.interfaces import (
     IsolationInfo,
     RepairRequest,
     RepairResult,
+    hookimpl,
 )
+from hwb.cache import CacheArea
 from hwb_plugins.container import settings as _settings
 from hwb_plugins.container.engine import Engine
 

@@ -6,11 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from hwb import wheelfile
+from hwb import BuildEnv, Config, RepairError, RepairRequest, RepairResult, wheelfile
 from hwb.repairtool import ToolOutput
-from hwb_core.config import Config
-from hwb_core.errors import RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
 from hwb_plugins.delocate import NAME, PREFIX
 from hwb_plugins.delocate.tools import (
     archs_of,

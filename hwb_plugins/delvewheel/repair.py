@@ -13,12 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from hwb import wheelfile
+from hwb import BuildEnv, Config, RepairError, RepairRequest, RepairResult, host, process, wheelfile
 from hwb.repairtool import ToolOutput
-from hwb_core import host, process
-from hwb_core.config import Config
-from hwb_core.errors import RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
 from hwb_plugins.delvewheel import NAME, PREFIX
 
 #: The delvewheel releases hwb drives (kept in step with pyproject.toml).

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from hwb import host
+from hwb import UsageError, hookimpl, host
 from hwb.target import Target, parse_target
-from hwb_core import hookimpl
-from hwb_core.errors import UsageError
 
 
 @hookimpl(trylast=True)

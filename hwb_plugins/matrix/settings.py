@@ -11,9 +11,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hwb import ConfigError, ConfigKey, PythonInfo, PythonSpec, UsageError
 from hwb.host import ARCHITECTURES, PLATFORMS, normalize_arch, normalize_platform
-from hwb_core.errors import ConfigError, UsageError
-from hwb_core.interfaces import ConfigKey, PythonInfo, PythonSpec
 
 EXCLUDE_FIELDS = ("python", "platform", "arch")
 

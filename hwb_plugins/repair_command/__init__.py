@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine, hookimpl
 
 
 @hookimpl

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb_core.hookspecs import hookspec
+from hwb import hookspec
 
 if TYPE_CHECKING:
-    from hwb_core.interfaces import RepairRequest, RepairResult
+    from hwb import RepairRequest, RepairResult
 
 
 @hookspec(firstresult=True)

@@ -25,10 +25,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.interfaces import ConfigKey
+from hwb import ConfigKey
 
 if TYPE_CHECKING:
-    from hwb_core.config import Config
+    from hwb import Config
 
 ENABLED, EPOCH, CHECK = (
     "reproducible.enabled",

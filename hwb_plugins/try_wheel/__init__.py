@@ -14,8 +14,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CheckerRequest, WheelTestOutcome
+from hwb import CheckerRequest, WheelTestOutcome, hookimpl
 
 
 @hookimpl

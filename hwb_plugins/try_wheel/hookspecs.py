@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb_core.hookspecs import hookspec
+from hwb import hookspec
 
 if TYPE_CHECKING:
-    from hwb_core.interfaces import WheelTestOutcome, WheelTestRequest
+    from hwb import WheelTestOutcome, WheelTestRequest
 
 
 @hookspec

@@ -14,15 +14,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from hwb.wheelfile import identifier
-from hwb_core.errors import IsolationUnavailable, WheelTestFailed
-from hwb_core.interfaces import (
+from hwb import (
     BuildEnv,
     CheckerRequest,
     EnvRequest,
+    IsolationUnavailable,
+    WheelTestFailed,
     WheelTestOutcome,
     WheelTestRequest,
 )
+from hwb.wheelfile import identifier
 
 #: The longest test output kept in an error (the build's log holds all of it).
 TAIL_LINES = 40

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CliOption, ConfigKey, WheelTestOutcome, WheelTestRequest
+from hwb import CliOption, ConfigKey, WheelTestOutcome, WheelTestRequest, hookimpl
 from hwb_plugins.wheeltest.settings import CLI_OPTIONS, schema
 
 

@@ -11,10 +11,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from hwb import wheelfile
-from hwb_core import host
-from hwb_core.errors import BuildError, ConfigError
-from hwb_core.interfaces import BuildEnv, WheelTestOutcome, WheelTestRequest
+from hwb import (
+    BuildEnv,
+    BuildError,
+    ConfigError,
+    WheelTestOutcome,
+    WheelTestRequest,
+    host,
+    wheelfile,
+)
 from hwb_plugins.wheeltest import modules
 from hwb_plugins.wheeltest.settings import TestSettings, load
 
