@@ -24,7 +24,7 @@ def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult 
     **Returns** a :class:`RepairResult` whose ``path`` is the merged wheel, written into
     ``request.output_dir``, or ``None`` when the wheels are not this plugin's to merge. Wheels
     that cannot be merged (different projects, versions or Python tags, the same architecture
-    twice) raise :class:`hwb_core.errors.RepairError`.
+    twice) raise :class:`hwb.RepairError`.
 
     **Combining**: the first non-``None`` result wins. When none takes the wheels, ``hwb repair
     --fuse`` fails and says so.

@@ -26,7 +26,7 @@ def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None
     run's container for the image), removed when its ``with`` block ends; install the wheel
     there with ``env.install_wheel`` and run commands from a directory under ``request.work_dir``.
 
-    **Returns** a :class:`~hwb_core.interfaces.WheelTestOutcome` (``passed``, the command, its
+    **Returns** a :class:`~hwb.WheelTestOutcome` (``passed``, the command, its
     output's tail and a one-line ``error``; or ``skipped`` with the reason), or ``None`` when
     there is nothing for this plugin to check.
 
