@@ -558,6 +558,54 @@ def run_backend(
     """
 
 
+@hookspec
+def after_build_scripts(
+    env: BuildEnv, config: Config, work_dir: Path
+) -> Sequence[tuple[Path, str]] | None:
+    """Python files to run in the build backend's own process once ``build_wheel`` has
+    returned, while what the backend imported and what the environment holds are still there
+    (the provenance plugin lists the environment's distributions this way, saving a process).
+
+    **Called** once per build, before :func:`run_backend`, with the build environment, the
+    configuration and the build's work directory (which the environment sees: ``env.env_path``).
+    Not called for the second build of ``--check-reproducible``.
+
+    **Returns** ``(script, argument)`` pairs, or ``None``: ``script`` a host path to a Python
+    file that imports nothing from hwb (it runs under the build's interpreter, 3.8 and newer)
+    and defines ``after_build(argument, paths)``; ``paths`` is the interpreter's ``sys.path``
+    before any ``backend-path``. An environment apart from the host (a container) runs a copy
+    of it. A script that raises is passed over, as is every script when a plugin's
+    :func:`run_backend` runs the backend some other way: look for what it leaves (a file
+    named by ``argument``) in :func:`wheel_made`, and find it otherwise when it is not there.
+
+    **Combining**: every implementation is called; the scripts run in call order.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def wheel_made(
+    env: BuildEnv, wheel: Path, config: Config, work_dir: Path, reporter: Reporter
+) -> Mapping[str, Any] | None:
+    """Note what the build environment tells of a wheel just made, while it is still there.
+
+    **Called** once per build, right after :func:`run_backend` returned ``wheel`` (a file in
+    the work directory, before it is repaired), with the environment still alive
+    (``env.run`` works). Not called for the second build of ``--check-reproducible``.
+
+    **Returns** a mapping of names to values kept in the
+    :class:`hwb_core.interfaces.BuildResult`'s ``made`` (the provenance plugin's
+    ``build_requirements``: what the environment held), or ``None``. Exceptions are errors of
+    the build.
+
+    **Combining**: every implementation is called; the mappings are merged, a later one's
+    name winning.
+
+    .. versionadded:: 0.4
+    """
+
+
 @hookspec(firstresult=True)
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
     """Make a built wheel portable (bundle outside libraries, retag it).

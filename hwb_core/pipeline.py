@@ -566,6 +566,9 @@ def _make_wheel(
     wheel_dir = work / "wheel"
     wheel_dir.mkdir(exist_ok=True)
     env.build_constraints = build_constraints
+    if not request.rebuild:
+        found = pm.hook.after_build_scripts(env=env, config=config, work_dir=work)
+        env.after_build = [script for scripts in found for script in scripts or ()]
     try:
         wheel = pm.hook.run_backend(
             env=env,
@@ -576,9 +579,13 @@ def _make_wheel(
         )
     finally:
         env.build_constraints = None
-    installed = [] if request.rebuild else env.installed_distributions(work / "installed")
     if wheel is None:
         raise BuildError("no plugin ran the build backend")
+    notes: dict[str, Any] = {}
+    if not request.rebuild:
+        kw = {"env": env, "wheel": Path(wheel), "config": config, "work_dir": work}
+        for noted in pm.hook.wheel_made(**kw, reporter=reporter):
+            notes.update(noted or {})
     pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
     repaired = repair(session, Path(wheel), env, config, python, work / "repaired", target=target)
     tests = list(checks(repaired.path))
@@ -591,7 +598,7 @@ def _make_wheel(
         duration_s=0.0,
         tests=tests,
         source=request.source.absolute(),
-        build_requirements=installed,
+        made=notes,
         build_constraints=build_constraints,
         isolation_detail=env.identity(),
         config=config,
