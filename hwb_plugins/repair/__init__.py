@@ -26,7 +26,7 @@ def config_schema() -> dict[str, ConfigKey]:
     return dict(KEYS)
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # listed first in --help, where it stood as the core's
 def cli_options(command: str) -> list[CliOption] | None:
     # Every command that builds takes --no-repair.
     return [
