@@ -71,8 +71,8 @@ def config_schema() -> dict[str, ConfigKey]:
 
 @hookimpl(tryfirst=True)  # the core's flags are its own, whoever else declares them
 def cli_options(command: str) -> list[CliOption] | None:
-    # --platform names the one target of
-    # `hwb build` (a command building many targets has its own).
+    # --platform names the one target of `hwb build` (a command building many targets has
+    # its own).
     return [
         CliOption(
             ("--no-test",),
