@@ -13,6 +13,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hwb.repairs import (
+        repair as repair,
+        repair_request as repair_request,
+    )
     from hwb_core import (
         __version__ as __version__,
     )
@@ -78,8 +82,6 @@ if TYPE_CHECKING:
         check_outdir as check_outdir,
         prepared_source as prepared_source,
         publish as publish,
-        repair as repair,
-        repair_request as repair_request,
         resolve_outdir as resolve_outdir,
     )
     from hwb_core.plugins import (
@@ -157,8 +159,8 @@ _NAMES: dict[str, str] = {
     "normalize_all": "hwb_core.requirements",
     "prepared_source": "hwb_core.pipeline",
     "publish": "hwb_core.pipeline",
-    "repair": "hwb_core.pipeline",
-    "repair_request": "hwb_core.pipeline",
+    "repair": "hwb.repairs",
+    "repair_request": "hwb.repairs",
     "resolve_outdir": "hwb_core.pipeline",
 }
 

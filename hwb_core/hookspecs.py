@@ -607,12 +607,43 @@ def wheel_made(
 
 
 @hookspec(firstresult=True)
+def repair_stage(
+    session: Any,
+    wheel: Path,
+    env: BuildEnv | None,
+    config: Config,
+    python: PythonInfo | None,
+    output_dir: Path,
+    target: Target | None,
+) -> RepairResult | None:
+    """Take a built wheel through repair: the stage between building a wheel and trying it.
+
+    **Called** once per wheel a build makes, after :func:`check_wheel`, with the environment
+    the wheel was built in, its interpreter and target, and an empty ``output_dir`` to write
+    into; and by ``hwb repair`` through :func:`hwb.repair`, with ``env``, ``python`` and
+    ``target`` ``None`` (repair on the host). ``session`` carries the plugin manager and the
+    reporter.
+
+    **Returns** a :class:`RepairResult` naming the wheel to try and publish (the input itself
+    when nothing was done), or ``None`` to leave the stage to another implementation. It raises
+    :class:`hwb.RepairError` or :class:`hwb.PolicyViolation` to fail the build. The ``repair``
+    plugin implements it: it reads ``[tool.hwb.repair]`` and calls :func:`repair_wheel` as
+    ``mode`` says.
+
+    **Combining**: the first non-``None`` result wins. When none answers (the ``repair`` plugin
+    blocked), a build publishes the wheel as built, with a warning, and ``hwb repair`` fails.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
     """Make a built wheel portable (bundle outside libraries, retag it).
 
-    **Called** once per wheel, after :func:`run_backend` (with the environment the wheel was
-    built in, so a repairer can run its tool where the build ran) and by ``hwb repair`` (with
-    ``env=None``: repair on the host).
+    **Called** by the ``repair`` plugin's :func:`repair_stage`: once per wheel, after
+    :func:`run_backend` (with the environment the wheel was built in, so a repairer can run its
+    tool where the build ran) and by ``hwb repair`` (with ``env=None``: repair on the host).
 
     Not called at all when ``[tool.hwb.repair] mode`` is ``skip`` (``--no-repair``). ``request``
     carries the settings of ``[tool.hwb.repair]`` (``policy``, ``exclude``, ``lib_sdir``,
@@ -622,8 +653,8 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     **Returns** a :class:`RepairResult` naming the wheel to publish (written into
     ``request.output_dir``, or the input itself when nothing needed doing: a wheel already
     tagged for its policy), with ``repairer`` set to the plugin's name, or ``None`` when the
-    wheel is not this repairer's (another platform, or a pure wheel). The core's own
-    implementation runs last (``trylast``) and answers for a pure wheel (platform ``any``): the
+    wheel is not this repairer's (another platform, or a pure wheel). The ``repair`` plugin's
+    own implementation runs last (``trylast``) and answers for a pure wheel (platform ``any``): the
     input unchanged, ``repairer`` ``None`` and ``reason`` ``"pure wheel: nothing to repair"``.
     When every implementation returns ``None`` the wheel is published as built. A
     failed repair raises :class:`hwb.RepairError` and nothing is published, unless
