@@ -13,6 +13,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hwb.installer import (
+        installer_environment as installer_environment,
+    )
     from hwb_core import (
         __version__ as __version__,
     )
@@ -21,7 +24,6 @@ if TYPE_CHECKING:
     )
     from hwb_core.backend_env import (
         BackendEnvironment as BackendEnvironment,
-        installer_environment as installer_environment,
     )
     from hwb_core.config import (
         Config as Config,
@@ -99,7 +101,7 @@ if TYPE_CHECKING:
         Target as Target,
     )
 
-#: Each public name and the kernel module that holds it.
+#: Each public name and the module that holds it (the kernel's, or the toolkit's own).
 _NAMES: dict[str, str] = {
     "BackendEnvironment": "hwb_core.backend_env",
     "BackendError": "hwb_core.errors",
@@ -151,7 +153,7 @@ _NAMES: dict[str, str] = {
     "from_index_only": "hwb_core.requirements",
     "hookimpl": "hwb_core.hookspecs",
     "hookspec": "hwb_core.hookspecs",
-    "installer_environment": "hwb_core.backend_env",
+    "installer_environment": "hwb.installer",
     "live_wanted": "hwb_core.report",
     "load_config": "hwb_core.config",
     "normalize_all": "hwb_core.requirements",

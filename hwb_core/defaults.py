@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hwb_core.backend_env import KEYS as BACKEND_ENV_KEYS
 from hwb_core.hookspecs import hookimpl
 from hwb_core.interfaces import (
     BuildEnv,
@@ -66,7 +65,6 @@ def config_schema() -> dict[str, ConfigKey]:
             env="HWB_BUILD_CONSTRAINT",
         ),
         **REPAIR_KEYS,
-        **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
 
