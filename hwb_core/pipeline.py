@@ -1,7 +1,8 @@
 """The one way from a request to a published wheel, inside the ``build`` hook's wrappers.
 
     request -> prepare_source -> Project -> Config -> find_python -> select_isolation
-            -> build_log -> private_source -> create_env -> backend_environment
+            -> build_log -> private_source -> create_env -> backend_env_rule
+            -> backend_environment
             -> run_backend -> repair_wheel -> try_wheel -> publish_files
             -> publish (atomic, with the files beside the wheel) -> wheel_built
 
