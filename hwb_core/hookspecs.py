@@ -323,7 +323,7 @@ def backend_env_rule(config: Config, os_name: str | None) -> BackendEnvironment 
     builds (``"linux"``, ``"macos"`` or ``"windows"``; a container build is a Linux one), and by
     ``hwb lock`` for the backend it asks for its requirements (``os_name`` ``None``).
 
-    **Returns** a :class:`~hwb_core.backend_env.BackendEnvironment`: ``passed``, names or shell
+    **Returns** a :class:`~hwb.BackendEnvironment`: ``passed``, names or shell
     patterns the backend gets even though they look like credentials; ``blocked``, more withheld;
     ``set``, variables set for the backend. ``None``: no change. The core's default, withholding
     what looks like a credential (names matching ``CREDENTIAL_PATTERNS``, passwords in URLs),
