@@ -13,6 +13,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hwb.installer import (
+        installer_environment as installer_environment,
+    )
     from hwb.repairs import (
         repair as repair,
     )
@@ -27,9 +30,6 @@ if TYPE_CHECKING:
     )
     from hwb_core.backend_env import (
         BackendEnvironment as BackendEnvironment,
-    )
-    from hwb_core.backend_env import (
-        installer_environment as installer_environment,
     )
     from hwb_core.config import (
         Config as Config,
@@ -243,7 +243,7 @@ _NAMES: dict[str, str] = {
     "from_index_only": "hwb_core.requirements",
     "hookimpl": "hwb_core.hookspecs",
     "hookspec": "hwb_core.hookspecs",
-    "installer_environment": "hwb_core.backend_env",
+    "installer_environment": "hwb.installer",
     "live_wanted": "hwb_core.report",
     "load_config": "hwb_core.config",
     "normalize_all": "hwb_core.requirements",

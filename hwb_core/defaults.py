@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hwb_core.backend_env import KEYS as BACKEND_ENV_KEYS
 from hwb_core.hookspecs import hookimpl
 from hwb_core.interfaces import (
     BuildEnv,
@@ -64,7 +63,6 @@ def config_schema() -> dict[str, ConfigKey]:
             "with hashes, hash checking is required (hwb lock writes one).",
             env="HWB_BUILD_CONSTRAINT",
         ),
-        **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
 

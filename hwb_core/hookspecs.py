@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import subprocess
 
+    from hwb_core.backend_env import BackendEnvironment
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
@@ -314,6 +315,29 @@ def build_log(
 
 
 @hookspec
+def backend_env_rule(config: Config, os_name: str | None) -> BackendEnvironment | None:
+    """Change which of hwb's variables the build backend gets, and set some for it.
+
+    **Called** once per build, right after :func:`create_env` and before
+    :func:`backend_environment`, with the build's configuration and the system whose wheels it
+    builds (``"linux"``, ``"macos"`` or ``"windows"``; a container build is a Linux one), and by
+    ``hwb lock`` for the backend it asks for its requirements (``os_name`` ``None``).
+
+    **Returns** a :class:`~hwb.BackendEnvironment`: ``passed``, names or shell
+    patterns the backend gets even though they look like credentials; ``blocked``, more withheld;
+    ``set``, variables set for the backend. ``None``: no change. The core's default, withholding
+    what looks like a credential (names matching ``CREDENTIAL_PATTERNS``, passwords in URLs),
+    applies whatever the plugins return, also with none of them (the plugin ``env``, which reads
+    ``[tool.hwb.env]``, blocked).
+
+    **Combining**: all results are joined: ``passed`` and ``blocked`` in call order, ``set``
+    merged in call order (a later one wins).
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
 def backend_environment(
     env: BuildEnv,
     source: Path,
@@ -325,8 +349,8 @@ def backend_environment(
 ) -> Mapping[str, str] | None:
     """Set variables for the build backend that depend on the build (``SOURCE_DATE_EPOCH``).
 
-    **Called** once per build, right after :func:`create_env`, with the environment (its
-    ``backend_environment`` rule from ``[tool.hwb.env]`` is set), ``source`` as given (a
+    **Called** once per build, right after :func:`backend_env_rule`, with the environment (its
+    ``backend_environment`` rule from :func:`backend_env_rule` is set), ``source`` as given (a
     directory or an sdist), the build's work directory and hwb's own environment.
 
     **Returns** variable names mapped to values, or ``None``. A ``SOURCE_DATE_EPOCH`` among

@@ -1,7 +1,8 @@
 """The one way from a request to a published wheel, inside the ``build`` hook's wrappers.
 
     request -> prepare_source -> Project -> Config -> find_python -> select_isolation
-            -> build_log -> private_source -> create_env -> backend_environment
+            -> build_log -> private_source -> create_env -> backend_env_rule
+            -> backend_environment
             -> run_backend -> repair_stage -> try_wheel -> publish_files
             -> publish (atomic, with the files beside the wheel) -> wheel_built
 
@@ -501,10 +502,10 @@ def _backend_environment(
     target: targets.Target,
     work: Path,
 ) -> int | None:
-    """Set the backend's variables: ``[tool.hwb.env]`` over what the ``backend_environment``
-    hook gives. Returns the build's ``SOURCE_DATE_EPOCH``, if one of them is."""
+    """Set the backend's rule (``backend_env_rule``), its ``set`` over what the
+    ``backend_environment`` hook gives. Returns the build's ``SOURCE_DATE_EPOCH``, if one of them is."""
     reporter = session.reporter
-    env.backend_environment = BackendEnvironment.from_config(config, target.os)
+    env.backend_environment = BackendEnvironment.from_plugins(session.pm.hook, config, target.os)
     env.hooks = session.pm.hook
     extra: dict[str, str] = {}
     for found in session.pm.hook.backend_environment(

@@ -324,7 +324,7 @@ def test_a_venv_build_cannot_poison_what_later_builds_of_other_projects_get(
 def test_the_host_download_runs_without_credentials_outside_the_project(tmp_path: Path) -> None:
     """The wheelhouse's ``pip download`` (and the other installers hwb runs for a build) get
     the backend's rule: no token, index settings kept."""
-    from hwb_core.backend_env import installer_environment
+    from hwb.installer import installer_environment
 
     env = installer_environment({
         "GITHUB_TOKEN": TOKEN,

@@ -118,15 +118,15 @@ def test_a_table_per_system_sets_variables_for_that_systems_wheels_only(
 
 
 def test_the_rule_reads_the_table_of_the_targets_system() -> None:
-    from hwb_core.backend_env import KEYS
     from hwb_core.config import load_config
+    from hwb_plugins.env import KEYS, from_config
 
     config = load_config(KEYS, tool_hwb={"env": {
         "set": {"A": "1", "B": "1"}, "windows": {"set": {"B": "2"}}, "macos": {"set": {"C": "3"}},
     }})
-    assert BackendEnvironment.from_config(config, "windows").set == {"A": "1", "B": "2"}
-    assert BackendEnvironment.from_config(config, "macos").set == {"A": "1", "B": "1", "C": "3"}
-    assert BackendEnvironment.from_config(config).set == {"A": "1", "B": "1"}
+    assert from_config(config, "windows").set == {"A": "1", "B": "2"}
+    assert from_config(config, "macos").set == {"A": "1", "B": "1", "C": "3"}
+    assert from_config(config).set == {"A": "1", "B": "1"}
 
 
 def test_a_set_value_that_is_not_a_string_is_a_one_line_error(run_hwb: Any, tmp_path: Path) -> None:
@@ -275,3 +275,66 @@ def test_a_long_command_says_it_is_still_running(monkeypatch: pytest.MonkeyPatch
 
     time.sleep(0.7)
     assert reporter.lines == beats  # stopped with the command
+
+
+# --------------------------------------------------------------------------- the backend_env_rule hook
+
+
+ORG_RULE = """
+from hwb import BackendEnvironment, hookimpl
+
+
+@hookimpl
+def backend_env_rule(config, os_name):
+    # A plugin's own rule, next to the built-in env plugin's [tool.hwb.env].
+    return BackendEnvironment(("CI_JOB_TOKEN",), ("ORG_*",), {"ORG": os_name or "any"})
+"""
+
+
+def test_the_rules_of_plugins_are_joined_and_the_default_still_holds(tmp_path: Path) -> None:
+    from hwb_core.config import load_config
+    from hwb_core.plugins import PluginManager
+
+    (tmp_path / "hwb_test_org_rule.py").write_text(ORG_RULE)
+    pm = PluginManager()
+    pm.load_core()
+    pm.load_entry_points()
+    pm.load_project_plugins(tmp_path, ["hwb_test_org_rule"])
+    config = load_config(pm.schema(), tool_hwb={"env": {
+        "pass": ["GITHUB_TOKEN"], "set": {"A": "1"}, "linux": {"set": {"ORG": "env"}},
+    }})
+    rule = BackendEnvironment.from_plugins(pm.hook, config, "linux")
+    assert sorted(rule.passed) == ["CI_JOB_TOKEN", "GITHUB_TOKEN"]
+    assert list(rule.blocked) == ["ORG_*"]
+    assert rule.set["A"] == "1" and rule.set["ORG"] in {"env", "linux"}
+    assert not rule.withholds("CI_JOB_TOKEN", "x") and not rule.withholds("GITHUB_TOKEN", "x")
+    assert rule.withholds("ORG_PLAIN", "x") and rule.withholds("AWS_SECRET_ACCESS_KEY", "x")
+    blocked = PluginManager(blocked={"env"})
+    blocked.load_core()
+    blocked.load_entry_points()
+    assert BackendEnvironment.from_plugins(blocked.hook, config, "linux") == BackendEnvironment()
+
+
+def test_with_the_env_plugin_blocked_credentials_are_still_withheld_and_its_table_is_ignored(
+    run_hwb: Any, tmp_path: Path
+) -> None:
+    project = env_project(tmp_path / "p", '''
+            [tool.hwb.env]
+            pass = ["GITHUB_TOKEN"]
+            block = ["HWB_PLAIN"]
+            set = { BUILD_FLAVOUR = "release" }
+            [tool.hwb.env.linux]
+            set = { FLAVOUR = "linux" }
+    ''')
+    result = run_hwb(
+        "-p", "no:env", "build", str(project), "--json", "--isolation", "venv", "-v",
+        env={**SECRETS, "HWB_PLAIN": "kept"},
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(json_out(result)["wheels"][0]["path"]) as zf:
+        seen = json.loads(zf.read("envdump/environ.json"))
+    assert not set(SECRETS) & set(seen), sorted(set(SECRETS) & set(seen))
+    assert seen["HWB_PLAIN"] == "kept"
+    assert "BUILD_FLAVOUR" not in seen and "FLAVOUR" not in seen
+    assert f"withholding {len(SECRETS)} variables that look like credentials" in result.stderr
+    assert "hunter2" not in result.stderr and "ghp_not_a_real_token" not in result.stderr

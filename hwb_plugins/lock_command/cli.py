@@ -107,7 +107,7 @@ def register(cli: CommandLine) -> None:
                 from hwb import pythons as finder
 
                 python = finder.find(session.pm, config, pythons[0] if pythons else None)
-                rule = BackendEnvironment.from_config(config)
+                rule = BackendEnvironment.from_plugins(session.pm.hook, config)
                 asked = backend_requires(project, "\n".join(lines) + "\n", python, reporter, rule)
                 extra = [r for r in asked if r not in requirements]
                 if extra:
