@@ -191,7 +191,7 @@ if TYPE_CHECKING:
         Target as Target,
     )
 
-#: Each public name and the kernel module that holds it.
+#: Each public name and the module that holds it.
 _NAMES: dict[str, str] = {
     "BackendEnvironment": "hwb_core.backend_env",
     "BackendError": "hwb_core.errors",

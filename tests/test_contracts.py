@@ -15,8 +15,9 @@ import io
 import subprocess
 import sys
 import tokenize
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 

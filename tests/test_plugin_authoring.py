@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from hwb_core.config import Config, load_config
 from hwb.hostenv import HostBuildEnv
+from hwb_core.config import Config, load_config
 from hwb_core.interfaces import (
     IsolationChoice,
     IsolationInfo,
