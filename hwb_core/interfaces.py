@@ -217,8 +217,9 @@ class CommandLine:
     pm: Any
     """The plugin manager: ``pm.hook`` calls hooks, ``pm.records`` is what ``hwb plugins``
     lists (a command that builds gets it from its session, ``cli.session(ctx).pm``)."""
-    session: Callable[[Any], Any]
-    """``session(ctx)``: a :class:`hwb_core.pipeline.Session` (plugins, reporter) for a command."""
+    session: Callable[..., Any]
+    """``session(ctx, live=False)``: a :class:`hwb_core.pipeline.Session` (plugins, reporter)
+    for a command; ``live`` asks for a live status line, shown on a terminal."""
     set_output: Callable[..., None]
     """``set_output(verbosity=0, json=False, streamed=False)``: how the core prints an error
     that ends the command (``streamed`` when the backend's output was shown already)."""

@@ -104,6 +104,15 @@ def build_overrides(
 
     monkeypatch.setattr(pipeline, "build", stand_in)
     monkeypatch.setattr(cli, "_state", {"verbosity": 0, "json": False})
+    import hwb_plugins.build_command
+
+    # hwb build is a plugin's command: the plugin as its entry point would load it.
+    pm._register(
+        hwb_plugins.build_command,
+        "build-command",
+        target="hwb_plugins.build_command",
+        origin="entry-point",
+    )
     command = cli._make_cli(click, pm)
     with pytest.raises(Stop):
         command.main(args=["build", str(tmp_path), *args], prog_name="hwb", standalone_mode=False)
@@ -561,6 +570,9 @@ def test_a_command_takes_the_shared_options_as_build_declares_them() -> None:
     pm.add_commands = captured.append  # type: ignore[method-assign]
     group = cli._make_cli(click, pm)
     (line,) = captured
+    from hwb_plugins.build_command.cli import register
+
+    register(line)  # hwb build is a plugin's command too, on the same CommandLine
     seen: dict[str, Any] = {}
 
     def grab(**values: Any) -> int:

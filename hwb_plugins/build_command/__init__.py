@@ -1,0 +1,15 @@
+"""``hwb build``: build one wheel from a source tree or an sdist (:func:`hwb_core.pipeline.build`),
+with a live status line on a terminal. The command is the plugin's; the steps of the build are
+the core's and the other plugins'."""
+
+from __future__ import annotations
+
+from hwb_core import hookimpl
+from hwb_core.interfaces import CommandLine
+
+
+@hookimpl
+def add_commands(cli: CommandLine) -> None:
+    from hwb_plugins.build_command.cli import register
+
+    register(cli)
