@@ -173,13 +173,12 @@ def _run(args: list[str]) -> int:
 def _make_cli(click: Any, pm: Any) -> Any:
     from hwb_core.interfaces import CommandLine
 
-    def make_session(ctx: Any, live: bool = False) -> Any:
-        """The command's session; ``live`` asks for a live status line, shown on a terminal."""
+    def make_session(ctx: Any, status: Any = None) -> Any:
+        """The command's session; its reporter draws through ``status``, a live status line."""
         from hwb_core.pipeline import Session
-        from hwb_core.report import ConsoleReporter, live_wanted
+        from hwb_core.report import ConsoleReporter
 
-        live = live and not _state["json"] and live_wanted(sys.stderr)
-        reporter = ConsoleReporter(_state["verbosity"], live=live)
+        reporter = ConsoleReporter(_state["verbosity"], status=status)
         _state["reporter"] = reporter
         return Session(pm, reporter)
 

@@ -47,7 +47,7 @@ def register(cli: CommandLine) -> None:
 
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
         isolation = cli.resolve_isolation(isolation, no_isolation)
-        session = cli.session(ctx, live=True)
+        session = cli.session(ctx, status=_status_line(as_json or quiet))
         session.report_plugin_failures()
         request = BuildRequest(
             source=src,
@@ -75,3 +75,15 @@ def register(cli: CommandLine) -> None:
         return 0
 
     cli.takes_plugin_options(build)
+
+
+def _status_line(quiet: bool) -> Any:
+    """The live status line, where someone watches a terminal that can redraw a line (never
+    with ``--json`` or ``-q``); ``None`` elsewhere."""
+    from hwb_core.report import live_wanted, use_color
+
+    if quiet or not live_wanted(sys.stderr):
+        return None
+    from hwb_plugins.build_command.status import LiveStatus
+
+    return LiveStatus(sys.stderr, use_color(sys.stderr))
