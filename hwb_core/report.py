@@ -22,22 +22,11 @@ def use_color(stream: TextIO) -> bool:
     return os.environ.get("TERM") != "dumb" and stream.isatty()
 
 
-def live_wanted(stream: TextIO) -> bool:
-    """A live status line only where someone watches: a terminal that can redraw a line."""
-    # NO_COLOR users ask for plain text: no redrawn line either (cursor movements are escapes).
-    if os.environ.get("TERM") == "dumb" or os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 class ConsoleReporter:
     """Levels: ``-q`` (-1) errors only, 0 steps, 1 (``-v``) backend output streamed,
     2 (``-vv``) commands and decisions, 3 (``-vvv``) tracebacks too.
 
-    With a ``status`` line (``hwb build``'s on a terminal, see :func:`live_wanted`: an object
+    With a ``status`` line (``hwb build``'s on a terminal: an object
     with ``step(message)``, ``output(line)``, ``print(text)`` and ``stop()``) the steps and
     output lines go to it as well, the messages are printed through it (above it), and
     :meth:`close` takes it away."""

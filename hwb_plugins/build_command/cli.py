@@ -80,7 +80,8 @@ def register(cli: CommandLine) -> None:
 def _status_line(quiet: bool) -> Any:
     """The live status line, where someone watches a terminal that can redraw a line (never
     with ``--json`` or ``-q``); ``None`` elsewhere."""
-    from hwb_core.report import live_wanted, use_color
+    from hwb.terminal import live_wanted
+    from hwb_core.report import use_color
 
     if quiet or not live_wanted(sys.stderr):
         return None
