@@ -5,8 +5,10 @@
 
 The hookspecs are read from the source file (signatures exactly as written, docstrings, the
 ``@hookspec(...)`` options and the ``# ---- title`` comments that group them), in the order
-they appear there, which is the order a build calls them. Only the text between the two marker
-comments in docs/hooks.md is replaced; the rest of the page is written by hand.
+they appear there, which is the order a build calls them. Then the hooks built-in plugins
+declare of their own (``add_hookspecs``, in ``hwb_plugins/<plugin>/hookspecs.py``), a section
+per plugin, under the plugin's entry-point name. Only the text between the two marker comments
+in docs/hooks.md is replaced; the rest of the page is written by hand.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class HookDoc:
     signature: str
     docstring: str
     firstresult: bool
+    owner: str = ""
+    """The plugin that declares it (its entry-point name), or ``""`` for the core."""
 
 
 def read_hookspecs(path: Path = HOOKSPECS) -> list[HookDoc]:
@@ -73,6 +77,30 @@ def read_hookspecs(path: Path = HOOKSPECS) -> list[HookDoc]:
     return hooks
 
 
+def plugin_hookspecs() -> list[HookDoc]:
+    """The hooks built-in plugins declare themselves, plugin by plugin in entry-point order,
+    each plugin's under a section of its own."""
+    hooks = []
+    for name, value in _entry_points():
+        module = value.split(":")[0]
+        path = REPO.joinpath(*module.split(".")) / "hookspecs.py"
+        if not path.is_file():
+            continue
+        for hook in read_hookspecs(path):
+            hook.section, hook.owner = f"hooks of the `{name}` plugin", name
+            hooks.append(hook)
+    return hooks
+
+
+def _entry_points() -> list[tuple[str, str]]:
+    """``(name, value)`` of the ``hwb`` entry points pyproject.toml declares (read by hand:
+    ``tomllib`` is not in Python 3.10)."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[project.entry-points.hwb]", 1)[1].split("\n[", 1)[0]
+    found = re.findall(r'^([\w-]+)\s*=\s*"([^"]+)"', section, flags=re.M)
+    return [(name, value) for name, value in found]
+
+
 def _is_hookspec(node: ast.expr) -> bool:
     target = node.func if isinstance(node, ast.Call) else node
     return isinstance(target, ast.Name) and target.id == "hookspec"
@@ -95,7 +123,7 @@ def to_markdown(text: str, hook_names: set[str]) -> str:
 
 
 def render(hooks: list[HookDoc] | None = None) -> str:
-    hooks = read_hookspecs() if hooks is None else hooks
+    hooks = read_hookspecs() + plugin_hookspecs() if hooks is None else hooks
     names = {h.name for h in hooks}
     out = [
         "| hook | results | what it is for |",
@@ -104,6 +132,8 @@ def render(hooks: list[HookDoc] | None = None) -> str:
     for hook in hooks:
         summary = to_markdown(hook.docstring.split("\n\n")[0], names).replace("\n", " ")
         summary = summary.replace("|", "\\|")
+        if hook.owner:
+            summary = f"(plugin `{hook.owner}`) {summary}"
         combine = "first non-`None` wins" if hook.firstresult else "every implementation"
         out.append(f"| [`{hook.name}`](#{hook.name}) | {combine} | {summary} |")
     section = None

@@ -1,7 +1,8 @@
-"""hwb, the Headless Wheel Builder: core package (hookspecs, discovery, pipeline, CLI).
+"""hwb, the Headless Wheel Builder: the kernel (hooks, plugin manager, configuration, project,
+pipeline, PEP 517 driver, errors and reporting).
 
-Plugins use ``from hwb_core import hookimpl``. Everything else is imported from its module so
-that ``hwb --version`` stays fast.
+Its modules are private: plugins import the public toolkit, ``hwb`` (docs/writing-plugins.md,
+"The toolkit"). ``from hwb_core import hookimpl`` keeps working for plugins written before it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The pipeline sets it for the build running in this thread (``hwb matrix`` runs one build per
 thread, so each job has its own); whatever runs a command of the build asks
-:func:`remaining` and stops the command when the time is up: :func:`hwb_core.process.run` stops
+:func:`remaining` and stops the command when the time is up: :func:`hwb.process.run` stops
 the process group, the container isolations stop the container. The error is
 :class:`hwb_core.errors.BuildTimeout`, exit code 124.
 """

@@ -1,6 +1,6 @@
 """Every hook hwb calls, in the order a build calls them.
 
-Plugins implement hooks with :data:`hwb_core.hookimpl` and are registered through the ``hwb``
+Plugins implement hooks with :data:`hwb.hookimpl` and are registered through the ``hwb``
 entry-point group (see ``docs/writing-plugins.md``). Hooks are always called with keyword
 arguments, so an implementation may accept fewer arguments than the specification lists: new
 arguments can be added later without breaking anybody.
@@ -11,7 +11,7 @@ The reference in ``docs/hooks.md`` is generated from these docstrings
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.interfaces import (
         BuildEnv,
-        CacheArea,
+        CheckerRequest,
         CliOption,
         CommandLine,
         ConfigKey,
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
         RepairResult,
         Reporter,
         WheelTestOutcome,
-        WheelTestRequest,
     )
+    from hwb_core.plugins import PluginManager
     from hwb_core.project import Project
     from hwb_core.target import Target
 
@@ -49,6 +49,26 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 # --------------------------------------------------------------------------- declaring settings
+
+
+@hookspec(historic=True)
+def add_hookspecs(pm: PluginManager) -> None:
+    """Declare hooks of this plugin's own, for other plugins to implement (as pytest's
+    ``pytest_addhooks``): ``pm.add_hookspecs(module)`` with a module (or class) of functions
+    marked ``@hookspec`` (``hwb.hookspec``), then call them with
+    ``pm.hook.NAME(...)`` from the plugin's own code.
+
+    **Called** once per plugin, as it is registered (before the plugins registered after it).
+    An implementation of a hook that no loaded plugin declares is refused (the plugin fails
+    to load, "implements unknown hook"), unless it is marked
+    ``@hookimpl(optionalhook=True)``: do that to implement another plugin's hook, so that
+    blocking that plugin (``-p no:NAME``) leaves yours idle rather than broken. The
+    reference in ``docs/hooks.md`` documents each built-in plugin's own hooks under its name.
+
+    **Returns** nothing; an exception is the plugin failing to load.
+
+    .. versionadded:: 0.4
+    """
 
 
 @hookspec
@@ -89,19 +109,6 @@ def cli_options(command: str) -> Sequence[CliOption] | None:
 
 
 @hookspec
-def cache_areas() -> Sequence[CacheArea] | None:
-    """What this plugin keeps in hwb's cache directory, for ``hwb cache list`` and ``hwb cache
-    clear``: each :class:`~hwb_core.interfaces.CacheArea` lists its entries and removes them
-    (the venv isolation's cached environments, the container isolations' wheelhouse).
-
-    **Called** by ``hwb cache`` only; an area of a name already given is left out (the docker
-    and podman plugins share one wheelhouse).
-
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec
 def add_commands(cli: CommandLine) -> None:
     """Add top-level commands to ``hwb`` (``hwb matrix``, ``hwb cache`` and ``hwb repair`` are
     added this way by the plugins that own them).
@@ -109,14 +116,14 @@ def add_commands(cli: CommandLine) -> None:
     **Called** once per run, after plugins are loaded and before the command line is parsed
     (never for ``hwb --version``).
 
-    ``cli`` is a :class:`~hwb_core.interfaces.CommandLine`: add a command with
+    ``cli`` is a :class:`~hwb.CommandLine`: add a command with
     ``@cli.group.command()`` using the click module ``cli.click`` (plain click, or rich-click
-    when help is drawn), make the command's :class:`~hwb_core.pipeline.Session` with
+    when help is drawn), make the command's :class:`~hwb.Session` with
     ``cli.session(ctx)``, say how errors are shown with ``cli.set_output(...)``, add the options
     every command spells alike with ``cli.shared_options("isolation", "python", ...)``, and let other
     plugins' :func:`cli_options` reach the command with ``cli.takes_plugin_options(command)``
     (their values then come from ``cli.plugin_overrides(command, values)``). A command returns
-    its exit code; it raises :class:`hwb_core.errors.HwbError` for an expected failure, which
+    its exit code; it raises :class:`hwb.HwbError` for an expected failure, which
     the core prints as one line.
 
     **Returns** nothing. A command name already taken (by the core or an earlier plugin) is
@@ -140,7 +147,7 @@ def build_constraints(config: Config, project: Project) -> Any:
 
     **Returns** a :class:`hwb.constraints.BuildConstraints` for the file ``build-constraint``
     (``--build-constraint``, ``HWB_BUILD_CONSTRAINT``) names, or ``None`` when it names none.
-    It raises :class:`hwb_core.errors.ConfigError` for a file that cannot be read or used. The
+    It raises :class:`hwb.ConfigError` for a file that cannot be read or used. The
     core hands the result to the environment (:attr:`BuildEnv.build_constraints`) while the
     backend's requirements are installed, and to the result (``BuildResult.build_constraints``).
 
@@ -184,7 +191,7 @@ def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
 
     **Returns** the best matching :class:`PythonInfo` (newest patch release for ``3.12``), or
     ``None`` when this finder has none. A finder that knows the spec names a broken interpreter
-    raises :class:`~hwb_core.errors.PythonNotFound` with the reason.
+    raises :class:`~hwb.PythonNotFound` with the reason.
 
     **Combining**: the first non-``None`` result wins. Built-in order: ``uv`` and ``path``
     (``tryfirst``), ``pylauncher`` (Windows only) and ``pyenv``, ``system`` (``trylast``).
@@ -204,19 +211,19 @@ def find_python(spec: PythonSpec, config: Config) -> PythonInfo | None:
 def build(request: Any, session: Any) -> Any:
     """Wrap one build, from the request to the published wheel.
 
-    **Called** once per build by :func:`hwb_core.pipeline.build` (``hwb build`` once, ``hwb
-    matrix`` once per job), with the :class:`hwb_core.pipeline.BuildRequest` and the
-    :class:`hwb_core.pipeline.Session`.
+    **Called** once per build by :func:`hwb.build` (``hwb build`` once, ``hwb
+    matrix`` once per job), with the :class:`hwb.BuildRequest` and the
+    :class:`hwb.Session`.
 
     **Implement** it as a wrapper, ``@hookimpl(wrapper=True)``: ``result = yield`` runs the
     build (the core's, inside every other wrapper) and gives its
-    :class:`hwb_core.interfaces.BuildResult`, or raises its error; return the result, changed
+    :class:`hwb.BuildResult`, or raises its error; return the result, changed
     or not (``--check-reproducible`` builds a second time and sets ``result.reproducible``). A
-    build started from a wrapper (``hwb_core.pipeline.build``; with ``rebuild=True`` in the
+    build started from a wrapper (``hwb.build``; with ``rebuild=True`` in the
     request it is made in fresh environments and announced to no plugin: no
     ``publish_files``, no ``wheel_built``) passes through every wrapper again.
 
-    **Returns** the :class:`~hwb_core.interfaces.BuildResult`.
+    **Returns** the :class:`~hwb.BuildResult`.
 
     **Combining**: wrappers nest in pluggy's order around the core's build, which runs
     innermost.
@@ -239,7 +246,7 @@ def prepare_source(
     **Returns** a context manager that yields the project's root directory (``source`` itself
     for a directory; for an sdist, the tree extracted into a temporary directory) and, on exit,
     removes what it made; or ``None`` when ``source`` is not yours. Raise
-    :class:`hwb_core.errors.UsageError` for a source you refuse.
+    :class:`hwb.UsageError` for a source you refuse.
 
     **Combining**: the first non-``None`` result wins. When none answers, a directory is its
     own root and any other source is a usage error.
@@ -296,7 +303,7 @@ def build_log(
     for a log (``hwb build`` does; ``hwb matrix`` keeps its own, one per job).
 
     **Returns** a context manager that yields ``(path, reporter)``: where the log is, and a
-    :class:`~hwb_core.interfaces.Reporter` that writes every message into it and passes it on
+    :class:`~hwb.Reporter` that writes every message into it and passes it on
     to ``reporter``; the rest of the build reports through it. On exit the log is closed. The
     core names ``path`` in ``result.log`` and in the error of a failed build. ``None``: no log.
 
@@ -324,7 +331,7 @@ def backend_environment(
 
     **Returns** variable names mapped to values, or ``None``. A ``SOURCE_DATE_EPOCH`` among
     them (digits) is the build's: the repair gets it (``RepairRequest.source_date_epoch``),
-    :func:`hwb_core.wheelfile.rewrite` stamps what it writes with it, and the result records it
+    :func:`hwb.wheelfile.rewrite` stamps what it writes with it, and the result records it
     (``BuildResult.source_date_epoch``).
 
     **Combining**: all results are merged, in call order; ``set`` in ``[tool.hwb.env]`` wins
@@ -341,20 +348,24 @@ def backend_environment(
 def resolve_target(
     asked: str | None, config: Config, python: PythonInfo, environ: Mapping[str, str]
 ) -> Target | None:
-    """Turn ``--platform`` into the :class:`~hwb_core.target.Target` of one build.
+    """Turn ``--platform`` into the :class:`~hwb.Target` of one build.
 
     **Called** once per build, after the interpreter is found. ``asked`` is ``--platform`` (the
     ``platform`` key) or ``None`` for this machine; ``environ`` is hwb's environment.
 
     **Returns** a resolved ``Target`` (every blank filled in: architecture, macOS deployment
     target) when ``asked`` names a platform this plugin serves (or, with ``None``, when this
-    machine is one), or ``None``. Raise :class:`hwb_core.errors.UsageError` for a target that
+    machine is one), or ``None``. Raise :class:`hwb.UsageError` for a target that
     cannot be built here (macOS wheels off macOS).
 
-    **Combining**: the first non-``None`` result wins. When none answers, the core reads
-    ``OS[-ARCH]`` itself: Linux targets, and this machine's platform.
+    **Combining**: the first non-``None`` result wins. The ``linux`` plugin answers last
+    (``trylast``): it reads ``OS[-ARCH]`` (Linux targets above all; another system than this
+    machine's is an error) and this machine when it runs Linux. When none answers, a build
+    without ``--platform`` is for this machine, and a platform asked for is unknown.
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.4 the ``OS[-ARCH]`` reading moved from the core to the ``linux``
+       plugin.
     """
 
 
@@ -383,7 +394,7 @@ def check_wheel(target: Target, wheel: Path, reporter: Reporter) -> None:
 
     **Called** once per build, with the wheel in a private directory.
 
-    **Returns** nothing: raise :class:`hwb_core.errors.BuildError` when the wheel cannot be
+    **Returns** nothing: raise :class:`hwb.BuildError` when the wheel cannot be
     what was asked for (another architecture), warn through ``reporter`` for a difference that
     is not fatal. Linux wheels are left to the repairers.
 
@@ -431,7 +442,7 @@ def select_isolation(
 
     **Combining**: the first non-``None`` result wins. The built-in plugin ``auto`` runs last
     (``trylast``) and applies the documented rule to the strategies' declared
-    :class:`~hwb_core.interfaces.Capabilities` (``docs/isolation.md``): native strategies for
+    :class:`~hwb.Capabilities` (``docs/isolation.md``): native strategies for
     pure projects, those that build manylinux wheels for extension modules on Linux, those
     that emulate another architecture for a foreign ``--platform``. When the chosen strategy's
     check says it cannot run here, the build tries its fallbacks in order and says why. When
@@ -452,7 +463,7 @@ def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[Bu
 
     **Returns** a context manager that yields a :class:`BuildEnv` and, on exit, removes all it
     made, also after an error or Ctrl-C. Return ``None`` when ``isolation`` is not yours. When
-    ``request.scope`` is set (``hwb matrix``: one :class:`~hwb_core.scope.Scope` for all its
+    ``request.scope`` is set (``hwb matrix``: one :class:`~hwb.scope.Scope` for all its
     builds), what is costly to make and safe to share may be kept there for the next builds
     instead (the container isolations keep their started container, one per image); what is the
     build's own must still go on exit.
@@ -490,12 +501,12 @@ def backend_process(
 ) -> subprocess.Popen[str] | None:
     """Hand over a process of the build backend that is already running.
 
-    **Called** by an environment on this machine (:class:`hwb_core.hostenv.HostBuildEnv`) each
+    **Called** by an environment on this machine (:class:`hwb.hostenv.HostBuildEnv`) each
     time it is about to start a process of the build backend: ``cmd`` in ``cwd`` with exactly
     the variables ``environ``.
 
     **Returns** a process that behaves as ``cmd`` started now would, started as
-    ``hwb_core.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
+    ``hwb.process.spawn`` starts one (text mode, stdout and stderr together on a pipe, a
     process group of its own): the core follows it (its output, the deadline, Ctrl-C, its exit
     status) as if it had started it. ``None``: the core starts ``cmd`` itself.
 
@@ -535,7 +546,7 @@ def run_backend(
 
     **Returns** the path of the wheel written into ``wheel_dir`` (an empty directory the core
     made), or ``None`` to let the next
-    implementation build. It raises :class:`hwb_core.errors.BackendError` when the backend fails.
+    implementation build. It raises :class:`hwb.BackendError` when the backend fails.
 
     **Combining**: the first non-``None`` result wins. The core's implementation runs last: it
     installs ``build-system.requires``, asks ``get_requires_for_build_wheel`` and installs that,
@@ -567,7 +578,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     implementation runs last (``trylast``) and answers for a pure wheel (platform ``any``): the
     input unchanged, ``repairer`` ``None`` and ``reason`` ``"pure wheel: nothing to repair"``.
     When every implementation returns ``None`` the wheel is published as built. A
-    failed repair raises :class:`hwb_core.errors.RepairError` and nothing is published, unless
+    failed repair raises :class:`hwb.RepairError` and nothing is published, unless
     ``mode`` is ``warn``: then the wheel is published as built, with a warning.
 
     **Combining**: the first non-``None`` result wins. Organizations' policies wrap this hook,
@@ -575,8 +586,8 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     ``request.exclude`` or set ``request.policy``; ``result = yield`` hands them the
     repairer's result (``None`` when no repairer took the wheel; a repairer's exception comes
     out of the ``yield``); after it they may refuse the wheel by raising
-    :class:`hwb_core.errors.PolicyViolation` (never turned into a warning), or change it by
-    writing a new wheel into ``request.output_dir`` (:func:`hwb_core.wheelfile.rewrite`), and
+    :class:`hwb.PolicyViolation` (never turned into a warning), or change it by
+    writing a new wheel into ``request.output_dir`` (:func:`hwb.wheelfile.rewrite`), and
     they return the result, with their name appended to ``result.checked_by``. See
     ``docs/repair.md``.
 
@@ -585,47 +596,29 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
 
 
 @hookspec(firstresult=True)
-def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult | None:
-    """Merge wheels of one build made for different architectures into one wheel (two thin
-    macOS wheels, ``x86_64`` and ``arm64``, into one ``universal2`` wheel).
+def wheel_checker(
+    request: CheckerRequest,
+) -> AbstractContextManager[Callable[[Path], Sequence[WheelTestOutcome]]] | None:
+    """Make the stage that tries a built, repaired wheel before it is published (the
+    ``try-wheel`` plugin runs every :func:`try_wheel` implementation there: the project's
+    tests, the import check, organizations' checks).
 
-    **Called** by ``hwb repair --fuse`` with the wheels after each was repaired.
+    **Called** once per build, once the build environment is made and before the backend
+    runs, so that a checker can get ready while the wheel is being built (the ``try-wheel``
+    plugin starts making the first fresh container then). Not called when
+    ``[tool.hwb.test] enabled`` is false (``--no-test``). ``request`` is a
+    :class:`~hwb.CheckerRequest`.
 
-    **Returns** a :class:`RepairResult` whose ``path`` is the merged wheel, written into
-    ``request.output_dir``, or ``None`` when the wheels are not this plugin's to merge. Wheels
-    that cannot be merged (different projects, versions or Python tags, the same architecture
-    twice) raise :class:`hwb_core.errors.RepairError`.
+    **Returns** a context manager, entered at once and left when the build ends (also after an
+    error), that yields a function: the core calls it once, after :func:`repair_wheel`, with
+    the wheel about to be published (in a private directory), and it returns what each check
+    found (``--json``'s ``test.checks``) or raises :class:`hwb.WheelTestFailed`
+    (exit code 1, nothing is published). ``None`` when this plugin tries no wheels.
 
-    **Combining**: the first non-``None`` result wins. When none takes the wheels, ``hwb repair
-    --fuse`` fails and says so.
+    **Combining**: the first non-``None`` result wins. When none answers (the ``try-wheel``
+    plugin blocked), wheels are published untried, as with ``--no-test``.
 
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec
-def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
-    """Try a built, repaired wheel before it is published: install it somewhere fresh and run
-    tests, or check it in any other way (a licence scan, a size budget, a smoke test).
-
-    **Called** once per build, after :func:`repair_wheel` and before the wheel reaches the
-    output directory, with the wheel to publish (in a private directory). Not called when
-    ``[tool.hwb.test] enabled`` is false (``--no-test``). ``request.fresh_env()`` makes a new
-    environment of the isolation the wheel was built in (a new container of the same image,
-    without network; in ``hwb matrix``, a new virtual environment in a new directory of the
-    run's container for the image), removed when its ``with`` block ends; install the wheel there with
-    ``env.install_wheel`` and run commands from a directory under ``request.work_dir``.
-
-    **Returns** a :class:`~hwb_core.interfaces.WheelTestOutcome` (``passed``, the command, its
-    output's tail and a one-line ``error``; or ``skipped`` with the reason), or ``None`` when
-    there is nothing for this plugin to check.
-
-    **Combining**: every implementation is called and every outcome kept (``--json``'s
-    ``test.checks``). When any outcome has ``passed`` false the build fails with its
-    ``error`` and output, exit code 1, and nothing is published. An exception raised is an
-    error of the build, as from any hook.
-
-    .. versionadded:: 0.2
+    .. versionadded:: 0.4
     """
 
 
@@ -635,7 +628,7 @@ def publish_files(result: Any, reporter: Reporter) -> Mapping[str, bytes] | None
     signature).
 
     **Called** once per build, after :func:`try_wheel` and before the wheel reaches the
-    output directory, with the :class:`hwb_core.interfaces.BuildResult` it will have
+    output directory, with the :class:`hwb.BuildResult` it will have
     (``result.path`` is where the wheel is about to be; its bytes are those of the wheel about
     to be published, readable at ``result.repair.path``). Not called for the second build of
     ``--check-reproducible``.
@@ -657,7 +650,7 @@ def wheel_built(result: Any, reporter: Reporter) -> None:
     """Observe a published wheel (notifications, signing, upload queues).
 
     **Called** once per wheel after it reached the output directory, with the
-    :class:`hwb_core.interfaces.BuildResult`.
+    :class:`hwb.BuildResult`.
 
     **Returns** nothing; exceptions are errors of the build.
 

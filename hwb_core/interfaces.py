@@ -10,16 +10,33 @@ from __future__ import annotations
 import abc
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from hwb_core.config import Config
     from hwb_core.project import Project
-    from hwb_core.scope import Scope
     from hwb_core.target import Target
+
+
+_T = TypeVar("_T")
+
+
+class Scope(Protocol):
+    """What outlives one build when a command runs several (``hwb matrix``): the toolkit's
+    :class:`hwb.scope.Scope` is the implementation; the core uses only :meth:`work_dir`."""
+
+    root: Path
+
+    def work_dir(self) -> Path: ...
+
+    def keep(self, key: Hashable, make: Callable[[], AbstractContextManager[_T]]) -> _T: ...
+
+    def drop(self, key: Hashable, value: object) -> None: ...
+
+    def on_stop(self, callback: Callable[[], None]) -> Callable[[], None]: ...
 
 
 # --------------------------------------------------------------------------- interpreters
@@ -249,45 +266,6 @@ class CommandLine:
     becomes a list, as pypa/build does); a usage error for an item without a key."""
 
 
-@dataclasses.dataclass(frozen=True)
-class CacheEntry:
-    """One thing a plugin keeps in hwb's cache directory (a build environment, one target's
-    wheels)."""
-
-    key: str
-    size: int
-    """Bytes on disk."""
-    line: str
-    """What ``hwb cache list`` prints for it (after the key and size)."""
-    json: Mapping[str, Any]
-    """What ``hwb cache list --json`` gives for it (``key`` and ``size`` included)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CacheRemoval:
-    entry: CacheEntry
-    removed: bool
-    note: str = ""
-    """Why it was kept (``"a build is using it; kept"``)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CacheArea:
-    """What a plugin keeps in hwb's cache directory, from the ``cache_areas`` hook: ``hwb cache
-    list`` and ``hwb cache clear`` go through every area."""
-
-    name: str
-    """The area's key in ``--json`` (``"envs"``, ``"wheelhouse"``): one area per name."""
-    path: Path
-    what: str
-    """What its entries are, plural (``"build environments"``)."""
-    entries: Callable[[float], Sequence[CacheEntry]]
-    """``entries(now)``: what is there."""
-    clear: Callable[[float | None, float], Sequence[CacheRemoval]]
-    """``clear(older_than_days, now)``: remove all (or those older than that) that no running
-    build uses, saying what was kept and why."""
-
-
 # --------------------------------------------------------------------------- isolation
 
 
@@ -456,7 +434,7 @@ class EnvRequest:
     source (the project may be visible read-only), and it must be new, never a cached
     environment that a later build would reuse."""
     scope: Scope | None = None
-    """Resources an isolation may keep for the builds still to come (:class:`hwb_core.scope.Scope`):
+    """Resources an isolation may keep for the builds still to come (:class:`hwb.scope.Scope`):
     ``hwb matrix`` opens one for all its jobs, and a container isolation keeps its started
     container there for the next job of the same image. ``None`` (``hwb build``): make
     everything for this build and remove it when the environment's context exits. With a scope,
@@ -546,7 +524,7 @@ class BuildEnv(abc.ABC):
     ) -> RunResult:
         """Run a process of the build backend (its hooks: code from the project) like
         :meth:`run`, with ``env.set`` over ``extra_env``. An environment that passes hwb's own
-        variables on (:class:`hwb_core.hostenv.HostBuildEnv`) withholds those that look like
+        variables on (:class:`hwb.hostenv.HostBuildEnv`) withholds those that look like
         credentials here; one that passes none (a container) needs nothing more."""
         fixed = self.backend_environment.set if self.backend_environment else {}
         return self.run(cmd, cwd=cwd, extra_env={**(extra_env or {}), **fixed})
@@ -676,7 +654,7 @@ class WheelTestRequest:
     isolation: str
     """The strategy the wheel was built in; :attr:`fresh_env` makes another of the same."""
     identifier: str
-    """The build's identifier, ``cp312-manylinux_x86_64`` (:func:`hwb_core.wheelfile.identifier`),
+    """The build's identifier, ``cp312-manylinux_x86_64`` (:func:`hwb.wheelfile.identifier`),
     what ``skip`` patterns match."""
     work_dir: Path
     """An empty private directory, removed after the build; environments made with
@@ -715,6 +693,28 @@ class WheelTestOutcome:
             "duration_s": round(self.duration_s, 3),
             "error": self.error or None,
         }
+
+
+@dataclasses.dataclass
+class CheckerRequest:
+    """What the :func:`~hwb_core.hookspecs.wheel_checker` hook receives: all a check needs to
+    try the wheel where it was built, given before the backend runs."""
+
+    pm: Any
+    """The :class:`~hwb_core.plugins.PluginManager`: its hooks (``pm.hook.create_env``) and
+    strategies (``pm.isolations()``)."""
+    config: Config
+    reporter: Reporter
+    project: Project
+    python: PythonInfo
+    """The interpreter of the build environment (a container's own, for a container build)."""
+    isolation: str
+    """The strategy the wheel is built in."""
+    env_request: EnvRequest
+    """The build environment's request: make it again (``purpose="test"``) for a fresh one."""
+    work_dir: Path
+    """A private directory, removed after the build; not made yet."""
+    target: Target | None = None
 
 
 # --------------------------------------------------------------------------- results

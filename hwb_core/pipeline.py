@@ -51,10 +51,10 @@ from hwb_core.interfaces import (
     RepairRequest,
     RepairResult,
     Reporter,
+    Scope,
 )
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
-from hwb_core.scope import Scope
 
 
 @dataclasses.dataclass
@@ -548,9 +548,19 @@ def _make_wheel(
     """Run the backend, repair and try the wheel; the result to publish."""
     pm, reporter, config, project = session.pm, session.reporter, made.config, made.project
     work = made.work_dir
-    prefetched = wheeltest.prefetch(pm, config, project, choice.name, made, work / "test")
-    if prefetched is not None:
-        stack.callback(prefetched.close)
+    checks = stack.enter_context(
+        wheeltest.stage(
+            pm,
+            config=config,
+            reporter=reporter,
+            project=project,
+            python=python,
+            isolation=choice.name,
+            env_request=made,
+            work_dir=work / "test",
+            target=target,
+        )
+    )
     config_settings = dict(config.get("config-settings") or {})
     config_settings.update(request.config_settings)
     wheel_dir = work / "wheel"
@@ -571,19 +581,7 @@ def _make_wheel(
         raise BuildError("no plugin ran the build backend")
     pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
     repaired = repair(session, Path(wheel), env, config, python, work / "repaired", target=target)
-    tests = wheeltest.try_wheel(
-        pm,
-        repaired.path,
-        config=config,
-        reporter=reporter,
-        project=project,
-        python=python,
-        isolation=choice.name,
-        env_request=made,
-        work_dir=work / "test",
-        target=target,
-        prefetched=prefetched,
-    )
+    tests = list(checks(repaired.path))
     return BuildResult(
         path=repaired.path,
         python=python,

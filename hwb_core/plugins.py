@@ -118,6 +118,12 @@ class PluginManager:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        #: Every module of hook specifications and the plugin that added it (the core's first).
+        self.spec_modules: list[tuple[str, object]] = [(CORE_PLUGIN_NAME, hookspecs)]
+        self._unchecked: list[tuple[PluginRecord, object]] = []
+        self._adding: str | None = None
+        # Each plugin's own specs are added as it is registered, before its hooks are checked.
+        self._pm.hook.add_hookspecs.call_historic(kwargs={"pm": self})
         self._schema: dict[str, ConfigKey] | None = None
         self._isolations: dict[str, IsolationInfo] | None = None
 
@@ -131,6 +137,7 @@ class PluginManager:
         from hwb_core import defaults
 
         self._register(defaults, CORE_PLUGIN_NAME, target="hwb_core.defaults", origin="core")
+        self._check_hooks()
 
     def load_entry_points(self) -> None:
         """Import every plugin of the ``hwb`` group that is not blocked, in the order the
@@ -156,6 +163,7 @@ class PluginManager:
                 )
                 continue
             self._register(plugin, name, target=values[0], origin="entry-point")
+        self._check_hooks()
         for name, values in found.items():
             if name in self.blocked:
                 self.records[name] = PluginRecord(name, values[0], "entry-point", status="blocked")
@@ -203,34 +211,74 @@ class PluginManager:
                 self._register(module, module_name, target=module_name, origin="project")
         finally:
             sys.path.remove(root_str)
+        self._check_hooks()
         self._schema = None
         self._isolations = None
+
+    def add_hookspecs(self, module: Any) -> None:
+        """Add the hook specifications of ``module`` (a module or class whose functions carry
+        ``@hookspec``), for the plugin whose :func:`~hwb_core.hookspecs.add_hookspecs` is
+        running: its hooks are called with ``pm.hook.NAME(...)`` like the core's."""
+        self._pm.add_hookspecs(module)
+        self.spec_modules.append((self._adding or "", module))
 
     def _register(self, plugin: object, name: str, *, target: str, origin: str) -> None:
         record = PluginRecord(name, target, origin)
         self.records[name] = record
+        self._adding = name
         try:
             self._pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            record.status, record.error = "failed", _describe_validation(plugin, exc)
+            record.status, record.error = "failed", _describe_validation(self, plugin, exc)
             return
-        except ValueError as exc:
+        except Exception as exc:  # a name taken twice, or its add_hookspecs failing
+            if self._pm.is_registered(plugin):
+                self._pm.unregister(plugin)
             record.status, record.error = "failed", _describe_exception(exc)
             return
-        unknown = [hc.name for hc in self._pm.get_hookcallers(plugin) or [] if not hc.has_spec()]
-        if unknown:
-            self._pm.unregister(plugin)
-            import difflib
+        finally:
+            self._adding = None
+        self._unchecked.append((record, plugin))
 
-            known = [n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "hwb_spec")]
-            hints = []
-            for hook_name in unknown:
-                close = difflib.get_close_matches(hook_name, known, n=1)
-                hints.append(f"{hook_name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            record.status = "failed"
-            record.error = "implements unknown hook " + ", ".join(hints)
-            return
-        record.hooks = sorted(hc.name for hc in self._pm.get_hookcallers(plugin) or [])
+    def _check_hooks(self) -> None:
+        """Refuse the plugins registered since the last check that implement a hook no plugin
+        declares (a misspelling, or the hook of a plugin that is not loaded), unless the
+        implementation says it is optional (``@hookimpl(optionalhook=True)``). Checked once a
+        whole set of plugins is in, since a plugin may implement a hook that a plugin
+        registered after it declares."""
+        unchecked, self._unchecked = self._unchecked, []
+        for record, plugin in unchecked:
+            callers = self._pm.get_hookcallers(plugin) or []
+            unknown = [
+                hc.name
+                for hc in callers
+                if not hc.has_spec()
+                and any(i.plugin is plugin and not i.optionalhook for i in hc.get_hookimpls())
+            ]
+            if unknown:
+                self._pm.unregister(plugin)
+                import difflib
+
+                known = self.hook_names()
+                hints = []
+                for hook_name in unknown:
+                    close = difflib.get_close_matches(hook_name, known, n=1)
+                    hints.append(
+                        f"{hook_name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                    )
+                record.status = "failed"
+                record.error = "implements unknown hook " + ", ".join(hints)
+                continue
+            record.hooks = sorted(hc.name for hc in callers)
+
+    def hook_names(self) -> list[str]:
+        """Every hook declared, the core's and the plugins' own."""
+        return [
+            name
+            for _, module in self.spec_modules
+            for name in dir(module)
+            if hasattr(getattr(module, name), "hwb_spec")
+        ]
 
     # ----------------------------------------------------------------- queries
 
@@ -360,12 +408,15 @@ def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def _describe_validation(plugin: object, exc: pluggy.PluginValidationError) -> str:
+def _describe_validation(
+    pm: PluginManager, plugin: object, exc: pluggy.PluginValidationError
+) -> str:
     """One line naming what pluggy refused: for an implementation that takes an argument its
     hookspec lacks, the hook and the argument(s) (pluggy's own message spreads over lines)."""
     faults = []
+    specs = {n: getattr(m, n) for _, m in pm.spec_modules for n in dir(m)}
     for attr in dir(plugin):
-        spec = getattr(hookspecs, attr, None)
+        spec = specs.get(attr)
         function = getattr(plugin, attr, None)
         if not hasattr(spec, "hwb_spec") or not hasattr(function, "hwb_impl"):
             continue

@@ -3,15 +3,16 @@
     resolve(pm, asked, config, python, environ)   a Target with every blank filled in
     check_environment(target, env)                the environment builds for it
 
-The kernel knows Linux targets and this machine. Operating systems with rules of their own
-(macOS deployment targets and universal2, Windows architectures and Visual Studio) are
-plugins on the ``resolve_target``, ``prepare_target`` and ``check_wheel`` hooks.
+The kernel knows this machine only. Reading ``--platform`` is the plugins' job, on the
+``resolve_target``, ``prepare_target`` and ``check_wheel`` hooks: ``OS[-ARCH]`` and Linux
+targets (the ``linux`` plugin), macOS deployment targets and universal2, Windows architectures
+and Visual Studio. The words for platforms are the toolkit's (:mod:`hwb.host`,
+:mod:`hwb.target`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -45,12 +46,6 @@ CLI_OPTIONS = [
         metavar="TARGET",
     )
 ]
-
-HINT = (
-    "write it like macos, macosx-11.0-universal2, macos-arm64, windows, win-amd64, win-arm64 "
-    "or linux-x86_64"
-)
-_OTHER = re.compile(r"(?P<os>[a-z0-9]+?)(?:[-_](?P<arch>[a-z0-9_]+))?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,62 +85,24 @@ class Target:
         return text
 
 
-def parse_target(text: str) -> Target:
-    """``--platform`` text as an unresolved :class:`Target`: ``OS`` or ``OS-ARCH`` in any
-    spelling :mod:`hwb_core.host` knows (``linux-arm64``, ``windows``), or a container
-    engine's platform (``linux/arm64``). Plugins parse their own richer forms first."""
-    raw = text.strip().lower()
-    if not raw:
-        raise UsageError("--platform is empty", hint=HINT)
-    refused = host.not_buildable(raw)
-    if refused is not None:
-        raise refused
-    oci_arch = host.arch_of_oci_platform(raw)
-    if oci_arch:
-        return Target("linux", oci_arch, asked=True)
-    other = _OTHER.fullmatch(raw)
-    if other is None:
-        raise UsageError(f"unknown platform {text.strip()!r}", hint=HINT)
-    try:
-        os_name = host.normalize_platform(other.group("os"))
-    except UsageError:
-        raise UsageError(f"unknown platform {text.strip()!r}", hint=HINT) from None
-    return Target(os_name, parse_arch(os_name, other.group("arch"), text), asked=True)
-
-
-def parse_arch(os_name: str, word: str | None, text: str) -> str | None:
-    """An architecture of ``--platform TEXT`` in its platform's spelling (``None`` if none)."""
-    if not word:
-        return None
-    try:
-        return host.normalize_arch(os_name, word)
-    except UsageError as exc:
-        raise UsageError(f"--platform {text.strip()!r}: {exc.message}", hint=exc.hint) from None
-
-
 def resolve(
     pm: Any, asked: str | None, config: Config, python: PythonInfo, environ: Mapping[str, str]
 ) -> Target:
-    """The target of one build: what a plugin's ``resolve_target`` makes of it, else a Linux
-    target (or this machine) with the architecture filled in. A target of another operating
-    system than this machine's is an error: wheels for it are built there."""
+    """The target of one build: what a plugin's ``resolve_target`` makes of it (the ``linux``
+    plugin reads ``OS[-ARCH]``), else this machine, its architecture filled in."""
     found: Target | None = pm.hook.resolve_target(
         asked=asked, config=config, python=python, environ=environ
     )
     if found is not None:
         return found
-    target = parse_target(asked) if asked else Target(host.host_os())
-    here = host.host_os()
-    if target.os != "linux" and target.os != here:
+    if asked:
         raise UsageError(
-            f"{host.pretty(target.os)} wheels are built on {host.pretty(target.os)}; this "
-            f"machine runs {host.pretty(here)}",
-            hint="build them on that system (hwb matrix skips them elsewhere), or leave "
-            "--platform out",
+            f"unknown platform {asked.strip()!r}",
+            hint="no installed plugin builds for it (`hwb plugins` lists them; the linux "
+            "plugin reads OS[-ARCH])",
         )
-    if target.arch is None:
-        return dataclasses.replace(target, arch=host.host_arch(target.os))
-    return target
+    here = host.host_os()
+    return Target(here, host.host_arch(here))
 
 
 def check_environment(target: Target, env: BuildEnv) -> Target:

@@ -248,7 +248,7 @@ def test_a_long_command_says_it_is_still_running(monkeypatch: pytest.MonkeyPatch
     shows a long compile is alive), and none once it ended."""
     import sys
 
-    from hwb_core import process
+    from hwb import process
 
     class Collect:
         verbosity = 0

@@ -28,7 +28,8 @@ from typing import Any
 
 import pytest
 
-from hwb_core import defaults, wheelfile
+from hwb import wheelfile
+from hwb_core import defaults
 from hwb_core.config import load_config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest, RunResult

@@ -137,6 +137,16 @@ def test_the_hook_reference_generator_sees_every_hookspec() -> None:
     assert set(hookspec_names()) == registered
 
 
+def test_the_hook_reference_has_a_section_per_plugin_that_declares_hooks() -> None:
+    """Hooks a built-in plugin declares itself (``add_hookspecs``) are documented under it."""
+    page = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    owned = {(h.owner, h.name) for h in load_script("gen_hooks").plugin_hookspecs()}
+    assert {("cache-command", "cache_areas"), ("repair-command", "fuse_wheels")} <= owned
+    for owner, name in owned:
+        section = page.index(f"## Hooks of the `{owner}` plugin")
+        assert page.index(f"### `{name}`") > section
+
+
 @pytest.mark.parametrize("hook", hookspec_names())
 def test_every_hookspec_has_a_section_in_the_hook_reference(hook: str) -> None:
     page = (DOCS / "hooks.md").read_text(encoding="utf-8")

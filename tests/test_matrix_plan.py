@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from hwb.host import normalize_arch, normalize_platform
 from hwb_core import defaults
 from hwb_core.config import Config, load_config
 from hwb_core.errors import ConfigError, UsageError
-from hwb_core.host import normalize_arch, normalize_platform
 from hwb_core.interfaces import Capabilities, IsolationInfo, PythonInfo
 from hwb_plugins.matrix.jobs import FAILED, SKIPPED, WAITING, Job
 from hwb_plugins.matrix.plan import auto_pythons, expand, select_arches, select_platforms
@@ -424,7 +424,7 @@ def test_a_job_for_another_architecture_reaches_a_third_party_emulator_with_its_
     preferred through isolation.preference, with the platform in the key it declares."""
     import io
 
-    from hwb_core import host
+    from hwb import host
     from hwb_core.pipeline import Session
     from hwb_core.plugins import PluginManager
     from hwb_core.report import NullReporter

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from hwb import target as target_words
 from hwb_core import defaults, host
 from hwb_core import target as targets
 from hwb_core.config import Config, load_config
@@ -50,7 +51,7 @@ def plugins() -> PluginManager:
 
 def parse_target(text: str) -> Target:
     """--platform as the plugins and the kernel read it, before resolution."""
-    return macos_rules.parse(text) or windows_plugin.parse(text) or targets.parse_target(text)
+    return macos_rules.parse(text) or windows_plugin.parse(text) or target_words.parse_target(text)
 
 
 def resolve_target(asked: str | None, cfg: Config, py: PythonInfo, environ: Mapping[str, str]) -> Target:
@@ -166,6 +167,31 @@ def test_a_macos_target_on_linux_is_refused_with_where_to_build_it(monkeypatch: 
     with pytest.raises(UsageError) as caught:
         resolve_target("macosx-11.0-universal2", config(), python(), {})
     assert caught.value.message == "macOS wheels are built on macOS; this machine runs Linux"
+
+
+def test_linux_targets_are_the_linux_plugins_and_blocked_this_machine_is_still_built_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``OS[-ARCH]`` is read by the ``linux`` plugin (``resolve_target``, trylast); with it
+    blocked, a build without ``--platform`` is for this machine and a Linux platform asked for
+    is a one-line error."""
+    monkeypatch.setattr(host, "host_os", lambda: "linux")
+    monkeypatch.setattr(host, "host_arch", lambda os_name=None: "x86_64")
+    assert resolve_target("linux/arm64", config(), python(), {}) == Target(
+        "linux", "aarch64", asked=True
+    )
+    assert resolve_target("linux", config(), python(), {}).arch == "x86_64"
+    with pytest.raises(UsageError, match="Windows wheels are built on Windows"):
+        resolve_target("windows-x86", config(), python(), {})
+    pm = PluginManager(blocked={"linux"})
+    pm.load_core()
+    pm.load_entry_points()
+    assert pm.records["linux"].status == "blocked"
+    assert targets.resolve(pm, None, config(), python(), {}) == Target("linux", "x86_64")
+    with pytest.raises(UsageError) as caught:
+        targets.resolve(pm, "linux-aarch64", config(), python(), {})
+    assert caught.value.message == "unknown platform 'linux-aarch64'"
+    assert "no installed plugin builds for it" in (caught.value.hint or "")
 
 
 def test_a_windows_target_must_match_the_interpreters_architecture(monkeypatch: pytest.MonkeyPatch) -> None:

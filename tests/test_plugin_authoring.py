@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from hwb_core.config import Config, load_config
-from hwb_core.hostenv import HostBuildEnv
+from hwb.hostenv import HostBuildEnv
 from hwb_core.interfaces import (
     IsolationChoice,
     IsolationInfo,
@@ -191,7 +191,7 @@ GATED = """
 from contextlib import contextmanager
 
 from hwb_core import hookimpl
-from hwb_core.hostenv import HostBuildEnv
+from hwb.hostenv import HostBuildEnv
 from hwb_core.interfaces import ConfigKey, IsolationInfo
 
 

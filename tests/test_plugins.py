@@ -340,7 +340,7 @@ def test_a_project_local_plugin_adds_an_isolation_and_a_setting(
             from pathlib import Path
 
             from hwb_core import hookimpl
-            from hwb_core.hostenv import HostBuildEnv
+            from hwb.hostenv import HostBuildEnv
             from hwb_core.interfaces import ConfigKey, IsolationInfo
 
             _stamp = []
@@ -473,3 +473,88 @@ def test_hwb_build_is_plugin_build_commands_command(run_hwb: Any, tmp_path: Path
     assert "No such command 'build'" in line
     assert not (project / "dist").exists()
     assert run_hwb("-p", "no:build-command", "plugins").returncode == 0
+
+
+# --------------------------------------------------------------------------- hooks of a plugin's own
+
+OWNER = (
+    "from hwb_core import hookimpl\n"
+    "from hwb_core.hookspecs import hookspec\n"
+    "class Specs:\n"
+    "    @hookspec\n"
+    "    def my_checks(self, wheel):\n"
+    "        '''What every implementation checks.'''\n"
+    "@hookimpl\n"
+    "def add_hookspecs(pm):\n"
+    "    pm.add_hookspecs(Specs)\n"
+    "@hookimpl\n"
+    "def my_checks(wheel):\n"
+    "    return 'owner saw ' + wheel\n"
+)
+
+
+def _implementer(optional: bool) -> str:
+    marker = "@hookimpl(optionalhook=True)" if optional else "@hookimpl"
+    return f"from hwb_core import hookimpl\n{marker}\ndef my_checks(wheel):\n    return 'other'\n"
+
+
+def _load(tmp_path: Path, modules: dict[str, str], blocked: tuple[str, ...] = ()) -> Any:
+    for name, source in modules.items():
+        (tmp_path / f"{name}.py").write_text(source)
+    pm = PluginManager(blocked=blocked)
+    pm.load_core()
+    pm.load_project_plugins(tmp_path, list(modules))
+    return pm
+
+
+def test_a_plugin_adds_its_own_hook_which_a_plugin_registered_before_it_implements(
+    tmp_path: Path,
+) -> None:
+    suffix = os.urandom(4).hex()
+    owner, other = f"owner_{suffix}", f"other_{suffix}"
+    pm = _load(tmp_path, {other: _implementer(False), owner: OWNER})
+    assert [pm.records[n].status for n in (other, owner)] == ["loaded", "loaded"]
+    assert sorted(pm.hook.my_checks(wheel="w")) == ["other", "owner saw w"]
+    assert "my_checks" in pm.records[other].hooks
+    assert "my_checks" in pm.hook_names() and "wheel_checker" in pm.hook_names()
+    assert [owner_name for owner_name, _ in pm.spec_modules] == ["core", owner]
+
+
+def test_the_hook_of_a_blocked_plugin_fails_a_plain_implementation_but_not_an_optional_one(
+    tmp_path: Path,
+) -> None:
+    suffix = os.urandom(4).hex()
+    owner, plain, optional = f"owner_{suffix}", f"plain_{suffix}", f"optional_{suffix}"
+    pm = _load(
+        tmp_path,
+        {owner: OWNER, plain: _implementer(False), optional: _implementer(True)},
+        blocked=(owner,),
+    )
+    assert pm.records[owner].status == "blocked"
+    assert pm.records[optional].status == "loaded"
+    assert pm.records[plain].status == "failed"
+    assert pm.records[plain].error == "implements unknown hook 'my_checks'"
+
+
+def test_an_add_hookspecs_that_raises_fails_its_plugin_only(tmp_path: Path) -> None:
+    suffix = os.urandom(4).hex()
+    broken = f"broken_specs_{suffix}"
+    source = "from hwb_core import hookimpl\n@hookimpl\ndef add_hookspecs(pm):\n    raise RuntimeError('no specs today')\n"
+    pm = _load(tmp_path, {broken: source})
+    assert pm.records[broken].status == "failed"
+    assert pm.records[broken].error == "RuntimeError: no specs today"
+    assert pm.records["core"].status == "loaded"
+
+
+def test_built_in_plugins_own_the_hooks_only_they_call(run_hwb: Run) -> None:
+    """``cache_areas`` is the cache-command plugin's, ``fuse_wheels`` the repair-command
+    plugin's: blocking the owner leaves their implementers loaded."""
+    from hwb_core import hookspecs
+
+    assert not hasattr(hookspecs, "cache_areas") and not hasattr(hookspecs, "fuse_wheels")
+    for owner, implementer in (("cache-command", "venv"), ("repair-command", "delocate")):
+        result = run_hwb("-p", f"no:{owner}", "plugins", "--json")
+        assert result.returncode == 0, result.stderr
+        listed = plugins_by_name(result)
+        assert listed[owner]["status"] == "blocked"
+        assert listed[implementer]["status"] == "loaded", listed[implementer]

@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import DATA, require
 
 REPAIR_DATA = DATA / "repair"
@@ -117,3 +119,29 @@ def record_is_valid(wheel: Path) -> bool:
 def uv() -> str:
     candidate = Path(sys.executable).with_name("uv")
     return str(candidate) if candidate.exists() else "uv"
+
+
+def test_the_repair_tool_routine_finds_the_one_new_wheel(tmp_path: Path) -> None:
+    """``hwb.repairtool.ToolOutput``: the wheel the tool wrote, not one there before; none or
+    several is a RepairError with the tool's output."""
+    from hwb.repairtool import ToolOutput
+    from hwb_core.errors import RepairError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old-1.0-py3-none-any.whl").write_bytes(b"")
+    first = ToolOutput(out)
+    with pytest.raises(
+        RepairError, match=r"mytool reported success but wrote 0 wheels for in\.whl"
+    ):
+        first.new_wheel("mytool", Path("in.whl"), "its output")
+    (out / "new-1.0-cp312-cp312-manylinux_2_28_x86_64.whl").write_bytes(b"")
+    assert first.new_wheel("mytool", Path("in.whl"), "") == out / (
+        "new-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"
+    )
+    second = ToolOutput(tmp_path / "made")  # the directory is made
+    (second.directory / "a-1.0-py3-none-any.whl").write_bytes(b"")
+    (second.directory / "b-1.0-py3-none-any.whl").write_bytes(b"")
+    with pytest.raises(RepairError) as info:
+        second.new_wheel("mytool", Path("in.whl"), "its output")
+    assert "wrote 2 wheels" in info.value.message and info.value.details == "its output"

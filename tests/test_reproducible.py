@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hwb_core import wheelfile
+from hwb import wheelfile
 from tests.conftest import REPO, assert_clean_error, json_out, write_project
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

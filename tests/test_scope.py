@@ -1,4 +1,4 @@
-"""The session scope (``hwb_core.scope``): what a long-running command keeps for its builds."""
+"""The session scope (``hwb.scope``): what a long-running command keeps for its builds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hwb_core.scope import Scope
+from hwb.scope import Scope
 
 
 class Resource:

@@ -73,6 +73,63 @@ def test_a_failing_test_publishes_nothing_and_names_the_command(
 
 
 @pytest.mark.real
+def test_blocking_the_try_wheel_stage_publishes_untried_as_no_test(
+    run_hwb: Run, tmp_path: Path
+) -> None:
+    """The stage is the ``try-wheel`` plugin (on the core's ``wheel_checker``): blocked, no
+    check runs, the test plugin and an organization's check stay loaded and idle."""
+    project = sample("tested", tmp_path, where="container")  # would fail if it ran
+    shutil.copy(REPO / "docs" / "examples" / "size_budget.py", project / "size_budget.py")
+    with (project / "pyproject.toml").open("a") as f:
+        f.write(
+            '\n[tool.hwb]\nplugins = ["size_budget"]\n[tool.hwb.size-budget]\nmax-kilobytes = 1\n'
+        )
+    out = tmp_path / "out"
+    result = run_hwb(
+        "-p", "no:try-wheel", "build", str(project), "-o", str(out), "--isolation", "venv", "--json"
+    )
+    record = only_record(result)
+    assert record["test"] is None, record
+    assert (out / record["filename"]).is_file()
+    assert "failed to load" not in result.stderr, result.stderr
+
+
+WHEEL_CHECKER = """
+import contextlib
+from hwb_core import hookimpl
+
+@hookimpl(tryfirst=True)
+def wheel_checker(request):
+    @contextlib.contextmanager
+    def stage():
+        marker = request.work_dir.parent / "checker-ready"
+        marker.write_text(request.isolation)  # before the backend runs
+        def check(wheel):
+            assert marker.exists()
+            print(f"checked {wheel.name} built in {marker.read_text()}", flush=True)
+            return []
+        yield check
+    return stage()
+"""
+
+
+@pytest.mark.real
+def test_a_plugin_answering_wheel_checker_replaces_the_stage(run_hwb: Run, tmp_path: Path) -> None:
+    """The first ``wheel_checker`` answer is the build's stage: ready before the backend runs,
+    then handed the repaired wheel; ``--no-test`` does not ask for it."""
+    project = sample("tested", tmp_path, where="container")  # the test plugin would fail it
+    (project / "own_checker.py").write_text(WHEEL_CHECKER)
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.hwb]\nplugins = ["own_checker"]\n')
+    out = tmp_path / "out"
+    result = run_hwb("build", str(project), "-o", str(out), "--isolation", "venv")
+    assert result.returncode == 0, result.stderr
+    assert "checked hwbtested-" in result.stdout and "built in venv" in result.stdout, result.stdout
+    result = run_hwb("build", str(project), "-o", str(out), "--isolation", "venv", "--no-test")
+    assert result.returncode == 0 and "checked" not in result.stdout, result.stdout
+
+
+@pytest.mark.real
 def test_a_wheel_that_cannot_load_its_library_is_refused_by_the_import_check(
     run_hwb: Run, tmp_path: Path
 ) -> None:
@@ -281,7 +338,7 @@ def test_sources_are_copied_beside_a_list_command_and_extras_are_installed(
 
 
 def test_identifiers_read_like_the_matrix_jobs() -> None:
-    from hwb_core.wheelfile import identifier
+    from hwb.wheelfile import identifier
 
     assert identifier("cp312", Path("a-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")) == (
         "cp312-manylinux_x86_64")

@@ -6,9 +6,7 @@ from collections.abc import Generator
 from fnmatch import fnmatch
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.errors import PolicyViolation
-from hwb_core.interfaces import BuildEnv, ConfigKey, RepairRequest, RepairResult
+from hwb import BuildEnv, ConfigKey, PolicyViolation, RepairRequest, RepairResult, hookimpl
 
 # The plugin's name, which `hwb plugins` shows: a project-local plugin is named after its module.
 NAME = "deny_list_policy"

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hwb import Config, ConfigKey, PythonInfo, PythonSpec, hookimpl
 from hwb.pythons import best_match, interrogate_many
-from hwb_core import hookimpl
-from hwb_core.config import Config
-from hwb_core.interfaces import ConfigKey, PythonInfo, PythonSpec
 
 ROOT_KEY = "finders.opt-python.root"
 

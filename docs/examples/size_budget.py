@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import ConfigKey, WheelTestOutcome, WheelTestRequest
+from hwb import ConfigKey, WheelTestOutcome, WheelTestRequest, hookimpl
 
 KEY = "size-budget.max-kilobytes"
 
@@ -15,7 +14,7 @@ def config_schema() -> dict[str, ConfigKey]:
     return {KEY: ConfigKey("int", 0, "Largest wheel to publish, in KiB (0: no limit).")}
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the try-wheel plugin's hook
 def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
     budget = request.config.get(KEY)
     if not budget:

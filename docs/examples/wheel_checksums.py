@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import BuildResult, Reporter
+from hwb import BuildResult, Reporter, hookimpl
 
 
 @hookimpl

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import BuildEnv, ConfigKey, RepairRequest, RepairResult
+from hwb import BuildEnv, ConfigKey, RepairRequest, RepairResult, hookimpl
 
 NAME = "abi3audit"
 KEY = "repair.abi3-audit"

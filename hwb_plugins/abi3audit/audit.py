@@ -16,9 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hwb_core import process
-from hwb_core.errors import BuildError, PolicyViolation, RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RunResult
+from hwb import (
+    BuildEnv,
+    BuildError,
+    PolicyViolation,
+    RepairError,
+    RepairRequest,
+    RunResult,
+    process,
+)
 
 #: Kept in step with hwb's own dependency in pyproject.toml.
 REQUIREMENT = "abi3audit==0.0.26"

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
+from hwb import BuildEnv, RepairRequest, RepairResult, hookimpl
 
 NAME = "auditwheel"
 
 
 @hookimpl
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:

@@ -28,9 +28,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from hwb_core import process, wheelfile
-from hwb_core.errors import BuildError, RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult, Reporter, RunResult
+from hwb import (
+    BuildEnv,
+    BuildError,
+    RepairError,
+    RepairRequest,
+    RepairResult,
+    Reporter,
+    RunResult,
+    process,
+    wheelfile,
+)
+from hwb.repairtool import ToolOutput
 from hwb_plugins.auditwheel import NAME, most_compatible
 
 #: Installed into a build environment that is not the host (kept in step with pyproject.toml).
@@ -193,8 +202,7 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     if request.source_date_epoch is not None:  # auditwheel stamps what it writes with it
         runner.extra = {"SOURCE_DATE_EPOCH": str(request.source_date_epoch)}
     out = request.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    before = set(out.glob("*.whl"))
+    tool_output = ToolOutput(out)
     args: list[str | Path] = ["repair", "--plat", plat or "auto", "-w", out]
     for pattern in request.exclude:
         args += ["--exclude", pattern]
@@ -216,14 +224,7 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
         result = runner.auditwheel(args)
     if result.returncode != 0:
         raise explain_failure(wheel, plat, result.output, runner)
-    made = sorted(set(out.glob("*.whl")) - before)
-    if len(made) != 1:
-        raise RepairError(
-            f"auditwheel reported success but wrote {len(made)} wheels for {wheel.name}",
-            hint="run again with -v to see its output",
-            details=result.output,
-        )
-    repaired = made[0]
+    repaired = tool_output.new_wheel("auditwheel", wheel, result.output)
     notes: list[str] = []
     dropped = drop_outside_runpaths(repaired, reporter)
     if dropped:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hwb_core import hookimpl, host
-from hwb_core.errors import IsolationUnavailable
-from hwb_core.interfaces import IsolationChoice, IsolationInfo
-from hwb_core.project import Project
+from hwb import IsolationChoice, IsolationInfo, IsolationUnavailable, Project, hookimpl, host
 
 
 @hookimpl(trylast=True)

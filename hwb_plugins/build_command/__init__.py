@@ -1,11 +1,10 @@
-"""``hwb build``: build one wheel from a source tree or an sdist (:func:`hwb_core.pipeline.build`),
+"""``hwb build``: build one wheel from a source tree or an sdist (:func:`hwb.build`),
 with a live status line on a terminal. The command is the plugin's; the steps of the build are
 the core's and the other plugins'."""
 
 from __future__ import annotations
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine, hookimpl
 
 
 @hookimpl

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine
 
 
 def register(cli: CommandLine) -> None:
@@ -42,8 +42,8 @@ def register(cli: CommandLine) -> None:
         **plugin_values: Any,
     ) -> int:
         """Build a wheel from SRC (a project directory or an sdist)."""
-        from hwb_core.pipeline import BuildRequest
-        from hwb_core.pipeline import build as run_build
+        from hwb import BuildRequest
+        from hwb import build as run_build
 
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
         isolation = cli.resolve_isolation(isolation, no_isolation)
@@ -69,7 +69,7 @@ def register(cli: CommandLine) -> None:
                 file=sys.stderr,
             )
         if result.reproducible is not None and not result.reproducible.identical:
-            from hwb_core.errors import BuildError
+            from hwb import BuildError
 
             raise BuildError(result.reproducible.describe(), hint="docs/reproducibility.md")
         return 0
@@ -80,8 +80,7 @@ def register(cli: CommandLine) -> None:
 def _status_line(quiet: bool) -> Any:
     """The live status line, where someone watches a terminal that can redraw a line (never
     with ``--json`` or ``-q``); ``None`` elsewhere."""
-    from hwb.terminal import live_wanted
-    from hwb_core.report import use_color
+    from hwb import live_wanted, use_color
 
     if quiet or not live_wanted(sys.stderr):
         return None

@@ -8,7 +8,8 @@ import threading
 import time
 from typing import Any, TextIO
 
-from hwb_core.report import DISPLAY_CHARS
+#: The most of the latest output line kept (the line drawn is cut to the terminal's width).
+LATEST_CHARS = 1000
 
 
 class LiveStatus:
@@ -63,7 +64,7 @@ class LiveStatus:
         line = line.strip()
         if line:
             with self._lock:
-                self._latest = line[:DISPLAY_CHARS]
+                self._latest = line[:LATEST_CHARS]
 
     def print(self, text: str) -> None:
         from rich.text import Text

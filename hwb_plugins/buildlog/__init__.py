@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hwb_core import hookimpl
+from hwb import hookimpl
 
 if TYPE_CHECKING:
-    from hwb_core.interfaces import PythonInfo, Reporter
-    from hwb_core.project import Project
+    from hwb import Project, PythonInfo, Reporter
 
 #: How many build logs hwb's cache keeps (``logs/`` in the cache directory), newest first.
 KEEP_LOGS = 50
@@ -44,9 +43,9 @@ def _logged(
 def open_log(project: Project, python: PythonInfo) -> tuple[Path, IO[str]]:
     """A new log file for one build in ``logs/`` of hwb's cache directory (the output
     directory holds wheels only); logs beyond the newest :data:`KEEP_LOGS` are removed."""
+    from hwb import UsageError
     from hwb.files import open_private, private_dir
-    from hwb_core.errors import UsageError
-    from hwb_core.paths import cache_dir
+    from hwb.paths import cache_dir
 
     directory = cache_dir() / "logs"
     try:

@@ -1,8 +1,8 @@
 """``hwb cache``: list and clear what plugins keep in hwb's cache directory.
 
-Each plugin that keeps something there answers the ``cache_areas`` hook (the venv isolation its
-cached build environments, the container isolations their wheelhouse); this command knows none
-of them by name.
+Each plugin that keeps something there answers this plugin's own ``cache_areas`` hook
+(:mod:`hwb_plugins.cache_command.hookspecs`): the venv isolation its cached build environments,
+the container isolations their wheelhouse. This command knows none of them by name.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sys
 import time
 from typing import Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CacheArea, CommandLine
+from hwb import CommandLine, hookimpl
+from hwb.cache import CacheArea
 
 
 def human_size(size: int) -> str:
@@ -35,6 +35,13 @@ def areas(pm: Any) -> list[CacheArea]:
 
 
 @hookimpl
+def add_hookspecs(pm: Any) -> None:
+    from hwb_plugins.cache_command import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def add_commands(cli: CommandLine) -> None:
     click = cli.click
 
@@ -52,7 +59,7 @@ def add_commands(cli: CommandLine) -> None:
     @click.pass_context
     def list_entries(ctx: Any, as_json: bool) -> int:
         """List what is kept: key, size, age and what it is for, area by area."""
-        from hwb_core.paths import cache_dir
+        from hwb.paths import cache_dir
 
         found = areas(ctx.obj["pm"])
         now = time.time()
@@ -94,7 +101,7 @@ def add_commands(cli: CommandLine) -> None:
     @click.pass_context
     def clear(ctx: Any, older_than: float | None, as_json: bool) -> int:
         """Remove what is kept (what a running build uses stays)."""
-        from hwb_core.errors import UsageError
+        from hwb import UsageError
 
         if older_than is not None and older_than < 0:
             raise UsageError(

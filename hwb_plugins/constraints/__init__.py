@@ -11,13 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb import hookimpl
+from hwb import ConfigError, hookimpl
 from hwb.constraints import BuildConstraints, parse
-from hwb_core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hwb_core.config import Config
-    from hwb_core.project import Project
+    from hwb import Config, Project
 
 KEY = "build-constraint"
 

@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from hwb import BuildEnv, BuildError, PythonInfo, Reporter, RunResult
 from hwb.constraints import BuildConstraints, InstallFiles, install_error
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import BuildEnv, PythonInfo, Reporter, RunResult
 from hwb_plugins.container.execution import exec_in
 from hwb_plugins.container.images import Image
 from hwb_plugins.container.interpreter import Runner

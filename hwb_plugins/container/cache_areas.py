@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hwb_core.interfaces import CacheArea, CacheEntry, CacheRemoval
+from hwb.cache import CacheArea, CacheEntry, CacheRemoval
 from hwb_plugins.container.wheelhouse import wheelhouse_root
 
 DAY = 86400.0

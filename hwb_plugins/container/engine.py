@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.interfaces import Reporter
+from hwb import Reporter
 from hwb_plugins.container.errors import EngineUnavailable, describe_connection_problem
 
 if TYPE_CHECKING:

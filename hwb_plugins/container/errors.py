@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from hwb_core.errors import BuildError, HwbError, IsolationUnavailable
+from hwb import BuildError, HwbError, IsolationUnavailable
 
 
 class EngineUnavailable(IsolationUnavailable):

@@ -10,10 +10,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from hwb_core import deadline
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import Reporter, RunResult
-from hwb_core.process import Heartbeat
+from hwb import BuildError, Reporter, RunResult, deadline
+from hwb.process import Heartbeat
 from hwb_plugins.container.errors import (
     ContainerError,
     MemoryLimitExceeded,

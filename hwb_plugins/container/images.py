@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.interfaces import Reporter
+from hwb import Reporter
 from hwb_plugins.container.errors import (
     ContainerError,
     ImageUnavailable,

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb import pythons
-from hwb_core.interfaces import PythonInfo, RunResult
+from hwb import PythonInfo, RunResult, pythons
 from hwb_plugins.container.errors import InterpreterNotInImage
 from hwb_plugins.container.images import Image
 from hwb_plugins.container.layout import DEFAULT_PATH, SCRATCH
@@ -34,7 +33,7 @@ class ImageFacts:
     asking (about 0.2 s)."""
 
     def __init__(self, image: Image) -> None:
-        from hwb_core.paths import cache_dir
+        from hwb.paths import cache_dir
 
         safe = "".join(c if c.isalnum() else "-" for c in image.id)
         self.path = cache_dir() / "images" / f"{safe}.json"

@@ -37,10 +37,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hwb import BuildError, Reporter
 from hwb.constraints import install_error
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import Reporter
-from hwb_core.paths import tree_fingerprint
+from hwb.paths import tree_fingerprint
 
 if TYPE_CHECKING:
     import docker
@@ -59,7 +58,7 @@ _PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
 
 
 def envs_root() -> Path:
-    from hwb_core.paths import cache_dir
+    from hwb.paths import cache_dir
 
     return cache_dir() / "container-envs"
 
@@ -68,7 +67,7 @@ def layer_key(
     image_id: str, python: str, requirements: Sequence[str], constraints: str = ""
 ) -> str:
     """The layer's name; ``constraints``: the digest of the build constraints it obeys."""
-    from hwb_core.requirements import normalize_all
+    from hwb import normalize_all
 
     parts: list[Any] = [FORMAT, image_id, python, normalize_all(requirements)]
     if constraints:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.interfaces import Reporter
+from hwb import Reporter
 from hwb_plugins.container import engine
 from hwb_plugins.container.errors import ContainerError, engine_message, is_no_space
 from hwb_plugins.container.images import Image

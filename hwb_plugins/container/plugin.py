@@ -14,10 +14,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import (
+from hwb import (
     BuildEnv,
-    CacheArea,
     Capabilities,
     CliOption,
     ConfigKey,
@@ -25,7 +23,9 @@ from hwb_core.interfaces import (
     IsolationInfo,
     RepairRequest,
     RepairResult,
+    hookimpl,
 )
+from hwb.cache import CacheArea
 from hwb_plugins.container import settings as _settings
 from hwb_plugins.container.engine import Engine
 
@@ -84,7 +84,7 @@ class ContainerPlugin:
             return None
         return _settings.cli_options(self.engine.name, command)
 
-    @hookimpl
+    @hookimpl(optionalhook=True)  # the cache-command plugin's hook
     def cache_areas(self) -> list[CacheArea]:
         """The host's wheelhouse and the prepared environments (one of each for every engine),
         for ``hwb cache``."""

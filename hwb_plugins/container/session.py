@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import EnvRequest, RunResult
+from hwb import BuildError, EnvRequest, RunResult
 from hwb_plugins.container import images, vcs
 from hwb_plugins.container.buildenv import ContainerBuildEnv, prepare_venv
 from hwb_plugins.container.engine import Engine

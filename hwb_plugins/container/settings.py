@@ -14,9 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.config import Config
-from hwb_core.errors import ConfigError
-from hwb_core.interfaces import CliOption, ConfigKey
+from hwb import CliOption, Config, ConfigError, ConfigKey
 
 if TYPE_CHECKING:
     from hwb_plugins.container.engine import Engine

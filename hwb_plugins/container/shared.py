@@ -58,8 +58,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hwb_core.interfaces import EnvRequest, Reporter
-from hwb_core.scope import Scope
+from hwb import EnvRequest, Reporter, Scope
 from hwb_plugins.container import images
 from hwb_plugins.container.buildenv import ContainerBuildEnv
 from hwb_plugins.container.engine import Engine, security_options

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from email.parser import HeaderParser
 from pathlib import Path
 
-from hwb_core import wheelfile
+from hwb import wheelfile
 
 
 def dependencies(wheel: Path, extras: Sequence[str], marker_env: Mapping[str, str]) -> list[str]:

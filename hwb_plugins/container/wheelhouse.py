@@ -34,12 +34,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from hwb import BuildError, PythonInfo, Reporter, from_index_only, installer_environment, process
 from hwb.constraints import InstallFiles, install_error
-from hwb_core import process
-from hwb_core.backend_env import installer_environment
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import PythonInfo, Reporter
-from hwb_core.requirements import from_index_only
 from hwb_plugins.container.errors import WheelNotAvailable
 
 
@@ -99,7 +95,7 @@ class Target:
 
 def wheelhouse_root() -> Path:
     """The host's wheelhouse: one directory per container target, mounted read-only."""
-    from hwb_core.paths import cache_dir
+    from hwb.paths import cache_dir
 
     return cache_dir() / "wheelhouse"
 
@@ -349,7 +345,7 @@ def requirement_set_key(
 ) -> str:
     """The same set, however it was spelled or ordered, gives the same key (and the same
     build constraints)."""
-    from hwb_core.requirements import normalize_all
+    from hwb import normalize_all
 
     text = "\n".join(normalize_all(requirements))
     if constraints is not None:
@@ -399,7 +395,7 @@ def _private_pip() -> list[str] | None:
     hwb's uv (``None`` without uv, or when it cannot be made)."""
     from filelock import FileLock
 
-    from hwb_core.paths import cache_dir
+    from hwb.paths import cache_dir
 
     try:
         import uv

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import BuildEnv, ConfigKey, RepairRequest, RepairResult
+from hwb import BuildEnv, ConfigKey, RepairRequest, RepairResult, hookimpl
 
 NAME = "delocate"
 PREFIX = "repair.delocate."
@@ -46,7 +45,7 @@ def is_macos(tags: Sequence[str]) -> bool:
 
 @hookimpl
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:
@@ -58,9 +57,9 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     return repair(wheel, env, request)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the repair-command plugin's hook
 def fuse_wheels(wheels: Sequence[Path], request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     if not wheels or not all(is_macos(wheelfile.platform_tags(w)) for w in wheels):
         return None

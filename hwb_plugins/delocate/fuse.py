@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import wheelfile
-from hwb_core.errors import RepairError
-from hwb_core.interfaces import RepairRequest, RepairResult
+from hwb import RepairError, RepairRequest, RepairResult, wheelfile
 from hwb_plugins.delocate import NAME
 from hwb_plugins.delocate.tools import (
     check_host,

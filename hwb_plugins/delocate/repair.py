@@ -6,10 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from hwb_core import wheelfile
-from hwb_core.config import Config
-from hwb_core.errors import RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
+from hwb import BuildEnv, Config, RepairError, RepairRequest, RepairResult, wheelfile
+from hwb.repairtool import ToolOutput
 from hwb_plugins.delocate import NAME, PREFIX
 from hwb_plugins.delocate.tools import (
     archs_of,
@@ -36,8 +34,7 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     archs = required_archs(wheel, request.config, request)
     target = deployment_target(request)
     out = request.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    before = set(out.glob("*.whl"))
+    tool_output = ToolOutput(out)
     args = delocate_args(wheel, out, archs, request)
     environ = dict(os.environ)
     environ.pop("MACOSX_DEPLOYMENT_TARGET", None)
@@ -48,14 +45,7 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     result = run_delocate("delocate_wheel", args, request.reporter, environ)
     if result.returncode != 0:
         raise explain_failure(wheel, archs, target, result.output)
-    made = sorted(set(out.glob("*.whl")) - before)
-    if len(made) != 1:
-        raise RepairError(
-            f"delocate reported success but wrote {len(made)} wheels for {wheel.name}",
-            hint="run again with -v to see its output",
-            details=result.output,
-        )
-    repaired = made[0]
+    repaired = tool_output.new_wheel("delocate", wheel, result.output)
     lacking = missing_archs(repaired, archs)
     if lacking:
         where = "; ".join(f"{name} lacks {'+'.join(m)}" for name, m in sorted(lacking.items()))

@@ -8,9 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from hwb_core import process
-from hwb_core.errors import RepairError
-from hwb_core.interfaces import Reporter, RunResult
+from hwb import RepairError, Reporter, RunResult, process
 
 #: The delocate releases hwb drives (kept in step with pyproject.toml).
 REQUIREMENT = "delocate>=0.12,<0.14"

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import BuildEnv, ConfigKey, RepairRequest, RepairResult
+from hwb import BuildEnv, ConfigKey, RepairRequest, RepairResult, hookimpl
 
 NAME = "delvewheel"
 PREFIX = "repair.delvewheel."
@@ -50,7 +49,7 @@ def is_windows(tags: Sequence[str]) -> bool:
 
 @hookimpl
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     tags = wheelfile.platform_tags(wheel)
     if tags == ["any"]:

@@ -13,10 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from hwb_core import host, process, wheelfile
-from hwb_core.config import Config
-from hwb_core.errors import RepairError
-from hwb_core.interfaces import BuildEnv, RepairRequest, RepairResult
+from hwb import BuildEnv, Config, RepairError, RepairRequest, RepairResult, host, process, wheelfile
+from hwb.repairtool import ToolOutput
 from hwb_plugins.delvewheel import NAME, PREFIX
 
 #: The delvewheel releases hwb drives (kept in step with pyproject.toml).
@@ -28,8 +26,7 @@ _MANGLED = re.compile(r"^(?P<stem>.+)-[0-9a-f]{8,64}(?P<ext>\.dll)$", re.I)
 def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult:
     check_host(wheel, env)
     out = request.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    before = set(out.glob("*.whl"))
+    tool_output = ToolOutput(out)
     args = delvewheel_args(wheel, out, request)
     request.reporter.step(f"repairing {wheel.name} with delvewheel")
     result = process.run(
@@ -40,14 +37,7 @@ def repair(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairR
     )
     if result.returncode != 0:
         raise explain_failure(wheel, result.output)
-    made = sorted(set(out.glob("*.whl")) - before)
-    if len(made) != 1:
-        raise RepairError(
-            f"delvewheel reported success but wrote {len(made)} wheels for {wheel.name}",
-            hint="run again with -v to see its output",
-            details=result.output,
-        )
-    repaired = made[0]
+    repaired = tool_output.new_wheel("delvewheel", wheel, result.output)
     bundled = bundled_dlls(wheel, repaired)
     tags = wheelfile.platform_tags(repaired)
     summary = f"bundled {', '.join(bundled)}" if bundled else "nothing to bundle"

@@ -14,7 +14,7 @@ import os
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from hwb_core.interfaces import Reporter
+from hwb import Reporter
 from hwb_plugins.container.engine import Endpoint, Engine
 from hwb_plugins.container.plugin import ContainerPlugin
 

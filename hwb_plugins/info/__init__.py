@@ -8,8 +8,7 @@ import json
 import sys
 from typing import Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine, hookimpl
 
 
 @hookimpl
@@ -37,7 +36,7 @@ def add_commands(cli: CommandLine) -> None:
 
 
 def print_plugins(pm: Any, as_json: bool) -> None:
-    from hwb_core.isolation import ordered
+    from hwb.isolation import ordered
 
     records = list(pm.records.values())
     strategies = ordered(pm)

@@ -5,8 +5,7 @@ every isolation (:mod:`hwb.constraints`)."""
 
 from __future__ import annotations
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine, hookimpl
 
 
 @hookimpl

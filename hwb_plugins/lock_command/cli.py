@@ -18,11 +18,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hwb import (
+    BackendEnvironment,
+    BuildError,
+    CommandLine,
+    Project,
+    PythonInfo,
+    Reporter,
+    installer_environment,
+)
 from hwb.constraints import BuildConstraints, install_error, parse
-from hwb_core.backend_env import BackendEnvironment, installer_environment
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import CommandLine, PythonInfo, Reporter
-from hwb_core.project import Project
 from hwb_plugins.lock_command.resolve import compile_pins, find_uv
 
 DEFAULT_NAME = "build-constraints.txt"
@@ -81,7 +86,7 @@ def register(cli: CommandLine) -> None:
     ) -> int:
         """Write a build constraints file: SRC's build requirements, and what its backend asks
         for, pinned with hashes by uv's resolver (for build-constraint / --build-constraint)."""
-        from hwb_core.pipeline import prepared_source
+        from hwb import prepared_source
 
         pythons = python_list
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)

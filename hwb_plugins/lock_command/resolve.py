@@ -12,9 +12,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from hwb import BuildError, UsageError, installer_environment
 from hwb.constraints import Pin, parse
-from hwb_core.backend_env import installer_environment
-from hwb_core.errors import BuildError, UsageError
 
 #: ``--platform`` values and the markers that tell them apart (uv's own names are accepted too).
 _SYS_PLATFORM = {"linux": "linux", "darwin": "darwin", "macos": "darwin", "windows": "win32"}

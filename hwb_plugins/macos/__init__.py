@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from hwb_core import hookimpl, host, wheelfile
-from hwb_core.config import Config
-from hwb_core.errors import UsageError
-from hwb_core.interfaces import PythonInfo, Reporter
-from hwb_core.target import Target
+from hwb import Config, PythonInfo, Reporter, UsageError, hookimpl, host, wheelfile
+from hwb.target import Target
 from hwb_plugins.macos import rules
 
 

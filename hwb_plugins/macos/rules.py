@@ -8,11 +8,8 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
-from hwb_core import host
-from hwb_core.config import Config
-from hwb_core.errors import BuildError, ConfigError
-from hwb_core.interfaces import PythonInfo
-from hwb_core.target import Target, parse_arch
+from hwb import BuildError, Config, ConfigError, PythonInfo, host
+from hwb.target import Target, parse_arch
 
 #: The macOS settings of ``[tool.hwb.matrix.macos]`` that single builds read as well (when the
 #: matrix plugin, which declares them, is installed).

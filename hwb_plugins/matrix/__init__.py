@@ -20,8 +20,7 @@ running are imported when the command runs.
 
 from __future__ import annotations
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine, ConfigKey
+from hwb import CommandLine, ConfigKey, hookimpl
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hwb_core.config import Config
+from hwb import Config
 from hwb_plugins.matrix.jobs import WAITING, Job, MatrixOptions, Plan
 
 #: The runner label that builds each platform-architecture natively on GitHub Actions.

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine
 
 
 def register(cli: CommandLine) -> None:
@@ -201,7 +201,7 @@ def _write_report(path: Path, data: dict[str, Any]) -> None:
     import os
     import tempfile
 
-    from hwb_core.errors import UsageError
+    from hwb import UsageError
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hwb_core.errors import BuildError, UsageError
-from hwb_core.interfaces import CommandLine
+from hwb import BuildError, CommandLine, UsageError
 
 #: Which of two records of the same job (a job run again) the summary keeps.
 _RANK = {"ok": 3, "failed": 2, "skipped": 1}

@@ -10,9 +10,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from hwb_core import host
-from hwb_core.config import Config
-from hwb_core.interfaces import IsolationInfo
+from hwb import Config, IsolationInfo, host
 from hwb_plugins.matrix.jobs import FAILED, SKIPPED, WAITING, Job
 
 

@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hwb_core.errors import BuildError
-from hwb_core.interfaces import PythonInfo
+from hwb import BuildError, PythonInfo
 
 WAITING, RUNNING, OK, FAILED, SKIPPED = "waiting", "running", "ok", "failed", "skipped"
 
@@ -36,8 +35,7 @@ _WINDOWS_TAGS = {"x86_64": "win_amd64", "x86": "win32", "arm64": "win_arm64"}
 def python_tag(label: str, interpreter: PythonInfo | None) -> str:
     """``cp312``, ``cp313t``, ``pp39`` for the interpreter found (or asked for: ``label``);
     the label itself, made safe for a file name, when it names no version."""
-    from hwb_core.errors import UsageError
-    from hwb_core.interfaces import PythonSpec
+    from hwb import PythonSpec, UsageError
 
     if interpreter is not None:
         impl, version, free = (

@@ -7,14 +7,23 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from hwb import pythons
+from hwb import (
+    BuildRequest,
+    Config,
+    ConfigError,
+    IsolationUnavailable,
+    Project,
+    PythonInfo,
+    PythonNotFound,
+    Session,
+    UsageError,
+    check_outdir,
+    host,
+    isolation,
+    pythons,
+    resolve_outdir,
+)
 from hwb.files import private_dir
-from hwb_core import host, isolation
-from hwb_core.config import Config
-from hwb_core.errors import ConfigError, IsolationUnavailable, PythonNotFound, UsageError
-from hwb_core.interfaces import PythonInfo
-from hwb_core.pipeline import BuildRequest, Session, check_outdir, resolve_outdir
-from hwb_core.project import Project
 from hwb_plugins.matrix import engines
 from hwb_plugins.matrix.jobs import (
     FAILED,

@@ -7,12 +7,9 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hwb import Config, ConfigError, IsolationInfo, host
 from hwb.isolation import for_foreign_arch
-from hwb_core import host
-from hwb_core.config import Config
-from hwb_core.errors import ConfigError
-from hwb_core.interfaces import IsolationInfo
-from hwb_core.target import TARGET_KEY
+from hwb.target import TARGET_KEY
 from hwb_plugins.matrix.jobs import FAILED, SKIPPED, Job
 
 

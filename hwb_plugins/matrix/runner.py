@@ -12,11 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import IO, Protocol
 
+from hwb import BuildRequest, HwbError, Project, Session, WheelTestFailed, build, prepared_source
 from hwb.files import open_private
-from hwb_core.errors import HwbError, WheelTestFailed
-from hwb_core.pipeline import BuildRequest, Session, build, prepared_source
-from hwb_core.project import Project
-from hwb_core.scope import Scope
+from hwb.scope import Scope
 from hwb_plugins.matrix.engines import Dispatcher
 from hwb_plugins.matrix.jobs import (
     FAILED,

@@ -2,7 +2,7 @@
 
 Kept apart from the planner because the plugin's ``config_schema`` imports it on every
 command, and this module imports nothing heavy. Platform and architecture names are
-:mod:`hwb_core.host`'s.
+:mod:`hwb.host`'s.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hwb_core.errors import ConfigError, UsageError
-from hwb_core.host import ARCHITECTURES, PLATFORMS, normalize_arch, normalize_platform
-from hwb_core.interfaces import ConfigKey, PythonInfo, PythonSpec
+from hwb import ConfigError, ConfigKey, PythonInfo, PythonSpec, UsageError
+from hwb.host import ARCHITECTURES, PLATFORMS, normalize_arch, normalize_platform
 
 EXCLUDE_FIELDS = ("python", "platform", "arch")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from hwb_core.errors import UsageError
+from hwb import UsageError
 from hwb_plugins.matrix.jobs import Job
 
 

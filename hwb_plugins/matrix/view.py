@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from hwb.terminal import live_wanted
+from hwb import live_wanted
 from hwb_plugins.matrix.jobs import FAILED, OK, RUNNING, SKIPPED, WAITING, Job, MatrixResult, Plan
 
 if TYPE_CHECKING:

@@ -14,10 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hwb_core import hookimpl, process
-from hwb_core.errors import BuildError
-from hwb_core.hostenv import HostBuildEnv
-from hwb_core.interfaces import Capabilities, EnvRequest, IsolationInfo
+from hwb import BuildError, Capabilities, EnvRequest, IsolationInfo, hookimpl, process
+from hwb.hostenv import HostBuildEnv
 
 NAME = "none"
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 
-from hwb_core import hookimpl
-from hwb_core.errors import PythonNotFound
-from hwb_core.interfaces import PythonInfo, PythonSpec
+from hwb import PythonInfo, PythonNotFound, PythonSpec, hookimpl
 
 
 @hookimpl(tryfirst=True)

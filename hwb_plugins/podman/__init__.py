@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from hwb_core.interfaces import Reporter
+from hwb import Reporter
 from hwb_plugins.container.engine import Engine
 from hwb_plugins.container.plugin import ContainerPlugin
 

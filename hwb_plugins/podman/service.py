@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb_core.interfaces import Reporter
+from hwb import Reporter
 from hwb_plugins.container.engine import Endpoint, open_client, ping, sdk, session
 from hwb_plugins.container.errors import EngineUnavailable
 

@@ -18,21 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hwb.driver import DRIVER
+
 if TYPE_CHECKING:
-    from hwb_core.backend_env import BackendEnvironment
+    from hwb import BackendEnvironment
 
 
-def _driver() -> str:
-    """The core's one-process driver (``hwb_core/_driver/hook_driver.py``), found without
-    importing more of hwb than its package."""
-    import hwb_core
-
-    return os.path.join(
-        os.path.dirname(os.path.realpath(hwb_core.__file__)), "_driver", "hook_driver.py"
-    )
-
-
-DRIVER = _driver()
 #: What the process runs until it knows its request (then the driver, in the same process).
 WAITER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "waiter.py")
 
@@ -60,7 +51,7 @@ WORK_PREFIX = "hwb-build-"
 
 
 def plans_dir() -> Path:
-    from hwb_core.paths import cache_dir
+    from hwb.paths import cache_dir
 
     return cache_dir() / "prestart"
 
@@ -89,7 +80,7 @@ def _plan_path(args: Sequence[str]) -> Path | None:
     copy, and two projects built in turn each keep their own."""
     import zlib
 
-    from hwb_core import __version__
+    from hwb import __version__
 
     found = _project_file(args)
     if found is None or found[1].stat().st_size > MAX_PROJECT_FILE:
@@ -131,8 +122,8 @@ def begin(args: Sequence[str]) -> None:
         python = plan["python"]
         if plan["driver"] != DRIVER or not os.path.isfile(python):
             return
-        from hwb_core.backend_env import BackendEnvironment
-        from hwb_core.hostenv import host_environ
+        from hwb import BackendEnvironment
+        from hwb.hostenv import host_environ
 
         # The backend's variables, computed as the build will (withheld credentials
         # included), then the build's own; the last build's temporary directory, which the
@@ -144,7 +135,7 @@ def begin(args: Sequence[str]) -> None:
 
             _state["work"] = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
             env = {k: v.replace(plan["work"], str(_state["work"])) for k, v in env.items()}
-        from hwb_core.process import spawn
+        from hwb.process import spawn
 
         cmd = [python, WAITER, "--wait", str(plan_file), DRIVER]
         paths = [p for p in plan.get("paths", []) if isinstance(p, str)]
@@ -234,7 +225,7 @@ def remember(backend: str, modules: Sequence[str], paths: Sequence[str] = ()) ->
     """After the driver ran on the host and listed the ``modules`` its hooks imported: keep
     the plan for the next ``hwb build`` (a no-op in any other command, and after the first
     backend process of this one)."""
-    from hwb_core.hostenv import host_environ
+    from hwb.hostenv import host_environ
 
     with _lock:
         plan_file, _state["plan"] = _state["plan"], None

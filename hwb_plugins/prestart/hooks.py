@@ -8,9 +8,7 @@ from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hwb import hookimpl
-from hwb_core.backend_env import BackendEnvironment
-from hwb_core.interfaces import BuildEnv
+from hwb import BackendEnvironment, BuildEnv, hookimpl
 from hwb_plugins.prestart import ahead
 
 

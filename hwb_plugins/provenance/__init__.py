@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CliOption, CommandLine, ConfigKey, Reporter
+from hwb import CliOption, CommandLine, ConfigKey, Reporter, hookimpl
 
 ENABLED = "provenance.enabled"
 #: The record's file name is the wheel's with this added.

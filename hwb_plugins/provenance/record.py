@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hwb import __version__
 from hwb.git import git_revision
-from hwb_core import __version__
 
 STATEMENT = "https://in-toto.io/Statement/v1"
 PREDICATE = "https://slsa.dev/provenance/v1"

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hwb_core.errors import BuildError, UsageError
-from hwb_core.interfaces import CommandLine
+from hwb import BuildError, CommandLine, UsageError
 from hwb_plugins.provenance import SUFFIX
 from hwb_plugins.provenance.record import PREDICATE, STATEMENT, sha256_of
 

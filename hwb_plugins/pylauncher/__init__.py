@@ -21,9 +21,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from hwb import PythonInfo, PythonSpec, hookimpl, host
 from hwb.pythons import best_match, interrogate_many
-from hwb_core import hookimpl, host
-from hwb_core.interfaces import PythonInfo, PythonSpec
 
 NAME = "pylauncher"
 

@@ -4,8 +4,17 @@ the repairers are plugins of their own (auditwheel, delocate, delvewheel)."""
 
 from __future__ import annotations
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CommandLine
+from typing import Any
+
+from hwb import CommandLine, hookimpl
+
+
+@hookimpl
+def add_hookspecs(pm: Any) -> None:
+    """``fuse_wheels`` (:mod:`hwb_plugins.repair_command.hookspecs`), for ``hwb repair --fuse``."""
+    from hwb_plugins.repair_command import hookspecs
+
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl

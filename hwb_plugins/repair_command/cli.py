@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hwb_core.errors import HwbError, RepairError, UsageError
-from hwb_core.interfaces import CommandLine
+from hwb import CommandLine, HwbError, RepairError, UsageError
 
 DEFAULT_OUTDIR = Path("wheelhouse")
 
@@ -158,8 +157,7 @@ def repair_wheels(
     overrides: dict[str, Any],
     fuse: bool,
 ) -> RepairRun:
-    from hwb_core import wheelfile
-    from hwb_core.pipeline import check_outdir, publish, repair, repair_request
+    from hwb import check_outdir, publish, repair, repair_request, wheelfile
 
     for wheel in wheels:
         if not wheel.is_file():
@@ -208,7 +206,7 @@ def repair_wheels(
 
 
 def _project(project_dir: Path | None) -> Any:
-    from hwb_core.project import Project
+    from hwb import Project
 
     root = project_dir or Path.cwd()
     if not (root / "pyproject.toml").is_file():

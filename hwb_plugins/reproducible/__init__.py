@@ -14,13 +14,11 @@ from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CliOption, ConfigKey
+from hwb import CliOption, ConfigKey, hookimpl
 
 if TYPE_CHECKING:
-    from hwb_core.config import Config
-    from hwb_core.interfaces import BuildEnv, BuildResult, Reporter
-    from hwb_core.target import Target
+    from hwb import BuildEnv, BuildResult, Config, Reporter
+    from hwb.target import Target
 
 ENABLED, EPOCH, CHECK = (
     "reproducible.enabled",
@@ -109,7 +107,7 @@ def build(request: Any, session: Any) -> Generator[None, BuildResult, BuildResul
     result = yield
     if request.rebuild or not result.config or not result.config.get(CHECK):
         return result
-    from hwb_core.pipeline import build as build_again
+    from hwb import build as build_again
     from hwb_plugins.reproducible.compare import compare
 
     session.reporter.step("building a second time to compare (--check-reproducible)")

@@ -5,7 +5,7 @@ normalised time of what hwb writes into wheels, and comparing two builds of one 
 ``SOURCE_DATE_EPOCH`` is, in this order: the newest member time of the sdist being built; the
 time of the last commit of a source directory that is a git checkout; the setting
 ``reproducible.source-date-epoch``; ``SOURCE_DATE_EPOCH`` in hwb's own environment. The
-backend's processes and the repair get it; :func:`hwb_core.wheelfile.rewrite` stamps every
+backend's processes and the repair get it; :func:`hwb.wheelfile.rewrite` stamps every
 member it writes with it.
 """
 
@@ -25,10 +25,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwb_core.interfaces import ConfigKey
+from hwb import ConfigKey
 
 if TYPE_CHECKING:
-    from hwb_core.config import Config
+    from hwb import Config
 
 ENABLED, EPOCH, CHECK = (
     "reproducible.enabled",

@@ -15,7 +15,7 @@ from hwb.git import last_commit_time
 from hwb_plugins.reproducible import ENABLED, EPOCH
 
 if TYPE_CHECKING:
-    from hwb_core.config import Config
+    from hwb import Config
 
 
 def source_date_epoch(

@@ -14,13 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb_core import hookimpl
-from hwb_core.errors import ConfigError, UsageError
-from hwb_core.interfaces import CliOption, ConfigKey, Reporter
+from hwb import CliOption, ConfigError, ConfigKey, Reporter, UsageError, hookimpl
 
 if TYPE_CHECKING:
-    from hwb_core.config import Config
-    from hwb_core.project import Project
+    from hwb import Config, Project
     from hwb_plugins.source.archive import Limits
 
 MAX_FILES, MAX_MEGABYTES, IN_PLACE = "sdist.max-files", "sdist.max-megabytes", "in-place"

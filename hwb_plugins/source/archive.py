@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from hwb_core.errors import UnsafeArchive, UsageError
+from hwb import UnsafeArchive, UsageError
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
 

@@ -7,9 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from hwb import PythonInfo, PythonSpec, hookimpl
 from hwb.pythons import best_match, interrogate_many
-from hwb_core import hookimpl
-from hwb_core.interfaces import PythonInfo, PythonSpec
 
 NAME = "system"
 _VERSIONED = re.compile(r"(python3\.\d+t?|pypy3\.\d+)$")

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hwb import PythonInfo, PythonSpec, hookimpl
 from hwb.pythons import best_match, executable_in, interrogate_many
-from hwb_core import hookimpl
-from hwb_core.interfaces import PythonInfo, PythonSpec
 
 NAME = "uv"
 

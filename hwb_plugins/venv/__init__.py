@@ -20,21 +20,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hwb.constraints import BuildConstraints, install_error
-from hwb_core import hookimpl, process
-from hwb_core.config import Config
-from hwb_core.errors import BuildError, ConfigError
-from hwb_core.hostenv import HostBuildEnv
-from hwb_core.interfaces import (
-    CacheArea,
+from hwb import (
+    BuildError,
     Capabilities,
     CliOption,
+    Config,
+    ConfigError,
     ConfigKey,
     EnvRequest,
     IsolationInfo,
     PythonInfo,
     Reporter,
+    hookimpl,
+    process,
 )
+from hwb.cache import CacheArea
+from hwb.constraints import BuildConstraints, install_error
+from hwb.hostenv import HostBuildEnv
 from hwb_plugins.venv import cache as _cache
 from hwb_plugins.venv import windows
 
@@ -50,7 +52,7 @@ def register_isolation() -> IsolationInfo:
     )
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the cache-command plugin's hook
 def cache_areas() -> list[CacheArea]:
     """The environments this plugin keeps (``cache-envs``), for ``hwb cache``."""
     from hwb_plugins.venv.cache_area import area
@@ -184,7 +186,7 @@ class VenvBuildEnv(HostBuildEnv):
         from it too (index settings kept), and it runs in the environment's directory, so
         nothing in the source tree (a ``uv.toml``, a ``pip.conf``, a file named like a
         requirement) applies."""
-        from hwb_core.backend_env import installer_environment
+        from hwb import installer_environment
 
         return installer_environment(self.environ(), self.backend_environment)
 
@@ -213,7 +215,7 @@ class VenvBuildEnv(HostBuildEnv):
     def _recently_resolved(self, requirements: Sequence[str]) -> Path:
         """The marker of the last online install of ``requirements`` here (``resolved/`` in
         hwb's cache): its time says how fresh uv's cache is for them."""
-        from hwb_core.paths import cache_dir
+        from hwb.paths import cache_dir
 
         key, _ = _cache.env_key(
             self.python,
@@ -435,7 +437,7 @@ class CachedVenvBuildEnv(VenvBuildEnv):
         from it too (index settings kept), and it runs in the environment's directory, so
         nothing in the source tree (a ``uv.toml``, a ``pip.conf``, a file named like a
         requirement) applies."""
-        from hwb_core.backend_env import installer_environment
+        from hwb import installer_environment
 
         return installer_environment(self.environ(), self.backend_environment)
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hwb_core.interfaces import PythonInfo, Reporter
+from hwb import PythonInfo, Reporter
 from hwb_plugins.venv.windows import env_python
 
 FORMAT = 2
@@ -65,14 +65,14 @@ TARGET_VARIABLES = ("MACOSX_DEPLOYMENT_TARGET", "ARCHFLAGS", "_PYTHON_HOST_PLATF
 
 
 def envs_dir() -> Path:
-    from hwb_core.paths import cache_dir
+    from hwb.paths import cache_dir
 
     return cache_dir() / "envs"
 
 
 def normalize_requirements(requirements: Sequence[str]) -> list[str]:
     """Sorted, de-duplicated, in one spelling (:func:`hwb_core.requirements.normalize_all`)."""
-    from hwb_core.requirements import normalize_all
+    from hwb import normalize_all
 
     return normalize_all(requirements)
 
@@ -257,7 +257,7 @@ def acquire(
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        from hwb_core.errors import BuildError
+        from hwb import BuildError
 
         raise BuildError(
             f"cannot keep cached environments in {root} ({exc.strerror or exc})",
@@ -316,7 +316,7 @@ CHANGED = "changed since it was made"
 def fingerprint(env_dir: Path) -> str:
     """Everything of the environment but its record and what hwb keeps in it for later builds
     (``.hwb-*``: the last use, the list of its distributions)."""
-    from hwb_core.paths import tree_fingerprint
+    from hwb.paths import tree_fingerprint
 
     return tree_fingerprint(env_dir, (MARKER, ".hwb-"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hwb_core.interfaces import CacheArea, CacheEntry, CacheRemoval
+from hwb.cache import CacheArea, CacheEntry, CacheRemoval
 from hwb_plugins.venv import cache as envcache
 
 

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import host
-from hwb_core.config import Config
-from hwb_core.errors import ConfigError
-from hwb_core.interfaces import ConfigKey, Reporter
+from hwb import Config, ConfigError, ConfigKey, Reporter, host
 
 PREFIX = "isolation.venv.windows."
 ENV_KEY = PREFIX + "env"

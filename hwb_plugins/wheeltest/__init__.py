@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import CliOption, ConfigKey, WheelTestOutcome, WheelTestRequest
+from hwb import CliOption, ConfigKey, WheelTestOutcome, WheelTestRequest, hookimpl
 from hwb_plugins.wheeltest.settings import CLI_OPTIONS, schema
 
 
@@ -27,7 +26,7 @@ def cli_options(command: str) -> list[CliOption] | None:
     return list(CLI_OPTIONS) if command in ("build", "matrix") else None
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the try-wheel plugin's hook
 def try_wheel(wheel: Path, request: WheelTestRequest) -> WheelTestOutcome | None:
     from hwb_plugins.wheeltest.run import try_built_wheel
 

@@ -11,9 +11,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from hwb_core import host, wheelfile
-from hwb_core.errors import BuildError, ConfigError
-from hwb_core.interfaces import BuildEnv, WheelTestOutcome, WheelTestRequest
+from hwb import (
+    BuildEnv,
+    BuildError,
+    ConfigError,
+    WheelTestOutcome,
+    WheelTestRequest,
+    host,
+    wheelfile,
+)
 from hwb_plugins.wheeltest import modules
 from hwb_plugins.wheeltest.settings import TestSettings, load
 

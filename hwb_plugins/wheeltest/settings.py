@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from hwb_core.config import Config
-from hwb_core.interfaces import CliOption, ConfigKey
+from hwb import CliOption, Config, ConfigKey
 
 SYSTEMS = ("linux", "macos", "windows")
 IMPORT_CHECK = ("platform", "all", "off")

@@ -10,11 +10,8 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from hwb_core import hookimpl, host, wheelfile
-from hwb_core.errors import BuildError, UsageError
-from hwb_core.interfaces import PythonInfo, Reporter
-from hwb_core.project import Project
-from hwb_core.target import Target, parse_target
+from hwb import BuildError, Project, PythonInfo, Reporter, UsageError, hookimpl, host, wheelfile
+from hwb.target import Target, parse_target
 
 #: Windows architectures as wheel tags (and ``sysconfig.get_platform()``) spell them.
 WINDOWS_TAGS = {"x86_64": "win_amd64", "arm64": "win_arm64", "x86": "win32"}

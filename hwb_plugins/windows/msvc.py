@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from hwb_core.errors import BuildError
+from hwb import BuildError
 
 #: The workload component that carries the x86/x64 compilers; setuptools requires the same one.
 VC_TOOLS = "Microsoft.VisualStudio.Component.VC.Tools.x86.x64"

@@ -23,18 +23,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from hwb.constraints import install_error
-from hwb_core import hookimpl, process
-from hwb_core.errors import BuildError
-from hwb_core.hostenv import HostBuildEnv
-from hwb_core.interfaces import (
+from hwb import (
+    BuildError,
     CliOption,
     ConfigKey,
     EnvRequest,
     IsolationInfo,
     PythonInfo,
     Reporter,
+    hookimpl,
+    process,
 )
+from hwb.constraints import install_error
+from hwb.hostenv import HostBuildEnv
 
 NAME = "recorded"
 FILE_KEY = "isolation.recorded.file"

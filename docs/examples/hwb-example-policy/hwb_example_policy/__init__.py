@@ -19,9 +19,7 @@ import fnmatch
 from collections.abc import Generator
 from pathlib import Path
 
-from hwb_core import hookimpl
-from hwb_core.errors import PolicyViolation
-from hwb_core.interfaces import BuildEnv, ConfigKey, RepairRequest, RepairResult
+from hwb import BuildEnv, ConfigKey, PolicyViolation, RepairRequest, RepairResult, hookimpl
 
 NAME = "example-policy"
 ORGANIZATION = "Example Corp"
@@ -39,7 +37,9 @@ NOTICE = "THIRD-PARTY-NOTICES.txt"
 def config_schema() -> dict[str, ConfigKey]:
     return {
         f"{NAME}.deny": ConfigKey(
-            "list", [], f"More libraries a wheel must not bundle (patterns), besides {ORGANIZATION}'s own list."
+            "list",
+            [],
+            f"More libraries a wheel must not bundle (patterns), besides {ORGANIZATION}'s own list.",
         ),
         f"{NAME}.notice": ConfigKey(
             "bool", True, f"Add {NOTICE} naming the bundled libraries to wheels that bundle some."
@@ -59,7 +59,7 @@ def repair_wheel(
     result = yield  # the repairer runs here; its RepairError passes through untouched
 
     if result is None:
-        from hwb_core import wheelfile
+        from hwb import wheelfile
 
         if all(tag.startswith("linux_") for tag in wheelfile.platform_tags(wheel)):
             raise PolicyViolation(
@@ -84,7 +84,7 @@ def repair_wheel(
 
 
 def _with_notice(result: RepairResult, request: RepairRequest) -> RepairResult:
-    from hwb_core import wheelfile
+    from hwb import wheelfile
 
     lines = [
         f"{result.path.name} bundles these libraries, copied from the machine that built it by "
@@ -94,5 +94,7 @@ def _with_notice(result: RepairResult, request: RepairRequest) -> RepairResult:
         "",
     ]
     member = f"{wheelfile.dist_info(result.path)}/licenses/{NOTICE}"
-    new_path = wheelfile.rewrite(result.path, request.output_dir, add={member: "\n".join(lines).encode()})
+    new_path = wheelfile.rewrite(
+        result.path, request.output_dir, add={member: "\n".join(lines).encode()}
+    )
     return dataclasses.replace(result, path=new_path, checked_by=list(result.checked_by))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hwb_core import hookimpl
-from hwb_core.interfaces import IsolationInfo
+from hwb import IsolationInfo, hookimpl
 
 
 @hookimpl

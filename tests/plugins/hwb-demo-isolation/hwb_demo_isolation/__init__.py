@@ -16,10 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hwb_core import hookimpl, process
-from hwb_core.errors import BuildError
-from hwb_core.hostenv import HostBuildEnv
-from hwb_core.interfaces import (
+from hwb import (
+    BuildError,
     Capabilities,
     CliOption,
     CommandLine,
@@ -28,7 +26,10 @@ from hwb_core.interfaces import (
     IsolationInfo,
     PythonInfo,
     Reporter,
+    hookimpl,
+    process,
 )
+from hwb.hostenv import HostBuildEnv
 
 NAME = "demo"
 MARKER_KEY = "isolation.demo.marker"
@@ -54,7 +55,7 @@ def add_commands(cli: CommandLine) -> None:
     @click.pass_context
     def demo_info(ctx: Any, src: str) -> int:
         """Print the demo plugin's settings for the project in SRC."""
-        from hwb_core.project import Project
+        from hwb import Project
 
         cli.set_output(verbosity=0)
         session = cli.session(ctx)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hwb_core import process
+from hwb import process
 from hwb_core.interfaces import BuildEnv, RunResult
 
 if TYPE_CHECKING:
