@@ -87,11 +87,13 @@ def _one_process(
     control = Path(tempfile.mkdtemp(prefix="hwb-hooks-", dir=wheel_dir.parent))
     try:
         request, result = control / "request.json", control / "result.json"
-        driver = DRIVER
-        if not env.on_host:
+        driver, after = DRIVER, [(Path(script), arg) for script, arg in env.after_build]
+        if not env.on_host:  # the environment sees the control directory, not hwb's files
             driver = Path(shutil.copyfile(DRIVER, control / DRIVER.name))
-            shutil.copyfile(DRIVER.with_name("distributions.py"), control / "distributions.py")
-        distributions = control / "distributions.json"
+            after = [
+                (Path(shutil.copyfile(script, control / f"after-{n}-{script.name}")), arg)
+                for n, (script, arg) in enumerate(after)
+            ]
         request.write_text(
             json.dumps(
                 {
@@ -100,7 +102,7 @@ def _one_process(
                     "config_settings": settings,
                     "wheel_directory": env.env_path(Path(os.path.abspath(wheel_dir))),
                     "installed": list(project.build_requires),
-                    "distributions": env.env_path(distributions),
+                    "after_build": [[env.env_path(script), arg] for script, arg in after],
                     **({} if requires is None else {"requires": requires}),
                 }
             ),
@@ -120,8 +122,6 @@ def _one_process(
                 raise deadline.expired(f"the build backend {backend!r} (in {hook})") from None
             raise _failed(project.build_backend, hook, exc) from None
         answer = json.loads(result.read_text(encoding="utf-8"))
-        if distributions.is_file():
-            env.distributions_seen = json.loads(distributions.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(control, ignore_errors=True)
     if env.on_host and "modules" in answer and requires is None and env.hooks is not None:

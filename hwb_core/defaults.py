@@ -13,7 +13,6 @@ from hwb_core.interfaces import (
     BuildEnv,
     CliOption,
     ConfigKey,
-    RepairResult,
     Reporter,
 )
 from hwb_core.project import Project
@@ -65,55 +64,16 @@ def config_schema() -> dict[str, ConfigKey]:
             "with hashes, hash checking is required (hwb lock writes one).",
             env="HWB_BUILD_CONSTRAINT",
         ),
-        **REPAIR_KEYS,
         **BACKEND_ENV_KEYS,
         **PLATFORM_KEYS,
     }
 
 
-# Read by the core (pipeline.repair) and handed to repairers and policies in RepairRequest.
-REPAIR_KEYS: dict[str, ConfigKey] = {
-    "repair.mode": ConfigKey(
-        "str",
-        "auto",
-        "auto: a failed repair fails the build; warn: publish the wheel as built, with a warning; "
-        "skip: do not repair (--no-repair).",
-        choices=("auto", "skip", "warn"),
-    ),
-    "repair.policy": ConfigKey(
-        "str",
-        None,
-        "Platform policy to repair to: manylinux_2_28, manylinux2014, musllinux_1_2 (the "
-        "architecture is optional); default: the most compatible one the wheel meets.",
-    ),
-    "repair.exclude": ConfigKey(
-        "list",
-        [],
-        "Libraries never to bundle, as shell-style patterns of their names (libcuda.so.*).",
-    ),
-    "repair.lib-sdir": ConfigKey(
-        "str",
-        None,
-        "Where bundled libraries go in the wheel (default: the repairer's, .libs for auditwheel).",
-    ),
-    "repair.strip": ConfigKey(
-        "bool", False, "Strip debugging symbols from bundled libraries and extensions."
-    ),
-}
-
-
 @hookimpl(tryfirst=True)  # the core's flags are its own, whoever else declares them
 def cli_options(command: str) -> list[CliOption] | None:
-    # Every command that builds takes --no-repair; --platform names the one target of
-    # `hwb build` (a command building many targets has its own).
+    # --platform names the one target of `hwb build` (a command building many targets has
+    # its own).
     return [
-        CliOption(
-            ("--no-repair",),
-            "repair.mode",
-            "Publish wheels as built, without repair (repair.mode = skip).",
-            is_flag=True,
-            flag_value="skip",
-        ),
         CliOption(
             ("--no-test",),
             "test.enabled",
@@ -148,19 +108,3 @@ def run_backend(
     from hwb_core.backend import build_wheel
 
     return build_wheel(env, project, config_settings, wheel_dir, reporter)
-
-
-#: ``RepairResult.reason`` of a pure wheel.
-PURE_WHEEL = "pure wheel: nothing to repair"
-
-
-@hookimpl(trylast=True)
-def repair_wheel(wheel: Path) -> RepairResult | None:
-    """A pure wheel (platform ``any``) has nothing to repair. The core answers for it, after
-    every repairer declined it, so that ``repairer`` stays ``None`` (no repairer acted) while
-    policies still receive a result to examine."""
-    from hwb_core.wheelfile import is_pure
-
-    if is_pure(wheel):
-        return RepairResult(path=wheel, repaired=False, repairer=None, reason=PURE_WHEEL)
-    return None

@@ -558,13 +558,92 @@ def run_backend(
     """
 
 
+@hookspec
+def after_build_scripts(
+    env: BuildEnv, config: Config, work_dir: Path
+) -> Sequence[tuple[Path, str]] | None:
+    """Python files to run in the build backend's own process once ``build_wheel`` has
+    returned, while what the backend imported and what the environment holds are still there
+    (the provenance plugin lists the environment's distributions this way, saving a process).
+
+    **Called** once per build, before :func:`run_backend`, with the build environment, the
+    configuration and the build's work directory (which the environment sees: ``env.env_path``).
+    Not called for the second build of ``--check-reproducible``.
+
+    **Returns** ``(script, argument)`` pairs, or ``None``: ``script`` a host path to a Python
+    file that imports nothing from hwb (it runs under the build's interpreter, 3.8 and newer)
+    and defines ``after_build(argument, paths)``; ``paths`` is the interpreter's ``sys.path``
+    before any ``backend-path``. An environment apart from the host (a container) runs a copy
+    of it. A script that raises is passed over, as is every script when a plugin's
+    :func:`run_backend` runs the backend some other way: look for what it leaves (a file
+    named by ``argument``) in :func:`wheel_made`, and find it otherwise when it is not there.
+
+    **Combining**: every implementation is called; the scripts run in call order.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def wheel_made(
+    env: BuildEnv, wheel: Path, config: Config, work_dir: Path, reporter: Reporter
+) -> Mapping[str, Any] | None:
+    """Note what the build environment tells of a wheel just made, while it is still there.
+
+    **Called** once per build, right after :func:`run_backend` returned ``wheel`` (a file in
+    the work directory, before it is repaired), with the environment still alive
+    (``env.run`` works). Not called for the second build of ``--check-reproducible``.
+
+    **Returns** a mapping of names to values kept in the
+    :class:`hwb_core.interfaces.BuildResult`'s ``made`` (the provenance plugin's
+    ``build_requirements``: what the environment held), or ``None``. Exceptions are errors of
+    the build.
+
+    **Combining**: every implementation is called; the mappings are merged, a later one's
+    name winning.
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec(firstresult=True)
+def repair_stage(
+    session: Any,
+    wheel: Path,
+    env: BuildEnv | None,
+    config: Config,
+    python: PythonInfo | None,
+    output_dir: Path,
+    target: Target | None,
+) -> RepairResult | None:
+    """Take a built wheel through repair: the stage between building a wheel and trying it.
+
+    **Called** once per wheel a build makes, after :func:`check_wheel`, with the environment
+    the wheel was built in, its interpreter and target, and an empty ``output_dir`` to write
+    into; and by ``hwb repair`` through :func:`hwb.repair`, with ``env``, ``python`` and
+    ``target`` ``None`` (repair on the host). ``session`` carries the plugin manager and the
+    reporter.
+
+    **Returns** a :class:`RepairResult` naming the wheel to try and publish (the input itself
+    when nothing was done), or ``None`` to leave the stage to another implementation. It raises
+    :class:`hwb.RepairError` or :class:`hwb.PolicyViolation` to fail the build. The ``repair``
+    plugin implements it: it reads ``[tool.hwb.repair]`` and calls :func:`repair_wheel` as
+    ``mode`` says.
+
+    **Combining**: the first non-``None`` result wins. When none answers (the ``repair`` plugin
+    blocked), a build publishes the wheel as built, with a warning, and ``hwb repair`` fails.
+
+    .. versionadded:: 0.4
+    """
+
+
 @hookspec(firstresult=True)
 def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> RepairResult | None:
     """Make a built wheel portable (bundle outside libraries, retag it).
 
-    **Called** once per wheel, after :func:`run_backend` (with the environment the wheel was
-    built in, so a repairer can run its tool where the build ran) and by ``hwb repair`` (with
-    ``env=None``: repair on the host).
+    **Called** by the ``repair`` plugin's :func:`repair_stage`: once per wheel, after
+    :func:`run_backend` (with the environment the wheel was built in, so a repairer can run its
+    tool where the build ran) and by ``hwb repair`` (with ``env=None``: repair on the host).
 
     Not called at all when ``[tool.hwb.repair] mode`` is ``skip`` (``--no-repair``). ``request``
     carries the settings of ``[tool.hwb.repair]`` (``policy``, ``exclude``, ``lib_sdir``,
@@ -574,8 +653,8 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
     **Returns** a :class:`RepairResult` naming the wheel to publish (written into
     ``request.output_dir``, or the input itself when nothing needed doing: a wheel already
     tagged for its policy), with ``repairer`` set to the plugin's name, or ``None`` when the
-    wheel is not this repairer's (another platform, or a pure wheel). The core's own
-    implementation runs last (``trylast``) and answers for a pure wheel (platform ``any``): the
+    wheel is not this repairer's (another platform, or a pure wheel). The ``repair`` plugin's
+    own implementation runs last (``trylast``) and answers for a pure wheel (platform ``any``): the
     input unchanged, ``repairer`` ``None`` and ``reason`` ``"pure wheel: nothing to repair"``.
     When every implementation returns ``None`` the wheel is published as built. A
     failed repair raises :class:`hwb.RepairError` and nothing is published, unless

@@ -493,9 +493,10 @@ class BuildEnv(abc.ABC):
     #: elsewhere (a container) sets it False and translates paths with :meth:`env_path`.
     on_host: bool = True
 
-    #: What the environment held when the backend's driver had built the wheel (listed in
-    #: that process: :meth:`installed_distributions` then runs nothing); ``None``: not known.
-    distributions_seen: list[dict[str, Any]] | None = None
+    #: Python files to run in the backend's process once ``build_wheel`` has returned, with an
+    #: argument each (``(script, argument)``: the ``after_build_scripts`` hook's answers, set by
+    #: the core before the backend runs).
+    after_build: Sequence[tuple[Path, str]] = ()
 
     #: What the backend's processes see of hwb's environment
     #: (:class:`hwb_core.backend_env.BackendEnvironment`, from ``[tool.hwb.env]``), set by the
@@ -553,36 +554,6 @@ class BuildEnv(abc.ABC):
         container's image reference and digest (``{"image": ..., "image_digest": ...}``).
         The default says nothing."""
         return {}
-
-    def installed_distributions(self, scratch: Path) -> list[dict[str, Any]]:
-        """Every distribution :attr:`python_executable` sees (``{"name", "version",
-        "files_sha256"}``; ``files_sha256`` is a digest of its RECORD's hashed entries inside
-        ``site-packages``: it tells apart two installs of different files), asked with :meth:`run` and
-        written to a file in ``scratch`` (a new directory in the build's work directory, which
-        the environment sees: :meth:`env_path`). An empty list when the interpreter cannot
-        say."""
-        import json
-
-        scratch.mkdir(parents=True, exist_ok=True)
-        answer = scratch / "distributions.json"
-        try:
-            if self.distributions_seen is not None:
-                return list(self.distributions_seen)
-            script = list_distributions_script()
-            cmd = [self.python_executable, "-c", script, self.env_path(answer)]
-            result = self.run(cmd, check=False)
-            if result.returncode != 0:
-                return []
-            found: list[dict[str, Any]] = json.loads(answer.read_text(encoding="utf-8"))
-        except Exception:  # the record says less; the build is not failed for it
-            return []
-        return found
-
-
-def list_distributions_script() -> str:
-    """The text of ``_driver/distributions.py``, run by :meth:`BuildEnv.installed_distributions`
-    with ``python -c`` (the environment may not see hwb's files: a container)."""
-    return (Path(__file__).resolve().parent / "_driver" / "distributions.py").read_text("utf-8")
 
 
 # --------------------------------------------------------------------------- repair
@@ -736,10 +707,9 @@ class BuildResult:
     """The ``SOURCE_DATE_EPOCH`` the build ran with (``None``: none)."""
     source: Path | None = None
     """The source as given: a directory or an sdist."""
-    build_requirements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    """What the build environment held when the backend had run: ``{"name", "version",
-    "files_sha256"}`` each (:meth:`BuildEnv.installed_distributions`); empty when the
-    environment could not say."""
+    made: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """What plugins noted while the wheel was made (the ``wheel_made`` hook's answers, merged:
+    the provenance plugin's ``build_requirements``)."""
     build_constraints: Any = None
     """The :class:`hwb.constraints.BuildConstraints` the requirements were installed
     within, if any."""

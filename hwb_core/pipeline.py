@@ -2,7 +2,7 @@
 
     request -> prepare_source -> Project -> Config -> find_python -> select_isolation
             -> build_log -> private_source -> create_env -> backend_environment
-            -> run_backend -> repair_wheel -> try_wheel -> publish_files
+            -> run_backend -> repair_stage -> try_wheel -> publish_files
             -> publish (atomic, with the files beside the wheel) -> wheel_built
 
 ``hwb build`` runs it once, ``hwb matrix`` once per job.
@@ -38,8 +38,6 @@ from hwb_core.errors import (
     ConfigError,
     HwbError,
     IsolationUnavailable,
-    PolicyViolation,
-    RepairError,
     UsageError,
 )
 from hwb_core.interfaces import (
@@ -48,7 +46,6 @@ from hwb_core.interfaces import (
     EnvRequest,
     IsolationChoice,
     PythonInfo,
-    RepairRequest,
     RepairResult,
     Reporter,
     Scope,
@@ -566,6 +563,9 @@ def _make_wheel(
     wheel_dir = work / "wheel"
     wheel_dir.mkdir(exist_ok=True)
     env.build_constraints = build_constraints
+    if not request.rebuild:
+        found = pm.hook.after_build_scripts(env=env, config=config, work_dir=work)
+        env.after_build = [script for scripts in found for script in scripts or ()]
     try:
         wheel = pm.hook.run_backend(
             env=env,
@@ -576,11 +576,15 @@ def _make_wheel(
         )
     finally:
         env.build_constraints = None
-    installed = [] if request.rebuild else env.installed_distributions(work / "installed")
     if wheel is None:
         raise BuildError("no plugin ran the build backend")
+    notes: dict[str, Any] = {}
+    if not request.rebuild:
+        kw = {"env": env, "wheel": Path(wheel), "config": config, "work_dir": work}
+        for noted in pm.hook.wheel_made(**kw, reporter=reporter):
+            notes.update(noted or {})
     pm.hook.check_wheel(target=target, wheel=Path(wheel), reporter=reporter)
-    repaired = repair(session, Path(wheel), env, config, python, work / "repaired", target=target)
+    repaired = _repair(session, Path(wheel), env, made, python, target)
     tests = list(checks(repaired.path))
     return BuildResult(
         path=repaired.path,
@@ -591,13 +595,40 @@ def _make_wheel(
         duration_s=0.0,
         tests=tests,
         source=request.source.absolute(),
-        build_requirements=installed,
+        made=notes,
         build_constraints=build_constraints,
         isolation_detail=env.identity(),
         config=config,
         config_settings=config_settings,
         plugin_records=[r for r in pm.records.values() if r.status == "loaded"],
     )
+
+
+def _repair(
+    session: Session,
+    wheel: Path,
+    env: BuildEnv,
+    made: EnvRequest,
+    python: PythonInfo,
+    target: targets.Target,
+) -> RepairResult:
+    """The ``repair_stage`` hook's result; with no plugin to answer it (the repair plugin
+    blocked), the wheel as built, with a warning."""
+    result: RepairResult | None = session.pm.hook.repair_stage(
+        session=session,
+        wheel=wheel,
+        env=env,
+        config=made.config,
+        python=python,
+        output_dir=made.work_dir / "repaired",
+        target=target,
+    )
+    if result is not None:
+        return result
+    session.reporter.warn(
+        f"no plugin repairs wheels (the repair plugin is blocked); publishing {wheel.name} as built"
+    )
+    return RepairResult(path=wheel, repaired=False, reason="not repaired: no plugin repairs wheels")
 
 
 def _publish(session: Session, request: BuildRequest, result: BuildResult, outdir: Path) -> None:
@@ -619,66 +650,3 @@ def find_python(pm: PluginManager, config: Config) -> PythonInfo:
     interpreters (a container's image) needs none on this machine: then the version asked for
     stands in, and the environment finds its interpreter."""
     return pythons.find(pm, config, config.get("python"), config.get("isolation.strategy"))
-
-
-def repair_request(
-    session: Session,
-    config: Config,
-    python: PythonInfo | None,
-    output_dir: Path,
-    target: targets.Target | None = None,
-) -> RepairRequest:
-    """The request repairers and policies receive, from ``[tool.hwb.repair]``."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    policy = config.get("repair.policy")
-    return RepairRequest(
-        config=config,
-        reporter=session.reporter,
-        output_dir=output_dir,
-        python=python,
-        policy=None if policy in (None, "", "auto") else policy,
-        exclude=list(config.get("repair.exclude") or []),
-        lib_sdir=config.get("repair.lib-sdir") or None,
-        strip=bool(config.get("repair.strip")),
-        target=target,
-        source_date_epoch=wheelfile.current(),
-    )
-
-
-def repair(
-    session: Session,
-    wheel: Path,
-    env: Any,
-    config: Config,
-    python: PythonInfo | None,
-    output_dir: Path,
-    *,
-    target: targets.Target | None = None,
-) -> RepairResult:
-    """Run the ``repair_wheel`` hook as ``[tool.hwb.repair] mode`` says: ``skip`` does not call
-    it; ``warn`` turns a failed repair (not a policy's refusal) into a warning and keeps the
-    wheel as built; ``auto`` lets the error through, so nothing is published."""
-    mode = config.get("repair.mode")
-    if mode == "skip":
-        return RepairResult(
-            path=wheel,
-            repaired=False,
-            reason=f"repair skipped (repair.mode = skip, from {config.source('repair.mode')})",
-        )
-    request = repair_request(session, config, python, output_dir, target)
-    try:
-        result: RepairResult | None = session.pm.hook.repair_wheel(
-            wheel=wheel, env=env, request=request
-        )
-    except PolicyViolation:
-        raise
-    except RepairError as exc:
-        if mode != "warn":
-            raise
-        session.reporter.warn(
-            f"{exc.one_line()}; publishing {wheel.name} unrepaired (repair.mode = warn)"
-        )
-        return RepairResult(path=wheel, repaired=False, reason=f"repair failed: {exc.message}")
-    if result is None:
-        return RepairResult(path=wheel, repaired=False, reason="no repairer handles this wheel")
-    return result

@@ -19,6 +19,7 @@ from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest
 from hwb_core.report import NullReporter
 from hwb_plugins import delvewheel
+from hwb_plugins import repair as repair_plugin
 from hwb_plugins.delvewheel import repair as dw
 
 
@@ -32,7 +33,7 @@ def make_wheel(directory: Path, tag: str, members: dict[str, bytes] | None = Non
 
 
 def request(tmp_path: Path, tool_hwb: dict[str, Any] | None = None, **fields: Any) -> RepairRequest:
-    schema = {**defaults.config_schema(), **delvewheel.config_schema()}
+    schema = {**defaults.config_schema(), **repair_plugin.config_schema(), **delvewheel.config_schema()}
     pyproject = tmp_path / "pyproject.toml"
     config = load_config(schema, tool_hwb=tool_hwb or {}, pyproject_path=pyproject)
     repair = config.get("repair.exclude")

@@ -426,10 +426,10 @@ def test_the_backend_runs_once_through_the_driver_in_the_source_directory(
         "config_settings",
         "wheel_directory",
         "installed",
-        "distributions",
+        "after_build",
     }
     assert call["request"]["wheel_directory"] == str(wheel.parent)
-    assert call["request"]["distributions"] == str(control / "distributions.json")
+    assert call["request"]["after_build"] == []  # no plugin gave a script
     assert call["request"]["backend_path"] == ["_backend"]  # the driver resolves it in its cwd
     assert (call["cwd"], call["extra_env"]) == (root, {})
     assert not control.exists()  # removed once the process ended
@@ -463,9 +463,7 @@ def test_a_backend_that_asks_for_more_builds_in_a_second_driver_process(
         assert not control.exists()
     assert first["control"] != second["control"]
     assert "requires" not in first["request"]  # the first one asked; it did not build
-    first_request = {**first["request"], "distributions": second["request"]["distributions"]}
-    assert second["request"] == {**first_request, "requires": ["authoring-extra"]}
-    assert second["request"]["distributions"] == str(second["control"] / "distributions.json")
+    assert second["request"] == {**first["request"], "requires": ["authoring-extra"]}
     assert seen["argv"][1:] == second["cmd"][2:]
     assert seen["cwd"] == str(root) and seen["wheel_directory"] == str(wheel.parent)
     assert seen["environ"] == env.environ(backend=True)

@@ -178,15 +178,17 @@ with open(sys.argv[1], "w") as stream:
 
 
 @pytest.mark.parametrize("python", [sys.executable, "/usr/bin/python3"], ids=["this", "debian"])
-def test_the_listing_of_installed_distributions_matches_importlib_metadata(python: str, tmp_path: Path) -> None:
+def test_the_listing_of_installed_distributions_matches_importlib_metadata(
+    python: str, tmp_path: Path
+) -> None:
     """The build environment's distributions are read from the ``*.dist-info`` and
     ``*.egg-info`` directories on ``sys.path`` without importing ``importlib.metadata``; on
     this venv (with an editable install) and Debian's python3 (``*.egg-info`` files and
     directories in dist-packages) the answer is importlib.metadata's."""
-    from hwb_core.interfaces import list_distributions_script
+    from hwb_plugins.provenance.environment import script
 
     ours, reference = tmp_path / "ours.json", tmp_path / "reference.json"
-    subprocess.run([python, "-c", list_distributions_script(), str(ours)], check=True, cwd=tmp_path)
+    subprocess.run([python, "-c", script(), str(ours)], check=True, cwd=tmp_path)
     subprocess.run([python, "-c", _REFERENCE, str(reference)], check=True, cwd=tmp_path)
     listed = json.loads(ours.read_text())
     assert len(listed) > 1
@@ -203,3 +205,104 @@ def test_the_backend_process_lists_what_the_environment_held(run_hwb: Run, tmp_p
     assert not [line for line in commands if "dist-info" in line], commands
     listed = json_out(run_hwb("verify", wheel, "--json"))["wheels"][0]["build_requirements"]
     assert any(entry.startswith("setuptools==") for entry in listed), listed
+
+
+class _Settings:
+    """A configuration with ``provenance.enabled`` as given."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def get(self, key: str) -> object:
+        assert key == "provenance.enabled"
+        return self.enabled
+
+
+class _Env:
+    """An environment on the host that runs its commands (the listing asked afresh)."""
+
+    python_executable = sys.executable
+
+    def __init__(self) -> None:
+        self.ran: list[list[str]] = []
+
+    def env_path(self, path: Path) -> str:
+        return str(path)
+
+    def run(self, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        self.ran.append(cmd)
+        return subprocess.run(cmd, check=check, text=True, capture_output=True)
+
+
+def _plugins(*blocked: str) -> object:
+    from hwb_core.plugins import PluginManager
+
+    pm = PluginManager(blocked=blocked)
+    pm.load_core()
+    pm.load_entry_points()
+    return pm
+
+
+def test_the_plugin_lists_in_the_backend_process_and_not_at_all_when_blocked_or_off(
+    tmp_path: Path,
+) -> None:
+    """The provenance plugin hands the backend's process its listing script (the
+    ``after_build_scripts`` hook) and reads its answer once the wheel is made (``wheel_made``);
+    blocked (``-p no:provenance``) or off (``--no-provenance``), nothing is listed."""
+    from hwb_plugins.provenance.environment import LISTING
+
+    env, wheel = _Env(), tmp_path / "w-1.0-py3-none-any.whl"
+    kw: dict[str, object] = {"env": env, "work_dir": tmp_path / "work"}
+    pm: object = _plugins()
+    hook = pm.hook  # type: ignore[attr-defined]
+    ((script, argument),) = [
+        s for found in hook.after_build_scripts(config=_Settings(True), **kw) for s in found or ()
+    ]
+    assert script == LISTING and Path(argument).parent.is_dir()
+    Path(argument).write_text('[{"name": "a", "version": "1", "files_sha256": "x"}]')
+    made = hook.wheel_made(config=_Settings(True), wheel=wheel, reporter=None, **kw)
+    assert made == [{"build_requirements": [{"name": "a", "version": "1", "files_sha256": "x"}]}]
+    assert env.ran == []  # the backend's process said it
+    assert [f for f in hook.after_build_scripts(config=_Settings(False), **kw) if f] == []
+    assert [
+        f for f in hook.wheel_made(config=_Settings(False), wheel=wheel, reporter=None, **kw) if f
+    ] == []
+    blocked = _plugins("provenance").hook  # type: ignore[attr-defined]
+    assert [f for f in blocked.after_build_scripts(config=_Settings(True), **kw) if f] == []
+    assert [
+        f for f in blocked.wheel_made(config=_Settings(True), wheel=wheel, reporter=None, **kw) if f
+    ] == []
+    assert env.ran == []
+
+
+def test_without_the_backend_process_s_listing_the_environment_is_asked(tmp_path: Path) -> None:
+    """A backend run some other way leaves no listing: the environment is asked with
+    ``env.run``, the same answer."""
+    from hwb_plugins.provenance.environment import held, script
+
+    env = _Env()
+    found = held(env, tmp_path / "work")  # type: ignore[arg-type]
+    ((cmd),) = env.ran
+    assert cmd[:3] == [sys.executable, "-c", script()]
+    assert any(d["name"].lower() == "pytest" for d in found), found
+
+
+def test_a_build_with_provenance_blocked_publishes_the_wheel_alone(
+    run_hwb: Run, tmp_path: Path
+) -> None:
+    """``-p no:provenance``: no record, and the build does not miss it."""
+    project = write_project(tmp_path / "proj", PROJECT)
+    out = tmp_path / "out"
+    result = run_hwb(
+        "-p",
+        "no:provenance",
+        "build",
+        str(project),
+        "--isolation",
+        "venv",
+        "-o",
+        str(out),
+        "--no-test",
+    )
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in out.iterdir()] == ["hwbprov-1.0-py3-none-any.whl"]

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from hwb import repair
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import BuildEnv, PythonInfo, RunResult
-from hwb_core.pipeline import Session, repair
+from hwb_core.pipeline import Session
 from hwb_core.plugins import PluginManager
 from hwb_core.report import NullReporter
 from hwb_plugins.auditwheel.repair import REQUIREMENTS

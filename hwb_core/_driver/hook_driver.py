@@ -7,8 +7,10 @@ Started by :mod:`hwb_core.backend` in the build environment (a copy of it, in a 
 with the project root as its working directory. It speaks PEP 517 itself (the interface is the
 specification's, not pyproject-hooks' private files): REQUEST_JSON holds ``backend``,
 ``backend_path``, ``config_settings``, ``wheel_directory``, ``installed`` (the requirements
-already in the environment) and, optionally, ``distributions``: where to write what the
-environment holds once ``build_wheel`` has run (``distributions.py``), and ``requires``: what
+already in the environment), ``after_build``: ``[SCRIPT, ARGUMENT]`` pairs, Python files a plugin
+gives (the ``after_build_scripts`` hook) whose ``after_build(ARGUMENT, PATHS)`` this process calls
+once ``build_wheel`` has returned (``PATHS``: the interpreter's ``sys.path`` before any
+``backend-path``; an exception there is ignored), and, optionally, ``requires``: what
 ``get_requires_for_build_wheel`` answered a first process, which asked for more than was
 installed (this second one, started once hwb installed it, calls only ``build_wheel``).
 RESULT_JSON receives ``{"requires": [...]}`` and, when ``build_wheel`` ran, ``"wheel"``: the
@@ -71,20 +73,21 @@ def imported_since(before: set[str], root: str) -> list[str]:
     return names
 
 
-def list_distributions(out_json: str, paths: list[str]) -> None:
-    """What the environment holds, once the wheel is built: ``distributions.py`` beside this
-    file, in this process (it saves the build a process of its own)."""
+def after_build(scripts: list[list[str]], paths: list[str]) -> None:
+    """Run each script's ``after_build(argument, paths)``, in this process (it saves the build
+    a process of its own); one that fails is passed over: what it was to find is not known."""
     import importlib.util
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location(
-        "_hwb_distributions", os.path.join(here, "distributions.py")
-    )
-    if spec is None or spec.loader is None:
-        return
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.write(out_json, paths)
+    for number, (script, argument) in enumerate(scripts):
+        try:
+            spec = importlib.util.spec_from_file_location(f"_hwb_after_build_{number}", script)
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            module.after_build(argument, list(paths))
+        except Exception:
+            continue
 
 
 def main() -> int:
@@ -137,8 +140,7 @@ def main() -> int:
         write_with_warnings({"requires": requires, "started": True})
         name = backend.build_wheel(request["wheel_directory"], settings)
         modules = imported_since(before, os.getcwd())
-        if request.get("distributions"):
-            list_distributions(request["distributions"], installed_paths)
+        after_build(request.get("after_build") or [], installed_paths)
         result = {"requires": requires, "started": True, "wheel": name, "modules": modules}
         result["paths"] = installed_paths
         write_with_warnings(result)

@@ -1,14 +1,17 @@
 """Provenance: beside each published wheel, a record of how it was made (an in-toto statement
 with a SLSA provenance predicate, :mod:`.record`), published atomically with the wheel through
 the ``publish_files`` hook; and ``hwb verify WHEEL``, which checks a wheel against its record
-(:mod:`.verify`). Off with ``[tool.hwb.provenance] enabled = false`` or ``--no-provenance``."""
+(:mod:`.verify`). What the build environment held is listed once the backend has built the
+wheel (:mod:`.environment`). Off with ``[tool.hwb.provenance] enabled = false`` or
+``--no-provenance``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from hwb import CliOption, CommandLine, ConfigKey, Reporter, hookimpl
+from hwb import BuildEnv, CliOption, CommandLine, Config, ConfigKey, Reporter, hookimpl
 
 ENABLED = "provenance.enabled"
 #: The record's file name is the wheel's with this added.
@@ -40,6 +43,24 @@ def cli_options(command: str) -> list[CliOption] | None:
             flag_value="false",
         )
     ]
+
+
+@hookimpl
+def after_build_scripts(env: BuildEnv, config: Config, work_dir: Path) -> Any:
+    if not config.get(ENABLED):
+        return None
+    from hwb_plugins.provenance.environment import scripts
+
+    return scripts(env, work_dir)
+
+
+@hookimpl
+def wheel_made(env: BuildEnv, config: Config, work_dir: Path) -> Mapping[str, Any] | None:
+    if not config.get(ENABLED):
+        return None
+    from hwb_plugins.provenance.environment import held
+
+    return {"build_requirements": held(env, work_dir)}
 
 
 @hookimpl

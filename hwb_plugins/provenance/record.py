@@ -105,7 +105,7 @@ def dependencies(result: Any) -> list[dict[str, Any]]:
     constraints = result.build_constraints
     if constraints is not None:
         pins = constraints.pins_for(result.python.marker_env)
-    for dist in result.build_requirements:
+    for dist in result.made.get("build_requirements", []):
         found.append(requirement(dist, pins))
     return found
 

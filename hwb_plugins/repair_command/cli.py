@@ -1,6 +1,6 @@
 """``hwb repair``: repair wheels built elsewhere with the repairer plugins a build uses.
 
-Each wheel goes through :func:`hwb_core.pipeline.repair` on the host (``env=None``), so the
+Each wheel goes through :func:`hwb.repair` (the ``repair_stage`` hook) on the host (``env=None``), so the
 same repairers and the same organizations' policies see it as after ``hwb build``, and is
 published atomically into the output directory.
 """
@@ -158,7 +158,9 @@ def repair_wheels(
     fuse: bool,
 ) -> RepairRun:
     from hwb import check_outdir, publish, repair, repair_request, wheelfile
+    from hwb.repairs import check_repair_stage
 
+    check_repair_stage(session)
     for wheel in wheels:
         if not wheel.is_file():
             raise UsageError(f"{wheel} is not a file", hint="give paths of .whl files")

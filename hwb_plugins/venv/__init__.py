@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -503,21 +503,21 @@ class CachedVenvBuildEnv(VenvBuildEnv):
         self.path_prefix = [str(env_python(acquired.path).parent)]
         self.extra_environ = {"VIRTUAL_ENV": str(acquired.path), "PYTHONDONTWRITEBYTECODE": "1"}
 
-    def installed_distributions(self, scratch: Path) -> list[dict[str, Any]]:
-        """As every environment's, asked once per cached environment: a complete one never
-        changes, so the answer is kept in it (``.hwb-distributions.json``) for the next build."""
+    def remembered(self, name: str, find: Callable[[], Any]) -> Any:
+        """``find()``, asked once per cached environment: a complete one never changes, so a
+        true answer is kept in it (``.hwb-NAME.json``) for the next build (the provenance
+        plugin's list of what it holds)."""
         import json
 
-        kept = self.env_dir / ".hwb-distributions.json"
+        kept = self.env_dir / f".hwb-{name}.json"
         try:
-            found: list[dict[str, Any]] = json.loads(kept.read_text(encoding="utf-8"))
-            return found
+            return json.loads(kept.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-        found = super().installed_distributions(scratch)
+        found = find()
         if found:
             with contextlib.suppress(OSError):
-                temporary = kept.with_name(f".hwb-distributions-{os.getpid()}.tmp")
+                temporary = kept.with_name(f".hwb-{name}-{os.getpid()}.tmp")
                 temporary.write_text(json.dumps(found), encoding="utf-8")
                 os.replace(temporary, kept)
         return found

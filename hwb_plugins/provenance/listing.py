@@ -2,13 +2,14 @@
 ``files_sha256`` a digest of the hashed entries of its RECORD (less those outside
 site-packages, bytecode and the installer's own files), sorted by name.
 
-    python distributions.py OUT_JSON          (or this file's text with ``python -c``)
+    python listing.py OUT_JSON          (or this file's text with ``python -c``)
 
 It reads the ``*.dist-info`` and ``*.egg-info`` directories on ``sys.path`` itself, the first of
 a name winning, as ``importlib.metadata.distributions()`` would see them: importing
-``importlib.metadata`` costs three times as long as the listing. ``hook_driver.py`` calls
-:func:`write` after ``build_wheel``, in the backend's own process. It imports nothing from hwb
-(it runs under the build's interpreter, 3.8 and newer).
+``importlib.metadata`` costs three times as long as the listing. The core's driver calls
+:func:`after_build` after ``build_wheel``, in the backend's own process (the
+``after_build_scripts`` hook). It imports nothing from hwb (it runs under the build's
+interpreter, 3.8 and newer).
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ def listing(paths: list[str]) -> list[dict[str, str]]:
 def write(out_json: str, paths: list[str]) -> None:
     with open(out_json, "w", encoding="utf-8") as stream:
         json.dump(listing(paths), stream)
+
+
+after_build = write
 
 
 if __name__ == "__main__":
