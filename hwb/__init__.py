@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hwb.repairs import (
         repair as repair,
+    )
+    from hwb.repairs import (
         repair_request as repair_request,
     )
     from hwb.terminal import live_wanted as live_wanted
@@ -26,63 +28,149 @@ if TYPE_CHECKING:
     )
     from hwb_core.backend_env import (
         BackendEnvironment as BackendEnvironment,
+    )
+    from hwb_core.backend_env import (
         installer_environment as installer_environment,
     )
     from hwb_core.config import (
         Config as Config,
+    )
+    from hwb_core.config import (
         load_config as load_config,
     )
     from hwb_core.errors import (
-        BackendError as BackendError,
-        BuildError as BuildError,
-        BuildTimeout as BuildTimeout,
-        ConfigError as ConfigError,
         EXIT_BUILD_FAILED as EXIT_BUILD_FAILED,
+    )
+    from hwb_core.errors import (
         EXIT_INTERRUPTED as EXIT_INTERRUPTED,
+    )
+    from hwb_core.errors import (
         EXIT_OK as EXIT_OK,
+    )
+    from hwb_core.errors import (
         EXIT_TIMEOUT as EXIT_TIMEOUT,
+    )
+    from hwb_core.errors import (
         EXIT_USAGE as EXIT_USAGE,
+    )
+    from hwb_core.errors import (
+        BackendError as BackendError,
+    )
+    from hwb_core.errors import (
+        BuildError as BuildError,
+    )
+    from hwb_core.errors import (
+        BuildTimeout as BuildTimeout,
+    )
+    from hwb_core.errors import (
+        ConfigError as ConfigError,
+    )
+    from hwb_core.errors import (
         HwbError as HwbError,
+    )
+    from hwb_core.errors import (
         IsolationUnavailable as IsolationUnavailable,
+    )
+    from hwb_core.errors import (
         PolicyViolation as PolicyViolation,
+    )
+    from hwb_core.errors import (
         PythonNotFound as PythonNotFound,
+    )
+    from hwb_core.errors import (
         RepairError as RepairError,
+    )
+    from hwb_core.errors import (
         UnsafeArchive as UnsafeArchive,
+    )
+    from hwb_core.errors import (
         UsageError as UsageError,
+    )
+    from hwb_core.errors import (
         WheelTestFailed as WheelTestFailed,
     )
     from hwb_core.hookspecs import (
         hookimpl as hookimpl,
+    )
+    from hwb_core.hookspecs import (
         hookspec as hookspec,
     )
     from hwb_core.interfaces import (
         BuildEnv as BuildEnv,
+    )
+    from hwb_core.interfaces import (
         BuildResult as BuildResult,
+    )
+    from hwb_core.interfaces import (
         Capabilities as Capabilities,
+    )
+    from hwb_core.interfaces import (
         CheckerRequest as CheckerRequest,
+    )
+    from hwb_core.interfaces import (
         CliOption as CliOption,
+    )
+    from hwb_core.interfaces import (
         CommandLine as CommandLine,
+    )
+    from hwb_core.interfaces import (
         ConfigKey as ConfigKey,
+    )
+    from hwb_core.interfaces import (
         EnvRequest as EnvRequest,
+    )
+    from hwb_core.interfaces import (
         IsolationChoice as IsolationChoice,
+    )
+    from hwb_core.interfaces import (
         IsolationInfo as IsolationInfo,
+    )
+    from hwb_core.interfaces import (
         PythonInfo as PythonInfo,
+    )
+    from hwb_core.interfaces import (
         PythonSpec as PythonSpec,
+    )
+    from hwb_core.interfaces import (
         RepairRequest as RepairRequest,
+    )
+    from hwb_core.interfaces import (
         RepairResult as RepairResult,
+    )
+    from hwb_core.interfaces import (
         Reporter as Reporter,
+    )
+    from hwb_core.interfaces import (
         RunResult as RunResult,
+    )
+    from hwb_core.interfaces import (
         Scope as Scope,
+    )
+    from hwb_core.interfaces import (
         WheelTestOutcome as WheelTestOutcome,
+    )
+    from hwb_core.interfaces import (
         WheelTestRequest as WheelTestRequest,
     )
     from hwb_core.pipeline import (
         BuildRequest as BuildRequest,
+    )
+    from hwb_core.pipeline import (
         Session as Session,
+    )
+    from hwb_core.pipeline import (
         build as build,
+    )
+    from hwb_core.pipeline import (
         check_outdir as check_outdir,
+    )
+    from hwb_core.pipeline import (
         prepared_source as prepared_source,
+    )
+    from hwb_core.pipeline import (
         publish as publish,
+    )
+    from hwb_core.pipeline import (
         resolve_outdir as resolve_outdir,
     )
     from hwb_core.plugins import (
@@ -96,6 +184,8 @@ if TYPE_CHECKING:
     )
     from hwb_core.requirements import (
         from_index_only as from_index_only,
+    )
+    from hwb_core.requirements import (
         normalize_all as normalize_all,
     )
     from hwb_core.target import (
