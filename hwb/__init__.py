@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from hwb.repairs import (
         repair_request as repair_request,
     )
+    from hwb.terminal import (
+        live_wanted as live_wanted,
+    )
     from hwb_core import (
         __version__ as __version__,
     )
@@ -179,7 +182,7 @@ if TYPE_CHECKING:
         Project as Project,
     )
     from hwb_core.report import (
-        live_wanted as live_wanted,
+        use_color as use_color,
     )
     from hwb_core.requirements import (
         from_index_only as from_index_only,
@@ -244,7 +247,7 @@ _NAMES: dict[str, str] = {
     "hookimpl": "hwb_core.hookspecs",
     "hookspec": "hwb_core.hookspecs",
     "installer_environment": "hwb.installer",
-    "live_wanted": "hwb_core.report",
+    "live_wanted": "hwb.terminal",
     "load_config": "hwb_core.config",
     "normalize_all": "hwb_core.requirements",
     "prepared_source": "hwb_core.pipeline",
@@ -252,6 +255,7 @@ _NAMES: dict[str, str] = {
     "repair": "hwb.repairs",
     "repair_request": "hwb.repairs",
     "resolve_outdir": "hwb_core.pipeline",
+    "use_color": "hwb_core.report",
 }
 
 __all__ = sorted(_NAMES)

@@ -8,12 +8,10 @@ object and nothing else.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from hwb_core import __version__
@@ -175,13 +173,12 @@ def _run(args: list[str]) -> int:
 def _make_cli(click: Any, pm: Any) -> Any:
     from hwb_core.interfaces import CommandLine
 
-    def make_session(ctx: Any, live: bool = False) -> Any:
-        """The command's session; ``live`` asks for a live status line, shown on a terminal."""
+    def make_session(ctx: Any, status: Any = None) -> Any:
+        """The command's session; its reporter draws through ``status``, a live status line."""
         from hwb_core.pipeline import Session
-        from hwb_core.report import ConsoleReporter, live_wanted
+        from hwb_core.report import ConsoleReporter
 
-        live = live and not _state["json"] and live_wanted(sys.stderr)
-        reporter = ConsoleReporter(_state["verbosity"], live=live)
+        reporter = ConsoleReporter(_state["verbosity"], status=status)
         _state["reporter"] = reporter
         return Session(pm, reporter)
 
@@ -207,8 +204,6 @@ def _make_cli(click: Any, pm: Any) -> Any:
         if sub is not None and getattr(sub, "hwb_plugin_options", None) is not None:
             _add_plugin_options(click, sub, pm)
 
-    _add_build(click, pm, cli, make_session)
-
     pm.add_commands(
         CommandLine(
             group=cli,
@@ -224,70 +219,6 @@ def _make_cli(click: Any, pm: Any) -> Any:
         )
     )
     return cli
-
-
-def _add_build(click: Any, pm: Any, cli: Any, make_session: Any) -> None:
-    """``hwb build``, the core's one command."""
-
-    @cli.command()
-    @click.argument("src", default=".", type=click.Path(path_type=Path))
-    @click.option(
-        "-o",
-        "--outdir",
-        type=click.Path(path_type=Path),
-        help="Output directory (default: dist/ in SRC).",
-    )
-    @shared_options(click, "isolation", "python", "config_settings", "verbose", "quiet", "json")
-    @click.pass_context
-    def build(
-        ctx: Any,
-        src: Path,
-        outdir: Path | None,
-        isolation: str | None,
-        no_isolation: bool,
-        python_spec: str | None,
-        config_settings: tuple[str, ...],
-        verbose: int,
-        quiet: bool,
-        as_json: bool,
-        **plugin_values: Any,
-    ) -> int:
-        """Build a wheel from SRC (a project directory or an sdist)."""
-        from hwb_core.pipeline import BuildRequest
-        from hwb_core.pipeline import build as run_build
-
-        _state["verbosity"] = -1 if quiet else verbose
-        _state["json"] = as_json
-        _state["streamed"] = verbose >= 1
-        isolation = resolve_no_isolation(click, pm, isolation, no_isolation)
-        session = make_session(ctx, live=True)
-        session.report_plugin_failures()
-        request = BuildRequest(
-            source=src,
-            outdir=outdir,
-            python=python_spec,
-            isolation=isolation,
-            config_settings=parse_config_settings(config_settings),
-            overrides=_plugin_overrides(build, plugin_values),
-            keep_log=True,
-        )
-        result = run_build(request, session)
-        session.reporter.close()
-        if as_json:
-            print(json.dumps({"wheels": [result.to_json()]}, indent=2))
-        elif not quiet:
-            repaired = f", repaired by {result.repair.repairer}" if result.repair.repaired else ""
-            print(
-                f"built {result.path} ({result.isolation}{repaired}, {result.duration_s:.1f}s)",
-                file=sys.stderr,
-            )
-        if result.reproducible is not None and not result.reproducible.identical:
-            from hwb_core.errors import BuildError
-
-            raise BuildError(result.reproducible.describe(), hint="docs/reproducibility.md")
-        return 0
-
-    takes_plugin_options(build)
 
 
 #: The options several commands take, declared once (``CommandLine.shared_options``): each

@@ -234,8 +234,11 @@ class CommandLine:
     pm: Any
     """The plugin manager: ``pm.hook`` calls hooks, ``pm.records`` is what ``hwb plugins``
     lists (a command that builds gets it from its session, ``cli.session(ctx).pm``)."""
-    session: Callable[[Any], Any]
-    """``session(ctx)``: a :class:`hwb_core.pipeline.Session` (plugins, reporter) for a command."""
+    session: Callable[..., Any]
+    """``session(ctx, status=None)``: a :class:`hwb_core.pipeline.Session` (plugins, reporter)
+    for a command; ``status``, a live status line (``step(message)``, ``output(line)``,
+    ``print(text)``, ``stop()``), gets the steps and output and prints the messages, until the
+    reporter is closed (before the core prints the error that ends the command)."""
     set_output: Callable[..., None]
     """``set_output(verbosity=0, json=False, streamed=False)``: how the core prints an error
     that ends the command (``streamed`` when the backend's output was shown already)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from typing import Any, TextIO
 
@@ -23,40 +22,28 @@ def use_color(stream: TextIO) -> bool:
     return os.environ.get("TERM") != "dumb" and stream.isatty()
 
 
-def live_wanted(stream: TextIO) -> bool:
-    """A live status line only where someone watches: a terminal that can redraw a line."""
-    # NO_COLOR users ask for plain text: no redrawn line either (cursor movements are escapes).
-    if os.environ.get("TERM") == "dumb" or os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 class ConsoleReporter:
     """Levels: ``-q`` (-1) errors only, 0 steps, 1 (``-v``) backend output streamed,
     2 (``-vv``) commands and decisions, 3 (``-vvv``) tracebacks too.
 
-    With ``live`` (on a terminal, see :func:`live_wanted`) a status line under the messages
-    shows the current step, how long it has run and the latest line of output, redrawn four
-    times a second until :meth:`close`."""
+    With a ``status`` line (``hwb build``'s on a terminal: an object
+    with ``step(message)``, ``output(line)``, ``print(text)`` and ``stop()``) the steps and
+    output lines go to it as well, the messages are printed through it (above it), and
+    :meth:`close` takes it away."""
 
     def __init__(
         self,
         verbosity: int = 0,
         stream: TextIO | None = None,
         prefix: str = "",
-        live: bool = False,
+        status: Any = None,
     ) -> None:
         self.verbosity = verbosity
         self.stream = stream or sys.stderr
         self.prefix = prefix
         self._start = time.monotonic()
         self._color = use_color(self.stream)
-        self._status: LiveStatus | None = None
-        if live and verbosity >= 0:
-            self._status = LiveStatus(self.stream, self._color)
+        self._status = status if verbosity >= 0 else None
 
     @property
     def live(self) -> bool:
@@ -107,87 +94,6 @@ class ConsoleReporter:
     def error(self, message: str) -> None:
         self.close()
         self._write(f"error: {message}", "31")
-
-
-class LiveStatus:
-    """The status line: rich's ``Live`` on ``stream``, transient (gone when stopped), its text
-    computed at each redraw so the elapsed time moves on its own. Lines printed meanwhile go
-    above it; stdout is never touched (``--json`` stays clean)."""
-
-    def __init__(self, stream: TextIO, color: bool) -> None:
-        from rich.console import Console
-        from rich.live import Live
-
-        self._console = Console(
-            file=stream, force_terminal=True, no_color=not color, highlight=False, soft_wrap=False
-        )
-        self._step = ""
-        self._since = time.monotonic()
-        self._latest = ""
-        self._lock = threading.Lock()
-        self._live: Any = None
-        self._live_type = Live
-
-    def _render(self) -> Any:
-        from rich.text import Text
-
-        with self._lock:
-            step, since, latest = self._step, self._since, self._latest
-        width = max(20, self._console.width - 1)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{_SPINNER[int(time.monotonic() * 8) % len(_SPINNER)]} ", style="cyan")
-        text.append(step, style="bold")
-        text.append(f" ({time.monotonic() - since:.0f}s)")
-        if latest:
-            text.append("  " + latest[: width * 2], style="dim")
-        text.truncate(width, overflow="ellipsis")
-        return text
-
-    def step(self, message: str) -> None:
-        with self._lock:
-            self._step, self._since, self._latest = message, time.monotonic(), ""
-        if self._live is None:
-            self._live = self._live_type(
-                _Dynamic(self._render),
-                console=self._console,
-                transient=True,
-                refresh_per_second=8,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
-
-    def output(self, line: str) -> None:
-        line = line.strip()
-        if line:
-            with self._lock:
-                self._latest = line[:DISPLAY_CHARS]
-
-    def print(self, text: str) -> None:
-        from rich.text import Text
-
-        if self._live is None:
-            print(text, file=self._console.file, flush=True)
-        else:
-            self._console.print(Text.from_ansi(text), soft_wrap=True)
-
-    def stop(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-
-
-_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
-
-class _Dynamic:
-    """A renderable whose content is made afresh at every redraw."""
-
-    def __init__(self, make: Any) -> None:
-        self._make = make
-
-    def __rich__(self) -> Any:
-        return self._make()
 
 
 class NullReporter(ConsoleReporter):

@@ -461,6 +461,20 @@ def test_hwb_plugins_and_hwb_pythons_are_plugin_infos_commands(run_hwb: Any) -> 
         assert f"No such command '{command}'" in line
 
 
+def test_hwb_build_is_plugin_build_commands_command(run_hwb: Any, tmp_path: Path) -> None:
+    """``hwb build`` comes from plugin ``build-command`` on the add_commands hook: listed as its
+    hook, and gone, with a one-line usage error and nothing built, when it is blocked; the
+    other commands stay."""
+    listed = json.loads(run_hwb("plugins", "--json").stdout)
+    (plugin,) = [p for p in listed["plugins"] if p["name"] == "build-command"]
+    assert (plugin["module"], plugin["hooks"]) == ("hwb_plugins.build_command", ["add_commands"])
+    project = tiny_project(tmp_path / "proj")
+    line = assert_clean_error(run_hwb("-p", "no:build-command", "build", str(project)), 2)
+    assert "No such command 'build'" in line
+    assert not (project / "dist").exists()
+    assert run_hwb("-p", "no:build-command", "plugins").returncode == 0
+
+
 # --------------------------------------------------------------------------- hooks of a plugin's own
 
 OWNER = (
