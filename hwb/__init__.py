@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from hwb.terminal import (
         live_wanted as live_wanted,
     )
+    from hwb.wheeltest import (
+        WheelTestOutcome as WheelTestOutcome,
+    )
+    from hwb.wheeltest import (
+        WheelTestRequest as WheelTestRequest,
+    )
     from hwb_core import (
         __version__ as __version__,
     )
@@ -148,12 +154,6 @@ if TYPE_CHECKING:
     from hwb_core.interfaces import (
         Scope as Scope,
     )
-    from hwb_core.interfaces import (
-        WheelTestOutcome as WheelTestOutcome,
-    )
-    from hwb_core.interfaces import (
-        WheelTestRequest as WheelTestRequest,
-    )
     from hwb_core.pipeline import (
         BuildRequest as BuildRequest,
     )
@@ -237,8 +237,8 @@ _NAMES: dict[str, str] = {
     "UnsafeArchive": "hwb_core.errors",
     "UsageError": "hwb_core.errors",
     "WheelTestFailed": "hwb_core.errors",
-    "WheelTestOutcome": "hwb_core.interfaces",
-    "WheelTestRequest": "hwb_core.interfaces",
+    "WheelTestOutcome": "hwb.wheeltest",
+    "WheelTestRequest": "hwb.wheeltest",
     "__version__": "hwb_core",
     "build": "hwb_core.pipeline",
     "build_wheel": "hwb_core.backend",

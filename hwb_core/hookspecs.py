@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hwb_core.interfaces import (
         BuildEnv,
         CheckerRequest,
+        CheckOutcome,
         CliOption,
         CommandLine,
         ConfigKey,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
         RepairRequest,
         RepairResult,
         Reporter,
-        WheelTestOutcome,
     )
     from hwb_core.plugins import PluginManager
     from hwb_core.project import Project
@@ -701,7 +701,7 @@ def repair_wheel(wheel: Path, env: BuildEnv | None, request: RepairRequest) -> R
 @hookspec(firstresult=True)
 def wheel_checker(
     request: CheckerRequest,
-) -> AbstractContextManager[Callable[[Path], Sequence[WheelTestOutcome]]] | None:
+) -> AbstractContextManager[Callable[[Path], Sequence[CheckOutcome]]] | None:
     """Make the stage that tries a built, repaired wheel before it is published (the
     ``try-wheel`` plugin runs every :func:`try_wheel` implementation there: the project's
     tests, the import check, organizations' checks).

@@ -13,10 +13,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from hwb_core.interfaces import CheckerRequest, WheelTestOutcome
+from hwb_core.interfaces import CheckerRequest, CheckOutcome
 from hwb_core.plugins import PluginManager
 
-Checker = Callable[[Path], Sequence[WheelTestOutcome]]
+Checker = Callable[[Path], Sequence[CheckOutcome]]
 
 
 def stage(pm: PluginManager, **request: Any) -> AbstractContextManager[Checker]:
@@ -29,5 +29,5 @@ def stage(pm: PluginManager, **request: Any) -> AbstractContextManager[Checker]:
     return found if found is not None else contextlib.nullcontext(_untried)
 
 
-def _untried(wheel: Path) -> Sequence[WheelTestOutcome]:
+def _untried(wheel: Path) -> Sequence[CheckOutcome]:
     return []
