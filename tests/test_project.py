@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hwb.extensions import detect as detect_extensions
+from hwb.extensions import of as extensions_of
 from hwb_core.errors import ConfigError, UsageError
-from hwb_core.project import DEFAULT_BACKEND, DEFAULT_REQUIRES, Project, detect_extensions
+from hwb_core.project import DEFAULT_BACKEND, DEFAULT_REQUIRES, Project
 from tests.conftest import write_project
 
 PURE_PYPROJECT = """
@@ -125,8 +127,8 @@ def test_a_pure_project_has_no_extensions(tmp_path: Path) -> None:
         tmp_path,
         {"pyproject.toml": PURE_PYPROJECT, "src/pure/__init__.py": "", "src/pure/data.json": "{}"},
     )
-    assert not project.extensions.detected
-    assert project.extensions.languages == set()
+    assert not extensions_of(project).detected
+    assert extensions_of(project).languages == set()
 
 
 @pytest.mark.parametrize(
@@ -143,7 +145,7 @@ def test_compiled_sources_outside_the_package_do_not_count(tmp_path: Path, folde
             f"{folder}/fixtures/lib.rs": "fn main() {}\n",
         },
     )
-    assert not project.extensions.detected, project.extensions.reasons
+    assert not extensions_of(project).detected, extensions_of(project).reasons
 
 
 def test_sources_inside_a_virtual_environment_in_the_tree_do_not_count(tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ def test_sources_inside_a_virtual_environment_in_the_tree_do_not_count(tmp_path:
             "devenv/include/python3.12/Python.h": "/* header */\n",
         },
     )
-    assert not project.extensions.detected, project.extensions.reasons
+    assert not extensions_of(project).detected, extensions_of(project).reasons
 
 
 # --------------------------------------------------------------------------- setup.py, read statically
@@ -179,30 +181,30 @@ def test_ext_modules_in_setup_py_are_found_without_running_it(tmp_path: Path) ->
         tmp_path / "proj",
         {"setup.py": setup_py(marker, '[Extension("native._c", ["native/_c.c"])]')},
     )
-    assert project.extensions.detected
-    assert "ext_modules in setup.py" in project.extensions.reasons
+    assert extensions_of(project).detected
+    assert "ext_modules in setup.py" in extensions_of(project).reasons
     assert not marker.exists()
 
 
 def test_ext_modules_built_by_a_helper_function_are_found(tmp_path: Path) -> None:
     project = load(tmp_path, {"setup.py": setup_py(tmp_path / "x", "make_extensions()")})
-    assert "ext_modules in setup.py" in project.extensions.reasons
+    assert "ext_modules in setup.py" in extensions_of(project).reasons
 
 
 def test_an_extension_call_anywhere_in_setup_py_counts(tmp_path: Path) -> None:
     text = 'from Cython.Build import cythonize\nfrom setuptools import setup\nmods = cythonize("native/*.pyx")\nsetup(name="n")\n'
     project = load(tmp_path, {"setup.py": text})
-    assert project.extensions.detected
+    assert extensions_of(project).detected
 
 
 def test_empty_ext_modules_in_setup_py_do_not_count(tmp_path: Path) -> None:
     project = load(tmp_path, {"setup.py": setup_py(tmp_path / "x", "[]")})
-    assert not project.extensions.detected, project.extensions.reasons
+    assert not extensions_of(project).detected, extensions_of(project).reasons
 
 
 def test_a_setup_py_that_does_not_parse_is_no_evidence_and_no_crash(tmp_path: Path) -> None:
     project = load(tmp_path, {"setup.py": "setup(ext_modules=[Extension(\n"})
-    assert not project.extensions.detected
+    assert not extensions_of(project).detected
 
 
 # --------------------------------------------------------------------------- pyproject evidence
@@ -213,8 +215,8 @@ def test_ext_modules_in_tool_setuptools_count(tmp_path: Path) -> None:
     project = load(
         tmp_path, {"pyproject.toml": pyproject("setuptools.build_meta", ["setuptools>=74"], extra)}
     )
-    assert project.extensions.reasons == ["[tool.setuptools] ext-modules"]
-    assert project.extensions.languages == {"c"}
+    assert extensions_of(project).reasons == ["[tool.setuptools] ext-modules"]
+    assert extensions_of(project).languages == {"c"}
 
 
 @pytest.mark.parametrize(
@@ -233,8 +235,8 @@ def test_extension_backends_and_build_requirements_count(
     tmp_path: Path, backend: str, requires: list[str], language: str
 ) -> None:
     project = load(tmp_path, {"pyproject.toml": pyproject(backend, requires)})
-    assert project.extensions.detected
-    assert project.extensions.languages == {language}
+    assert extensions_of(project).detected
+    assert extensions_of(project).languages == {language}
 
 
 def test_a_requirement_whose_name_merely_contains_a_backend_name_does_not_count(
@@ -244,7 +246,7 @@ def test_a_requirement_whose_name_merely_contains_a_backend_name_does_not_count(
         tmp_path,
         {"pyproject.toml": pyproject("hatchling.build", ["hatchling", "maturin-docs-theme"])},
     )
-    assert not project.extensions.detected, project.extensions.reasons
+    assert not extensions_of(project).detected, extensions_of(project).reasons
 
 
 def test_cargo_toml_counts_as_rust(tmp_path: Path) -> None:
@@ -255,8 +257,8 @@ def test_cargo_toml_counts_as_rust(tmp_path: Path) -> None:
             "Cargo.toml": '[package]\nname = "p"\nversion = "0.1.0"\n',
         },
     )
-    assert "Cargo.toml" in project.extensions.reasons
-    assert project.extensions.languages == {"rust"}
+    assert "Cargo.toml" in extensions_of(project).reasons
+    assert extensions_of(project).languages == {"rust"}
 
 
 # --------------------------------------------------------------------------- sources in the package
@@ -275,9 +277,9 @@ def test_compiled_sources_in_the_package_count(tmp_path: Path, source: str, lang
     project = load(
         tmp_path, {"pyproject.toml": PURE_PYPROJECT, "pure/__init__.py": "", source: "/* code */\n"}
     )
-    assert project.extensions.detected
-    assert project.extensions.reasons == [f"sources in {language}"]
-    assert project.extensions.languages == {language}
+    assert extensions_of(project).detected
+    assert extensions_of(project).reasons == [f"sources in {language}"]
+    assert extensions_of(project).languages == {language}
 
 
 def test_every_piece_of_evidence_is_listed(tmp_path: Path) -> None:
@@ -289,7 +291,7 @@ def test_every_piece_of_evidence_is_listed(tmp_path: Path) -> None:
             "src/lib.rs": "fn f() {}\n",
         },
     )
-    assert project.extensions.reasons == [
+    assert extensions_of(project).reasons == [
         "build requirement or backend maturin",
         "Cargo.toml",
         "sources in rust",

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hwb import IsolationChoice, IsolationInfo, IsolationUnavailable, Project, hookimpl, host
+from hwb import (
+    IsolationChoice,
+    IsolationInfo,
+    IsolationUnavailable,
+    Project,
+    extensions,
+    hookimpl,
+    host,
+)
 
 
 @hookimpl(trylast=True)
@@ -47,10 +55,10 @@ def auto_choice(
     ):
         candidates = for_foreign_arch(usable, target_arch)
         why = f"Linux {target_arch} wheels on this {arch} machine: {{name}} emulates {target_arch}"
-    elif not project.extensions.detected:
+    elif not extensions.of(project).detected:
         candidates, why = native, "no extension modules found"
     else:
-        evidence = "; ".join(project.extensions.reasons)
+        evidence = "; ".join(extensions.of(project).reasons)
         if os_name == "linux":
             portable = [info for info in usable if "manylinux" in info.capabilities.linux]
             candidates = portable + [info for info in native if info not in portable]

@@ -18,6 +18,7 @@ from hwb import (
     Session,
     UsageError,
     check_outdir,
+    extensions,
     host,
     isolation,
     pythons,
@@ -183,7 +184,7 @@ def make_plan(
             )
         targets = [(python_label(i), i) for i in found]
 
-    if not project.extensions.detected:
+    if not extensions.of(project).detected:
         jobs, excluded = [_pure_job(targets, project.requires_python, not_found, notes)], 0
     else:
         jobs, excluded = expand(targets, platforms, arches, excludes)

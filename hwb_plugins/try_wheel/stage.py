@@ -22,6 +22,7 @@ from hwb import (
     WheelTestFailed,
     WheelTestOutcome,
     WheelTestRequest,
+    extensions,
 )
 from hwb.wheelfile import identifier
 
@@ -120,7 +121,7 @@ def prefetch(checked: CheckerRequest) -> Prefetched | None:
     takes long (a container: a few tenths of a second) and a check will want one (the project
     has extension modules: the import check, at least, tries its platform wheel). ``None``
     otherwise."""
-    if not checked.project.extensions.detected:
+    if not extensions.of(checked.project).detected:
         return None
     info = checked.pm.isolations().get(checked.isolation)
     if info is None or not info.capabilities.container:

@@ -10,7 +10,17 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from hwb import BuildError, Project, PythonInfo, Reporter, UsageError, hookimpl, host, wheelfile
+from hwb import (
+    BuildError,
+    Project,
+    PythonInfo,
+    Reporter,
+    UsageError,
+    extensions,
+    hookimpl,
+    host,
+    wheelfile,
+)
 from hwb.target import Target, parse_target
 
 #: Windows architectures as wheel tags (and ``sysconfig.get_platform()``) spell them.
@@ -65,7 +75,7 @@ def prepare_target(
 ) -> None:
     """A Windows build of a project with extension modules needs Visual Studio's C++ tools;
     their absence is a one-line error with the fix."""
-    if target.os != "windows" or not project.extensions.detected:
+    if target.os != "windows" or not extensions.of(project).detected:
         return
     from hwb_plugins.windows import msvc
 
