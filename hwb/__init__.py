@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from hwb.repairs import (
         repair_request as repair_request,
     )
+    from hwb.requirements import (
+        from_index_only as from_index_only,
+    )
+    from hwb.requirements import (
+        normalize_all as normalize_all,
+    )
     from hwb.terminal import (
         live_wanted as live_wanted,
     )
@@ -184,12 +190,6 @@ if TYPE_CHECKING:
     from hwb_core.report import (
         use_color as use_color,
     )
-    from hwb_core.requirements import (
-        from_index_only as from_index_only,
-    )
-    from hwb_core.requirements import (
-        normalize_all as normalize_all,
-    )
     from hwb_core.target import (
         Target as Target,
     )
@@ -243,13 +243,13 @@ _NAMES: dict[str, str] = {
     "build": "hwb_core.pipeline",
     "build_wheel": "hwb_core.backend",
     "check_outdir": "hwb_core.pipeline",
-    "from_index_only": "hwb_core.requirements",
+    "from_index_only": "hwb.requirements",
     "hookimpl": "hwb_core.hookspecs",
     "hookspec": "hwb_core.hookspecs",
     "installer_environment": "hwb.installer",
     "live_wanted": "hwb.terminal",
     "load_config": "hwb_core.config",
-    "normalize_all": "hwb_core.requirements",
+    "normalize_all": "hwb.requirements",
     "prepared_source": "hwb_core.pipeline",
     "publish": "hwb_core.pipeline",
     "repair": "hwb.repairs",

@@ -127,7 +127,7 @@ def _requirement_name(requirement: str) -> str:
     """``"scikit-build-core>=0.9"`` -> ``"scikit_build_core"`` (as its import name is spelled);
     ``""`` for text that does not start with a name (the backend reports it when it installs).
     Only the name is read: parsing the whole requirement would import a parser for nothing."""
-    from hwb_core.requirements import name_of
+    from hwb.requirements import name_of
 
     return name_of(requirement).replace("-", "_")
 

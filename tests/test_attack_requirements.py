@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from hwb_core.requirements import from_index_only
+from hwb.requirements import from_index_only
 from tests.conftest import assert_clean_error, write_project
 from tests.docker.support import BUILD_IMAGE, client_with_images, podman_with_images
 
@@ -53,8 +53,15 @@ def evil_package(root: Path, mark: Path) -> Path:
     return write_project(root / "evilpkg", {"setup.py": EVIL_SETUP.format(mark=str(mark))})
 
 
-def attacker(root: Path, mark: Path, *, dynamic: str = "", static: str = "", test_requires: str = "",
-             dependency: str = "") -> Path:
+def attacker(
+    root: Path,
+    mark: Path,
+    *,
+    dynamic: str = "",
+    static: str = "",
+    test_requires: str = "",
+    dependency: str = "",
+) -> Path:
     """A project asking for ``evilpkg`` in one of the ways an attacker would."""
     name = "hwb-attacker"
     evil_package(root, mark)
@@ -63,8 +70,8 @@ def attacker(root: Path, mark: Path, *, dynamic: str = "", static: str = "", tes
         "pyproject.toml": f"""
             [build-system]
             requires = {json.dumps(requires)}
-            build-backend = "{'evilbackend' if dynamic else 'setuptools.build_meta'}"
-            {'backend-path = ["_backend"]' if dynamic else ''}
+            build-backend = "{"evilbackend" if dynamic else "setuptools.build_meta"}"
+            {'backend-path = ["_backend"]' if dynamic else ""}
 
             [project]
             name = "{name}"
@@ -73,11 +80,16 @@ def attacker(root: Path, mark: Path, *, dynamic: str = "", static: str = "", tes
 
             [tool.setuptools]
             py-modules = ["hwb_attacker"]
-            """ + (f"""
+            """
+        + (
+            f"""
             [tool.hwb.test]
             requires = {json.dumps([test_requires] if test_requires else [])}
             command = "python -c 'import hwb_attacker'"
-            """ if test_requires or dependency else ""),
+            """
+            if test_requires or dependency
+            else ""
+        ),
         "hwb_attacker.py": "VALUE = 1\n",
     }
     if dynamic:
@@ -88,8 +100,11 @@ def attacker(root: Path, mark: Path, *, dynamic: str = "", static: str = "", tes
 def git_repo(root: Path, mark: Path) -> Path:
     """``evilpkg`` as a git repository (for ``evilpkg @ git+file://...``)."""
     repo = evil_package(root / "repo", mark)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "x"]):
+    for cmd in (
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "x"],
+    ):
         subprocess.run(cmd, cwd=repo, check=True, capture_output=True)
     return repo
 
@@ -110,27 +125,32 @@ def secret_env() -> dict[str, str]:
 # --------------------------------------------------------------------------- the checks
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("setuptools", True),
-    ("setuptools>=68", True),
-    ("scikit-build-core[pyproject]>=0.9; python_version >= '3.8'", True),
-    ("evilpkg @ file:///src/evilpkg", False),
-    ("evilpkg @ git+file:///src/repo", False),
-    ("evilpkg @ https://example.org/evilpkg-1.0.tar.gz", False),
-    ("/src/evilpkg", False),
-    ("./evilpkg", False),
-    ("git+https://example.org/evil.git", False),
-    ("evilpkg-1.0.tar.gz", False),
-    ("-e /src/evilpkg", False),
-    ("--index-url=https://evil.example/simple", False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("setuptools", True),
+        ("setuptools>=68", True),
+        ("scikit-build-core[pyproject]>=0.9; python_version >= '3.8'", True),
+        ("evilpkg @ file:///src/evilpkg", False),
+        ("evilpkg @ git+file:///src/repo", False),
+        ("evilpkg @ https://example.org/evilpkg-1.0.tar.gz", False),
+        ("/src/evilpkg", False),
+        ("./evilpkg", False),
+        ("git+https://example.org/evil.git", False),
+        ("evilpkg-1.0.tar.gz", False),
+        ("-e /src/evilpkg", False),
+        ("--index-url=https://evil.example/simple", False),
+    ],
+)
 def test_only_requirements_from_an_index_pass(text: str, expected: bool) -> None:
     assert from_index_only(text) is expected
 
 
 def test_an_allowed_wheel_must_be_https_with_its_hash(run_hwb: Any, tmp_path: Path) -> None:
-    project = write_project(tmp_path / "p", {
-        "pyproject.toml": """
+    project = write_project(
+        tmp_path / "p",
+        {
+            "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -142,7 +162,8 @@ def test_an_allowed_wheel_must_be_https_with_its_hash(run_hwb: Any, tmp_path: Pa
             [tool.hwb.isolation.docker]
             allow-direct-references = ["evilpkg @ file:///src/evilpkg"]
             """,
-    })
+        },
+    )
     line = assert_clean_error(run_hwb("build", str(project), "--isolation", "docker"), 2)
     assert "allow-direct-references" in line and "#sha256=" in line, line
 
@@ -168,8 +189,20 @@ def build_in(run_hwb: Any, engine: str, project: Path, env: dict[str, str], *ext
         client_with_images()
     command = "matrix" if engine == "matrix" else "build"
     isolation = "docker" if engine == "matrix" else engine
-    return run_hwb(command, str(project), "--isolation", isolation, "--image", BUILD_IMAGE,
-                   "--python", "3.12", "-o", str(project / "out"), *extra, env=env)
+    return run_hwb(
+        command,
+        str(project),
+        "--isolation",
+        isolation,
+        "--image",
+        BUILD_IMAGE,
+        "--python",
+        "3.12",
+        "-o",
+        str(project / "out"),
+        *extra,
+        env=env,
+    )
 
 
 @pytest.mark.parametrize("engine", ["docker", "podman", "matrix"])
@@ -191,7 +224,9 @@ def test_the_backend_asking_for_a_directory_of_the_project_is_refused(
 
 
 @pytest.mark.parametrize("engine", ["docker", "podman"])
-@pytest.mark.parametrize("how", ["git", "sdist-url", "path", "static", "test-requires", "dependency"])
+@pytest.mark.parametrize(
+    "how", ["git", "sdist-url", "path", "static", "test-requires", "dependency"]
+)
 def test_every_other_way_of_pointing_the_host_at_code_is_refused(
     run_hwb: Any, tmp_path: Path, secret_env: dict[str, str], how: str, engine: str
 ) -> None:
@@ -253,8 +288,10 @@ setup(name="poisoner", version="1.0", py_modules=[])
 
 
 def plain_project(root: Path, name: str) -> Path:
-    return write_project(root, {
-        "pyproject.toml": f"""
+    return write_project(
+        root,
+        {
+            "pyproject.toml": f"""
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "setuptools.build_meta"
@@ -263,8 +300,9 @@ def plain_project(root: Path, name: str) -> Path:
             name = "{name}"
             version = "1.0"
             """,
-        f"{name.replace('-', '_')}.py": "VALUE = 1\n",
-    })
+            f"{name.replace('-', '_')}.py": "VALUE = 1\n",
+        },
+    )
 
 
 def test_a_venv_build_cannot_poison_what_later_builds_of_other_projects_get(
@@ -282,25 +320,50 @@ def test_a_venv_build_cannot_poison_what_later_builds_of_other_projects_get(
     other = plain_project(tmp_path / "other", "hwb-other")
 
     def docker(project: Path) -> Any:
-        return run_hwb("build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
-                       "--python", "3.12", "-o", str(tmp_path / "out"), "-v", env=env)
+        return run_hwb(
+            "build",
+            str(project),
+            "--isolation",
+            "docker",
+            "--image",
+            BUILD_IMAGE,
+            "--python",
+            "3.12",
+            "-o",
+            str(tmp_path / "out"),
+            "-v",
+            env=env,
+        )
 
     def venv(project: Path) -> Any:
-        return run_hwb("build", str(project), "--isolation", "venv", "--cache-envs",
-                       "-o", str(tmp_path / "out"), "-v", env=env)
+        return run_hwb(
+            "build",
+            str(project),
+            "--isolation",
+            "venv",
+            "--cache-envs",
+            "-o",
+            str(tmp_path / "out"),
+            "-v",
+            env=env,
+        )
 
     assert docker(victim).returncode == 0
     assert venv(victim).returncode == 0  # a cached environment with setuptools
-    poisoner = write_project(tmp_path / "poisoner", {
-        "pyproject.toml": """
+    poisoner = write_project(
+        tmp_path / "poisoner",
+        {
+            "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68", "wheel"]
             build-backend = "setuptools.build_meta"
             """,
-        "setup.py": POISON_SETUP,
-    })
-    poisoned = run_hwb("build", str(poisoner), "--isolation", "venv", "-o", str(tmp_path / "out"),
-                       env=env)
+            "setup.py": POISON_SETUP,
+        },
+    )
+    poisoned = run_hwb(
+        "build", str(poisoner), "--isolation", "venv", "-o", str(tmp_path / "out"), env=env
+    )
     assert poisoned.returncode == 0, poisoned.stderr
     assert list(cache.glob("wheelhouse/*/sets/*/setuptools-999.0-py3-none-any.whl"))
     assert list(cache.glob("container-envs/*/lib/python*/site-packages/aaa-poison.pth"))
@@ -316,7 +379,9 @@ def test_a_venv_build_cannot_poison_what_later_builds_of_other_projects_get(
 
     cached = venv(other)
     assert cached.returncode == 0, cached.stderr
-    assert "cached build environment" in cached.stderr and "changed since it was made" in cached.stderr
+    assert (
+        "cached build environment" in cached.stderr and "changed since it was made" in cached.stderr
+    )
     assert not mark.exists(), mark.read_text()
     assert not list(cache.glob("envs/*/lib/python*/site-packages/aaa-poison.pth"))
 
@@ -326,15 +391,16 @@ def test_the_host_download_runs_without_credentials_outside_the_project(tmp_path
     the backend's rule: no token, index settings kept."""
     from hwb.installer import installer_environment
 
-    env = installer_environment({
-        "GITHUB_TOKEN": TOKEN,
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "PIP_INDEX_URL": "https://user:pw@index.example/simple",
-        "UV_INDEX_PRIVATE_PASSWORD": "pw",
-        "PATH": os.environ.get("PATH", ""),
-    })
+    env = installer_environment(
+        {
+            "GITHUB_TOKEN": TOKEN,
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "PIP_INDEX_URL": "https://user:pw@index.example/simple",
+            "UV_INDEX_PRIVATE_PASSWORD": "pw",
+            "PATH": os.environ.get("PATH", ""),
+        }
+    )
     assert sorted(env) == ["PATH", "PIP_INDEX_URL", "UV_INDEX_PRIVATE_PASSWORD"]
-
 
 
 def test_hwb_lock_runs_the_backend_and_its_installer_without_credentials(
@@ -343,8 +409,10 @@ def test_hwb_lock_runs_the_backend_and_its_installer_without_credentials(
     """``hwb lock`` asks the project's backend what it needs: the backend sees what a build's
     backend sees (no token), and nothing in the source tree configures the installer."""
     seen = tmp_path / "seen"
-    project = write_project(tmp_path / "p", {
-        "pyproject.toml": """
+    project = write_project(
+        tmp_path / "p",
+        {
+            "pyproject.toml": """
             [build-system]
             requires = ["setuptools>=68"]
             build-backend = "spy"
@@ -354,7 +422,7 @@ def test_hwb_lock_runs_the_backend_and_its_installer_without_credentials(
             name = "locked"
             version = "1.0"
             """,
-        "_backend/spy.py": f"""
+            "_backend/spy.py": f"""
             import os
             from setuptools.build_meta import *  # noqa: F403
 
@@ -363,9 +431,10 @@ def test_hwb_lock_runs_the_backend_and_its_installer_without_credentials(
                     out.write(os.environ.get("GITHUB_TOKEN", "no token"))
                 return []
             """,
-        # Read by uv if it ran in the source tree: an index that does not exist.
-        "uv.toml": 'index-url = "http://127.0.0.1:9/simple"\n',
-    })
+            # Read by uv if it ran in the source tree: an index that does not exist.
+            "uv.toml": 'index-url = "http://127.0.0.1:9/simple"\n',
+        },
+    )
     result = run_hwb("lock", str(project), "-o", str(tmp_path / "constraints.txt"), env=secret_env)
     assert result.returncode == 0, result.stderr
     assert seen.read_text() == "no token"
@@ -395,25 +464,42 @@ def test_a_wheel_the_container_names_is_never_a_file_of_the_host(
     secret = write_project(tmp_path / "host", {"hostfile-1.0-py3-none-any.whl": "HOST SECRET\n"})
     target = str(secret / "hostfile-1.0-py3-none-any.whl")
     name, link = ("linker-1.0-py3-none-any.whl", target) if how == "link" else (target, "")
-    project = write_project(tmp_path / "p", {
-        "pyproject.toml": """
+    project = write_project(
+        tmp_path / "p",
+        {
+            "pyproject.toml": """
             [build-system]
             requires = []
             build-backend = "linker"
             backend-path = ["_backend"]
             """,
-        "_backend/linker.py": LINKING_BACKEND.format(name=name, link=link),
-    })
+            "_backend/linker.py": LINKING_BACKEND.format(name=name, link=link),
+        },
+    )
     out = tmp_path / "out"
-    result = run_hwb("build", str(project), "--isolation", "docker", "--image", BUILD_IMAGE,
-                     "--python", "3.12", "-o", str(out))
+    result = run_hwb(
+        "build",
+        str(project),
+        "--isolation",
+        "docker",
+        "--image",
+        BUILD_IMAGE,
+        "--python",
+        "3.12",
+        "-o",
+        str(out),
+    )
     line = assert_clean_error(result, 1)
-    assert ("link or special file" if how == "link" else "not the file name of a wheel") in line, line
+    assert ("link or special file" if how == "link" else "not the file name of a wheel") in line, (
+        line
+    )
     assert not out.exists() or not list(out.iterdir())
 
 
 @pytest.mark.parametrize("how", ["git", "test-requires"])
-def test_a_matrix_refuses_them_too(run_hwb: Any, tmp_path: Path, secret_env: dict[str, str], how: str) -> None:
+def test_a_matrix_refuses_them_too(
+    run_hwb: Any, tmp_path: Path, secret_env: dict[str, str], how: str
+) -> None:
     mark = tmp_path / "pwned"
     if how == "git":
         wanted = f"evilpkg @ git+file://{git_repo(tmp_path, mark)}"

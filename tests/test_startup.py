@@ -21,7 +21,7 @@ import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from hwb_core.requirements import name_of, normalize
+from hwb.requirements import name_of, normalize
 from tests.conftest import REPO, json_out, write_project
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -83,6 +83,7 @@ class Plugins:
         """The remembered listings of the ``hwb`` group (the distribution of hwb's own command
         is remembered too, in a file of its group, ``console_scripts``, and the ``hwb.early``
         group's in one of its own)."""
+
         def of_hwb(path: Path) -> bool:
             try:
                 entries = json.loads(path.read_text())["entry_points"]
@@ -356,7 +357,9 @@ def test_the_name_of_a_requirement(text: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("xdg", [None, "", "   ", "/tmp/somewhere-else"])
-def test_the_cache_directory_is_platformdirs_one(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
+def test_the_cache_directory_is_platformdirs_one(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None
+) -> None:
     """On Linux hwb finds its cache directory without importing platformdirs, by the same rule."""
     import platformdirs
 

@@ -71,7 +71,7 @@ def envs_dir() -> Path:
 
 
 def normalize_requirements(requirements: Sequence[str]) -> list[str]:
-    """Sorted, de-duplicated, in one spelling (:func:`hwb_core.requirements.normalize_all`)."""
+    """Sorted, de-duplicated, in one spelling (:func:`hwb.requirements.normalize_all`)."""
     from hwb import normalize_all
 
     return normalize_all(requirements)
