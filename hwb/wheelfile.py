@@ -12,20 +12,16 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hwb_core.errors import RepairError, UsageError
-from hwb_core.wheelfile import (
-    ZIP_EPOCH,
-    _stem,
-    current,
-    is_pure,
-    platform_tags,
-    using,
-    zip_time,
-)
+from hwb_core.wheelfile import current, using
+
+#: The earliest time a zip archive can hold.
+ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 
 __all__ = [
     "ZIP_EPOCH",
@@ -180,3 +176,34 @@ def _copy_info(
 def _digest(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
+
+
+def zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
+    """A zip member's ``date_time`` for ``epoch`` (UTC; not before 1980)."""
+    return time.gmtime(max(epoch, ZIP_EPOCH))[:6]
+
+
+def platform_tags(wheel: Path) -> list[str]:
+    """The platform tags of ``wheel``'s file name, in the order written (``["linux_x86_64"]``,
+    ``["manylinux_2_17_x86_64", "manylinux2014_x86_64"]``, ``["any"]``). The name is checked
+    with ``packaging.utils.parse_wheel_filename``, whose tag set keeps no order."""
+    stem = _stem(wheel)
+    return stem.rsplit("-", 1)[-1].split(".")
+
+
+def is_pure(wheel: Path) -> bool:
+    """True for a wheel every tag of which is platform ``any`` (``py3-none-any``)."""
+    return platform_tags(wheel) == ["any"]
+
+
+def _stem(wheel: Path) -> str:
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename:
+        raise UsageError(
+            f"{wheel.name} is not a wheel file name",
+            hint="a wheel is named NAME-VERSION(-BUILD)-PYTHON-ABI-PLATFORM.whl",
+        ) from None
+    return wheel.name[: -len(".whl")]
