@@ -23,6 +23,11 @@ class Project:
     build_backend: str
     backend_path: list[str] | None
 
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "extensions":  # an attribute before 0.4: say where it went
+            raise AttributeError("Project.extensions is now hwb.extensions.of(project)")
+        raise AttributeError(f"'Project' object has no attribute {attr!r}")
+
     @property
     def name(self) -> str:
         name = self.pyproject.get("project", {}).get("name")
