@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,15 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
         if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
             return list(value)
         raise bad("a list of strings")
+    if kind in ("table", "tables"):
+        return _coerce_tables(kind, value, from_text=from_text, toml=toml, bad=bad)
+    raise ConfigError(f"{key}: unknown type {kind!r} in its declaration")
+
+
+def _coerce_tables(
+    kind: str, value: Any, *, from_text: bool, toml: bool, bad: Callable[[str], ConfigError]
+) -> Any:
+    """:func:`coerce` for a ``"table"`` or a ``"tables"`` key."""
     if kind == "table":
         if (
             not toml
@@ -172,23 +181,21 @@ def coerce(key: str, spec: ConfigKey, value: Any, source: str, *, toml: bool = F
         if isinstance(value, Mapping):
             return {str(k): v if isinstance(v, (str, list)) else str(v) for k, v in value.items()}
         raise bad("a table")
-    if kind == "tables":
-        # A list of tables ([[tool.hwb.x]]); from the environment: "k=v,k=v;k=v".
-        if from_text:
-            tables: list[dict[str, Any]] = []
-            for group in filter(None, (g.strip() for g in value.split(";"))):
-                entry: dict[str, Any] = {}
-                for part in filter(None, (p.strip() for p in group.split(","))):
-                    name, sep, val = part.partition("=")
-                    if not sep:
-                        raise bad("tables written KEY=VALUE,KEY=VALUE;KEY=VALUE")
-                    entry[name.strip()] = val.strip()
-                tables.append(entry)
-            return tables
-        if isinstance(value, (list, tuple)) and all(isinstance(v, Mapping) for v in value):
-            return [{str(k): v for k, v in item.items()} for item in value]
-        raise bad("a list of tables ([[...]] in TOML)")
-    raise ConfigError(f"{key}: unknown type {kind!r} in its declaration")
+    # A list of tables ([[tool.hwb.x]]); from the environment: "k=v,k=v;k=v".
+    if from_text:
+        tables: list[dict[str, Any]] = []
+        for group in filter(None, (g.strip() for g in value.split(";"))):
+            entry: dict[str, Any] = {}
+            for part in filter(None, (p.strip() for p in group.split(","))):
+                name, sep, val = part.partition("=")
+                if not sep:
+                    raise bad("tables written KEY=VALUE,KEY=VALUE;KEY=VALUE")
+                entry[name.strip()] = val.strip()
+            tables.append(entry)
+        return tables
+    if isinstance(value, (list, tuple)) and all(isinstance(v, Mapping) for v in value):
+        return [{str(k): v for k, v in item.items()} for item in value]
+    raise bad("a list of tables ([[...]] in TOML)")
 
 
 def _flatten(

@@ -489,8 +489,9 @@ def create_env(isolation: str, request: EnvRequest) -> AbstractContextManager[Bu
     made, also after an error or Ctrl-C. Return ``None`` when ``isolation`` is not yours. When
     ``request.scope`` is set (``hwb matrix``: one :class:`~hwb.scope.Scope` for all its
     builds), what is costly to make and safe to share may be kept there for the next builds
-    instead (the container isolations keep their started container, one per image); what is the
-    build's own must still go on exit.
+    instead (nothing is kept unless a plugin keeps it: the built-in container isolations start
+    a container per build, and per test, even in a matrix); what is the build's own must still
+    go on exit.
 
     **Combining**: the first non-``None`` result wins.
 
