@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hwb_core.interfaces import IsolationInfo
-from hwb_core.isolation import ordered
+from hwb_core.isolation import choose, ordered
 
-__all__ = ["for_foreign_arch", "ordered"]
+__all__ = ["choose", "for_foreign_arch", "ordered"]
 
 
 def for_foreign_arch(strategies: Sequence[IsolationInfo], arch: str) -> list[IsolationInfo]:

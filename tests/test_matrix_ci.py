@@ -76,6 +76,10 @@ def test_list_shards_and_only(run_hwb: Run, tmp_path: Path) -> None:
     assert ids == [f"cp3{v[2:]}-manylinux_x86_64" for v in FOUR], ids
     assert all(job["here"] and job["command"].startswith("hwb matrix ") for job in jobs), jobs
     assert not (project / "dist").exists()  # --list writes nothing
+    # auto is said as what it picks for each job: extension modules on Linux, the manylinux
+    # container (the engine runs in CI); a strategy asked for by name is that one.
+    assert {job["isolation"] for job in jobs} == {"docker"}, jobs
+    assert {j["isolation"] for j in listed(run_hwb, project, "--isolation", "venv")} == {"venv"}
 
     first = [j["id"] for j in listed(run_hwb, project, "--shard", "1/2")]
     second = [j["id"] for j in listed(run_hwb, project, "--shard", "2/2")]

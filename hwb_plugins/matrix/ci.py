@@ -72,8 +72,12 @@ def command(job: Job, options: MatrixOptions, source: str) -> str:
     return shlex.join(argv)
 
 
-def listing(plan: Plan, options: MatrixOptions, source: str) -> list[dict[str, Any]]:
-    """``--list --json``: every job of the plan, with whether it runs on this machine."""
+def listing(
+    plan: Plan, options: MatrixOptions, source: str, chosen: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """``--list --json``: every job of the plan, with whether it runs on this machine and the
+    isolation that builds it (``chosen``: what ``auto`` picks for the jobs that run here)."""
+    chosen = chosen or {}
     return [
         {
             "id": job.id,
@@ -81,7 +85,7 @@ def listing(plan: Plan, options: MatrixOptions, source: str) -> list[dict[str, A
             "python_version": job.interpreter.version if job.interpreter else None,
             "platform": job.platform,
             "arch": job.arch,
-            "isolation": job.isolation or plan.asked_isolation,
+            "isolation": job.isolation or chosen.get(job.id) or plan.asked_isolation,
             "here": job.status == WAITING,
             "reason": None if job.status == WAITING else job.error,
             "command": command(job, options, source),

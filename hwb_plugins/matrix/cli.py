@@ -189,10 +189,33 @@ def _print_plan(options: Any, session: Any, emit: str | None, as_json: bool) -> 
         # One line: what GitHub's $GITHUB_OUTPUT takes as it is (and valid YAML for GitLab).
         print(json.dumps(ci.emit(emit, result.plan, options, config, source)))
     elif as_json:
-        print(json.dumps({"jobs": ci.listing(result.plan, options, source)}, indent=2))
+        chosen = (
+            _auto_choices(result.plan, session) if result.plan.asked_isolation == "auto" else {}
+        )
+        jobs = ci.listing(result.plan, options, source, chosen)
+        print(json.dumps({"jobs": jobs}, indent=2))
     else:
         for line in ci.list_lines(result.plan):
             print(line)
+
+
+def _auto_choices(plan: Any, session: Any) -> dict[str, str]:
+    """What ``--isolation auto`` picks for each job that runs here, as its build would pick it
+    (the ``select_isolation`` hook, then the first of its fallbacks that can run)."""
+    from hwb import Project
+    from hwb.isolation import choose
+
+    project = Project.load(plan.root)
+    chosen: dict[str, str] = {}
+    for job in plan.runnable:
+        if job.isolation or job.interpreter is None:
+            continue
+        foreign = job.arch if job.platform == "linux" and job.arch != "any" else None
+        choice = choose(
+            session.pm, session.reporter, project, job.interpreter, plan.config, "auto", foreign
+        )
+        chosen[job.id] = choice.name
+    return chosen
 
 
 def _write_report(path: Path, data: dict[str, Any]) -> None:
