@@ -717,7 +717,7 @@ class BuildResult:
             "path": str(self.path),
             "filename": self.path.name,
             "python": self.python.version,
-            "python_path": self.python.path,
+            "python_path": self.python.path or None,
             "python_source": self.python.source,
             "isolation": self.isolation,
             "isolation_reason": self.isolation_reason,

@@ -224,3 +224,25 @@ def test_the_one_probe_gives_the_abi_tag_packaging_gives(version: str, abi: str)
     assert answer["libc"][0] == "glibc"
     info = pythons.info_from_probe(answer, path, "test")
     assert (info.abi_tag, info.short_version) == (abi, version)
+
+
+def test_a_version_stand_in_reports_no_executable(tmp_path: Path) -> None:
+    """A container isolation builds with its image's interpreter; asked for ``3.12`` with none
+    on this machine, the version stands in. Its executable is unknown, said as ``null``, not
+    as an empty path."""
+    from hwb import BuildResult, RepairResult
+    from hwb_core.pythons import wanted
+
+    stand_in = wanted("3.12")
+    assert stand_in is not None and stand_in.version == "3.12" and stand_in.abi_tag == "cp312"
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    result = BuildResult(
+        path=wheel,
+        python=stand_in,
+        isolation="docker",
+        isolation_reason="asked for",
+        repair=RepairResult(path=wheel, repaired=False),
+        duration_s=0.0,
+    )
+    record = result.to_json()
+    assert record["python_path"] is None and record["python"] == "3.12", record
