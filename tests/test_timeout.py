@@ -351,7 +351,8 @@ def test_an_isolation_that_runs_commands_itself_is_stopped_by_the_watchdog(
 
 def test_the_watchdog_stops_what_its_own_thread_started_and_nothing_else() -> None:
     """As in hwb matrix, one build per thread: the limit of one stops only its own
-    processes, and no timer thread is left behind."""
+    processes, not what its environment's making left running (a service its clean-up
+    needs), and no timer thread is left behind."""
     import signal
     import subprocess
     import threading
@@ -359,27 +360,43 @@ def test_the_watchdog_stops_what_its_own_thread_started_and_nothing_else() -> No
     from hwb_plugins.watchdog import Watch
 
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
-    other_job = subprocess.Popen(sleeper)  # started by this thread, running all along
+    made, other_started = threading.Event(), threading.Event()
+    other_job: list[subprocess.Popen[bytes]] = []
     outcome: dict[str, Any] = {}
 
     def job() -> None:
+        watch = Watch(1.5)
+        service = subprocess.Popen(sleeper)
+        watch.made()
+        made.set()
+        other_started.wait(10)  # another job's command, started meanwhile by another thread
         proc = subprocess.Popen(sleeper)
-        watch = Watch(0.2)
         outcome["returncode"] = proc.wait(timeout=30)
         watch.end()
         outcome["fired"], outcome["stopped"] = watch.fired, watch.stopped
+        outcome["service"] = service.poll()
+        service.kill()
+        service.wait()
 
+    thread = threading.Thread(target=job)
+    thread.start()
     try:
-        thread = threading.Thread(target=job)
-        thread.start()
+        made.wait(10)
+        other_job.append(subprocess.Popen(sleeper))
+        other_started.set()
         thread.join(40)
         name = os.path.basename(sys.executable)[:15]
-        assert outcome == {"returncode": -signal.SIGTERM, "fired": True, "stopped": [name]}
-        assert other_job.poll() is None
+        assert outcome == {
+            "returncode": -signal.SIGTERM, "fired": True, "stopped": [name], "service": None
+        }
+        assert other_job[0].poll() is None
         in_time = Watch(60)
         in_time.end()
-        assert not in_time.fired and other_job.poll() is None
+        assert not in_time.fired and other_job[0].poll() is None
         assert [t for t in threading.enumerate() if t.name == "hwb-watchdog"] == []
     finally:
-        other_job.kill()
-        other_job.wait()
+        other_started.set()
+        thread.join(40)
+        for proc in other_job:
+            proc.kill()
+            proc.wait()

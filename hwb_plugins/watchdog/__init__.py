@@ -8,13 +8,15 @@ runs then, the processes its thread started are sent SIGTERM with all they start
 ``docker run`` command passes it on to its container), and SIGKILL
 :data:`~hwb_plugins.watchdog.processes.KILL_AFTER` seconds later; whatever the build then
 returns or raises, it ends as :class:`hwb.BuildTimeout` (exit code 124), once the isolation's
-own clean-up has run. Which processes are the build's: :mod:`.processes`.
+own clean-up has run. Those already running once the environment was made are the
+environment's own (a service its clean-up needs) and are left to it, unless the time ran out
+while it was being made. Which processes a thread started: :mod:`.processes`.
 
 On the ``create_env`` hook, as a wrapper: the timer lives as long as the environment and is
 stopped, its thread ended, before the environment is removed. (Not on ``build``: the core
 sets the limit inside every wrapper of ``build``; ``create_env`` is called under it, in the
-build's thread, for every isolation.) Blocked (``-p no:watchdog``),
-the limit holds only for what asks :mod:`hwb.deadline`.
+build's thread, for every isolation.) Blocked (``-p no:watchdog``), the limit holds only for
+what asks :mod:`hwb.deadline`.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def _watched(
         with contextlib.ExitStack() as stack:
             stack.callback(watch.end)
             env = stack.enter_context(manager)
+            watch.made()
             stack.callback(watch.end)  # before the environment's own clean-up
             yield env
     except Exception as exc:
@@ -74,27 +77,35 @@ def _watched(
 
 class Watch:
     """A timer that stops the processes the calling thread started, unless :meth:`end`
-    comes first."""
+    comes first. Those still running once the environment is :meth:`made` are its own (a
+    service its clean-up needs) and are left to it, unless the time runs out before."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
         self.stopped: list[str] = []
         self._tid = threading.get_native_id()
         self._main = threading.current_thread() is threading.main_thread()
+        self._own: set[tuple[int, str]] = set()
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.name = "hwb-watchdog"
         self._timer.daemon = True
         self._timer.start()
+
+    def made(self) -> None:
+        """The environment is made: what its making left running is the environment's."""
+        from hwb_plugins.watchdog import processes
+
+        self._own = {(p.pid, p.start) for p in processes.started_by(self._tid, self._main)}
 
     def _fire(self) -> None:
         from hwb_plugins.watchdog import processes
 
         self.fired = True
         try:
-            procs = processes.table()
-            roots = processes.started_by(self._tid, self._main, procs)
+            found = processes.started_by(self._tid, self._main)
+            roots = [proc for proc in found if (proc.pid, proc.start) not in self._own]
             self.stopped = sorted({proc.name for proc in roots})
-            processes.stop(roots, procs)
+            processes.stop(roots)
         except Exception:  # pragma: no cover - a backstop: the build still ends out of time
             pass
 

@@ -76,19 +76,20 @@ def _linux_proc(pid: int) -> Proc | None:
     return Proc(pid, int(fields[1]), fields[19], name, fields[0] in ("Z", "X"))
 
 
-def started_by(tid: int, main: bool, procs: dict[int, Proc]) -> list[Proc]:
-    """The live processes the thread ``tid`` (a native id) started, that still run: on Linux
-    as the kernel lists them; elsewhere (or on a kernel that lists no thread's children) every
-    child of this process, for the main thread only."""
-    pids: Iterable[int] = ()
+def started_by(tid: int, main: bool) -> list[Proc]:
+    """The processes the thread ``tid`` (a native id) started that still run: on Linux as the
+    kernel lists them; elsewhere (or on a kernel that lists no thread's children) every child
+    of this process, for the main thread only."""
     try:
         with open(f"/proc/self/task/{tid}/children", encoding="ascii") as stream:
             pids = [int(pid) for pid in stream.read().split()]
+        found = [_linux_proc(pid) for pid in pids]
+        return [proc for proc in found if proc is not None and not proc.zombie]
     except OSError:
-        if main:
-            me = os.getpid()
-            pids = [p.pid for p in procs.values() if p.ppid == me]
-    return [procs[pid] for pid in pids if pid in procs and not procs[pid].zombie]
+        if not main:
+            return []
+        me = os.getpid()
+        return [proc for proc in table().values() if proc.ppid == me and not proc.zombie]
 
 
 def tree(roots: Iterable[Proc], procs: dict[int, Proc]) -> dict[int, Proc]:
@@ -97,7 +98,7 @@ def tree(roots: Iterable[Proc], procs: dict[int, Proc]) -> dict[int, Proc]:
     for proc in procs.values():
         below.setdefault(proc.ppid, []).append(proc)
     found: dict[int, Proc] = {}
-    todo = list(roots)
+    todo = [procs[r.pid] for r in roots if r.pid in procs and procs[r.pid].start == r.start]
     while todo:
         proc = todo.pop()
         if proc.pid not in found and proc.pid != os.getpid():
@@ -106,21 +107,19 @@ def tree(roots: Iterable[Proc], procs: dict[int, Proc]) -> dict[int, Proc]:
     return found
 
 
-def stop(roots: list[Proc], procs: dict[int, Proc]) -> None:
+def stop(roots: list[Proc]) -> None:
     """SIGTERM to ``roots`` and all below them; SIGKILL after :data:`KILL_AFTER` seconds to
     those still running, and to what they started meanwhile. Never a process that merely took
     a stopped one's pid."""
-    victims = tree(roots, procs)
+    victims = tree(roots, table())
     _send(victims.values(), signal.SIGTERM)
     limit = time.monotonic() + KILL_AFTER
     while time.monotonic() < limit:
-        alive = _alive(victims)
-        if not alive:
+        if not _alive(victims):
             return
         time.sleep(0.1)
     now = table()
-    alive = _alive(victims, now)
-    _send(tree(alive, now).values(), getattr(signal, "SIGKILL", signal.SIGTERM))
+    _send(tree(_alive(victims, now), now).values(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _alive(victims: dict[int, Proc], procs: dict[int, Proc] | None = None) -> list[Proc]:
