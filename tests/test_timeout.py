@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,6 @@ def test_a_limit_no_timer_can_wait_for_is_no_limit(
 
 
 def test_matrix_applies_the_limit_to_each_job(run_hwb: Any, tmp_path: Path) -> None:
-    import sys
-
     pids = tmp_path / "pids"
     project = hanging_project(tmp_path / "p", pids)
     result = run_hwb(
@@ -266,3 +265,138 @@ def test_the_limit_reached_while_preparing_a_container_environment_says_so(
     assert "ran past the build's time limit of 10 s and was stopped" in error, error
     assert "could not prepare" not in result.stderr
     assert hwb_containers(client, name) == []
+
+
+# --------------------------------------------------------------------------- the watchdog plugin
+# An isolation that runs its commands itself, not through hwb.process (issue 22, item 8).
+
+SELF_RUN_ISOLATION = '''
+"""A third party's isolation: the backend runs under the build's interpreter, started with a
+plain subprocess.run, which knows nothing of the build's time limit."""
+import contextlib, os, subprocess
+
+from hwb import BuildEnv, BuildError, IsolationInfo, RunResult, hookimpl
+
+
+class SelfRunEnv(BuildEnv):
+    isolation = "selfrun"
+
+    @property
+    def python_executable(self):
+        return self.python.path
+
+    def install(self, requirements):
+        if requirements:
+            raise BuildError("selfrun installs nothing")
+
+    def run(self, cmd, *, cwd=None, extra_env=None, check=True):
+        done = subprocess.run(
+            list(cmd), cwd=cwd or self.source_dir, env={**os.environ, **(extra_env or {})},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        if check and done.returncode:
+            raise BuildError(f"{cmd[0]} failed (exit code {done.returncode})")
+        return RunResult(done.returncode, done.stdout)
+
+
+@hookimpl
+def register_isolation():
+    return IsolationInfo("selfrun", "plain subprocess.run (test plugin)")
+
+
+@hookimpl
+def create_env(isolation, request):
+    return _env(request) if isolation == "selfrun" else None
+
+
+@contextlib.contextmanager
+def _env(request):
+    try:
+        yield SelfRunEnv(
+            python=request.python, source_dir=request.project.root, reporter=request.reporter
+        )
+    finally:
+        with open(os.environ["SELFRUN_CLEANED"], "w") as stream:
+            stream.write("removed")
+'''
+
+
+def test_an_isolation_that_runs_commands_itself_is_stopped_by_the_watchdog(
+    run_hwb: Any, tmp_path: Path, hwb_env: dict[str, str]
+) -> None:
+    """Before the watchdog plugin, the build waited for the backend's 600 s."""
+    pids, cleaned = tmp_path / "pids", tmp_path / "cleaned"
+    project = hanging_project(tmp_path / "p", pids)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.hwb]\nplugins = ["selfrun"]\n')
+    (project / "selfrun.py").write_text(SELF_RUN_ISOLATION)
+    started = time.monotonic()
+    result = run_hwb(
+        "build", str(project), "--isolation", "selfrun", "--timeout", "1",
+        env={"SELFRUN_CLEANED": str(cleaned)}, timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    error = assert_clean_error(result, EXIT_TIMEOUT)
+    python = os.path.basename(sys.executable)[:15]  # the backend's, as the kernel names it
+    assert error.startswith(
+        f"error: {python}, run by isolation 'selfrun', ran past the build's time limit of 1 s "
+        "and was stopped; raise it with --timeout SECONDS"
+    ), result.stderr
+    assert elapsed < 1 + 15, elapsed  # the limit, the watchdog's grace, hwb's own start
+    for pid in map(int, pids.read_text().split()):  # the backend and the child it started
+        assert not alive(pid), f"process {pid} outlived the timeout"
+    assert cleaned.read_text() == "removed"  # the isolation's own clean-up ran
+    assert list(Path(hwb_env["TMPDIR"]).glob("hwb-*")) == []
+
+
+def test_the_watchdog_stops_what_its_own_thread_started_and_nothing_else() -> None:
+    """As in hwb matrix, one build per thread: the limit of one stops only its own
+    processes, not what its environment's making left running (a service its clean-up
+    needs), and no timer thread is left behind."""
+    import signal
+    import subprocess
+    import threading
+
+    from hwb_plugins.watchdog import Watch
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    made, other_started = threading.Event(), threading.Event()
+    other_job: list[subprocess.Popen[bytes]] = []
+    outcome: dict[str, Any] = {}
+
+    def job() -> None:
+        watch = Watch(1.5)
+        service = subprocess.Popen(sleeper)
+        watch.made()
+        made.set()
+        other_started.wait(10)  # another job's command, started meanwhile by another thread
+        proc = subprocess.Popen(sleeper)
+        outcome["returncode"] = proc.wait(timeout=30)
+        watch.end()
+        outcome["fired"], outcome["stopped"] = watch.fired, watch.stopped
+        outcome["service"] = service.poll()
+        service.kill()
+        service.wait()
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    try:
+        made.wait(10)
+        other_job.append(subprocess.Popen(sleeper))
+        other_started.set()
+        thread.join(40)
+        name = os.path.basename(sys.executable)[:15]
+        assert outcome == {
+            "returncode": -signal.SIGTERM, "fired": True, "stopped": [name], "service": None
+        }
+        assert other_job[0].poll() is None
+        in_time = Watch(60)
+        in_time.end()
+        assert not in_time.fired and other_job[0].poll() is None
+        assert [t for t in threading.enumerate() if t.name == "hwb-watchdog"] == []
+    finally:
+        other_started.set()
+        thread.join(40)
+        for proc in other_job:
+            proc.kill()
+            proc.wait()
