@@ -43,20 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     except HwbError as exc:
         log = f" (whole log: {exc.log})" if exc.log else ""
         _print_error(exc.one_line() + log, exc.details)
-        if _state["verbosity"] >= 3:
-            import traceback
-
-            traceback.print_exc()
+        _trace()
         return exc.exit_code
     except KeyboardInterrupt:
         _close_status()
         print("error: interrupted; temporary environments were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # the machine's, not hwb's: a full disk, a path in the way
-        if _state["verbosity"] >= 3:
-            import traceback
-
-            traceback.print_exc()
+        _trace()
         where = f" ({exc.filename})" if exc.filename else ""
         _print_error(
             f"{exc.strerror or exc}{where}",
@@ -65,10 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_BUILD_FAILED
     except Exception as exc:  # a bug: say so in one line, trace with -vvv
-        if _state["verbosity"] >= 3:
-            import traceback
-
-            traceback.print_exc()
+        _trace()
         _print_error(
             f"internal error: {type(exc).__name__}: {exc}",
             None,
@@ -77,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUILD_FAILED
     finally:
         _close_status()
+
+
+def _trace() -> None:
+    """The traceback of the exception being handled, at ``-vvv``."""
+    if _state["verbosity"] >= 3:
+        import traceback
+
+        traceback.print_exc()
 
 
 def _close_status() -> None:
