@@ -292,22 +292,17 @@ def resolve_no_isolation(click: Any, pm: Any, isolation: str | None, no_isolatio
 
 def parse_config_settings(items: Sequence[str]) -> dict[str, Any]:
     """``-C KEY=VALUE`` pairs; a key given twice becomes a list (as pypa/build does)."""
+    from hwb_core.config import add_repeated
     from hwb_core.errors import UsageError
 
     settings: dict[str, Any] = {}
     for item in items:
-        key, sep, value = item.partition("=")
+        key, _, value = item.partition("=")
         if not key:
             raise UsageError(
                 f"-C {item!r}: expected KEY=VALUE", hint="for example -C --build-option=--quiet"
             )
-        if not sep:
-            value = ""
-        if key in settings:
-            existing = settings[key]
-            settings[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            settings[key] = value
+        add_repeated(settings, key, value)
     return settings
 
 
