@@ -358,12 +358,10 @@ def _describe_validation(
             continue
         unknown = [a for a in _required_arguments(function) if a not in _arguments(spec)]
         if unknown:
+            takes = ", ".join(repr(a) for a in unknown)
+            passes = ", ".join(_arguments(spec))
             faults.append(
-                f"{attr}() takes "
-                + ", ".join(repr(a) for a in unknown)
-                + f", which hook {attr!r} does not pass (it passes: "
-                + ", ".join(_arguments(spec))
-                + ")"
+                f"{attr}() takes {takes}, which hook {attr!r} does not pass (it passes: {passes})"
             )
     if faults:
         return "PluginValidationError: " + "; ".join(faults)
