@@ -122,7 +122,6 @@ def _packages_distributions() -> Mapping[str, list[str]]:
     return metadata.packages_distributions()
 
 
-@functools.cache
 def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
     if origin == "project":
         return ("(project)", None)
