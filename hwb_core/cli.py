@@ -43,20 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     except HwbError as exc:
         log = f" (whole log: {exc.log})" if exc.log else ""
         _print_error(exc.one_line() + log, exc.details)
-        if _state["verbosity"] >= 3:
-            import traceback
-
-            traceback.print_exc()
+        _trace()
         return exc.exit_code
     except KeyboardInterrupt:
         _close_status()
         print("error: interrupted; temporary environments were removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # the machine's, not hwb's: a full disk, a path in the way
-        if _state["verbosity"] >= 3:
-            import traceback
-
-            traceback.print_exc()
+        _trace()
         where = f" ({exc.filename})" if exc.filename else ""
         _print_error(
             f"{exc.strerror or exc}{where}",
@@ -65,10 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_BUILD_FAILED
     except Exception as exc:  # a bug: say so in one line, trace with -vvv
-        if _state["verbosity"] >= 3:
-            import traceback
-
-            traceback.print_exc()
+        _trace()
         _print_error(
             f"internal error: {type(exc).__name__}: {exc}",
             None,
@@ -77,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUILD_FAILED
     finally:
         _close_status()
+
+
+def _trace() -> None:
+    """The traceback of the exception being handled, at ``-vvv``."""
+    if _state["verbosity"] >= 3:
+        import traceback
+
+        traceback.print_exc()
 
 
 def _close_status() -> None:
@@ -293,22 +292,17 @@ def resolve_no_isolation(click: Any, pm: Any, isolation: str | None, no_isolatio
 
 def parse_config_settings(items: Sequence[str]) -> dict[str, Any]:
     """``-C KEY=VALUE`` pairs; a key given twice becomes a list (as pypa/build does)."""
+    from hwb_core.config import add_repeated
     from hwb_core.errors import UsageError
 
     settings: dict[str, Any] = {}
     for item in items:
-        key, sep, value = item.partition("=")
+        key, _, value = item.partition("=")
         if not key:
             raise UsageError(
                 f"-C {item!r}: expected KEY=VALUE", hint="for example -C --build-option=--quiet"
             )
-        if not sep:
-            value = ""
-        if key in settings:
-            existing = settings[key]
-            settings[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            settings[key] = value
+        add_repeated(settings, key, value)
     return settings
 
 

@@ -163,39 +163,41 @@ def _coerce_tables(
                 name, sep, val = item.partition("=")
                 if not sep or not name.strip():
                     raise bad("KEY=VALUE")
-                name, val = name.strip(), val.strip()
-                if name in pairs:
-                    known = pairs[name]
-                    pairs[name] = [*known, val] if isinstance(known, list) else [known, val]
-                else:
-                    pairs[name] = val
+                add_repeated(pairs, name.strip(), val.strip())
             return pairs
         if from_text:
-            table: dict[str, str] = {}
-            for part in filter(None, (p.strip() for p in value.split(","))):
-                name, sep, val = part.partition("=")
-                if not sep:
-                    raise bad("KEY=VALUE pairs separated by commas")
-                table[name.strip()] = val.strip()
-            return table
+            return _pairs(value, bad, "KEY=VALUE pairs separated by commas")
         if isinstance(value, Mapping):
             return {str(k): v if isinstance(v, (str, list)) else str(v) for k, v in value.items()}
         raise bad("a table")
     # A list of tables ([[tool.hwb.x]]); from the environment: "k=v,k=v;k=v".
     if from_text:
-        tables: list[dict[str, Any]] = []
-        for group in filter(None, (g.strip() for g in value.split(";"))):
-            entry: dict[str, Any] = {}
-            for part in filter(None, (p.strip() for p in group.split(","))):
-                name, sep, val = part.partition("=")
-                if not sep:
-                    raise bad("tables written KEY=VALUE,KEY=VALUE;KEY=VALUE")
-                entry[name.strip()] = val.strip()
-            tables.append(entry)
-        return tables
+        expected = "tables written KEY=VALUE,KEY=VALUE;KEY=VALUE"
+        groups = filter(None, (g.strip() for g in value.split(";")))
+        return [_pairs(group, bad, expected) for group in groups]
     if isinstance(value, (list, tuple)) and all(isinstance(v, Mapping) for v in value):
         return [{str(k): v for k, v in item.items()} for item in value]
     raise bad("a list of tables ([[...]] in TOML)")
+
+
+def _pairs(text: str, bad: Callable[[str], ConfigError], expected: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs separated by commas, from the environment."""
+    table: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, val = part.partition("=")
+        if not sep:
+            raise bad(expected)
+        table[name.strip()] = val.strip()
+    return table
+
+
+def add_repeated(mapping: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` to ``value``; a key set twice holds the list of its values."""
+    if key in mapping:
+        known = mapping[key]
+        mapping[key] = [*known, value] if isinstance(known, list) else [known, value]
+    else:
+        mapping[key] = value
 
 
 def _flatten(

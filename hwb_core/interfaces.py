@@ -82,17 +82,6 @@ class PythonInfo:
         threads = " free-threaded" if self.free_threaded else ""
         return f"{name} {self.version}{threads} ({self.path})"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "implementation": self.implementation,
-            "abi_tag": self.abi_tag,
-            "free_threaded": self.free_threaded,
-            "platform_tag": self.platform_tag,
-            "path": self.path,
-            "source": self.source,
-        }
-
 
 _IMPL_PREFIXES = {"cp": "cpython", "pp": "pypy", "cpython": "cpython", "pypy": "pypy"}
 
@@ -311,43 +300,6 @@ class Capabilities:
     rank: int = 50
     """Default place in the order of preference (lower first; ties by name). A user's
     ``isolation.preference`` list overrides it."""
-
-    def builds_arch(self, arch: str, host_arch: str) -> bool:
-        """True when it declares ``arch`` (or, with no list, when ``arch`` is this machine's)."""
-        return arch in self.architectures if self.architectures else arch == host_arch
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "native": self.native,
-            "isolated": self.isolated,
-            "container": self.container,
-            "linux": list(self.linux),
-            "architectures": list(self.architectures),
-            "emulation": self.emulation,
-            "target_key": self.target_key,
-            "family_keys": dict(self.family_keys),
-            "image_key": self.image_key,
-            "hosts_key": self.hosts_key,
-            "host_key": self.host_key,
-            "rank": self.rank,
-        }
-
-    def describe(self) -> str:
-        """One line for ``hwb plugins``."""
-        parts = []
-        if self.native:
-            parts.append("native")
-        if self.container:
-            parts.append("container")
-        if not self.isolated:
-            parts.append("not isolated")
-        if self.linux:
-            parts.append("/".join(self.linux))
-        if self.architectures:
-            parts.append(",".join(self.architectures) + (" (emulated)" if self.emulation else ""))
-        if self.target_key:
-            parts.append(f"target: {self.target_key}")
-        return "; ".join(parts) or "-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -687,50 +639,3 @@ class BuildResult:
     """The PEP 517 config settings the backend got."""
     plugin_records: list[Any] = dataclasses.field(default_factory=list)
     """The plugin manager's records of the plugins loaded for the build."""
-
-    @property
-    def plugins(self) -> list[dict[str, Any]]:
-        """The plugins loaded for the build: ``{"name", "distribution", "version"}`` each
-        (their distributions are looked up when asked: a build that records nothing pays
-        nothing for it)."""
-        return [
-            {"name": r.name, "distribution": r.distribution[0], "version": r.distribution[1]}
-            for r in self.plugin_records
-        ]
-
-    def test_record(self) -> dict[str, Any] | None:
-        """``--json``'s ``test``: every check's outcome, summed up; ``None`` when none ran."""
-        if not self.tests:
-            return None
-        ran = [t for t in self.tests if not t.skipped]
-        return {
-            "command": "; ".join(t.command for t in ran if t.command) or None,
-            "passed": all(t.passed for t in self.tests),
-            "skipped": None if ran else "; ".join(t.skipped for t in self.tests),
-            "duration_s": round(sum(t.duration_s for t in self.tests), 3),
-            "log": str(self.log) if self.log else None,
-            "checks": [t.to_json() for t in self.tests],
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "filename": self.path.name,
-            "python": self.python.version,
-            "python_path": self.python.path or None,
-            "python_source": self.python.source,
-            "isolation": self.isolation,
-            "isolation_reason": self.isolation_reason,
-            "repaired": self.repair.repaired,
-            "repairer": self.repair.repairer,
-            "policy": self.repair.policy,
-            "bundled": list(self.repair.bundled),
-            "repair_note": self.repair.reason,
-            "checked_by": list(self.repair.checked_by),
-            "duration_s": round(self.duration_s, 3),
-            "log": str(self.log) if self.log else None,
-            "test": self.test_record(),
-            "source_date_epoch": self.source_date_epoch,
-            "files": [str(path) for path in self.files],
-            "reproducible": self.reproducible.to_json() if self.reproducible else None,
-        }

@@ -120,12 +120,6 @@ class Session:
             ignored_names=ignored,
         )
 
-    def report_plugin_failures(self) -> None:
-        for record in self.pm.failures():
-            self.reporter.warn(
-                f"plugin {record.name!r} ({record.target}) failed to load: {record.error}"
-            )
-
 
 @contextlib.contextmanager
 def prepared_source(
@@ -327,12 +321,14 @@ def _build(request: BuildRequest, session: Session, log: list[Path]) -> BuildRes
         project = Project.load(root)
         config = session.config_for(project, _overrides(request))
         build_constraints = pm.build_constraints(config, project)
-        python = find_python(pm, config)
+        asked = config.get("isolation.strategy")
+        # An isolation asked for by name that brings its own interpreters (a container's
+        # image) needs none on this machine: the version asked for stands in.
+        python = pythons.find(pm, config, config.get("python"), asked)
         target = targets.resolve(
             pm, config.get(targets.TARGET_KEY), config, python, session.environ
         )
         stack.enter_context(deadline.limit(config.get("timeout")))
-        asked = config.get("isolation.strategy")
         foreign = target.arch if target.asked and target.os == "linux" else None
         choice = isolation.choose(pm, session.reporter, project, python, config, asked, foreign)
         outdir = resolve_outdir(request, config, root)
@@ -644,10 +640,3 @@ def _publish(session: Session, request: BuildRequest, result: BuildResult, outdi
     result.files = publish(result.repair.path, outdir, beside)[1]
     if not request.rebuild:
         session.pm.hook.wheel_built(result=result, reporter=session.reporter)
-
-
-def find_python(pm: PluginManager, config: Config) -> PythonInfo:
-    """The interpreter ``--python`` names. An isolation asked for by name that brings its own
-    interpreters (a container's image) needs none on this machine: then the version asked for
-    stands in, and the environment finds its interpreter."""
-    return pythons.find(pm, config, config.get("python"), config.get("isolation.strategy"))

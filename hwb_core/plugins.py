@@ -9,7 +9,6 @@ left out; everything else keeps working.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib
 import sys
 from collections.abc import Iterable, Mapping
@@ -45,69 +44,6 @@ class PluginRecord:
     """``"loaded"``, ``"blocked"`` or ``"failed"``."""
     error: str | None = None
     hooks: list[str] = dataclasses.field(default_factory=list)
-    _dist: tuple[str | None, str | None] | None = None
-
-    @property
-    def distribution(self) -> tuple[str | None, str | None]:
-        """``(name, version)`` of the distribution that provides the plugin, when known."""
-        if self._dist is None:
-            self._dist = _distribution_of(self.target, self.origin)
-        return self._dist
-
-    def to_json(self) -> dict[str, Any]:
-        dist, version = self.distribution
-        return {
-            "name": self.name,
-            "module": self.target,
-            "origin": self.origin,
-            "distribution": dist,
-            "version": version,
-            "status": self.status,
-            "hooks": list(self.hooks),
-            "error": self.error,
-        }
-
-
-@functools.cache
-def _entry_point_dists(group: str) -> dict[str, tuple[str, str]]:
-    """``{entry point value: (distribution, version)}`` of ``group``, from the listing
-    remembered between runs (:mod:`hwb_core.entry_points`): no scan on a warm start."""
-    from hwb_core import entry_points
-
-    return entry_points.owners(group)
-
-
-@functools.cache
-def _packages_distributions() -> Mapping[str, list[str]]:
-    from importlib import metadata
-
-    return metadata.packages_distributions()
-
-
-def _distribution_of(target: str, origin: str) -> tuple[str | None, str | None]:
-    if origin == "project":
-        return ("(project)", None)
-    if origin == "entry-point" and target:
-        # The entry point knows its distribution, also for editable installs, whose modules
-        # packages_distributions() cannot map.
-        if target in _entry_point_dists(ENTRY_POINT_GROUP):
-            return _entry_point_dists(ENTRY_POINT_GROUP)[target]
-    top = target.split(":")[0].split(".")[0]
-    if origin == "core":
-        # The distribution whose `hwb` command runs hwb_core: no scan of every package's files.
-        for value, dist in _entry_point_dists("console_scripts").items():
-            if value.split(":")[0].split(".")[0] == "hwb_core":
-                return dist
-        top = "hwb_core"
-    names = _packages_distributions().get(top, [])
-    if not names:
-        return (None, None)
-    from importlib import metadata
-
-    try:
-        return (names[0], metadata.version(names[0]))
-    except metadata.PackageNotFoundError:
-        return (names[0], None)
 
 
 class PluginManager:
@@ -422,12 +358,10 @@ def _describe_validation(
             continue
         unknown = [a for a in _required_arguments(function) if a not in _arguments(spec)]
         if unknown:
+            takes = ", ".join(repr(a) for a in unknown)
+            passes = ", ".join(_arguments(spec))
             faults.append(
-                f"{attr}() takes "
-                + ", ".join(repr(a) for a in unknown)
-                + f", which hook {attr!r} does not pass (it passes: "
-                + ", ".join(_arguments(spec))
-                + ")"
+                f"{attr}() takes {takes}, which hook {attr!r} does not pass (it passes: {passes})"
             )
     if faults:
         return "PluginValidationError: " + "; ".join(faults)

@@ -35,12 +35,10 @@ class ConsoleReporter:
         self,
         verbosity: int = 0,
         stream: TextIO | None = None,
-        prefix: str = "",
         status: Any = None,
     ) -> None:
         self.verbosity = verbosity
         self.stream = stream or sys.stderr
-        self.prefix = prefix
         self._start = time.monotonic()
         self._color = use_color(self.stream)
         self._status = status if verbosity >= 0 else None
@@ -55,9 +53,9 @@ class ConsoleReporter:
         if self._color and style:
             text = f"\033[{style}m{text}\033[0m"
         if self._status is not None:
-            self._status.print(self.prefix + text)
+            self._status.print(text)
         else:
-            print(self.prefix + text, file=self.stream, flush=True)
+            print(text, file=self.stream, flush=True)
 
     def close(self) -> None:
         """Take the status line away (before an error is printed, and at the end)."""
@@ -90,15 +88,3 @@ class ConsoleReporter:
             if len(line) > DISPLAY_CHARS:  # the whole line is in the build's log file
                 line = f"{line[:DISPLAY_CHARS]} [... {len(line) - DISPLAY_CHARS} more characters]"
             self._write("  " + line, "2")
-
-    def error(self, message: str) -> None:
-        self.close()
-        self._write(f"error: {message}", "31")
-
-
-class NullReporter(ConsoleReporter):
-    def __init__(self) -> None:
-        super().__init__(verbosity=-1)
-
-    def warn(self, message: str) -> None:
-        pass

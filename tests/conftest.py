@@ -18,6 +18,19 @@ from pathlib import Path
 
 import pytest
 
+from hwb_core.report import ConsoleReporter
+
+
+class NullReporter(ConsoleReporter):
+    """A reporter that prints nothing: for tests that drive the kernel directly."""
+
+    def __init__(self) -> None:
+        super().__init__(verbosity=-1)
+
+    def warn(self, message: str) -> None:
+        pass
+
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 #: Sample projects hold tests of their own (run by hwb against their wheels), never collected here.
@@ -63,14 +76,24 @@ def hwb_env(hwb_cache: Path, tmp_path: Path) -> dict[str, str]:
 def run_hwb(hwb_env: dict[str, str]):
     """``run_hwb("build", str(project), ...)`` runs the real CLI in a subprocess."""
 
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            python: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        python: str | None = None,
+        timeout: float = 600,
+    ) -> subprocess.CompletedProcess[str]:
         full_env = dict(hwb_env)
         if env:
             full_env.update(env)
         return subprocess.run(
-            [python or sys.executable, "-m", "hwb_core", *args], cwd=cwd, env=full_env,
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            [python or sys.executable, "-m", "hwb_core", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
 
     return run

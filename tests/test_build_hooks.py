@@ -17,8 +17,7 @@ import pytest
 from hwb_core.errors import EXIT_USAGE, UsageError
 from hwb_core.pipeline import BuildRequest, Session, build, prepared_source
 from hwb_core.plugins import PluginManager
-from hwb_core.report import NullReporter
-from tests.conftest import assert_clean_error, json_out, wheel_members
+from tests.conftest import NullReporter, assert_clean_error, json_out, wheel_members
 from tests.plugins.backends import tiny_project
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

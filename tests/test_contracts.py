@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The kernel's size in lines of code may not grow past this ceiling. It only ever goes down
 #: (issue 22's bar is 3,000; the kernel was 5,618 before the features left it). Never raise it to
 #: make a change fit: move the feature into a plugin instead.
-KERNEL_CEILING = 3128
+KERNEL_CEILING = 2969
 
 
 def code_lines(source: str) -> int:

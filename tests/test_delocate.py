@@ -33,13 +33,19 @@ from hwb_core import defaults
 from hwb_core.config import load_config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest, RunResult
-from hwb_core.report import NullReporter
 from hwb_plugins import delocate
 from hwb_plugins.delocate import fuse as dfuse
 from hwb_plugins.delocate import repair as drepair
 from hwb_plugins.delocate import tools as dtools
 from hwb_plugins.matrix.settings import MATRIX_KEYS
-from tests.conftest import assert_clean_error, json_out, pyenv_python, require, wheel_members
+from tests.conftest import (
+    NullReporter,
+    assert_clean_error,
+    json_out,
+    pyenv_python,
+    require,
+    wheel_members,
+)
 from tests.test_repair_support import record_is_valid
 
 TOOLS_SRC = Path(__file__).resolve().parent / "macos_tools"

@@ -17,10 +17,10 @@ from hwb_core import defaults, host
 from hwb_core.config import load_config
 from hwb_core.errors import RepairError
 from hwb_core.interfaces import RepairRequest
-from hwb_core.report import NullReporter
 from hwb_plugins import delvewheel
 from hwb_plugins import repair as repair_plugin
 from hwb_plugins.delvewheel import repair as dw
+from tests.conftest import NullReporter
 
 
 def make_wheel(directory: Path, tag: str, members: dict[str, bytes] | None = None) -> Path:

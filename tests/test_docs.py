@@ -28,8 +28,15 @@ from hwb_core.config import load_config
 from hwb_core.errors import ConfigError, PolicyViolation
 from hwb_core.interfaces import BuildResult, PythonInfo, RepairRequest, RepairResult
 from hwb_core.plugins import PluginManager
-from hwb_core.report import NullReporter
-from tests.conftest import REPO, assert_clean_error, json_out, require, wheel_members, write_project
+from tests.conftest import (
+    REPO,
+    NullReporter,
+    assert_clean_error,
+    json_out,
+    require,
+    wheel_members,
+    write_project,
+)
 from tests.plugins.backends import tiny_project
 
 DOCS = REPO / "docs"

@@ -427,10 +427,10 @@ def test_a_job_for_another_architecture_reaches_a_third_party_emulator_with_its_
     from hwb import host
     from hwb_core.pipeline import Session
     from hwb_core.plugins import PluginManager
-    from hwb_core.report import NullReporter
     from hwb_plugins.matrix.jobs import MatrixOptions
     from hwb_plugins.matrix.runner import run_matrix
     from hwb_plugins.matrix.view import PlainView
+    from tests.conftest import NullReporter
 
     monkeypatch.setattr(host, "can_emulate", lambda arch: True)
     module = f"standin_sandbox_{os.getpid()}"

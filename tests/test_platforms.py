@@ -20,7 +20,6 @@ from hwb_core.errors import BuildError, ConfigError, UsageError
 from hwb_core.interfaces import PythonInfo, RepairRequest
 from hwb_core.pipeline import BuildRequest, Session, build
 from hwb_core.plugins import PluginManager
-from hwb_core.report import NullReporter
 from hwb_core.target import Target
 from hwb_plugins import windows as windows_plugin
 from hwb_plugins.delocate import config_schema as delocate_schema
@@ -29,7 +28,7 @@ from hwb_plugins.macos import rules as macos_rules
 from hwb_plugins.matrix.jobs import SKIPPED, WAITING, Job
 from hwb_plugins.matrix.routing import Machine, classify
 from hwb_plugins.matrix.settings import MATRIX_KEYS
-from tests.conftest import write_project
+from tests.conftest import NullReporter, write_project
 
 
 def python(tag: str = "macosx_10_9_universal2", path: str = "/usr/bin/python3") -> PythonInfo:

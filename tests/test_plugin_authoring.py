@@ -25,8 +25,7 @@ from hwb_core.interfaces import (
     RunResult,
 )
 from hwb_core.plugins import PluginManager
-from hwb_core.report import NullReporter
-from tests.conftest import assert_clean_error, json_out, write_project
+from tests.conftest import NullReporter, assert_clean_error, json_out, write_project
 from tests.plugins.backends import tiny_project
 
 

@@ -231,6 +231,7 @@ def test_a_version_stand_in_reports_no_executable(tmp_path: Path) -> None:
     on this machine, the version stands in. Its executable is unknown, said as ``null``, not
     as an empty path."""
     from hwb import BuildResult, RepairResult
+    from hwb.records import result_json
     from hwb_core.pythons import wanted
 
     stand_in = wanted("3.12")
@@ -244,5 +245,5 @@ def test_a_version_stand_in_reports_no_executable(tmp_path: Path) -> None:
         repair=RepairResult(path=wheel, repaired=False),
         duration_s=0.0,
     )
-    record = result.to_json()
+    record = result_json(result)
     assert record["python_path"] is None and record["python"] == "3.12", record

@@ -19,8 +19,8 @@ from hwb_core.errors import RepairError
 from hwb_core.interfaces import BuildEnv, PythonInfo, RunResult
 from hwb_core.pipeline import Session
 from hwb_core.plugins import PluginManager
-from hwb_core.report import NullReporter
 from hwb_plugins.auditwheel.repair import REQUIREMENTS
+from tests.conftest import NullReporter
 from tests.test_repair_support import built, hwb_build, project, python312, uv
 
 pytestmark = pytest.mark.real

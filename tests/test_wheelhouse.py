@@ -150,8 +150,8 @@ def test_a_new_image_drops_the_prepared_environments_of_its_predecessor(
 ) -> None:
     """Same image name, interpreter and requirements but an earlier image id: removed when the
     new image's environment is made; anything else stays."""
-    from hwb_core.report import NullReporter
     from hwb_plugins.container import layers
+    from tests.conftest import NullReporter
 
     monkeypatch.setenv("HWB_CACHE_DIR", str(tmp_path / "cache"))
     root = layers.envs_root()

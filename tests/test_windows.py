@@ -23,10 +23,10 @@ from hwb_core.interfaces import EnvRequest, PythonSpec
 from hwb_core.pipeline import BuildRequest, Session, build
 from hwb_core.plugins import PluginManager
 from hwb_core.project import Project
-from hwb_core.report import NullReporter
 from hwb_plugins import pylauncher
 from hwb_plugins import venv as venv_plugin
 from hwb_plugins.windows import msvc
+from tests.conftest import NullReporter
 from tests.plugins.backends import tiny_project
 
 

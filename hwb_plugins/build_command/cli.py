@@ -44,11 +44,12 @@ def register(cli: CommandLine) -> None:
         """Build a wheel from SRC (a project directory or an sdist)."""
         from hwb import BuildRequest
         from hwb import build as run_build
+        from hwb.records import report_failures, result_json
 
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
         isolation = cli.resolve_isolation(isolation, no_isolation)
         session = cli.session(ctx, status=_status_line(as_json or quiet))
-        session.report_plugin_failures()
+        report_failures(session)
         request = BuildRequest(
             source=src,
             outdir=outdir,
@@ -61,7 +62,7 @@ def register(cli: CommandLine) -> None:
         result = run_build(request, session)
         session.reporter.close()
         if as_json:
-            print(json.dumps({"wheels": [result.to_json()]}, indent=2))
+            print(json.dumps({"wheels": [result_json(result)]}, indent=2))
         elif not quiet:
             repaired = f", repaired by {result.repair.repairer}" if result.repair.repaired else ""
             print(

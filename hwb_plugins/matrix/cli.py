@@ -131,6 +131,7 @@ def register(cli: CommandLine) -> None:
         build as `hwb build`, with its own log. A job this machine cannot run is reported as
         skipped, with the reason. The exit code is 1 when any job failed.
         """
+        from hwb.records import report_failures
         from hwb_plugins.matrix.jobs import MatrixOptions
         from hwb_plugins.matrix.runner import run_matrix
         from hwb_plugins.matrix.settings import split_list
@@ -141,7 +142,7 @@ def register(cli: CommandLine) -> None:
         cli.set_output(verbosity=verbosity, json=as_json)
         session = cli.session(ctx)
         isolation = cli.resolve_isolation(isolation, no_isolation)
-        session.report_plugin_failures()
+        report_failures(session)
         options = MatrixOptions(
             source=src,
             pythons=split_list(python_list),

@@ -77,7 +77,7 @@ class Job:
     step: str = ""
     """The last thing the job reported doing (for the live table)."""
     test: dict[str, Any] | None = None
-    """What trying its wheel found (``BuildResult.test_record``; a failed test's error), or
+    """What trying its wheel found (``hwb.records.test_record``; a failed test's error), or
     ``None`` when nothing was tried."""
     started: float | None = None
     finished: float | None = None

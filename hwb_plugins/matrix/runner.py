@@ -14,6 +14,7 @@ from typing import IO, Protocol
 
 from hwb import BuildRequest, HwbError, Project, Session, WheelTestFailed, build, prepared_source
 from hwb.files import open_private
+from hwb.records import test_record
 from hwb.scope import Scope
 from hwb_plugins.matrix.engines import Dispatcher
 from hwb_plugins.matrix.jobs import (
@@ -259,7 +260,7 @@ class Runner:
             job_session = Session(self.session.pm, reporter, self.session.environ, self.scope)
             result = build(request, job_session)
             job.wheel, job.isolation_used = result.path, result.isolation
-            job.test = result.test_record()
+            job.test = test_record(result)
             status = OK
         except JobCancelled:
             status, error = SKIPPED, f"stopped: {self._reason}"

@@ -22,6 +22,7 @@ from typing import Any
 
 from hwb import __version__
 from hwb.git import git_revision
+from hwb.records import loaded_plugins, test_record
 
 STATEMENT = "https://in-toto.io/Statement/v1"
 PREDICATE = "https://slsa.dev/provenance/v1"
@@ -172,8 +173,8 @@ def byproducts(result: Any) -> list[dict[str, Any]]:
                 "checkedBy": list(repair.checked_by),
             },
         },
-        {"name": "plugins", "annotations": {"loaded": list(result.plugins)}},
+        {"name": "plugins", "annotations": {"loaded": loaded_plugins(result)}},
     ]
-    tests = result.test_record()
+    tests = test_record(result)
     found.append({"name": "tests", "annotations": tests or {"ran": False}})
     return found

@@ -85,8 +85,10 @@ def register(cli: CommandLine) -> None:
         wheels: auditwheel for Linux wheels, delocate for macOS wheels, and every installed policy
         plugin. Pure wheels are copied unchanged."""
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
+        from hwb.records import report_failures
+
         session = cli.session(ctx)
-        session.report_plugin_failures()
+        report_failures(session)
         overrides: dict[str, Any] = {
             "repair.policy": policy,
             "repair.exclude": list(exclude) or None,
