@@ -72,7 +72,7 @@ def endpoint(url: str) -> Endpoint:
             "wheelhouse into build containers, which only an engine on this machine can see",
             hint="give a unix:// socket of this machine",
         )
-    return Endpoint("Docker-compatible", url, url, START_HINT, PERMISSION_HINT)
+    return Endpoint("Docker API", url, url, START_HINT, PERMISSION_HINT)
 
 
 def connect_to(reporter: Reporter, url: str) -> AbstractContextManager[docker.DockerClient]:
@@ -100,7 +100,7 @@ def check() -> str | None:
 
 ENGINE = Engine(
     NAME,
-    "Docker-compatible",
+    "Docker API",
     connect=connect,
     check=check,
     connect_to=connect_to,
