@@ -324,10 +324,14 @@ def documented_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     for directory, module in EXAMPLE_MODULES:
         pm.load_project_plugins(directory, [module])
         assert pm.records[module].status == "loaded", pm.records[module].error
+    # The example engine registers a plugin object through its entry point: its keys are its
+    # ContainerPlugin's.
+    monkeypatch.syspath_prepend(str(ENGINE_DIST))
+    engine = importlib.import_module("hwb_example_engine")
     try:
-        yield dict(pm.schema())
+        yield {**pm.schema(), **engine.PLUGIN.config_schema()}
     finally:
-        for _directory, module in EXAMPLE_MODULES:
+        for _directory, module in [*EXAMPLE_MODULES, (ENGINE_DIST, "hwb_example_engine")]:
             sys.modules.pop(module, None)
 
 
