@@ -2,8 +2,9 @@
 
 - ``lint-imports`` (import-linter, configured in pyproject.toml) holds who may import whom: the
   kernel imports no plugin and not its own toolkit; plugins reach the kernel through the toolkit
-  ``hwb`` only; no plugin imports another, except the shared container library; the kernel's
-  modules import each other without cycles.
+  ``hwb`` only; no plugin imports another, except the shared container library, which the
+  toolkit re-exports as ``hwb.container`` (its only import of a plugin) and the built-in engines
+  use through it; the kernel's modules import each other without cycles.
 - The kernel stays small: at most :data:`KERNEL_CEILING` lines of code, counted without
   docstrings, comments and blank lines.
 """

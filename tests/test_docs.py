@@ -1,9 +1,9 @@
 """The documentation tells the truth: generated references are current, links lead somewhere,
 every hook is documented and tested, and the plugins shown in docs/ work as shown.
 
-The example isolation plugin (docs/examples/hwb-example-isolation) is installed from its
-directory into a fresh venv beside hwb, the way docs/writing-plugins.md tells a reader to, and
-used for real builds. The smaller examples are loaded in-process and their hooks called.
+The example isolation plugin (docs/examples/hwb-example-isolation) and the example container
+engine (docs/examples/hwb-example-engine) are installed from their directories into a fresh venv
+beside hwb, the way docs/writing-plugins.md tells a reader to, and used for real builds. The smaller examples are loaded in-process and their hooks called.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from tests.plugins.backends import tiny_project
 DOCS = REPO / "docs"
 EXAMPLES = DOCS / "examples"
 EXAMPLE_DIST = EXAMPLES / "hwb-example-isolation"
+ENGINE_DIST = EXAMPLES / "hwb-example-engine"
 
 
 @functools.cache
@@ -330,10 +331,14 @@ def documented_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     for directory, module in EXAMPLE_MODULES:
         pm.load_project_plugins(directory, [module])
         assert pm.records[module].status == "loaded", pm.records[module].error
+    # The example engine registers a plugin object through its entry point: its keys are its
+    # ContainerPlugin's.
+    monkeypatch.syspath_prepend(str(ENGINE_DIST))
+    engine = importlib.import_module("hwb_example_engine")
     try:
-        yield dict(pm.schema())
+        yield {**pm.schema(), **engine.PLUGIN.config_schema()}
     finally:
-        for _directory, module in EXAMPLE_MODULES:
+        for _directory, module in [*EXAMPLE_MODULES, (ENGINE_DIST, "hwb_example_engine")]:
             sys.modules.pop(module, None)
 
 
@@ -460,7 +465,7 @@ def find_uv() -> str:
 
 @pytest.fixture(scope="module")
 def example_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv holding hwb (this checkout, not editable) and the example distribution,
+    """A fresh venv holding hwb (this checkout, not editable) and the example distributions,
     each installed from its directory as a user would."""
     uv = find_uv()
     venv = tmp_path_factory.mktemp("docs-example") / "venv"
@@ -478,8 +483,11 @@ def example_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "headless-wheel-builder",
             "--refresh-package",
             "hwb-example-isolation",
+            "--refresh-package",
+            "hwb-example-engine",
             str(REPO),
             str(EXAMPLE_DIST),
+            str(ENGINE_DIST),
         ],
         check=True,
     )
@@ -653,3 +661,72 @@ def test_blocking_the_example_plugin_removes_its_isolation(
     result = example_hwb("-p", "no:recorded", "build", str(project), "--isolation", "recorded")
     assert result.returncode == 2
     assert "error: unknown isolation 'recorded'" in result.stderr
+
+
+# --------------------------------------------------------------------------- the example container engine
+
+#: The engine of this machine the example engine is pointed at, as a Colima user points it at
+#: Colima's socket.
+DOCKER_SOCKET = "unix:///var/run/docker.sock"
+
+
+def test_the_example_engine_is_under_120_lines() -> None:
+    """A container isolation for another engine is the engine-specific part only (issue 22)."""
+    source = ENGINE_DIST / "hwb_example_engine" / "__init__.py"
+    lines = len(source.read_text(encoding="utf-8").splitlines())
+    assert lines < 120, f"{source.relative_to(REPO)} has {lines} lines"
+    imports = re.findall(r"^(?:from|import) (hwb\w*)", source.read_text(encoding="utf-8"), re.M)
+    assert set(imports) == {"hwb"}, imports  # the toolkit only: hwb, hwb.container
+
+
+@pytest.mark.real
+@pytest.mark.docker
+@pytest.mark.xdist_group("docs-example")
+def test_the_example_engine_builds_in_a_hardened_container_and_leaves_none(
+    example_hwb: Run, tmp_path: Path
+) -> None:
+    from tests.docker.support import (
+        BUILD_IMAGE,
+        client_with_images,
+        hwb_containers,
+        left_containers,
+    )
+
+    client = client_with_images()
+    project = write_project(
+        tmp_path / "engine-example",
+        {
+            "pyproject.toml": """
+            [build-system]
+            requires = ["setuptools>=68"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "engine-example"
+            version = "1.0"
+            """,
+            "setup.py": """
+            from setuptools import Extension, setup
+            setup(ext_modules=[Extension("engine_example", ["engine_example.c"])])
+            """,
+            "engine_example.c": """
+            #include <Python.h>
+            static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "engine_example", NULL, -1};
+            PyMODINIT_FUNC PyInit_engine_example(void) { return PyModule_Create(&m); }
+            """,
+        },
+    )
+    args = ["build", str(project), "--isolation", "dockerapi", "--image", BUILD_IMAGE]
+    absent = "unix:///run/hwb-docs-no-such-engine.sock"
+    line = assert_clean_error(example_hwb(*args, env={"HWB_DOCKERAPI_HOST": absent}))
+    assert f"no Docker API engine socket at {absent}" in line, line
+
+    # One build, kept cheap: repair, the import check and prepared environments are the docker
+    # isolation's tests' part.
+    cheap = ["--no-repair", "--no-test", "--no-cache-envs"]
+    options = ["--python", "3.12", *cheap, "--json", "-o", str(tmp_path / "out")]
+    result = example_hwb(*args, *options, env={"HWB_DOCKERAPI_HOST": DOCKER_SOCKET})
+    wheel = json_out(result)["wheels"][0]
+    assert wheel["isolation"] == "dockerapi"
+    assert wheel["path"].endswith("-cp312-cp312-linux_x86_64.whl"), wheel
+    assert "engine_example.cpython-312-x86_64-linux-gnu.so" in wheel_members(Path(wheel["path"]))
+    assert left_containers(hwb_containers, client, "engine-example") == []

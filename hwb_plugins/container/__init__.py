@@ -12,5 +12,9 @@ the rest is the same for both, parameterised by it:
   runs on the host, through ``run_backend_process`` with paths made container paths);
 - :mod:`.engine`: the Docker SDK, imported only when a build or a check needs it.
 
+Its public face is the toolkit module :mod:`hwb.container`: the names an engine needs, which
+``docker``, ``podman`` and third parties' engines import (docs/container-engines.md). The modules
+here are private to it and change as it needs.
+
 See ``docs/docker.md`` and ``docs/podman.md``.
 """

@@ -1,9 +1,10 @@
 """Isolation ``docker``: manylinux and musllinux wheels built in a hardened, offline container.
 
-The plugin is :data:`PLUGIN` (its entry point names it), over the engine-independent code in :mod:`hwb_plugins.container`; what is
-Docker's own is here: the engine is the one ``DOCKER_HOST`` (or the default socket) names. The
-Docker SDK is imported only when docker isolation is checked or used, never by
-``hwb --version``, ``hwb plugins`` or builds in other isolations.
+The plugin is :data:`PLUGIN` (its entry point names it), over the toolkit's container library
+(:mod:`hwb.container`: the names a third party's engine uses too); what is Docker's own is here:
+the engine is the one ``DOCKER_HOST`` (or the default socket) names. The Docker SDK is imported
+only when docker isolation is checked or used, never by ``hwb --version``, ``hwb plugins`` or
+builds in other isolations.
 
 See ``docs/docker.md`` for every key, the security model and troubleshooting.
 """
@@ -15,8 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from hwb import Reporter
-from hwb_plugins.container.engine import Endpoint, Engine
-from hwb_plugins.container.plugin import ContainerPlugin
+from hwb.container import ContainerPlugin, Endpoint, Engine
 
 if TYPE_CHECKING:
     import docker
@@ -43,8 +43,7 @@ def _endpoint(host: str | None = None) -> Endpoint:
         where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         return Endpoint("Docker", None, where, START_HINT, PERMISSION_HINT)
     url = host if "://" in host else _context_host(host)
-    from hwb_plugins.container.engine import is_local
-    from hwb_plugins.container.errors import EngineUnavailable
+    from hwb.container import EngineUnavailable, is_local
 
     if not is_local(url):
         raise EngineUnavailable(
@@ -70,8 +69,7 @@ def _current_context() -> str | None:
 
 
 def _context_host(name: str) -> str:
-    from hwb_plugins.container.engine import sdk
-    from hwb_plugins.container.errors import EngineUnavailable
+    from hwb.container import EngineUnavailable, sdk
 
     api = sdk()
     try:
@@ -88,13 +86,13 @@ def _context_host(name: str) -> str:
 
 
 def _connect(reporter: Reporter) -> AbstractContextManager[docker.DockerClient]:
-    from hwb_plugins.container.engine import session
+    from hwb.container import session
 
     return session(_endpoint())
 
 
 def _connect_to(reporter: Reporter, host: str) -> AbstractContextManager[docker.DockerClient]:
-    from hwb_plugins.container.engine import session
+    from hwb.container import session
 
     return session(_endpoint(host))
 
@@ -104,8 +102,7 @@ def _check() -> str | None:
 
 
 def _check_host(host: str | None) -> str | None:
-    from hwb_plugins.container.engine import ping
-    from hwb_plugins.container.errors import EngineUnavailable
+    from hwb.container import EngineUnavailable, ping
 
     try:
         return ping(_endpoint(host))

@@ -1,10 +1,11 @@
 """Isolation ``podman``: the docker isolation's hardened, offline build, in podman.
 
-The plugin is :data:`PLUGIN` (its entry point names it), over the engine-independent code in :mod:`hwb_plugins.container`, which drives
-podman through its Docker-compatible API with the Docker SDK (the same calls as for Docker;
-see ``docs/podman.md`` for why not the ``podman`` command). What is podman's own is in
-:mod:`.service`: finding a running service, or starting one for the build and stopping it
-afterwards. Nothing here imports the SDK or runs podman until podman is checked or used.
+The plugin is :data:`PLUGIN` (its entry point names it), over the toolkit's container library
+(:mod:`hwb.container`), which drives podman through its Docker-compatible API with the Docker
+SDK (the same calls as for Docker; see ``docs/podman.md`` for why not the ``podman`` command).
+What is podman's own is in :mod:`.service`: finding a running service, or starting one for the
+build and stopping it afterwards. Nothing here imports the SDK or runs podman until podman is
+checked or used.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from hwb import Reporter
-from hwb_plugins.container.engine import Engine
-from hwb_plugins.container.plugin import ContainerPlugin
+from hwb.container import ContainerPlugin, Engine
 
 if TYPE_CHECKING:
     import docker

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwb import Reporter
-from hwb_plugins.container.engine import Endpoint, open_client, ping, sdk, session
-from hwb_plugins.container.errors import EngineUnavailable
+from hwb.container import Endpoint, EngineUnavailable, open_client, ping, sdk, session
 
 if TYPE_CHECKING:
     import docker
