@@ -141,8 +141,8 @@ def test_emit_github_gives_a_native_runner_for_every_job(run_hwb: Run, tmp_path:
     assert len(include) == len(runners) == 2 * (2 + 2 + 2), sorted(runners)
     assert runners["cp312-manylinux_x86_64"] == "ubuntu-latest"
     assert runners["cp313-manylinux_aarch64"] == "ubuntu-24.04-arm"
-    assert runners["cp312-macosx_x86_64"] == "macos-13"
-    assert runners["cp312-macosx_arm64"] == "macos-14"
+    assert runners["cp312-macosx_x86_64"] == "macos-15-intel"
+    assert runners["cp312-macosx_arm64"] == "macos-latest"
     assert runners["cp313-win_amd64"] == "windows-latest"
     assert runners["cp313-win_arm64"] == "windows-11-arm"
     for entry in include:
@@ -166,6 +166,114 @@ def test_emit_gitlab_is_a_child_pipeline(run_hwb: Run, tmp_path: Path) -> None:
         "cp312-manylinux_x86_64", "cp312-macosx_x86_64", "cp312-macosx_arm64"}
     assert pipeline["build-wheel"]["tags"] == ["$HWB_RUNNER"]
     assert pipeline["collect-wheels"]["script"] == ["hwb collect hwb-reports/*.json --plan plan.json"]
+
+
+def check_gitlab_pipeline(tmp_path: Path, text: str) -> None:
+    """GitLab's own schema (bundled with check-jsonschema, offline) accepts the pipeline, and
+    every job name GitLab makes of a parallel:matrix entry is under 255 characters."""
+    path = tmp_path / "pipeline.yml"
+    path.write_text(text)
+    checked = subprocess.run([str(Path(sys.executable).with_name("check-jsonschema")),
+                              "--builtin-schema", "vendor.gitlab-ci", str(path)],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for name, job in yaml.safe_load(text).items():
+        for entry in (job.get("parallel", {}).get("matrix", []) if isinstance(job, dict) else []):
+            assert len(entry) <= 5 and len(f"{name}: [{', '.join(entry.values())}]") < 255, entry
+
+
+# --------------------------------------------------------------------------- what reaches the jobs
+
+
+def test_every_build_option_reaches_every_job_command(run_hwb: Run, tmp_path: Path) -> None:
+    """Each option that changes a build is in each listed and emitted command, a file named
+    relative to the directory hwb runs in (the repository root, in CI); a file that does not
+    exist is a usage error before anything is emitted."""
+    project = c_extension(tmp_path / "repo" / "pkg", ("3.12",), '"linux", "macos", "windows"')
+    (tmp_path / "repo" / "pins.txt").write_text("setuptools==80.9.0\n")
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "arm64"]\n')
+    options = ["--build-constraint", str(tmp_path / "repo" / "pins.txt"), "-C", "k=a b",
+               "-C", "k=c", "--no-test", "--timeout", "600", "--test-command", "pytest {project}",
+               "--no-provenance", "--isolation", "venv", "--no-repair", "--test-requires", "pytest"]
+    wanted = ["--isolation", "venv", "-C", "k=a b", "-C", "k=c", "--no-repair", "--no-test",
+              "--build-constraint", "pins.txt", "--timeout", "600", "--test-command",
+              "pytest {project}", "--test-requires", "pytest", "--no-provenance"]
+    cwd = tmp_path / "repo"
+    result = run_hwb("matrix", "pkg", "--list", "--json", *options, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    commands = [job["command"] for job in json.loads(result.stdout)["jobs"]]
+    result = run_hwb("matrix", "pkg", "--emit", "github", *options, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    commands += [e["command"] for e in json.loads(result.stdout)["include"]]
+    assert len(commands) == 2 * 5, commands
+    for text in commands:
+        argv = shlex.split(text)
+        assert argv[2] == "pkg" and sorted(argv[argv.index("--arch") + 2:]) == sorted(wanted), argv
+
+    gitlab = run_hwb("matrix", "pkg", "--emit", "gitlab", *options, cwd=cwd)
+    line = assert_clean_error(gitlab, 2)  # no hosted Windows arm64 runner on GitLab
+    assert "gitlab has no hosted runner for windows-arm64" in line, line
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.hwb.matrix.gitlab.runners]\nwindows-arm64 = "my-windows-arm"\n')
+    gitlab = run_hwb("matrix", "pkg", "--emit", "gitlab", *options, cwd=cwd)
+    assert gitlab.returncode == 0, gitlab.stderr
+    pipeline = yaml.safe_load(gitlab.stdout)
+    bash, powershell = pipeline["build-wheel"]["script"][0], pipeline["build-wheel-windows"]["script"][0]
+    assert shlex.split(bash)[-len(wanted):] == wanted, bash
+    assert '--only "$env:HWB_JOB"' in powershell and "--build-constraint pins.txt" in powershell
+    assert "'pytest {project}'" in powershell and "-C 'k=a b'" in powershell, powershell
+    check_gitlab_pipeline(tmp_path, gitlab.stdout)
+
+    for emit in (["--list"], ["--emit", "github"]):
+        line = assert_clean_error(
+            run_hwb("matrix", "pkg", *emit, "--build-constraint", "absent.txt", cwd=cwd), 2)
+        assert line.startswith("error: --build-constraint absent.txt: no such file"), line
+
+
+def test_requires_python_and_excludes_leave_jobs_out(run_hwb: Run, tmp_path: Path) -> None:
+    project = c_extension(tmp_path / "p", ("3.12",), '"linux", "macos"')
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('python = ["3.12"]', 'python = ["3.9", "3.12", "3.13"]')
+    text = text.replace('version = "1.0"', 'version = "1.0"\nrequires-python = ">=3.10,<3.13"')
+    text += '[[tool.hwb.matrix.exclude]]\nplatform = "macos"\narch = "x86_64"\n'
+    (project / "pyproject.toml").write_text(text)
+    result = run_hwb("matrix", str(project), "--list", "--json")
+    assert result.returncode == 0, result.stderr
+    ids = [job["id"] for job in json.loads(result.stdout)["jobs"]]
+    assert ids == ["cp312-manylinux_x86_64", "cp312-macosx_arm64"], ids
+    assert ("requires-python '>=3.10,<3.13' leaves out 4 jobs of the plan: cp39-manylinux_x86_64, "
+            "cp39-macosx_arm64, cp313-manylinux_x86_64, cp313-macosx_arm64") in result.stderr
+    assert "[[tool.hwb.matrix.exclude]] leaves out 3 jobs" in result.stderr, result.stderr
+    include = json.loads(run_hwb("matrix", str(project), "--emit", "github").stdout)["include"]
+    assert [e["id"] for e in include] == ids
+
+
+def test_job_limits_of_github_and_gitlab(run_hwb: Run, tmp_path: Path) -> None:
+    """A 385-job plan (no interpreter needed: jobs are planned, not built): GitHub's 256 is
+    refused naming --shard; GitLab's 200 per parallel:matrix gives several build jobs, which
+    GitLab's schema accepts."""
+    pythons = [f"3.{minor}" for minor in range(8, 40)] + ["pp3.9", "pp3.10", "pp3.11"]
+    project = c_extension(tmp_path / "p", (), '"linux", "macos", "windows"')
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.hwb.matrix.linux]\n'
+                'architectures = ["x86_64", "aarch64", "i686", "ppc64le", "s390x", "armv7l"]\n'
+                '[tool.hwb.matrix.macos]\narchitectures = ["x86_64", "arm64", "universal2"]\n'
+                '[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "x86"]\n')
+    args = ("matrix", str(project), "--python", ",".join(pythons))
+    line = assert_clean_error(run_hwb(*args, "--emit", "github"), 2)
+    assert "the matrix has 385 jobs; a GitHub Actions matrix holds at most 256" in line, line
+    assert "emit it in 2 or more slices" in line and "--shard 1/N" in line, line
+    result = run_hwb(*args, "--emit", "gitlab")
+    assert result.returncode == 0, result.stderr
+    pipeline = yaml.safe_load(result.stdout)
+    sizes = {name: len(job["parallel"]["matrix"]) for name, job in pipeline.items()
+             if isinstance(job, dict) and "parallel" in job}
+    assert sizes == {"build-wheel": 200, "build-wheel-2": 115, "build-wheel-windows": 70}, sizes
+    assert pipeline["collect-wheels"]["needs"][:3] == list(sizes)
+    runners = {e["HWB_RUNNER"] for e in pipeline["build-wheel-2"]["parallel"]["matrix"]}
+    assert runners <= {"saas-linux-small-amd64", "saas-linux-small-arm64", "saas-macos-medium-m1"}
+    check_gitlab_pipeline(tmp_path, result.stdout)
 
 
 # --------------------------------------------------------------------------- the documented workflows
@@ -241,7 +349,11 @@ def test_collect_refuses_what_is_not_a_report(run_hwb: Run, tmp_path: Path) -> N
     line = assert_clean_error(run_hwb("collect", str(tmp_path / "bad.json")), 2)
     assert "is not JSON" in line, line
     (tmp_path / "other.json").write_text('{"wheels": []}')
-    assert "holds no list of jobs" in assert_clean_error(run_hwb("collect", str(tmp_path / "other.json")), 2)
+    line = assert_clean_error(run_hwb("collect", str(tmp_path / "other.json")), 2)
+    assert f"{tmp_path / 'other.json'}: a report holds no list of jobs" in line, line
+    (tmp_path / "ok.json").write_text('{"jobs": [{"id": "py3-none-any", "status": "ok"}]}')
+    line = assert_clean_error(run_hwb("collect", str(tmp_path / "ok.json"), "--plan", str(tmp_path / "other.json")), 2)
+    assert f"{tmp_path / 'other.json'}: the plan holds no list of jobs" in line, line
     assert "cannot read" in assert_clean_error(run_hwb("collect", str(tmp_path / "absent.json")), 2)
     failed = {"jobs": [{"id": "cp312-manylinux_x86_64", "status": "failed", "error": "boom", "log": "x.log"},
                        {"id": "cp313-manylinux_x86_64", "status": "ok", "wheel": "/w/a.whl"}]}

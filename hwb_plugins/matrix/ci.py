@@ -9,35 +9,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hwb import Config
-from hwb_plugins.matrix.jobs import WAITING, Job, MatrixOptions, Plan
+from hwb import Config, UsageError
+from hwb_plugins.matrix.jobs import WAITING, Job, Plan
+from hwb_plugins.matrix.runners import DEFAULT_RUNNERS
 
-#: The runner label that builds each platform-architecture natively on GitHub Actions.
-GITHUB_RUNNERS = {
-    "linux-x86_64": "ubuntu-latest",
-    "linux-aarch64": "ubuntu-24.04-arm",
-    "linux-i686": "ubuntu-latest",
-    "macos-x86_64": "macos-13",
-    "macos-arm64": "macos-14",
-    "macos-universal2": "macos-14",
-    "windows-x86_64": "windows-latest",
-    "windows-x86": "windows-latest",
-    "windows-arm64": "windows-11-arm",
-    "any-any": "ubuntu-latest",
-}
-
-#: The same for GitLab's hosted runners (their tags).
-GITLAB_TAGS = {
-    "linux-x86_64": "saas-linux-small-amd64",
-    "linux-aarch64": "saas-linux-small-arm64",
-    "linux-i686": "saas-linux-small-amd64",
-    "macos-x86_64": "saas-macos-medium-m1",
-    "macos-arm64": "saas-macos-medium-m1",
-    "macos-universal2": "saas-macos-medium-m1",
-    "windows-x86_64": "saas-windows-medium-amd64",
-    "windows-x86": "saas-windows-medium-amd64",
-    "any-any": "saas-linux-small-amd64",
-}
+#: The most jobs one GitHub Actions matrix may hold, and one GitLab ``parallel:matrix``.
+GITHUB_MAX_JOBS = 256
+GITLAB_MAX_ENTRIES = 200
+#: GitLab refuses a pipeline with a job name this long or longer.
+GITLAB_MAX_NAME = 255
 
 #: Where the emitted commands put their wheels and reports (what the documented workflows
 #: upload, and what ``hwb collect`` reads).
@@ -47,33 +27,45 @@ CI_REPORTS = "hwb-reports"
 
 def runner(config: Config, ci: str, job: Job) -> str:
     """The runner label (GitHub) or tag (GitLab) for ``job``: ``matrix.<ci>.runners`` over the
-    defaults; Linux architectures without a native runner of their own go to the x86_64 one
-    (and its emulation)."""
-    defaults = GITHUB_RUNNERS if ci == "github" else GITLAB_TAGS
-    table: Mapping[str, Any] = {**defaults, **(config.get(f"matrix.{ci}.runners") or {})}
+    defaults of ``runners.toml``; Linux architectures without a native runner of their own go
+    to the x86_64 one (and its emulation). Any other job with no runner is a usage error."""
+    table = runner_table(config, ci)
     key = f"{job.platform}-{job.arch}"
     if key in table:
         return str(table[key])
-    return str(table.get(f"{job.platform}-x86_64", table["linux-x86_64"]))
+    if job.platform == "linux":
+        return str(table["linux-x86_64"])
+    raise UsageError(
+        f"{job.id}: {ci} has no hosted runner for {key} and [tool.hwb.matrix.{ci}.runners] "
+        "names none",
+        hint=f'set {key} = "TAG" there to a runner of your own, or exclude the job '
+        "([[tool.hwb.matrix.exclude]])",
+    )
 
 
-def command(job: Job, options: MatrixOptions, source: str) -> str:
+def runner_table(config: Config, ci: str) -> dict[str, str]:
+    """The defaults of ``runners.toml`` with ``[tool.hwb.matrix.<ci>.runners]`` over them."""
+    given = config.get(f"matrix.{ci}.runners") or {}
+    return {**DEFAULT_RUNNERS[ci], **{str(k): str(v) for k, v in given.items()}}
+
+
+def command(job: Job, carried: Sequence[str], source: str) -> str:
     """The command that builds ``job`` alone, wherever its runner is: the job's own Python,
     platform and architecture, so the plan made there holds it whatever that machine's
-    defaults are."""
-    argv = ["hwb", "matrix", source, "--only", job.id, "-o", CI_OUTDIR]
-    argv += ["--report", f"{CI_REPORTS}/{job.id}.json"]
+    defaults are, and the build options given to the plan (``carried``)."""
+    return shlex.join(["hwb", "matrix", source, *job_arguments(job), *carried])
+
+
+def job_arguments(job: Job) -> list[str]:
+    argv = ["--only", job.id, "-o", CI_OUTDIR, "--report", f"{CI_REPORTS}/{job.id}.json"]
+    argv += ["--python", job.python]
     if job.platform != "any":
-        argv += ["--python", job.python, "--platform", job.platform, "--arch", job.arch]
-    else:
-        argv += ["--python", job.python]
-    if options.isolation:
-        argv += ["--isolation", options.isolation]
-    return shlex.join(argv)
+        argv += ["--platform", job.platform, "--arch", job.arch]
+    return argv
 
 
 def listing(
-    plan: Plan, options: MatrixOptions, source: str, chosen: Mapping[str, str] | None = None
+    plan: Plan, carried: Sequence[str], source: str, chosen: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """``--list --json``: every job of the plan, with whether it runs on this machine and the
     isolation that builds it (``chosen``: what ``auto`` picks for the jobs that run here)."""
@@ -88,7 +80,7 @@ def listing(
             "isolation": job.isolation or chosen.get(job.id) or plan.asked_isolation,
             "here": job.status == WAITING,
             "reason": None if job.status == WAITING else job.error,
-            "command": command(job, options, source),
+            "command": command(job, carried, source),
         }
         for job in plan.jobs
     ]
@@ -103,14 +95,21 @@ def list_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def emit(ci: str, plan: Plan, options: MatrixOptions, config: Config, source: str) -> Any:
-    """``--emit github``: ``{"include": [...]}`` for ``strategy.matrix``; ``--emit gitlab``: a
-    child pipeline whose one job runs every entry of ``parallel:matrix``."""
+def emit(ci: str, plan: Plan, carried: Sequence[str], config: Config, source: str) -> Any:
+    """``--emit github``: ``{"include": [...]}`` for ``strategy.matrix`` (at most 256 jobs: more
+    is a usage error that says how to shard); ``--emit gitlab``: a child pipeline."""
+    if ci == "github" and len(plan.jobs) > GITHUB_MAX_JOBS:
+        raise UsageError(
+            f"the matrix has {len(plan.jobs)} jobs; a GitHub Actions matrix holds at most "
+            f"{GITHUB_MAX_JOBS}",
+            hint=f"emit it in {-(-len(plan.jobs) // GITHUB_MAX_JOBS)} or more slices, one build "
+            "job each: hwb matrix --emit github --shard 1/N ... --shard N/N (docs/ci.md)",
+        )
     entries = [
         {
             "id": job.id,
             "runner": runner(config, ci, job),
-            "command": command(job, options, source),
+            "command": command(job, carried, source),
             "artifact": f"wheels-{job.id}",
             "python": job.python,
             "platform": job.platform,
@@ -120,40 +119,9 @@ def emit(ci: str, plan: Plan, options: MatrixOptions, config: Config, source: st
     ]
     if ci == "github":
         return {"include": entries}
-    return gitlab_pipeline(entries, config)
+    from hwb_plugins.matrix import gitlab
 
-
-def gitlab_pipeline(entries: Sequence[Mapping[str, str]], config: Config) -> dict[str, Any]:
-    """A child pipeline: ``build-wheel`` runs every entry (``parallel:matrix``, each on the
-    runner tagged for it), then ``collect-wheels`` merges their reports against the parent's
-    ``plan.json`` (``hwb collect``) and keeps every wheel as one artifact."""
-    before = list(config.get("matrix.gitlab.before-script") or [])
-    linux = str({**GITLAB_TAGS, **(config.get("matrix.gitlab.runners") or {})}["linux-x86_64"])
-    return {
-        "stages": ["build", "collect"],
-        "build-wheel": {
-            "stage": "build",
-            "parallel": {
-                "matrix": [
-                    {"HWB_JOB": e["id"], "HWB_RUNNER": e["runner"], "HWB_COMMAND": e["command"]}
-                    for e in entries
-                ]
-            },
-            "tags": ["$HWB_RUNNER"],
-            "before_script": before,
-            "script": ['eval "$HWB_COMMAND"'],
-            "artifacts": {"when": "always", "paths": [f"{CI_OUTDIR}/", f"{CI_REPORTS}/"]},
-        },
-        "collect-wheels": {
-            "stage": "collect",
-            "when": "always",
-            "tags": [linux],
-            "needs": ["build-wheel", {"pipeline": "$PARENT_PIPELINE_ID", "job": "plan"}],
-            "before_script": before,
-            "script": [f"hwb collect {CI_REPORTS}/*.json --plan plan.json"],
-            "artifacts": {"paths": [f"{CI_OUTDIR}/"]},
-        },
-    }
+    return gitlab.pipeline(entries, carried, source, config)
 
 
 def source_text(source: Path) -> str:
@@ -167,3 +135,34 @@ def source_text(source: Path) -> str:
 
 def planned_ids(plan: Plan) -> Sequence[str]:
     return [job.id for job in plan.jobs]
+
+
+def buildable(plan: Plan, requires_python: str | None) -> tuple[list[Job], list[Job]]:
+    """The jobs of ``plan`` whose Python the project's ``requires-python`` admits, and those it
+    leaves out: the interpreter found here, else the version the job names (a series, ``3.9``,
+    is admitted when any of its releases is). A job whose Python names no version is kept."""
+    from hwb import PythonSpec
+    from hwb_plugins.matrix.routing import specifier
+
+    spec = specifier(requires_python)
+    if spec is None:
+        return list(plan.jobs), []
+    kept: list[Job] = []
+    left: list[Job] = []
+    for job in plan.jobs:
+        if job.interpreter is not None:
+            versions = [job.interpreter.version]
+        else:
+            try:
+                version = PythonSpec.parse(job.python).version
+            except UsageError:
+                version = ()
+            if len(version) >= 3:
+                versions = [".".join(map(str, version[:3]))]
+            elif len(version) == 2:
+                versions = [f"{version[0]}.{version[1]}.{patch}" for patch in range(40)]
+            else:
+                versions = []
+        admitted = not versions or any(spec.contains(v, prereleases=True) for v in versions)
+        (kept if admitted else left).append(job)
+    return kept, left

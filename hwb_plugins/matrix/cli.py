@@ -161,7 +161,8 @@ def register(cli: CommandLine) -> None:
             plan_only=list_jobs or emit is not None,
         )
         if options.plan_only:
-            _print_plan(options, session, emit, as_json)
+            build_options = (matrix, ctx.params, config_settings)
+            _print_plan(options, session, emit, as_json, build_options)
             return 0
         view = make_view(sys.stderr, verbosity)
         result = run_matrix(options, session, view)
@@ -178,25 +179,47 @@ def register(cli: CommandLine) -> None:
     cli.takes_plugin_options(matrix)
 
 
-def _print_plan(options: Any, session: Any, emit: str | None, as_json: bool) -> None:
-    """``--list`` and ``--emit``: the plan on stdout, nothing built or written."""
+def _print_plan(
+    options: Any, session: Any, emit: str | None, as_json: bool, build_options: Any
+) -> None:
+    """``--list`` and ``--emit``: the plan on stdout, nothing built or written. Jobs whose
+    Python ``requires-python`` excludes are left out (said on stderr); every job's command
+    carries the build options given."""
+    from hwb import Project
     from hwb_plugins.matrix import ci
+    from hwb_plugins.matrix.carry import carried
     from hwb_plugins.matrix.runner import run_matrix
 
     result = run_matrix(options, session, _NoView())
+    plan = result.plan
     source = ci.source_text(options.source)
-    config = result.plan.config
+    config = plan.config
+    command, values, settings = build_options
+    args = carried(command, values, options.isolation, settings, config, options.source, bool(emit))
+    requires_python = Project.load(plan.root).requires_python
+    plan.jobs, left_out = ci.buildable(plan, requires_python)
+    if left_out:
+        print(
+            f"hwb: requires-python {requires_python!r} leaves out {len(left_out)} "
+            f"{'job' if len(left_out) == 1 else 'jobs'} of the plan: "
+            + ", ".join(job.id for job in left_out[:8])
+            + (", ..." if len(left_out) > 8 else ""),
+            file=sys.stderr,
+        )
+    if plan.excluded:
+        print(
+            f"hwb: [[tool.hwb.matrix.exclude]] leaves out {plan.excluded} "
+            f"{'job' if plan.excluded == 1 else 'jobs'} of the plan",
+            file=sys.stderr,
+        )
     if emit is not None:
         # One line: what GitHub's $GITHUB_OUTPUT takes as it is (and valid YAML for GitLab).
-        print(json.dumps(ci.emit(emit, result.plan, options, config, source)))
+        print(json.dumps(ci.emit(emit, plan, args, config, source)))
     elif as_json:
-        chosen = (
-            _auto_choices(result.plan, session) if result.plan.asked_isolation == "auto" else {}
-        )
-        jobs = ci.listing(result.plan, options, source, chosen)
-        print(json.dumps({"jobs": jobs}, indent=2))
+        chosen = _auto_choices(plan, session) if plan.asked_isolation == "auto" else {}
+        print(json.dumps({"jobs": ci.listing(plan, args, source, chosen)}, indent=2))
     else:
-        for line in ci.list_lines(result.plan):
+        for line in ci.list_lines(plan):
             print(line)
 
 

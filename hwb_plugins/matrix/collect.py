@@ -36,8 +36,8 @@ def register(cli: CommandLine) -> None:
         Exit code 1 when a job failed or a planned job has no report.
         """
         cli.set_output(verbosity=-1 if quiet else 0, json=as_json)
-        jobs = merge([_read(path) for path in reports])
-        planned = _planned(_read(plan)) if plan is not None else []
+        jobs = merge([(path, _read(path)) for path in reports])
+        planned = _planned(plan, _read(plan)) if plan is not None else []
         missing = [job_id for job_id in planned if job_id not in jobs]
         summary = summarize(list(jobs.values()), missing, quiet)
         print(summary, file=sys.stderr)
@@ -75,17 +75,17 @@ def _read(path: Path) -> Any:
         ) from None
 
 
-def merge(documents: Sequence[Any]) -> dict[str, dict[str, Any]]:
-    """Every job of every report by identifier; a job reported twice keeps its best record
-    (``ok`` over ``failed`` over ``skipped``)."""
+def merge(documents: Sequence[tuple[Path, Any]]) -> dict[str, dict[str, Any]]:
+    """Every job of every report (a file and what it holds) by identifier; a job reported twice
+    keeps its best record (``ok`` over ``failed`` over ``skipped``)."""
     jobs: dict[str, dict[str, Any]] = {}
-    for document in documents:
+    for path, document in documents:
         records = document.get("jobs") if isinstance(document, dict) else None
         if not isinstance(records, list) or not all(
             isinstance(r, dict) and "id" in r for r in records
         ):
             raise UsageError(
-                "a report holds no list of jobs",
+                f"{path}: a report holds no list of jobs",
                 hint='a report is the {"jobs": [...]} object hwb matrix --report writes',
             )
         for record in records:
@@ -97,14 +97,14 @@ def merge(documents: Sequence[Any]) -> dict[str, dict[str, Any]]:
     return jobs
 
 
-def _planned(document: Any) -> list[str]:
+def _planned(path: Path, document: Any) -> list[str]:
     """The identifiers of ``--list --json`` (``jobs``) or ``--emit github`` (``include``)."""
     if isinstance(document, dict):
         entries = document.get("jobs", document.get("include"))
         if isinstance(entries, list) and all(isinstance(e, dict) and "id" in e for e in entries):
             return [str(e["id"]) for e in entries]
     raise UsageError(
-        "the plan holds no list of jobs",
+        f"{path}: the plan holds no list of jobs",
         hint="give the output of hwb matrix --list --json or --emit github",
     )
 
