@@ -149,6 +149,11 @@ def test_emit_github_gives_a_native_runner_for_every_job(run_hwb: Run, tmp_path:
         assert entry["artifact"] == f"wheels-{entry['id']}"
         argv = shlex.split(entry["command"])
         assert argv[:2] == ["hwb", "matrix"] and argv[argv.index("--only") + 1] == entry["id"]
+    # actionlint (the real one) knows GitHub's runner labels: it accepts the documented workflow
+    # with this matrix pasted in, and refuses one with a retired label.
+    assert actionlint(tmp_path, json.dumps({"include": include})) == ""
+    stale = [{**e, "runner": "macos-13"} if e["platform"] == "macos" else e for e in include]
+    assert 'label "macos-13" is unknown' in actionlint(tmp_path, json.dumps({"include": stale}))
 
     # A runner label from the configuration replaces the default.
     with (project / "pyproject.toml").open("a") as f:
@@ -166,6 +171,21 @@ def test_emit_gitlab_is_a_child_pipeline(run_hwb: Run, tmp_path: Path) -> None:
         "cp312-manylinux_x86_64", "cp312-macosx_x86_64", "cp312-macosx_arm64"}
     assert pipeline["build-wheel"]["tags"] == ["$HWB_RUNNER"]
     assert pipeline["collect-wheels"]["script"] == ["hwb collect hwb-reports/*.json --plan plan.json"]
+
+
+def actionlint(tmp_path: Path, matrix: str) -> str:
+    """What actionlint says of docs' example workflow, with ``matrix`` as the build job's
+    matrix (JSON is YAML); "" when it finds nothing."""
+    text = (CI_DIR / "github-wheels.yml").read_text()
+    placeholder = "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert placeholder in text
+    path = tmp_path / "wheels.yml"
+    path.write_text(text.replace(placeholder, matrix))
+    tool = str(Path(sys.executable).with_name("actionlint"))
+    checked = subprocess.run([tool, "-no-color", "-shellcheck=", "-pyflakes=", str(path)],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode in (0, 1), checked.stderr
+    return checked.stdout + checked.stderr
 
 
 def check_gitlab_pipeline(tmp_path: Path, text: str) -> None:
@@ -279,7 +299,7 @@ def test_job_limits_of_github_and_gitlab(run_hwb: Run, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the documented workflows
 
 
-def test_the_documented_workflows_parse_and_wire_plan_build_and_collect() -> None:
+def test_the_documented_workflows_parse_and_wire_plan_build_and_collect(tmp_path: Path) -> None:
     github = yaml.safe_load((CI_DIR / "github-wheels.yml").read_text())
     jobs = github["jobs"]
     assert set(jobs) == {"plan", "build", "collect"}
@@ -291,6 +311,11 @@ def test_the_documented_workflows_parse_and_wire_plan_build_and_collect() -> Non
     collect = " ".join(str(s.get("run", "")) for s in jobs["collect"]["steps"])
     assert "hwb collect" in collect and "--plan" in collect
     assert jobs["collect"]["needs"] == ["plan", "build"] and jobs["collect"]["if"] == "always()"
+
+    assert actionlint(tmp_path, "${{ fromJSON(needs.plan.outputs.matrix) }}") == ""
+    check_gitlab_pipeline(tmp_path, (CI_DIR / "gitlab-ci.yml").read_text())
+    upload = next(s["with"]["path"] for s in jobs["build"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert "wheelhouse/*.provenance.json" in upload, upload  # the records reach the collect job
 
     gitlab = yaml.safe_load((CI_DIR / "gitlab-ci.yml").read_text())
     assert "hwb matrix --emit gitlab > wheels-pipeline.yml" in gitlab["plan"]["script"]
