@@ -135,34 +135,3 @@ def source_text(source: Path) -> str:
 
 def planned_ids(plan: Plan) -> Sequence[str]:
     return [job.id for job in plan.jobs]
-
-
-def buildable(plan: Plan, requires_python: str | None) -> tuple[list[Job], list[Job]]:
-    """The jobs of ``plan`` whose Python the project's ``requires-python`` admits, and those it
-    leaves out: the interpreter found here, else the version the job names (a series, ``3.9``,
-    is admitted when any of its releases is). A job whose Python names no version is kept."""
-    from hwb import PythonSpec
-    from hwb_plugins.matrix.routing import specifier
-
-    spec = specifier(requires_python)
-    if spec is None:
-        return list(plan.jobs), []
-    kept: list[Job] = []
-    left: list[Job] = []
-    for job in plan.jobs:
-        if job.interpreter is not None:
-            versions = [job.interpreter.version]
-        else:
-            try:
-                version = PythonSpec.parse(job.python).version
-            except UsageError:
-                version = ()
-            if len(version) >= 3:
-                versions = [".".join(map(str, version[:3]))]
-            elif len(version) == 2:
-                versions = [f"{version[0]}.{version[1]}.{patch}" for patch in range(40)]
-            else:
-                versions = []
-        admitted = not versions or any(spec.contains(v, prereleases=True) for v in versions)
-        (kept if admitted else left).append(job)
-    return kept, left

@@ -185,7 +185,6 @@ def _print_plan(
     """``--list`` and ``--emit``: the plan on stdout, nothing built or written. Jobs whose
     Python ``requires-python`` excludes are left out (said on stderr); every job's command
     carries the build options given."""
-    from hwb import Project
     from hwb_plugins.matrix import ci
     from hwb_plugins.matrix.carry import carried
     from hwb_plugins.matrix.runner import run_matrix
@@ -196,8 +195,7 @@ def _print_plan(
     config = plan.config
     command, values, settings = build_options
     args = carried(command, values, options.isolation, settings, config, options.source, bool(emit))
-    requires_python = Project.load(plan.root).requires_python
-    plan.jobs, left_out = ci.buildable(plan, requires_python)
+    left_out, requires_python = plan.left_out, plan.requires_python
     if left_out:
         print(
             f"hwb: requires-python {requires_python!r} leaves out {len(left_out)} "

@@ -187,6 +187,11 @@ class Plan:
     """The run's resolved configuration (:class:`hwb_core.config.Config`)."""
     empty_shard: str | None = None
     """Why ``--shard K/N`` left no job (fewer jobs than shards): nothing to run, no failure."""
+    requires_python: str | None = None
+    """The project's ``requires-python``."""
+    left_out: list[Job] = dataclasses.field(default_factory=list)
+    """``--list``, ``--emit``: the jobs left out because ``requires-python`` excludes their
+    Python (a build reports them skipped instead)."""
 
     @property
     def runnable(self) -> list[Job]:

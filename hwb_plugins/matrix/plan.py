@@ -248,6 +248,7 @@ def make_plan(
         excluded=excluded,
         notes=notes,
         config=config,
+        requires_python=project.requires_python,
     )
 
 

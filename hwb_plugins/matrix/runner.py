@@ -31,7 +31,7 @@ from hwb_plugins.matrix.jobs import (
 )
 from hwb_plugins.matrix.plan import make_plan, this_machine
 from hwb_plugins.matrix.procs import signal_descendants
-from hwb_plugins.matrix.routing import Machine
+from hwb_plugins.matrix.routing import Machine, buildable
 from hwb_plugins.matrix.slices import select
 
 
@@ -344,6 +344,8 @@ def run_matrix(
         plan = make_plan(
             options, session, project, config, machine or this_machine(session, config)
         )
+        if options.plan_only:  # --list and --emit hold only the jobs that can build
+            plan.jobs, plan.left_out = buildable(plan.jobs, plan.requires_python)
         named = select(plan.jobs, options.only, None)
         plan.jobs = select(named, [], options.shard)
         if options.shard is not None and named and not plan.jobs:
