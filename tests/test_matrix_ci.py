@@ -313,6 +313,10 @@ def test_the_documented_workflows_parse_and_wire_plan_build_and_collect(tmp_path
     assert jobs["collect"]["needs"] == ["plan", "build"] and jobs["collect"]["if"] == "always()"
 
     assert actionlint(tmp_path, "${{ fromJSON(needs.plan.outputs.matrix) }}") == ""
+    schema = subprocess.run([str(Path(sys.executable).with_name("check-jsonschema")), "--builtin-schema",
+                             "vendor.github-workflows", str(CI_DIR / "github-wheels.yml")],
+                            capture_output=True, text=True, timeout=120)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
     check_gitlab_pipeline(tmp_path, (CI_DIR / "gitlab-ci.yml").read_text())
     upload = next(s["with"]["path"] for s in jobs["build"]["steps"] if "upload-artifact" in s.get("uses", ""))
     assert "wheelhouse/*.provenance.json" in upload, upload  # the records reach the collect job
