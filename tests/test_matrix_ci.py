@@ -245,10 +245,10 @@ def test_every_build_option_reaches_every_job_command(run_hwb: Run, tmp_path: Pa
     assert "'pytest {project}'" in powershell and "-C 'k=a b'" in powershell, powershell
     check_gitlab_pipeline(tmp_path, gitlab.stdout)
 
-    for emit in (["--list"], ["--emit", "github"]):
-        line = assert_clean_error(
-            run_hwb("matrix", "pkg", *emit, "--build-constraint", "absent.txt", cwd=cwd), 2)
-        assert line.startswith("error: --build-constraint absent.txt: no such file"), line
+    # The same check serves --list and --emit (the commands are made once, for both).
+    line = assert_clean_error(
+        run_hwb("matrix", "pkg", "--emit", "github", "--build-constraint", "absent.txt", cwd=cwd), 2)
+    assert line.startswith("error: --build-constraint absent.txt: no such file"), line
 
 
 def test_requires_python_and_excludes_leave_jobs_out(run_hwb: Run, tmp_path: Path) -> None:
