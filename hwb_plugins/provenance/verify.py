@@ -90,6 +90,8 @@ def verify(
     record = load_record(record_path)
     actual = sha256_of(wheel)
     found = Verified(wheel, record_path, actual)
+    found.summary["signed"] = record.envelope is not None
+    found.summary["signature_checked"] = False
     if record.envelope is None:
         if key is not None or require_signed:
             found.problems.append(f"{record_path.name} is not signed (a bare statement)")
@@ -97,7 +99,6 @@ def verify(
     elif key is not None and not signed_by(record.envelope, record.body, key):
         found.problems.append(f"{record_path.name} is not signed by the key given (--key)")
         return found
-    found.summary["signed"] = record.envelope is not None
     found.summary["signature_checked"] = record.envelope is not None and key is not None
     document = record.statement
     (subject,) = document["subject"]
@@ -175,7 +176,11 @@ def register(cli: CommandLine) -> None:
         help="Fail a wheel whose record is not signed (a bare statement).",
     )
     @cli.shared_options(
-        "verbose", "quiet", "json", json={"help": 'Print {"wheels": [...]} on stdout.'}
+        "verbose",
+        "quiet",
+        "json",
+        verbose={"help": "-vvv adds the traceback of an error."},
+        json={"help": 'Print {"wheels": [...]} on stdout.'},
     )
     @click.pass_context
     def verify_command(
