@@ -168,8 +168,9 @@ def test_a_changed_wheel_fails_verify_key_even_with_its_record_rewritten(made: M
         made.copy(kept_signature, tamper),  # the digest rewritten under the old signature
         made.copy(envelope_of(forged(made.statement, evil), attacker), tamper),  # re-signed
         made.copy(forged(made.statement, evil), tamper),  # the signature taken off
+        made.copy({**made.envelope, "payload": "e30K"}),  # "{}": the signature comes first
     ]
-    assert all(sha256(w) == evil for w in wheels)
+    assert all(sha256(w) == evil for w in wheels[:3])
     result = made.hwb("verify", *map(str, wheels), "--key", str(made.ed_public), "--json")
     line = assert_clean_error(result, 1)
     assert "is not signed by the key given" in line, line
@@ -178,6 +179,7 @@ def test_a_changed_wheel_fails_verify_key_even_with_its_record_rewritten(made: M
         [f"{wheels[0].name}.provenance.json is not signed by the key given (--key)"],
         [f"{wheels[1].name}.provenance.json is not signed by the key given (--key)"],
         [f"{wheels[2].name}.provenance.json is not signed (a bare statement)"],
+        [f"{wheels[3].name}.provenance.json is not signed by the key given (--key)"],
     ]
     # Without --key, --require-signed still refuses the bare statement.
     bare = made.hwb("verify", str(wheels[2]), "--require-signed", "-v")

@@ -26,27 +26,36 @@ class Malformed(UsageError):
 
 @dataclass
 class Record:
-    statement: dict[str, Any]
+    where: str
     envelope: dict[str, Any] | None
-    """The DSSE envelope the statement came in; ``None`` for an unsigned record."""
+    """The DSSE envelope; ``None`` for an unsigned record (a bare statement)."""
     body: bytes
-    """The statement's bytes as signed (the envelope's decoded payload)."""
+    """The envelope's payload, decoded: what was signed."""
+    bare: dict[str, Any] | None = None
+
+    def statement(self) -> dict[str, Any]:
+        """The statement, checked: the bare one, or the envelope's payload (parsed only now,
+        once its signature was checked when there is a key to check it with)."""
+        if self.bare is not None:
+            return self.bare
+        where = f"{self.where} (its payload)"
+        try:
+            statement = json.loads(self.body)
+        except (ValueError, RecursionError) as exc:
+            raise Malformed(f"{where} is not JSON ({exc})") from None
+        check(where, statement)
+        return dict(statement)
 
 
 def read(path: Path, document: Any) -> Record:
-    """The record in ``document`` (``path``'s parsed JSON)."""
+    """The record in ``document`` (``path``'s parsed JSON): an envelope's fields are checked
+    (its payload is not parsed yet), a bare statement's all."""
     where = f"record {path}"
     if isinstance(document, dict) and "payloadType" in document:
         envelope = _envelope(where, document)
-        body = base64.b64decode(envelope["payload"], validate=True)
-        try:
-            statement = json.loads(body)
-        except ValueError as exc:
-            raise Malformed(f"{where}: the envelope's payload is not JSON ({exc})") from None
-        check(f"{where} (its payload)", statement)
-        return Record(statement, envelope, body)
+        return Record(where, envelope, base64.b64decode(envelope["payload"], validate=True))
     check(where, document)
-    return Record(document, None, b"")
+    return Record(where, None, b"", document)
 
 
 def _base64(value: Any) -> bool:

@@ -71,7 +71,7 @@ def load_record(path: Path) -> Record:
             + SUFFIX
             + " beside the wheel",
         ) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(f"provenance record {path} cannot be read ({exc})") from None
     return read(path, document)
 
@@ -100,7 +100,7 @@ def verify(
         found.problems.append(f"{record_path.name} is not signed by the key given (--key)")
         return found
     found.summary["signature_checked"] = record.envelope is not None and key is not None
-    document = record.statement
+    document = record.statement()
     (subject,) = document["subject"]
     if subject["name"] != wheel.name:
         found.problems.append(f"the record is of {subject['name']}, not {wheel.name}")
