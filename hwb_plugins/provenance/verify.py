@@ -203,6 +203,8 @@ def register(cli: CommandLine) -> None:
         found = wheels_of(wheels)
         if record is not None and len(found) > 1:
             raise UsageError("--record names the record of one wheel", hint="verify one at a time")
+        if source is not None and not source.is_file():
+            raise UsageError(f"sdist {source} (--source) does not exist")
         trusted = public_key(key) if key is not None else None
         results = [
             checked(
