@@ -98,14 +98,6 @@ def test_a_venv_build_publishes_a_record_that_hwb_verify_checks(
 
 
 @pytest.mark.real
-def test_verify_without_a_record_is_a_usage_error(run_hwb: Run, tmp_path: Path) -> None:
-    record, _ = build(run_hwb, tmp_path, "--isolation", "venv")
-    Path(record["files"][0]).unlink()
-    line = assert_clean_error(run_hwb("verify", record["path"]), 2)
-    assert "no provenance record" in line, line
-
-
-@pytest.mark.real
 def test_no_provenance_publishes_the_wheel_alone(run_hwb: Run, tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", PROJECT)
     result = run_hwb(

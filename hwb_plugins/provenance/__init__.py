@@ -3,7 +3,9 @@ with a SLSA provenance predicate, :mod:`.record`), published atomically with the
 the ``publish_files`` hook; and ``hwb verify WHEEL``, which checks a wheel against its record
 (:mod:`.verify`). What the build environment held is listed once the backend has built the
 wheel (:mod:`.environment`). Off with ``[tool.hwb.provenance] enabled = false`` or
-``--no-provenance``."""
+``--no-provenance``. With a signing key (``--sign-key``, ``HWB_SIGN_KEY``, or the environment
+variable ``sign-key-env`` names) the record is a DSSE envelope of the statement
+(:mod:`.signing`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Any
 from hwb import BuildEnv, CliOption, CommandLine, Config, ConfigKey, Reporter, hookimpl
 
 ENABLED = "provenance.enabled"
+SIGN_KEY = "provenance.sign-key"
+SIGN_KEY_ENV = "provenance.sign-key-env"
 #: The record's file name is the wheel's with this added.
 SUFFIX = ".provenance.json"
 
@@ -26,7 +30,22 @@ def config_schema() -> dict[str, ConfigKey]:
             True,
             f"Publish a provenance record (an in-toto statement, SLSA provenance) beside each "
             f"wheel, as WHEEL{SUFFIX}; false (--no-provenance): none.",
-        )
+        ),
+        SIGN_KEY: ConfigKey(
+            "path",
+            None,
+            "A PEM file with the private key (Ed25519 or ECDSA P-256, unencrypted) that signs "
+            "each provenance record: the record is then a DSSE envelope of the statement "
+            "(--sign-key FILE).",
+            env="HWB_SIGN_KEY",
+        ),
+        SIGN_KEY_ENV: ConfigKey(
+            "str",
+            None,
+            "The name of an environment variable holding the signing key: a PEM file's path or "
+            "the PEM text itself (a CI secret); the key itself never goes in configuration. "
+            "Used when sign-key is not set; a name whose variable is unset or empty is an error.",
+        ),
     }
 
 
@@ -41,7 +60,14 @@ def cli_options(command: str) -> list[CliOption] | None:
             f"Publish no provenance record (WHEEL{SUFFIX}) beside the wheels.",
             is_flag=True,
             flag_value="false",
-        )
+        ),
+        CliOption(
+            ("--sign-key",),
+            SIGN_KEY,
+            "Sign each provenance record with this PEM private key (Ed25519 or ECDSA P-256): "
+            "the record is a DSSE envelope.",
+            metavar="FILE",
+        ),
     ]
 
 
@@ -71,9 +97,42 @@ def publish_files(result: Any, reporter: Reporter) -> Mapping[str, bytes] | None
 
     from hwb_plugins.provenance.record import statement
 
-    text = json.dumps(statement(result), indent=2, sort_keys=False) + "\n"
-    reporter.debug(f"provenance record: {result.path.name}{SUFFIX}")
-    return {result.path.name + SUFFIX: text.encode()}
+    body = json.dumps(statement(result), indent=2, sort_keys=False) + "\n"
+    key = signing_key(result.config)
+    if key is not None:
+        from hwb_plugins.provenance.signing import sign
+
+        body = json.dumps(sign(body.encode(), key), indent=2) + "\n"
+    signed = " (signed)" if key is not None else ""
+    reporter.debug(f"provenance record: {result.path.name}{SUFFIX}{signed}")
+    return {result.path.name + SUFFIX: body.encode()}
+
+
+def signing_key(config: Config) -> Any:
+    """The private key records are signed with, or ``None``: ``sign-key``'s file, else what
+    the environment variable ``sign-key-env`` names holds (a PEM, or a PEM file's path)."""
+    import os
+
+    from hwb import UsageError
+    from hwb_plugins.provenance.signing import private_key
+
+    path = config.get(SIGN_KEY)
+    if path:
+        return private_key(Path(path).expanduser())
+    variable = config.get(SIGN_KEY_ENV)
+    if not variable:
+        return None
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise UsageError(
+            f"the environment variable {variable} ({SIGN_KEY_ENV}) that holds the signing key "
+            "is unset or empty",
+            hint="set it to the key (PEM) or its file, or leave sign-key-env unset",
+        )
+    origin = f"the signing key in ${variable}"
+    if value.startswith("-----BEGIN"):
+        return private_key(text=value + "\n", origin=origin)
+    return private_key(Path(value).expanduser(), origin=f"{origin} ({value})")
 
 
 @hookimpl
