@@ -20,7 +20,16 @@ running are imported when the command runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hwb import CommandLine, ConfigKey, hookimpl
+
+
+@hookimpl
+def add_hookspecs(pm: Any) -> None:
+    from hwb_plugins.matrix import hookspecs
+
+    pm.add_hookspecs(hookspecs)
 
 
 @hookimpl

@@ -167,6 +167,10 @@ def register(cli: CommandLine) -> None:
         view = make_view(sys.stderr, verbosity)
         result = run_matrix(options, session, view)
         print_summary(result, sys.stderr, verbosity)
+        jobs = result.to_json()["jobs"]
+        session.pm.hook.matrix_jobs_done(
+            command="matrix", jobs=jobs, config=result.plan.config, environ=session.environ
+        )
         if report is not None:
             _write_report(report, result.to_json())
         if as_json:

@@ -30,7 +30,15 @@ def register(cli: CommandLine) -> None:
     )
     @click.option("-q", "--quiet", is_flag=True, help="Only failures on stderr.")
     @click.option("--json", "as_json", is_flag=True, help="Print the merged report on stdout.")
-    def collect(reports: tuple[Path, ...], plan: Path | None, quiet: bool, as_json: bool) -> int:
+    @click.pass_context
+    def collect(
+        ctx: Any,
+        reports: tuple[Path, ...],
+        plan: Path | None,
+        quiet: bool,
+        as_json: bool,
+        **plugin_values: Any,
+    ) -> int:
         """Merge the JSON reports of matrix jobs (`hwb matrix --report FILE`) into one summary.
 
         Exit code 1 when a job failed or a planned job has no report.
@@ -41,6 +49,11 @@ def register(cli: CommandLine) -> None:
         missing = [job_id for job_id in planned if job_id not in jobs]
         summary = summarize(list(jobs.values()), missing, quiet)
         print(summary, file=sys.stderr)
+        session = cli.session(ctx)
+        config = session.config_for(None, cli.plugin_overrides(collect, plugin_values))
+        session.pm.hook.matrix_jobs_done(
+            command="collect", jobs=list(jobs.values()), config=config, environ=session.environ
+        )
         if as_json:
             print(json.dumps({"jobs": list(jobs.values()), "missing": missing}, indent=2))
         failed = [j["id"] for j in jobs.values() if j.get("status") == "failed"]
@@ -58,6 +71,8 @@ def register(cli: CommandLine) -> None:
         if not any(j.get("status") == "ok" for j in jobs.values()):
             raise BuildError("no job of the reports built a wheel")
         return 0
+
+    cli.takes_plugin_options(collect)
 
 
 def _read(path: Path) -> Any:

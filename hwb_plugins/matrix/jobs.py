@@ -72,6 +72,10 @@ class Job:
     error: str | None = None
     """Why the job failed or was skipped (one line)."""
     wheel: Path | None = None
+    size: int | None = None
+    """The wheel's size in bytes."""
+    repair: str | None = None
+    """What repair did: the repairer and its policy, or why nothing was done."""
     isolation_used: str | None = None
     log: Path | None = None
     step: str = ""
@@ -130,11 +134,13 @@ class Job:
             "isolation": self.isolation_used or self.isolation or asked_isolation,
             "status": self.status,
             "wheel": str(self.wheel) if self.wheel else None,
+            "size": self.size,
             "duration_s": round(self.duration_s, 3),
             "error": self.error,
             "log": str(self.log) if self.log else None,
             "engine": self.engine,
             "test": self.test,
+            "repair": self.repair,
         }
 
     @property

@@ -261,6 +261,7 @@ class Runner:
             result = build(request, job_session)
             job.wheel, job.isolation_used = result.path, result.isolation
             job.test = test_record(result)
+            job.size, job.repair = _size(result.path), _repair_word(result.repair)
             status = OK
         except JobCancelled:
             status, error = SKIPPED, f"stopped: {self._reason}"
@@ -318,6 +319,21 @@ class Runner:
                     return
                 self._warned.add(text)
         self.view.message(job, kind, text)
+
+
+def _size(path: os.PathLike[str] | None) -> int | None:
+    try:
+        return os.stat(path).st_size if path is not None else None
+    except OSError:
+        return None
+
+
+def _repair_word(repair: object) -> str:
+    """The report's ``repair``: the repairer and its policy, or why nothing was done."""
+    repairer, policy = getattr(repair, "repairer", None), getattr(repair, "policy", None)
+    if getattr(repair, "repaired", False) and repairer:
+        return f"{repairer} ({policy})" if policy else str(repairer)
+    return str(getattr(repair, "reason", "") or "none")
 
 
 def _warm_up(session: Session) -> None:
