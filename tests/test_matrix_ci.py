@@ -349,9 +349,20 @@ def test_every_emitted_linux_command_gives_the_wheels_of_one_matrix_run(
         argv = shlex.split(entry["command"])
         assert argv[2] == "." or Path(argv[2]).resolve() == project.resolve(), argv
         argv[2] = "."
+        # As on GitHub: the job's log folded, its row in the run's job summary (cilog plugin).
+        summary = tmp_path / f"summary-{entry['id']}.md"
+        github = {**hwb_env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
         result = subprocess.run([sys.executable, "-m", "hwb_core", *argv[1:], "--isolation", "venv"],
-                                cwd=checkout, env=hwb_env, capture_output=True, text=True, timeout=600)
+                                cwd=checkout, env=github, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
+        assert "::group::cimatrix for CPython 3.1" in result.stderr, result.stderr
+        assert result.stderr.count("::endgroup::") == 1 and "::error" not in result.stderr
+        row = summary.read_text(encoding="utf-8").splitlines()[4]
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        (job,) = json.loads((checkout / "hwb-reports" / f"{entry['id']}.json").read_text())["jobs"]
+        assert cells[:3] == [f"`{entry['id']}`", "✅ ok", Path(job["wheel"]).name], row
+        assert cells[3].endswith("KiB") and cells[4].endswith(" s") and cells[5] == "passed", row
+        assert cells[6].startswith("auditwheel (manylinux"), row
         subprocess.run(["cp", "-r", str(checkout), str(artifacts / entry["artifact"])], check=True)
 
     reports = sorted(str(p) for p in artifacts.glob("wheels-*/hwb-reports/*.json"))
@@ -362,8 +373,12 @@ def test_every_emitted_linux_command_gives_the_wheels_of_one_matrix_run(
     assert "4 planned but not reported (cp311-macosx_x86_64, cp311-macosx_arm64" in line, line
     # ... and with a plan of the Linux jobs it passes.
     (tmp_path / "linux.json").write_text(json.dumps({"include": linux}))
-    collected = run_hwb("collect", *reports, "--plan", str(tmp_path / "linux.json"), "--json")
+    summary = tmp_path / "collect-summary.md"
+    collected = run_hwb("collect", *reports, "--plan", str(tmp_path / "linux.json"), "--json",
+                        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     assert collected.returncode == 0, collected.stderr
+    table = summary.read_text(encoding="utf-8")
+    assert table.startswith("### hwb collect: 2 jobs\n") and table.count("| ✅ ok |") == 2, table
     assert {j["status"] for j in json.loads(collected.stdout)["jobs"]} == {"ok"}
 
     pieces = {p.name: members(p) for p in artifacts.glob("wheels-*/wheelhouse/*.whl")}
@@ -387,8 +402,11 @@ def test_collect_refuses_what_is_not_a_report(run_hwb: Run, tmp_path: Path) -> N
     failed = {"jobs": [{"id": "cp312-manylinux_x86_64", "status": "failed", "error": "boom", "log": "x.log"},
                        {"id": "cp313-manylinux_x86_64", "status": "ok", "wheel": "/w/a.whl"}]}
     (tmp_path / "failed.json").write_text(json.dumps(failed))
-    line = assert_clean_error(run_hwb("collect", str(tmp_path / "failed.json")), 1)
+    summary = tmp_path / "summary.md"  # inside GitHub Actions, but --no-ci-log: no job summary
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    line = assert_clean_error(run_hwb("collect", str(tmp_path / "failed.json"), "--no-ci-log", env=github), 1)
     assert "1 failed (cp312-manylinux_x86_64)" in line, line
+    assert not summary.exists()
     # The same job run again and ok: the best record counts.
     retried = {"jobs": [{"id": "cp312-manylinux_x86_64", "status": "ok", "wheel": "/w/b.whl"}]}
     (tmp_path / "retried.json").write_text(json.dumps(retried))

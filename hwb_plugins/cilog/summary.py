@@ -18,11 +18,11 @@ def _cell(text: Any) -> str:
 def _size(size: Any) -> str:
     if not isinstance(size, int):
         return ""
-    for unit in ("B", "KiB", "MiB"):
-        if size < 1024 or unit == "MiB":
-            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return ""  # pragma: no cover
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def _test(test: Any) -> str:
