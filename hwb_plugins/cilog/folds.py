@@ -76,7 +76,8 @@ class Folds:
         on GitLab."""
         if self.ci == GITHUB:
             return f"::error title={_property(_one_line(title))}::{_data(message)}"
-        return f"{_ESC}[31;1merror: {_one_line(title)}: {message}{_ESC}[0m"
+        lines = f"error: {_one_line(title)}: {message}".split("\n")
+        return "\n".join(f"{_ESC}[31;1m{line}{_ESC}[0m" for line in lines)
 
 
 _REASON = re.compile(r"\s*\([^()]*\)$")

@@ -111,8 +111,15 @@ def _build_name(first_step: str | None) -> str:
     return build_name(first_step)
 
 
+#: The most lines of an error's details (the backend's last output) an error shows.
+DETAIL_LINES = 10
+
+
 def _message(error: BaseException) -> str:
+    """The error in one line, then the last lines of its details (what the failed command
+    printed last): an annotation is read on the run's page, away from the log."""
     one_line = getattr(error, "one_line", None)
-    if callable(one_line):
-        return str(one_line())
-    return f"internal error: {type(error).__name__}: {error}"
+    if not callable(one_line):
+        return f"internal error: {type(error).__name__}: {error}"
+    details = str(getattr(error, "details", None) or "").rstrip().splitlines()
+    return "\n".join([str(one_line()), *details[-DETAIL_LINES:]])
