@@ -171,6 +171,21 @@ def test_emit_gitlab_is_a_child_pipeline(run_hwb: Run, tmp_path: Path) -> None:
         "cp312-manylinux_x86_64", "cp312-macosx_x86_64", "cp312-macosx_arm64"}
     assert pipeline["build-wheel"]["tags"] == ["$HWB_RUNNER"]
     assert pipeline["collect-wheels"]["script"] == ["hwb collect hwb-reports/*.json --plan plan.json"]
+    # Linux jobs in the manylinux image (every interpreter, pipx), macOS ones in GitLab's image.
+    assert pipeline["build-wheel"]["image"] == "$HWB_IMAGE"
+    images = {e["HWB_JOB"]: e["HWB_IMAGE"] for e in entries}
+    assert images == {"cp312-manylinux_x86_64": "quay.io/pypa/manylinux_2_28_x86_64",
+                      "cp312-macosx_x86_64": "macos-14-xcode-15", "cp312-macosx_arm64": "macos-14-xcode-15"}
+    assert pipeline["collect-wheels"]["image"] == "quay.io/pypa/manylinux_2_28_x86_64"
+    assert "pipx install headless-wheel-builder" in pipeline["build-wheel"]["before_script"][0]
+    check_gitlab_pipeline(tmp_path, result.stdout)
+    # The images are overridable, one key at a time.
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.hwb.matrix.gitlab.images]\nlinux-x86_64 = "registry.example/manylinux:1"\n')
+    pipeline = yaml.safe_load(run_hwb("matrix", str(project), "--emit", "gitlab").stdout)
+    images = {e["HWB_JOB"]: e["HWB_IMAGE"] for e in pipeline["build-wheel"]["parallel"]["matrix"]}
+    assert images["cp312-manylinux_x86_64"] == "registry.example/manylinux:1"
+    assert images["cp312-macosx_arm64"] == "macos-14-xcode-15"
 
 
 def actionlint(tmp_path: Path, matrix: str) -> str:
@@ -199,7 +214,7 @@ def check_gitlab_pipeline(tmp_path: Path, text: str) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     for name, job in yaml.safe_load(text).items():
         for entry in (job.get("parallel", {}).get("matrix", []) if isinstance(job, dict) else []):
-            assert len(entry) <= 5 and len(f"{name}: [{', '.join(entry.values())}]") < 255, entry
+            assert len(entry) <= 6 and len(f"{name}: [{', '.join(entry.values())}]") < 255, entry
 
 
 # --------------------------------------------------------------------------- what reaches the jobs

@@ -6,7 +6,10 @@ a pipeline with a job name of 255 characters or more: so the entries hold short 
 the job's script, from those variables and the options every job shares. One
 ``parallel:matrix`` holds at most 200 entries, so a larger plan becomes several build jobs.
 Windows runners run PowerShell: their entries go to build jobs of their own whose script is
-PowerShell.
+PowerShell. The other build jobs run in the image ``HWB_IMAGE`` names, a variable of each entry
+(``[tool.hwb.matrix.gitlab.images]`` over the defaults of ``runners.toml``: the pypa manylinux
+image of the runner's architecture for Linux, which has every interpreter, and a macOS image of
+GitLab's on the macOS runners).
 """
 
 from __future__ import annotations
@@ -23,8 +26,17 @@ from hwb_plugins.matrix.ci import (
     GITLAB_MAX_NAME,
     runner_table,
 )
+from hwb_plugins.matrix.runners import DEFAULT_IMAGES
 
-_VARIABLES = ("HWB_JOB", "HWB_RUNNER", "HWB_PYTHON", "HWB_PLATFORM", "HWB_ARCH")
+_VARIABLES = ("HWB_JOB", "HWB_RUNNER", "HWB_PYTHON", "HWB_PLATFORM", "HWB_ARCH", "HWB_IMAGE")
+
+#: What a job runs first, unless ``before-script`` says otherwise: pipx where the image has it
+#: (the manylinux images, whose pipx puts root's apps on PATH), else pip.
+BEFORE = {
+    "bash": "if command -v pipx >/dev/null; then pipx install headless-wheel-builder; "
+    "else python3 -m pip install headless-wheel-builder; fi",
+    "powershell": "python3 -m pip install headless-wheel-builder",
+}
 
 
 def pipeline(
@@ -34,7 +46,11 @@ def pipeline(
     Windows runners) runs every entry, each on the runner tagged for it; then
     ``collect-wheels`` merges their reports against the parent's ``plan.json`` (``hwb
     collect``) and keeps every wheel as one artifact."""
-    before = list(config.get("matrix.gitlab.before-script") or [])
+    given = config.get("matrix.gitlab.before-script")
+    images = {
+        **DEFAULT_IMAGES,
+        **{str(k): str(v) for k, v in (config.get("matrix.gitlab.images") or {}).items()},
+    }
     pure = all(e["platform"] == "any" for e in entries)
     jobs: dict[str, Any] = {}
     for shell, name in (("bash", "build-wheel"), ("powershell", "build-wheel-windows")):
@@ -44,12 +60,13 @@ def pipeline(
         ]
         for number, chunk in enumerate(chunks, 1):
             job_name = name if number == 1 else f"{name}-{number}"
-            matrix = [_variables(e, job_name) for e in chunk]
+            matrix = [_variables(e, job_name, _image(images, e)) for e in chunk]
             jobs[job_name] = {
                 "stage": "build",
+                **({"image": "$HWB_IMAGE"} if shell == "bash" else {}),
                 "parallel": {"matrix": matrix},
                 "tags": ["$HWB_RUNNER"],
-                "before_script": before,
+                "before_script": list(given) if given is not None else [BEFORE[shell]],
                 "script": [_script(shell, source, carried, pure)],
                 "artifacts": {"when": "always", "paths": [f"{CI_OUTDIR}/", f"{CI_REPORTS}/"]},
             }
@@ -59,18 +76,32 @@ def pipeline(
         **jobs,
         "collect-wheels": {
             "stage": "collect",
+            "image": images["linux-x86_64"],
             "when": "always",
             "tags": [linux],
             "needs": [*jobs, {"pipeline": "$PARENT_PIPELINE_ID", "job": "plan"}],
-            "before_script": before,
+            "before_script": list(given) if given is not None else [BEFORE["bash"]],
             "script": [f"hwb collect {CI_REPORTS}/*.json --plan plan.json"],
             "artifacts": {"paths": [f"{CI_OUTDIR}/"]},
         },
     }
 
 
-def _variables(entry: Mapping[str, str], job_name: str) -> dict[str, str]:
+def _image(images: Mapping[str, str], entry: Mapping[str, str]) -> str | None:
+    """The image of a job that is not Windows': its key's, a Linux architecture with none of
+    its own the x86_64 one's (it runs on that runner)."""
+    if entry["platform"] == "windows":
+        return None
+    key = f"{entry['platform']}-{entry['arch']}"
+    if key in images:
+        return images[key]
+    return images["linux-x86_64"] if entry["platform"] == "linux" else None
+
+
+def _variables(entry: Mapping[str, str], job_name: str, image: str | None) -> dict[str, str]:
     values = [entry["id"], entry["runner"], entry["python"], entry["platform"], entry["arch"]]
+    if image is not None:
+        values.append(image)
     name = f"{job_name}: [{', '.join(values)}]"
     if len(name) >= GITLAB_MAX_NAME:
         raise UsageError(
@@ -79,7 +110,7 @@ def _variables(entry: Mapping[str, str], job_name: str) -> dict[str, str]:
             hint="name the interpreter by its version (3.12), not a path, and the runner by a "
             "short tag",
         )
-    return dict(zip(_VARIABLES, values, strict=True))
+    return dict(zip(_VARIABLES, values, strict=False))
 
 
 def _script(shell: str, source: str, carried: Sequence[str], pure: bool) -> str:

@@ -27,3 +27,5 @@ _DATA = _load()
 CHECKED: str = _DATA["checked"]
 #: ``{"github": {"linux-x86_64": "ubuntu-latest", ...}, "gitlab": {...}}``.
 DEFAULT_RUNNERS: dict[str, dict[str, str]] = {ci: dict(_DATA[ci]) for ci in ("github", "gitlab")}
+#: The image of each GitLab build job by PLATFORM-ARCH (none for Windows).
+DEFAULT_IMAGES: dict[str, str] = dict(_DATA["gitlab-images"])

@@ -56,8 +56,16 @@ MATRIX_KEYS: dict[str, ConfigKey] = {
     ),
     "matrix.gitlab.before-script": ConfigKey(
         "list",
-        ["python3 -m pip install headless-wheel-builder"],
-        "Commands the --emit gitlab child pipeline runs before each build (installing hwb).",
+        None,
+        "Commands the --emit gitlab child pipeline runs before each build (installing hwb); "
+        "default: pipx install headless-wheel-builder in the Linux image, python3 -m pip "
+        "install headless-wheel-builder elsewhere.",
+    ),
+    "matrix.gitlab.images": ConfigKey(
+        "table",
+        {},
+        "Images of the --emit gitlab build jobs, by PLATFORM-ARCH, over the defaults in "
+        "docs/ci.md (the pypa manylinux images for Linux).",
     ),
     "matrix.linux.architectures": ConfigKey(
         "list", [], "Linux architectures (default: this machine's): x86_64, aarch64, ..."
