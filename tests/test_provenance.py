@@ -58,8 +58,60 @@ def build(run_hwb: Run, tmp_path: Path, *extra: str) -> tuple[dict, dict]:
     return record, json.loads(Path(path).read_text())
 
 
-def check_statement(record: dict, statement: dict) -> None:
+def strictly_valid(statement: dict) -> list[dict]:
+    """Parse ``statement`` strictly with the in-toto attestation bindings (no unknown field, every
+    field of its type, timestamps RFC 3339) as a Statement v1 whose predicate is SLSA provenance
+    v1, and check the ResourceDescriptor MUSTs (one of ``uri``, ``digest``, ``content``; digests
+    lowercase hex) over every descriptor. Returns the descriptors."""
+    from google.protobuf import json_format
+    from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
+    from in_toto_attestation.v1 import statement_pb2
+    from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+    from in_toto_attestation.v1.statement import Statement
+
+    parsed = json_format.ParseDict(statement, statement_pb2.Statement())
+    Statement.copy_from_pb(parsed).validate()
+    assert parsed.predicate_type == "https://slsa.dev/provenance/v1"
+    predicate = json_format.ParseDict(statement["predicate"], provenance_pb2.Provenance())
+    descriptors = [
+        *parsed.subject,
+        *predicate.build_definition.resolved_dependencies,
+        *predicate.run_details.byproducts,
+        *predicate.run_details.builder.builder_dependencies,
+    ]
+    for descriptor in descriptors:
+        ResourceDescriptor.copy_from_pb(descriptor).validate()
+        assert descriptor.uri or descriptor.digest or descriptor.content, descriptor
+        for algorithm, value in descriptor.digest.items():
+            assert value == value.lower() and int(value, 16) >= 0, (algorithm, value)
+            if algorithm in ("sha256", "hwbRecordSha256"):
+                assert len(value) == 64, descriptor
+    for byproduct in predicate.run_details.byproducts:
+        assert json.loads(byproduct.content), byproduct
+    metadata = predicate.run_details.metadata
+    assert metadata.invocation_id and metadata.started_on.seconds and metadata.finished_on.seconds
+    return [json_format.MessageToDict(d) for d in descriptors]
+
+
+def check_statement(record: dict, statement: dict, isolation: str) -> None:
     wheel = Path(record["path"])
+    descriptors = strictly_valid(statement)
+    by_name = {d.get("name"): d for d in descriptors}
+    python = by_name["python"]
+    assert python["digest"] and python["annotations"]["digestOf"] in ("executable", "image")
+    assert (
+        by_name["build-constraints"]["digest"]["sha256"]
+        == hashlib.sha256((Path(record["path"]).parents[1] / "pins.txt").read_bytes()).hexdigest()
+    )
+    requirements = [d for d in descriptors if d.get("uri", "").startswith("pkg:pypi/")]
+    assert requirements and all(d["digest"] for d in requirements), requirements
+    run = statement["predicate"]["runDetails"]
+    assert run["builder"]["id"] == (
+        f"https://hwb.readthedocs.io/en/latest/provenance/builders/{isolation}"
+    )
+    assert statement["predicate"]["buildDefinition"]["buildType"].startswith(
+        "https://hwb.readthedocs.io/en/latest/reproducibility/"
+    )
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
     assert statement["predicateType"] == "https://slsa.dev/provenance/v1"
     (subject,) = statement["subject"]
@@ -84,7 +136,14 @@ def test_a_venv_build_publishes_a_record_that_hwb_verify_checks(
     run_hwb: Run, tmp_path: Path
 ) -> None:
     record, statement = build(run_hwb, tmp_path, "--isolation", "venv")
-    check_statement(record, statement)
+    check_statement(record, statement, "venv")
+    deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+    (python,) = [d for d in deps if d["name"] == "python"]
+    executable = Path(python["uri"].removeprefix("file://")).resolve()
+    assert python["digest"]["sha256"] == hashlib.sha256(executable.read_bytes()).hexdigest()
+    (setuptools,) = [d for d in deps if d["name"] == "setuptools"]
+    assert setuptools["digest"] == {"hwbRecordSha256": setuptools["annotations"]["filesSha256"]}
+    assert setuptools["annotations"]["digestOf"] == "installedFiles"
     wheel = Path(record["path"])
     ok = run_hwb("verify", str(wheel), "--json")
     assert json_out(ok)["wheels"][0]["verified"] is True
@@ -122,9 +181,11 @@ def test_a_container_build_records_its_image(run_hwb: Run, tmp_path: Path) -> No
     record, statement = build(
         run_hwb, tmp_path, "--isolation", "docker", "--image", BUILD_IMAGE, "--python", "3.12"
     )
-    check_statement(record, statement)
+    check_statement(record, statement, "docker")
     deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
     (image,) = [d for d in deps if d["name"] == "image"]
+    (python,) = [d for d in deps if d["name"] == "python"]
+    assert python["digest"] == image["digest"] and python["annotations"]["digestOf"] == "image"
     assert image["uri"] == f"oci:{BUILD_IMAGE}"
     assert "sha256:" + image["digest"]["sha256"] == client.images.get(BUILD_IMAGE).id
 
