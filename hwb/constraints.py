@@ -9,8 +9,8 @@ carries a hash, hash checking is on: every build requirement must be pinned ther
 and hashes, and so must everything it pulls in. Isolations apply it through
 :attr:`hwb_core.interfaces.BuildEnv.build_constraints`, set by the core while the backend's
 requirements are installed: an installer gets ``-c FILE`` and, when hashed, the requirements
-rewritten as pinned, hashed lines (:meth:`BuildConstraints.pinned_lines`) and
-``--require-hashes``; when it fails, :func:`install_error` says why in hwb's words.
+rewritten as pinned, hashed lines (:meth:`BuildConstraints.pinned_lines`),
+``--require-hashes`` and wheels only (``--only-binary :all:``); when it fails, :func:`install_error` says why in hwb's words.
 """
 
 from __future__ import annotations
