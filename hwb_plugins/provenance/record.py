@@ -131,7 +131,7 @@ def external(result: Any) -> dict[str, Any]:
 def dependencies(result: Any) -> list[dict[str, Any]]:
     detail = result.isolation_detail or {}
     image = container_image(detail)
-    found = [interpreter(result.python, image)]
+    found = [interpreter(result.python, image, result.made.get("interpreter"))]
     if result.source is not None:
         found.insert(0, source(result.source))
     if image is not None:
@@ -209,10 +209,12 @@ def source(path: Path) -> dict[str, Any]:
     return entry
 
 
-def interpreter(python: Any, image: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The interpreter, with its executable's sha256 (the file a symlink leads to) when it is a
-    file here; a container's is in its image: the image's digest stands for it
-    (``digestOf: image``)."""
+def interpreter(
+    python: Any, image: dict[str, Any] | None = None, seen: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The interpreter, with its executable's sha256 (the file a symlink leads to): as the
+    build environment saw it (``seen``, a container's own), else hashed here when it is a file
+    here; else, in a container, the image's digest stands for it (``digestOf: image``)."""
     annotations: dict[str, Any] = {
         "version": python.version,
         "implementation": python.implementation,
@@ -224,7 +226,11 @@ def interpreter(python: Any, image: dict[str, Any] | None = None) -> dict[str, A
         "name": "python",
         "uri": path.as_uri() if path.is_absolute() else python.path,
     }
-    if image is not None:
+    if seen is not None:
+        entry["digest"] = {"sha256": seen["sha256"]}
+        annotations["digestOf"] = "executable"
+        annotations["executable"] = seen["path"]
+    elif image is not None:
         entry["digest"] = dict(image["digest"])
         annotations["digestOf"] = "image"
     elif path.is_absolute() and path.is_file():
