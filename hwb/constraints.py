@@ -9,8 +9,8 @@ carries a hash, hash checking is on: every build requirement must be pinned ther
 and hashes, and so must everything it pulls in. Isolations apply it through
 :attr:`hwb_core.interfaces.BuildEnv.build_constraints`, set by the core while the backend's
 requirements are installed: an installer gets ``-c FILE`` and, when hashed, the requirements
-rewritten as pinned, hashed lines (:meth:`BuildConstraints.pinned_lines`) and
-``--require-hashes``; when it fails, :func:`install_error` says why in hwb's words.
+rewritten as pinned, hashed lines (:meth:`BuildConstraints.pinned_lines`),
+``--require-hashes`` and wheels only (``--only-binary :all:``); when it fails, :func:`install_error` says why in hwb's words.
 """
 
 from __future__ import annotations
@@ -187,11 +187,18 @@ class InstallFiles:
 
     def args(self, path: Callable[[Path], str] = str) -> list[str]:
         """An installer's arguments (``pip install``, ``uv pip install``, ``pip download``),
-        the files named as ``path`` gives them (a container's paths)."""
+        the files named as ``path`` gives them (a container's paths). Under hashes, wheels
+        only (``--only-binary :all:``, which pip and uv both take): an installer that may build
+        an sdist falls back to it when a wheel's hash does not match, and the same file would
+        pass in one isolation and fail in another."""
         args = ["-c", path(self.constraints)]
         if self.requirements is None:
             return [*args, *self.plain]
-        return [*args, "--require-hashes", "-r", path(self.requirements)]
+        return [*args, "--require-hashes", *ONLY_WHEELS, "-r", path(self.requirements)]
+
+
+#: Under hashed constraints, build requirements are installed from wheels only.
+ONLY_WHEELS = ("--only-binary", ":all:")
 
 
 def parse(text: str, path: Path) -> tuple[Pin, ...]:

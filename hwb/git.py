@@ -10,11 +10,13 @@ from pathlib import Path
 
 
 def git_revision(directory: Path) -> tuple[str, bool] | None:
-    """``(HEAD's commit, whether the tree has uncommitted changes)`` of a git checkout."""
+    """``(HEAD's commit, whether the tree has uncommitted changes)`` of a git checkout: a
+    changed file, a staged one, or an untracked file that is not ignored (it may end up in
+    the wheel)."""
     head = _git(directory, "rev-parse", "HEAD")
     if head is None:
         return None
-    status = _git(directory, "status", "--porcelain", "--untracked-files=no")
+    status = _git(directory, "status", "--porcelain", "--untracked-files=normal")
     return head, bool(status)
 
 

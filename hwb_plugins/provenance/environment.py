@@ -45,6 +45,19 @@ def held(env: BuildEnv, work_dir: Path) -> list[dict[str, Any]]:
     return find()
 
 
+def interpreter(work_dir: Path) -> dict[str, str] | None:
+    """The build interpreter's executable as the environment saw it (``{"path", "sha256"}``,
+    a container's own), written beside the listing; ``None`` when there is none."""
+    for answer in (_answer(work_dir), work_dir / "installed" / "distributions.json"):
+        try:
+            found = json.loads(answer.with_name("interpreter.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, dict) and isinstance(found.get("sha256"), str):
+            return {"path": str(found.get("path", "")), "sha256": found["sha256"]}
+    return None
+
+
 def listed(env: BuildEnv, scratch: Path) -> list[dict[str, Any]]:
     """Every distribution ``env.python_executable`` sees, asked with ``env.run`` (the script's
     text with ``python -c``: the environment may not see hwb's files, a container) and

@@ -1,6 +1,7 @@
 """List the distributions an interpreter sees: ``{"name", "version", "files_sha256"}`` each,
 ``files_sha256`` a digest of the hashed entries of its RECORD (less those outside
-site-packages, bytecode and the installer's own files), sorted by name.
+site-packages, bytecode and the installer's own files), sorted by name; and beside it, in
+``interpreter.json``, the interpreter's executable and its sha256.
 
     python listing.py OUT_JSON          (or this file's text with ``python -c``)
 
@@ -83,9 +84,28 @@ def listing(paths: list[str]) -> list[dict[str, str]]:
     return sorted(found.values(), key=lambda d: d["name"].lower())
 
 
+def interpreter() -> dict[str, str]:
+    """The running interpreter's executable (the file its links lead to) and its sha256."""
+    path = os.path.realpath(sys.executable)
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": path, "sha256": digest.hexdigest()}
+
+
 def write(out_json: str, paths: list[str]) -> None:
+    """The listing in ``out_json``; the interpreter (:func:`interpreter`) in ``interpreter.json``
+    beside it, when it can be read."""
     with open(out_json, "w", encoding="utf-8") as stream:
         json.dump(listing(paths), stream)
+    try:
+        found = interpreter()
+    except OSError:
+        return
+    beside = os.path.join(os.path.dirname(os.path.abspath(out_json)), "interpreter.json")
+    with open(beside, "w", encoding="utf-8") as stream:
+        json.dump(found, stream)
 
 
 after_build = write

@@ -101,7 +101,8 @@ def _text(where: str, value: Any, field: str) -> str:
 
 
 def _descriptors(where: str, value: Any, field: str) -> None:
-    """A list of ResourceDescriptors: objects, each with string name/uri and string digests."""
+    """A list of ResourceDescriptors: objects, each with string name/uri, string digests, base64
+    content, and (SLSA v1's MUST) at least one of ``uri``, ``digest``, ``content``."""
     if value is None:
         return
     if not isinstance(value, list):
@@ -109,11 +110,17 @@ def _descriptors(where: str, value: Any, field: str) -> None:
     for number, item in enumerate(value):
         at = f"{field}[{number}]"
         _table(where, item, at)
-        for name in ("name", "uri"):
+        for name in ("name", "uri", "mediaType", "downloadLocation"):
             if name in item and not isinstance(item[name], str):
                 raise Malformed(f"{where}: {at}.{name} is not a string")
         if "digest" in item:
             _digest(where, item["digest"], f"{at}.digest")
+        if "content" in item and not _base64(item["content"]):
+            raise Malformed(f"{where}: {at}.content is not base64 text")
+        if not (item.get("uri") or item.get("digest") or item.get("content")):
+            raise Malformed(
+                f"{where}: {at} has none of uri, digest, content (a ResourceDescriptor needs one)"
+            )
         if "annotations" in item:
             _table(where, item["annotations"], f"{at}.annotations")
 
