@@ -109,3 +109,19 @@ def test_no_ci_markers_outside_ci_or_when_turned_off(
     assert "the backend refuses" in err or "build backend" in err, err
     for marker in ("::group::", "::endgroup::", "::error", "section_start", "section_end", "\x1b"):
         assert marker not in err, err
+
+
+def test_a_failed_matrix_job_is_annotated_by_its_id(run_hwb: Run, tmp_path: Path) -> None:
+    """``hwb matrix`` runs its jobs side by side: each job's log is one group, and the
+    annotation of a failed one names the job by its id, as the summary table does."""
+    project = broken(tmp_path / "p")
+    result = run_hwb(
+        "matrix", str(project), "--isolation", "none", "-o", str(tmp_path / "out"),
+        env={"GITHUB_ACTIONS": "true"},
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("::group::job py3-none-any: failed (") for line in lines), lines
+    (error,) = [line for line in lines if line.startswith("::error ")]
+    title = error.removeprefix("::error title=").split("::", 1)[0]
+    assert title == 'hwb%3A job py3-none-any failed at step "building wheel with backend"', error

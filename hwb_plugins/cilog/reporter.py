@@ -87,7 +87,9 @@ class FoldingReporter:
     def finish(self, error: BaseException | None, failed: bool) -> None:
         """Close the open group (streamed) or print the job's (buffered), then, for a failed
         build, the error naming the build and the step it failed at."""
-        name = _build_name(self.first_step)
+        # A command that runs several builds names each (``hwb matrix``: the job's id).
+        label = getattr(self.inner, "label", None)
+        name = f"job {label}" if label else _build_name(self.first_step)
         lines: list[str | None] = []
         if self.buffered:
             state = "failed" if failed else ("stopped" if error is not None else "built")

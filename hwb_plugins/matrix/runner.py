@@ -59,6 +59,8 @@ class JobReporter:
         console_verbosity: int,
     ) -> None:
         self.job = job
+        self.label = job.id
+        """What the build is called in CI logs (the ``label`` a reporter may carry)."""
         self.verbosity = max(2, console_verbosity)  # plugins log commands; the log file keeps all
         self._log = log
         self._emit = emit
