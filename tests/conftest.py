@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -30,6 +31,12 @@ class NullReporter(ConsoleReporter):
     def warn(self, message: str) -> None:
         pass
 
+
+# A suite started in the background of a shell without job control inherits SIGINT ignored,
+# and so would every hwb it starts (Python keeps an ignored SIGINT ignored): the interrupt
+# tests would then test nothing. The default handler here makes hwb's own the default again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
