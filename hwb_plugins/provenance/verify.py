@@ -16,13 +16,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwb import BuildError, CommandLine, UsageError
 from hwb_plugins.provenance import SUFFIX
-from hwb_plugins.provenance.parse import Record, read
-from hwb_plugins.provenance.record import sha256_of
-from hwb_plugins.provenance.signing import public_key, signed_by
+
+if TYPE_CHECKING:  # the parser and the signatures load when a record is read: not at start-up
+    from hwb_plugins.provenance.parse import Record
 
 
 class VerificationFailed(BuildError):
@@ -73,6 +73,8 @@ def load_record(path: Path) -> Record:
         ) from None
     except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(f"provenance record {path} cannot be read ({exc})") from None
+    from hwb_plugins.provenance.parse import read
+
     return read(path, document)
 
 
@@ -88,6 +90,8 @@ def verify(
     if not wheel.is_file():
         raise UsageError(f"wheel {wheel} does not exist")
     record = load_record(record_path)
+    from hwb_plugins.provenance.record import sha256_of
+
     actual = sha256_of(wheel)
     found = Verified(wheel, record_path, actual)
     found.summary["signed"] = record.envelope is not None
@@ -96,7 +100,7 @@ def verify(
         if key is not None or require_signed:
             found.problems.append(f"{record_path.name} is not signed (a bare statement)")
             return found
-    elif key is not None and not signed_by(record.envelope, record.body, key):
+    elif key is not None and not _signed_by(record.envelope, record.body, key):
         found.problems.append(f"{record_path.name} is not signed by the key given (--key)")
         return found
     found.summary["signature_checked"] = record.envelope is not None and key is not None
@@ -205,6 +209,8 @@ def register(cli: CommandLine) -> None:
             raise UsageError("--record names the record of one wheel", hint="verify one at a time")
         if source is not None and not source.is_file():
             raise UsageError(f"sdist {source} (--source) does not exist")
+        from hwb_plugins.provenance.signing import public_key
+
         trusted = public_key(key) if key is not None else None
         results = [
             checked(
@@ -240,3 +246,9 @@ def register(cli: CommandLine) -> None:
         if unusable:  # the worst first: a record that cannot be checked is exit code 2
             raise UsageError(unusable[0] + more)
         raise VerificationFailed(failed[0] + more, hint="rebuild it, or find who changed it")
+
+
+def _signed_by(envelope: Any, body: Any, key: Any) -> bool:
+    from hwb_plugins.provenance.signing import signed_by
+
+    return bool(signed_by(envelope, body, key))
