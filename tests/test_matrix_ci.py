@@ -294,7 +294,9 @@ def test_job_limits_of_github_and_gitlab(run_hwb: Run, tmp_path: Path) -> None:
         f.write('[tool.hwb.matrix.linux]\n'
                 'architectures = ["x86_64", "aarch64", "i686", "ppc64le", "s390x", "armv7l"]\n'
                 '[tool.hwb.matrix.macos]\narchitectures = ["x86_64", "arm64", "universal2"]\n'
-                '[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "x86"]\n')
+                '[tool.hwb.matrix.windows]\narchitectures = ["x86_64", "x86"]\n'
+                '[tool.hwb.matrix.gitlab.runners]\nlinux-ppc64le = "own-ppc64le"\n'
+                'linux-s390x = "own-s390x"\nlinux-armv7l = "own-armv7l"\n')
     args = ("matrix", str(project), "--python", ",".join(pythons))
     line = assert_clean_error(run_hwb(*args, "--emit", "github"), 2)
     assert "the matrix has 385 jobs; a GitHub Actions matrix holds at most 256" in line, line
@@ -307,7 +309,44 @@ def test_job_limits_of_github_and_gitlab(run_hwb: Run, tmp_path: Path) -> None:
     assert sizes == {"build-wheel": 200, "build-wheel-2": 115, "build-wheel-windows": 70}, sizes
     assert pipeline["collect-wheels"]["needs"][:3] == list(sizes)
     runners = {e["HWB_RUNNER"] for e in pipeline["build-wheel-2"]["parallel"]["matrix"]}
-    assert runners <= {"saas-linux-small-amd64", "saas-linux-small-arm64", "saas-macos-medium-m1"}
+    assert runners <= {"saas-linux-small-amd64", "saas-linux-small-arm64", "saas-macos-medium-m1",
+                       "own-ppc64le", "own-s390x", "own-armv7l"}
+    check_gitlab_pipeline(tmp_path, result.stdout)
+
+
+def test_an_architecture_without_a_runner_is_emulated_on_github_and_refused_on_gitlab(
+        run_hwb: Run, tmp_path: Path) -> None:
+    """GitHub: ppc64le goes to the x86_64 runner, flagged ``emulated`` so that the documented
+    workflow registers qemu first (actionlint accepts it); i686 runs there natively. GitLab: its
+    hosted runners give no Docker engine to emulate in, so the plan is refused until a runner of
+    one's own is named, and then each job runs in the manylinux image of its architecture."""
+    project = c_extension(tmp_path / "p", ("3.12",))
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.hwb.matrix.linux]\narchitectures = ["x86_64", "i686", "ppc64le"]\n')
+    include = json.loads(run_hwb("matrix", str(project), "--emit", "github").stdout)["include"]
+    flags = {e["arch"]: (e["runner"], e["emulated"]) for e in include}
+    assert flags == {"x86_64": ("ubuntu-latest", False), "i686": ("ubuntu-latest", False),
+                     "ppc64le": ("ubuntu-latest", True)}, flags
+    assert actionlint(tmp_path, json.dumps({"include": include})) == ""
+    workflow = yaml.safe_load((CI_DIR / "github-wheels.yml").read_text())
+    qemu = [s for s in workflow["jobs"]["build"]["steps"]
+            if str(s.get("uses", "")).startswith("docker/setup-qemu-action")]
+    assert [s["if"] for s in qemu] == ["matrix.emulated"]
+
+    line = assert_clean_error(run_hwb("matrix", str(project), "--emit", "gitlab"), 2)
+    assert "cp312-manylinux_ppc64le: gitlab has no hosted runner for linux-ppc64le" in line, line
+    assert 'set linux-ppc64le = "TAG"' in line and "[tool.hwb.matrix.gitlab.runners]" in line
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.hwb.matrix.gitlab.runners]\nlinux-ppc64le = "own-ppc64le"\n')
+    result = run_hwb("matrix", str(project), "--emit", "gitlab")
+    assert result.returncode == 0, result.stderr
+    entries = yaml.safe_load(result.stdout)["build-wheel"]["parallel"]["matrix"]
+    placed = {e["HWB_ARCH"]: (e["HWB_RUNNER"], e["HWB_IMAGE"]) for e in entries}
+    assert placed == {
+        "x86_64": ("saas-linux-small-amd64", "quay.io/pypa/manylinux_2_28_x86_64"),
+        "i686": ("saas-linux-small-amd64", "quay.io/pypa/manylinux_2_28_i686"),
+        "ppc64le": ("own-ppc64le", "quay.io/pypa/manylinux_2_28_ppc64le"),
+    }, placed
     check_gitlab_pipeline(tmp_path, result.stdout)
 
 

@@ -27,20 +27,37 @@ CI_REPORTS = "hwb-reports"
 
 def runner(config: Config, ci: str, job: Job) -> str:
     """The runner label (GitHub) or tag (GitLab) for ``job``: ``matrix.<ci>.runners`` over the
-    defaults of ``runners.toml``; Linux architectures without a native runner of their own go
-    to the x86_64 one (and its emulation). Any other job with no runner is a usage error."""
+    defaults of ``runners.toml``. On GitHub, a Linux architecture without a runner of its own
+    goes to the x86_64 one, which emulates it (:func:`emulated`); GitLab's hosted runners give
+    a job no Docker engine to emulate in, so there, as for any other job with no runner, it is
+    a usage error naming the key to set."""
     table = runner_table(config, ci)
     key = f"{job.platform}-{job.arch}"
     if key in table:
         return str(table[key])
-    if job.platform == "linux":
+    if job.platform == "linux" and ci == "github":
         return str(table["linux-x86_64"])
+    where = f"[tool.hwb.matrix.{ci}.runners]"
+    if job.platform == "linux":
+        raise UsageError(
+            f"{job.id}: {ci} has no hosted runner for {key}, its amd64 runners run a job with "
+            f"no Docker engine to emulate {job.arch} in, and {where} names none",
+            hint=f'set {key} = "TAG" there to a runner of your own that builds {job.arch} '
+            "(the image is quay.io/pypa's manylinux image of the architecture unless "
+            "[tool.hwb.matrix.gitlab.images] says otherwise), or exclude the job "
+            "([[tool.hwb.matrix.exclude]])",
+        )
     raise UsageError(
-        f"{job.id}: {ci} has no hosted runner for {key} and [tool.hwb.matrix.{ci}.runners] "
-        "names none",
+        f"{job.id}: {ci} has no hosted runner for {key} and {where} names none",
         hint=f'set {key} = "TAG" there to a runner of your own, or exclude the job '
         "([[tool.hwb.matrix.exclude]])",
     )
+
+
+def emulated(config: Config, ci: str, job: Job) -> bool:
+    """Whether ``job`` runs on a runner of another architecture, which builds it in a
+    container under qemu (a Linux architecture with no runner of its own, on GitHub)."""
+    return job.platform == "linux" and f"linux-{job.arch}" not in runner_table(config, ci)
 
 
 def runner_table(config: Config, ci: str) -> dict[str, str]:
@@ -118,7 +135,8 @@ def emit(ci: str, plan: Plan, carried: Sequence[str], config: Config, source: st
         for job in plan.jobs
     ]
     if ci == "github":
-        return {"include": entries}
+        flags = [emulated(config, ci, job) for job in plan.jobs]
+        return {"include": [{**e, "emulated": f} for e, f in zip(entries, flags, strict=True)]}
     from hwb_plugins.matrix import gitlab
 
     return gitlab.pipeline(entries, carried, source, config)

@@ -88,8 +88,8 @@ def pipeline(
 
 
 def _image(images: Mapping[str, str], entry: Mapping[str, str]) -> str | None:
-    """The image of a job that is not Windows': its key's, a Linux architecture with none of
-    its own the x86_64 one's (it runs on that runner)."""
+    """The image of a job that is not Windows': its key's; a Linux architecture that has none
+    (a runner of the user's for an architecture pypa makes no image of) the x86_64 one's."""
     if entry["platform"] == "windows":
         return None
     key = f"{entry['platform']}-{entry['arch']}"
