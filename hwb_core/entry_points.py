@@ -18,11 +18,13 @@ distribution, about a millisecond.
 When another finder on ``sys.meta_path`` can provide distributions (something a fingerprint of
 ``sys.path`` cannot see), nothing is cached. The file is written atomically (a temporary file
 renamed into place), so concurrent runs never read half of one; a cache directory that cannot be
-written only means the listing is read each time.
+written only means the listing is read each time. Within one process a group is listed once for
+a given ``sys.path``, ``sys.meta_path`` and cache directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -32,6 +34,7 @@ from typing import Any, cast
 
 FORMAT = 2
 _DIST_SUFFIXES = (".dist-info", ".egg-info")
+_SEEN: dict[tuple[object, ...], list[tuple[str, str, str, str]]] = {}
 #: Callables run with the command line as hwb starts, before its plugins are loaded.
 EARLY_GROUP = "hwb.early"
 
@@ -88,6 +91,15 @@ def owners(group: str) -> dict[str, tuple[str, str]]:
 
 
 def _entries(group: str) -> list[tuple[str, str, str, str]]:
+    """The listing, read once per process for each group and what it depends on here."""
+    env = [os.environ.get(name) for name in ("HWB_CACHE_DIR", "XDG_CACHE_HOME", "HOME")]
+    key = (group, *sys.path, *map(id, sys.meta_path), *env)
+    if key not in _SEEN:
+        _SEEN[key] = _remembered(group)
+    return _SEEN[key]
+
+
+def _remembered(group: str) -> list[tuple[str, str, str, str]]:
     fingerprint = _fingerprint()
     path = _cache_file(group) if fingerprint is not None else None
     if fingerprint is None or path is None:
@@ -165,7 +177,7 @@ def _stat(path: str) -> list[int]:
 
 def _cache_file(group: str) -> Path | None:
     """One file per interpreter, environment (``sys.prefix``) and group."""
-    import hashlib
+    import zlib  # not hashlib, whose OpenSSL takes 4 ms to load
 
     from hwb_core.paths import cache_dir
 
@@ -173,7 +185,8 @@ def _cache_file(group: str) -> Path | None:
         root = cache_dir()
     except Exception:  # no usable home directory: no cache
         return None
-    key = hashlib.sha256(f"{sys.executable}\0{sys.prefix}\0{group}".encode()).hexdigest()[:20]
+    raw = f"{sys.executable}\0{sys.prefix}\0{group}".encode()
+    key = f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
     return root / "plugins" / f"{key}.json"
 
 
@@ -205,7 +218,5 @@ def _write(path: Path, fingerprint: list[Any], found: list[tuple[str, str, str, 
         pass
     finally:
         if temporary is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            except OSError:
-                pass

@@ -9,8 +9,8 @@ left out; everything else keeps working.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import sys
+import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -51,7 +51,7 @@ class PluginManager:
 
     def __init__(self, *, blocked: Iterable[str] = ()) -> None:
         self.blocked = set(blocked)
-        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm = _Pluggy(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         #: Every module of hook specifications and the plugin that added it (the core's first).
@@ -89,16 +89,8 @@ class PluginManager:
             if value not in values:  # a distribution seen twice: once
                 values.append(value)
         for name, values in found.items():
-            if name in self.blocked or name in self.records:
-                continue
-            try:
-                plugin = load_target(values[0])
-            except Exception as exc:  # a broken plugin is reported, not fatal
-                self.records[name] = PluginRecord(
-                    name, values[0], "entry-point", status="failed", error=_describe_exception(exc)
-                )
-                continue
-            self._register(plugin, name, target=values[0], origin="entry-point")
+            if name not in self.blocked and name not in self.records:
+                self._load(name, values[0], "entry-point")
         self._check_hooks()
         for name, values in found.items():
             if name in self.blocked:
@@ -133,18 +125,7 @@ class PluginManager:
                         module_name, module_name, "project", status="blocked"
                     )
                     continue
-                try:
-                    module = importlib.import_module(module_name)
-                except Exception as exc:  # a broken project plugin is reported, not fatal
-                    self.records[module_name] = PluginRecord(
-                        module_name,
-                        module_name,
-                        "project",
-                        status="failed",
-                        error=_describe_exception(exc),
-                    )
-                    continue
-                self._register(module, module_name, target=module_name, origin="project")
+                self._load(module_name, module_name, "project")
         finally:
             sys.path.remove(root_str)
         self._check_hooks()
@@ -157,6 +138,16 @@ class PluginManager:
         running: its hooks are called with ``pm.hook.NAME(...)`` like the core's."""
         self._pm.add_hookspecs(module)
         self.spec_modules.append((self._adding or "", module))
+
+    def _load(self, name: str, target: str, origin: str) -> None:
+        try:
+            plugin = load_target(target)
+        except Exception as exc:  # a broken plugin is reported, not fatal
+            self.records[name] = PluginRecord(
+                name, target, origin, status="failed", error=_describe_exception(exc)
+            )
+            return
+        self._register(plugin, name, target=target, origin=origin)
 
     def _register(self, plugin: object, name: str, *, target: str, origin: str) -> None:
         record = PluginRecord(name, target, origin)
@@ -340,6 +331,20 @@ class PluginManager:
         return isolations[name]
 
 
+class _Pluggy(pluggy.PluginManager):
+    """pluggy's manager, reading a module plugin's names from its namespace: pluggy's own
+    lookup (``inspect.getattr_static``, for classes and instances) costs ~40 µs a name."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        value = vars(plugin).get(name) if isinstance(plugin, types.ModuleType) else plugin
+        if isinstance(value, types.FunctionType):
+            opts = getattr(value, f"{self.project_name}_impl", None)
+            return opts if isinstance(opts, dict) else None
+        if value is plugin or isinstance(value, staticmethod | classmethod | types.MethodType):
+            return super().parse_hookimpl_opts(plugin, name)
+        return None
+
+
 def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -356,7 +361,7 @@ def _describe_validation(
         function = getattr(plugin, attr, None)
         if not hasattr(spec, "hwb_spec") or not hasattr(function, "hwb_impl"):
             continue
-        unknown = [a for a in _required_arguments(function) if a not in _arguments(spec)]
+        unknown = [a for a in _arguments(function, required=True) if a not in _arguments(spec)]
         if unknown:
             takes = ", ".join(repr(a) for a in unknown)
             passes = ", ".join(_arguments(spec))
@@ -369,22 +374,13 @@ def _describe_validation(
     return f"PluginValidationError: {text}" if text else "PluginValidationError"
 
 
-def _arguments(function: Any) -> list[str]:
+def _arguments(function: Any, *, required: bool = False) -> list[str]:
+    """Its arguments; ``required``: those pluggy fills in by name (positional, no default)."""
     import inspect
 
-    return list(inspect.signature(function).parameters)
-
-
-def _required_arguments(function: Any) -> list[str]:
-    """The arguments pluggy fills in by name: positional ones without a default."""
-    import inspect
-
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [
-        name
-        for name, p in inspect.signature(function).parameters.items()
-        if p.kind in positional and p.default is p.empty
-    ]
+    params = inspect.signature(function).parameters.items()
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [n for n, p in params if not required or (p.kind in kinds and p.default is p.empty)]
 
 
 def _describe_exception(exc: BaseException) -> str:

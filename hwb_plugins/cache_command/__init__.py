@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwb import CommandLine, hookimpl
-from hwb.cache import CacheArea
+
+if TYPE_CHECKING:
+    from hwb.cache import CacheArea
 
 
 def human_size(size: int) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwb import ConfigError, hookimpl
-from hwb.constraints import BuildConstraints, parse
 
 if TYPE_CHECKING:
     from hwb import Config, Project
+    from hwb.constraints import BuildConstraints
 
 KEY = "build-constraint"
 
@@ -32,6 +32,8 @@ def load(config: Config, project_root: Path) -> BuildConstraints | None:
     value = config.get(KEY)
     if not value:
         return None
+    from hwb.constraints import BuildConstraints, parse
+
     source = config.source(KEY)
     path = Path(value).expanduser()
     if not path.is_absolute():

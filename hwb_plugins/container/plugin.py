@@ -25,11 +25,11 @@ from hwb import (
     RepairResult,
     hookimpl,
 )
-from hwb.cache import CacheArea
 from hwb_plugins.container import settings as _settings
 from hwb_plugins.container.engine import Engine
 
 if TYPE_CHECKING:
+    from hwb.cache import CacheArea
     from hwb_plugins.container.buildenv import ContainerBuildEnv
 
 #: The Linux architectures an engine builds for through ``--platform`` (qemu for the foreign ones).

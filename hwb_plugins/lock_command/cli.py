@@ -27,8 +27,6 @@ from hwb import (
     Reporter,
     installer_environment,
 )
-from hwb.constraints import BuildConstraints, install_error, parse
-from hwb_plugins.lock_command.resolve import compile_pins, find_uv
 
 DEFAULT_NAME = "build-constraints.txt"
 
@@ -87,6 +85,8 @@ def register(cli: CommandLine) -> None:
         """Write a build constraints file: SRC's build requirements, and what its backend asks
         for, pinned with hashes by uv's resolver (for build-constraint / --build-constraint)."""
         from hwb import prepared_source
+        from hwb.constraints import parse
+        from hwb_plugins.lock_command.resolve import compile_pins
 
         pythons = python_list
         cli.set_output(verbosity=-1 if quiet else verbose, json=as_json, streamed=verbose >= 1)
@@ -174,7 +174,9 @@ def backend_requires(
 
     from pyproject_hooks import BuildBackendHookCaller
 
+    from hwb.constraints import BuildConstraints, install_error, parse
     from hwb.snapshot import copy_tree
+    from hwb_plugins.lock_command.resolve import find_uv
 
     uv = find_uv()
     with tempfile.TemporaryDirectory(prefix="hwb-lock-") as tmp:

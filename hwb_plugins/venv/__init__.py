@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwb import (
     BuildError,
@@ -34,11 +34,13 @@ from hwb import (
     hookimpl,
     process,
 )
-from hwb.cache import CacheArea
-from hwb.constraints import BuildConstraints, install_error
 from hwb.hostenv import HostBuildEnv
 from hwb_plugins.venv import cache as _cache
 from hwb_plugins.venv import windows
+
+if TYPE_CHECKING:
+    from hwb.cache import CacheArea
+    from hwb.constraints import BuildConstraints
 
 NAME = "venv"
 
@@ -300,6 +302,8 @@ class VenvBuildEnv(HostBuildEnv):
                     marker.parent.mkdir(parents=True, exist_ok=True)
                     marker.touch()
         except BuildError as exc:
+            from hwb.constraints import install_error
+
             raise install_error(
                 self.build_constraints,
                 exc.details or "",
