@@ -177,7 +177,9 @@ def test_emit_gitlab_is_a_child_pipeline(run_hwb: Run, tmp_path: Path) -> None:
     assert images == {"cp312-manylinux_x86_64": "quay.io/pypa/manylinux_2_28_x86_64",
                       "cp312-macosx_x86_64": "macos-14-xcode-15", "cp312-macosx_arm64": "macos-14-xcode-15"}
     assert pipeline["collect-wheels"]["image"] == "quay.io/pypa/manylinux_2_28_x86_64"
-    assert "pipx install headless-wheel-builder" in pipeline["build-wheel"]["before_script"][0]
+    before = pipeline["build-wheel"]["before_script"][0]
+    assert "pipx install headless-wheel-builder" in before and "python3 -m venv" in before
+    assert subprocess.run(["bash", "-n", "-c", before]).returncode == 0  # bash parses it
     check_gitlab_pipeline(tmp_path, result.stdout)
     # The images are overridable, one key at a time.
     with (project / "pyproject.toml").open("a") as f:

@@ -31,10 +31,13 @@ from hwb_plugins.matrix.runners import DEFAULT_IMAGES
 _VARIABLES = ("HWB_JOB", "HWB_RUNNER", "HWB_PYTHON", "HWB_PLATFORM", "HWB_ARCH", "HWB_IMAGE")
 
 #: What a job runs first, unless ``before-script`` says otherwise: pipx where the image has it
-#: (the manylinux images, whose pipx puts root's apps on PATH), else pip.
+#: (the manylinux images, whose pipx puts root's apps on PATH), else a virtual environment of
+#: its own (never pip into the system's Python, which PEP 668 may forbid, as Homebrew's does),
+#: put on PATH for the script (GitLab runs before_script and script in one shell).
 BEFORE = {
     "bash": "if command -v pipx >/dev/null; then pipx install headless-wheel-builder; "
-    "else python3 -m pip install headless-wheel-builder; fi",
+    'else python3 -m venv "$HOME/.hwb" && "$HOME/.hwb/bin/python" -m pip install '
+    'headless-wheel-builder && export PATH="$HOME/.hwb/bin:$PATH"; fi',
     "powershell": "python3 -m pip install headless-wheel-builder",
 }
 
