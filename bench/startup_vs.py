@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import make_project  # noqa: E402  (the hatchling project of the single-build table)
+from run import make_project  # the hatchling project of the single-build table
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -64,7 +64,9 @@ def main() -> None:
             for _ in range(args.runs):
                 for name in sides:
                     times[name].append(timed(*commands[name][label]))
-            ratio = statistics.median(a / b for a, b in zip(times["after"], times["before"]))
+            ratio = statistics.median(
+                a / b for a, b in zip(times["after"], times["before"], strict=True)
+            )
             before, after = (statistics.median(times[n]) for n in sides)
             print(f"{label:<24} {before:>9.3f} {after:>9.3f} {ratio:>12.2f}x")
     finally:
