@@ -113,7 +113,7 @@ def test_sign_sigstore_publishes_a_bundle_and_a_pep_740_attestation_of_the_recor
     wheel = Path(built["path"])
     record, bundle_file, attestation_file = (
         wheel.with_name(wheel.name + suffix)
-        for suffix in (".provenance.json", ".provenance.sigstore.json", ".provenance.attestation")
+        for suffix in (".provenance.json", ".provenance.sigstore.json", ".slsa.attestation")
     )
     assert sorted(built["files"]) == sorted(map(str, (record, bundle_file, attestation_file)))
     assert sorted(p.name for p in out.iterdir()) == sorted(

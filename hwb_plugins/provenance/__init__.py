@@ -54,7 +54,7 @@ def config_schema() -> dict[str, ConfigKey]:
             "How records are signed: key (with sign-key or sign-key-env, which must be set), "
             "sigstore (keyless, with the ambient OIDC identity of GitHub Actions; the Sigstore "
             "bundle and a PEP 740 attestation are published too, WHEEL.provenance.sigstore.json "
-            "and WHEEL.provenance.attestation); "
+            "and WHEEL.slsa.attestation); "
             "unset: with the key when one is set, else unsigned (--sign).",
             choices=("key", "sigstore"),
         ),

@@ -6,7 +6,7 @@ package, imported only here, only when signing.
 Three files come of it, beside the wheel: the record (``WHEEL.provenance.json``, the DSSE
 envelope, which ``hwb verify`` reads like a key-signed one), the Sigstore bundle
 (``WHEEL.provenance.sigstore.json``: envelope, certificate, transparency log entry) and the same
-signature as a PEP 740 attestation (``WHEEL.provenance.attestation``, ``pypi-attestations``'s
+signature as a PEP 740 attestation (``WHEEL.slsa.attestation``, ``pypi-attestations``'s
 model, the name ``twine upload --attestations`` pairs with the wheel).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from hwb import BuildError, UsageError
 
 BUNDLE_SUFFIX = ".provenance.sigstore.json"
-ATTESTATION_SUFFIX = ".provenance.attestation"
+ATTESTATION_SUFFIX = ".slsa.attestation"
 INSTALL = "pip install 'headless-wheel-builder[sigstore]'"
 NO_IDENTITY = (
     "run it in GitHub Actions with `permissions: id-token: write`, or sign with a key "
