@@ -16,7 +16,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,12 @@ PROJECT = {
         sign = "sigstore"
     """,
     "backend.py": BACKEND,
+}
+STATEMENT = {
+    "_type": "https://in-toto.io/Statement/v1",
+    "subject": [{"name": "hwbsig-1.0-py3-none-any.whl", "digest": {"sha256": "0" * 64}}],
+    "predicateType": "https://slsa.dev/provenance/v1",
+    "predicate": {},
 }
 #: The variables an ambient identity is detected from (GitHub Actions', GitLab's, ...).
 AMBIENT = (
@@ -222,3 +229,31 @@ def test_in_github_actions_without_id_token_permission_the_error_names_it(
     line = caught.value.one_line()
     assert line.startswith("--sign sigstore cannot get an identity token (GitHub: "), line
     assert "permissions: id-token: write" in line, line
+
+
+def test_a_refusal_by_sigstore_s_services_is_one_line_and_a_build_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sigstore._internal.fulcio.client import FulcioClientError
+
+    from hwb_core.errors import BuildError
+    from hwb_plugins.provenance import keyless
+    from tests import fake_sigstore
+
+    class Refused(fake_sigstore.Signer):
+        def sign_dsse(self, statement: object) -> object:
+            raise FulcioClientError("Fulcio refused the certificate request (HTTP 401)")
+
+    class Context:
+        @contextmanager
+        def signer(self, identity: object, *, cache: bool = True) -> Iterator[Refused]:
+            yield Refused(identity)
+
+    fake_sigstore.install(monkeypatch)
+    monkeypatch.setattr(keyless, "_context", Context)
+    with pytest.raises(BuildError) as caught:
+        keyless.sign(json.dumps(STATEMENT).encode())
+    assert type(caught.value) is BuildError
+    assert caught.value.one_line() == (
+        "signing with Sigstore failed (Fulcio refused the certificate request (HTTP 401))"
+    )

@@ -12,6 +12,7 @@ model, the name ``twine upload --attestations`` pairs with the wheel).
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -69,23 +70,42 @@ def identity_token() -> Any:
         ) from None
 
 
+@functools.lru_cache(maxsize=1)
+def _context() -> Any:
+    """The signing context of Sigstore's public instance: its trust root and signing
+    configuration, fetched (TUF) once per process, not once per wheel."""
+    from sigstore.models import ClientTrustConfig
+    from sigstore.sign import SigningContext
+
+    return SigningContext.from_trust_config(ClientTrustConfig.production())
+
+
 def _bundle(body: bytes) -> Any:
     """The Sigstore bundle of the statement ``body`` (Fulcio and Rekor are asked here)."""
     import sigstore.errors
+    from sigstore._internal.fulcio.client import ExpiredCertificate, FulcioClientError
+    from sigstore._internal.rekor import RekorClientError
     from sigstore.dsse import Statement
-    from sigstore.models import ClientTrustConfig
     from sigstore.oidc import ExpiredIdentity
-    from sigstore.sign import SigningContext
 
-    token = identity_token()
+    # What signing raises (sigstore 4): its own errors, Fulcio's and Rekor's clients', and
+    # requests' for the network (IOErrors).
+    failures = (
+        sigstore.errors.Error,
+        ExpiredIdentity,
+        ExpiredCertificate,
+        FulcioClientError,
+        RekorClientError,
+        OSError,
+    )
+
+    token = identity_token()  # afresh for each record: a CI's token expires in minutes
     try:
         statement = Statement(body)
-        context = SigningContext.from_trust_config(ClientTrustConfig.production())
-        with context.signer(token) as signer:
+        with _context().signer(token) as signer:
             return signer.sign_dsse(statement)
-    except (sigstore.errors.Error, ExpiredIdentity, OSError) as exc:
-        # OSError: requests' errors (no network, a refused connection) are IOErrors.
-        raise BuildError(f"signing with Sigstore failed ({_first_line(exc)})") from None
+    except failures as exc:
+        raise BuildError(f"signing with Sigstore failed ({_first_line(exc)})") from exc
 
 
 def sign(body: bytes) -> tuple[dict[str, Any], bytes, bytes]:
