@@ -5,7 +5,8 @@ the ``publish_files`` hook; and ``hwb verify WHEEL``, which checks a wheel again
 wheel (:mod:`.environment`). Off with ``[tool.hwb.provenance] enabled = false`` or
 ``--no-provenance``. With a signing key (``--sign-key``, ``HWB_SIGN_KEY``, or the environment
 variable ``sign-key-env`` names) the record is a DSSE envelope of the statement
-(:mod:`.signing`)."""
+(:mod:`.signing`); with ``--sign sigstore`` it is one signed keylessly with Sigstore, and the
+Sigstore bundle and a PEP 740 attestation are published beside it (:mod:`.keyless`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hwb import BuildEnv, CliOption, CommandLine, Config, ConfigKey, Reporter, h
 ENABLED = "provenance.enabled"
 SIGN_KEY = "provenance.sign-key"
 SIGN_KEY_ENV = "provenance.sign-key-env"
+SIGN = "provenance.sign"
 #: The record's file name is the wheel's with this added.
 SUFFIX = ".provenance.json"
 
@@ -46,6 +48,16 @@ def config_schema() -> dict[str, ConfigKey]:
             "the PEM text itself (a CI secret); the key itself never goes in configuration. "
             "Used when sign-key is not set; a name whose variable is unset or empty is an error.",
         ),
+        SIGN: ConfigKey(
+            "str",
+            None,
+            "How records are signed: key (with sign-key or sign-key-env, which must be set), "
+            "sigstore (keyless, with the ambient OIDC identity of GitHub Actions; the Sigstore "
+            "bundle and a PEP 740 attestation are published too, WHEEL.provenance.sigstore.json "
+            "and WHEEL.slsa.attestation); "
+            "unset: with the key when one is set, else unsigned (--sign).",
+            choices=("key", "sigstore"),
+        ),
     }
 
 
@@ -67,6 +79,13 @@ def cli_options(command: str) -> list[CliOption] | None:
             "Sign each provenance record with this PEM private key (Ed25519 or ECDSA P-256): "
             "the record is a DSSE envelope.",
             metavar="FILE",
+        ),
+        CliOption(
+            ("--sign",),
+            SIGN,
+            "Sign the records: sigstore (keyless, the ambient OIDC identity of GitHub Actions; "
+            "also writes the Sigstore bundle and a PEP 740 attestation) or key (--sign-key).",
+            metavar="sigstore|key",
         ),
     ]
 
@@ -102,14 +121,37 @@ def publish_files(result: Any, reporter: Reporter) -> Mapping[str, bytes] | None
     from hwb_plugins.provenance.record import statement
 
     body = json.dumps(statement(result), indent=2, sort_keys=False) + "\n"
+    name = result.path.name
+    if result.config.get(SIGN) == "sigstore":
+        return _sigstore(result.config, body.encode(), name, reporter)
     key = signing_key(result.config)
     if key is not None:
         from hwb_plugins.provenance.signing import sign
 
         body = json.dumps(sign(body.encode(), key), indent=2) + "\n"
     signed = " (signed)" if key is not None else ""
-    reporter.debug(f"provenance record: {result.path.name}{SUFFIX}{signed}")
-    return {result.path.name + SUFFIX: body.encode()}
+    reporter.debug(f"provenance record: {name}{SUFFIX}{signed}")
+    return {name + SUFFIX: body.encode()}
+
+
+def _sigstore(config: Config, body: bytes, name: str, reporter: Reporter) -> dict[str, bytes]:
+    import json
+
+    from hwb import UsageError
+    from hwb_plugins.provenance.keyless import ATTESTATION_SUFFIX, BUNDLE_SUFFIX, sign
+
+    if config.get(SIGN_KEY) or config.get(SIGN_KEY_ENV):
+        raise UsageError(
+            "--sign sigstore and a signing key (sign-key, sign-key-env) were both given",
+            hint="sign either with Sigstore or with the key",
+        )
+    envelope, bundle, attestation = sign(body)
+    reporter.debug(f"provenance record: {name}{SUFFIX} (signed with Sigstore)")
+    return {
+        name + SUFFIX: (json.dumps(envelope, indent=2) + "\n").encode(),
+        name + BUNDLE_SUFFIX: bundle,
+        name + ATTESTATION_SUFFIX: attestation,
+    }
 
 
 def signing_key(config: Config) -> Any:
@@ -125,6 +167,12 @@ def signing_key(config: Config) -> Any:
         return private_key(Path(path).expanduser())
     variable = config.get(SIGN_KEY_ENV)
     if not variable:
+        if config.get(SIGN) == "key":
+            raise UsageError(
+                "--sign key needs a signing key, and none is set",
+                hint="give it with --sign-key FILE (HWB_SIGN_KEY) or [tool.hwb.provenance] "
+                "sign-key-env",
+            )
         return None
     value = os.environ.get(variable, "").strip()
     if not value:
