@@ -24,7 +24,7 @@ SLOW_BACKEND = """
 import os, sys, time, zipfile
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    for part in range(6):
+    for part in range(int(os.environ.get("SLOW_PARTS", "6"))):
         print(f"compiling part {part}", flush=True)
         time.sleep(0.5)
     if os.environ.get("SLOW_FAIL"):
@@ -196,6 +196,8 @@ def test_no_escapes_at_all_when_asked_for_plain_text(
     """Help pages were bold and dim under NO_COLOR, steps bold under TERM=dumb, and the live
     hwb matrix table (cursor hidden, lines redrawn) was drawn under NO_COLOR."""
     project = slow_project(tmp_path / "p")
+    # A second of backend output is eight redraws of a live line, were one drawn.
+    env = {**env, "SLOW_PARTS": "2"}
     runs = {
         "help": ("--help",),
         "build help": ("build", "--help"),

@@ -39,7 +39,8 @@ def project(root: Path, outdir: str | None = None) -> Path:
 
 def sdist_of(source: Path, into: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--outdir", str(into), str(source)],
+        [sys.executable, "-m", "build", "--sdist", "--installer", "uv", "--outdir", str(into),
+         str(source)],
         check=True, capture_output=True,
     )
     (sdist,) = into.glob("*.tar.gz")
