@@ -191,7 +191,7 @@ def writable(directory):
     return True
 
 own = os.path.dirname(os.getcwd())
-deadline = time.monotonic() + 20
+deadline = time.monotonic() + 8
 while time.monotonic() < deadline:  # wait for the other job, if it is in this container
     if [d for d in glob.glob("/hwb/scratch/job-*") if d != own]:
         break

@@ -330,11 +330,11 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_other_goes_on(
         f"import subprocess; subprocess.run(['sh', '-c', 'sleep 3600 # {marker}'])",
     )
     result, created = matrix(client, run_hwb, project, tmp_path / "out", "--parallel", "2",
-                             "--timeout", "30")
+                             "--timeout", "20")
     assert result.returncode == 1, result.stderr
     jobs = jobs_of(result)
     assert jobs["cp311"]["status"] == "failed", jobs
-    assert "ran past the build's time limit of 30 s" in jobs["cp311"]["error"]
+    assert "ran past the build's time limit of 20 s" in jobs["cp311"]["error"]
     assert jobs["cp312"]["status"] == "ok", jobs
     assert len(set(created)) == 4, created
     assert processes_mentioning(marker) == []

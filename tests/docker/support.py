@@ -161,11 +161,15 @@ def yaml_project(root: Path, name: str = "hwb-yaml-ext") -> Path:
 
 
 def import_in_runtime_image(wheel: Path, python_dir: str, code: str) -> subprocess.CompletedProcess[str]:
-    """Install ``wheel`` in the image without libyaml (offline, no dependencies) and run ``code``."""
+    """Install ``wheel`` in the image without libyaml (offline, no dependencies) and run ``code``.
+    The image's own pip installs it (checking its tags against the interpreter) into a
+    directory of its own: a venv would spend seconds in ensurepip."""
+    python = f"/opt/python/{python_dir}/bin/python"
     script = (
-        f"/opt/python/{python_dir}/bin/python -m venv /tmp/v && "
-        f"/tmp/v/bin/python -m pip install -q --no-index --no-deps /wheels/{wheel.name} && "
-        f"/tmp/v/bin/python -c '{code}'"
+        f"{python} -m pip install -q --disable-pip-version-check --root-user-action=ignore "
+        f"--no-index --no-deps "
+        f"--target /tmp/w /wheels/{wheel.name} && "
+        f"PYTHONPATH=/tmp/w {python} -c '{code}'"
     )
     return subprocess.run(
         [DOCKER, "run", "--rm", "--network", "none", "-v", f"{wheel.parent}:/wheels:ro",

@@ -1,5 +1,10 @@
 """Isolation ``recorded``: a throwaway environment made by the standard library's ``venv`` and
-filled by its own ``pip``, which writes down what the build installed.
+filled by ``pip``, which writes down what the build installed.
+
+Like ``python -m build``, it drives the ``pip`` installed beside hwb into the new environment
+(``pip --python``) when that ``pip`` can: creating the environment then takes a tenth of a
+second instead of the seconds ``ensurepip`` needs. Otherwise the environment gets a ``pip`` of
+its own from ``ensurepip``.
 
 Two reasons to want it: pip reads the machine's pip configuration (private indexes, constraint
 files) where uv does not, and the record is build provenance you can keep beside the wheel.
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -97,6 +103,7 @@ class RecordedEnv(HostBuildEnv):
         self.pip_args = list(pip_args)
         self.requested: list[list[str]] = []
         self.path_prefix = [str(self._bindir())]
+        self.pip: list[str] = []
         self.extra_environ = {"VIRTUAL_ENV": str(env_dir)}
 
     def _bindir(self) -> Path:
@@ -107,20 +114,32 @@ class RecordedEnv(HostBuildEnv):
         return str(self._bindir() / ("python.exe" if os.name == "nt" else "python"))
 
     def create(self) -> None:
-        # The base interpreter makes the environment; ensurepip puts pip in it.
+        # The base interpreter makes the environment; without a usable pip beside hwb,
+        # ensurepip puts one in it.
+        outer = _outer_pip(self.python.version)
+        venv = [self.python.path, "-m", "venv", *(["--without-pip"] if outer else [])]
         process.run(
-            [self.python.path, "-m", "venv", str(self.env_dir)],
+            [*venv, str(self.env_dir)],
             reporter=self.reporter,
             env=self.environ(),
             what="python -m venv",
             hint=f"check that {self.python.path} has the venv and ensurepip modules",
+        )
+        self.pip = (
+            [*outer, "--python", self.python_executable]
+            if outer
+            else [
+                self.python_executable,
+                "-m",
+                "pip",
+            ]
         )
 
     def install(self, requirements: Sequence[str]) -> None:
         if not requirements:
             return
         self.requested.append(list(requirements))
-        cmd = [self.python_executable, "-m", "pip", "install", "--disable-pip-version-check"]
+        cmd = [*self.pip, "install", "--disable-pip-version-check"]
         # --build-constraint: the core sets build_constraints while the backend's requirements
         # are installed; every install obeys its pins (and hashes): pip gets its files.
         constraints = self.build_constraints
@@ -151,6 +170,24 @@ class RecordedEnv(HostBuildEnv):
         ]
         found = metadata.distributions(path=[str(p) for p in sites if p.is_dir()])
         return dict(sorted((d.metadata["Name"], d.version) for d in found))
+
+
+def _outer_pip(version: str) -> list[str]:
+    """``[python, "-m", "pip"]`` for the pip installed beside hwb when it can install into an
+    environment of Python ``version`` (pip 22.3 or newer, whose ``Requires-Python`` admits it),
+    else ``[]``."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    try:
+        found = metadata.metadata("pip")
+    except metadata.PackageNotFoundError:
+        return []
+    if Version(found["Version"]) < Version("22.3"):
+        return []
+    if not SpecifierSet(found["Requires-Python"] or "").contains(version, prereleases=True):
+        return []
+    return [sys.executable, "-m", "pip"]
 
 
 # --------------------------------------------------------------------------- hook: making one
