@@ -125,15 +125,8 @@ class RecordedEnv(HostBuildEnv):
             what="python -m venv",
             hint=f"check that {self.python.path} has the venv and ensurepip modules",
         )
-        self.pip = (
-            [*outer, "--python", self.python_executable]
-            if outer
-            else [
-                self.python_executable,
-                "-m",
-                "pip",
-            ]
-        )
+        own = [self.python_executable, "-m", "pip"]
+        self.pip = [*outer, "--python", self.python_executable] if outer else own
 
     def install(self, requirements: Sequence[str]) -> None:
         if not requirements:
